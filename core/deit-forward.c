@@ -1,0 +1,2 @@
+/* deit-forward.c - STUB, being written. */
+#include "deit-internal.h"

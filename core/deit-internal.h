@@ -1,0 +1,105 @@
+/* deit-internal.h - structures shared by the core's translation units. Not installed.
+ *
+ * Dimension legend used across core/:
+ *   B  images in a batch          T  tokens per image (N patches + 1 or 2 prefix tokens)
+ *   D  hidden_size                H  attention heads        HD head size (D / H)
+ *   I  intermediate_size          K  num_labels             P  patch_size
+ *   C  num_channels               N  patches
+ */
+#ifndef DEIT_INTERNAL_H
+#define DEIT_INTERNAL_H
+
+#include "deit.h"
+
+#include <stdarg.h>
+
+/* ---- logging (deit-log.c) ---------------------------------------------------------- */
+void deit_log_message(enum deit_log_level level, const char *func, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+bool deit_log_enabled(void);
+
+#define DEIT_LOG_ERROR(...) deit_log_message(DEIT_LOG_LEVEL_ERROR, __func__, __VA_ARGS__)
+#define DEIT_LOG_WARN(...)  deit_log_message(DEIT_LOG_LEVEL_WARN, __func__, __VA_ARGS__)
+#define DEIT_LOG_INFO(...)  deit_log_message(DEIT_LOG_LEVEL_INFO, __func__, __VA_ARGS__)
+#define DEIT_LOG_DEBUG(...) deit_log_message(DEIT_LOG_LEVEL_DEBUG, __func__, __VA_ARGS__)
+
+/* Fill err (may be NULL) with status and a printf-style message; also logs it at ERROR.
+ * Returns status so callers can `return deit_set_error(err, ...)`. */
+enum deit_status deit_set_error(struct deit_error *err, enum deit_status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ---- thread pool (deit-threads.c) --------------------------------------------------- */
+/* A persistent pool of n workers; the calling thread is worker 0. deit_pool_run() calls
+ * fn(ctx, i, n) on every worker i in [0, n) and returns when all have returned. */
+struct deit_pool;
+typedef void (*deit_pool_fn)(void *ctx, int thread_index, int n_threads);
+struct deit_pool *deit_pool_new(int n_threads);   /* NULL on failure */
+void deit_pool_free(struct deit_pool *pool);
+int  deit_pool_size(const struct deit_pool *pool);
+void deit_pool_run(struct deit_pool *pool, deit_pool_fn fn, void *ctx);
+/* [begin, end) share of `total` items for worker i of n, in chunks of `align` items. */
+void deit_pool_split(int total, int align, int i, int n, int *begin, int *end);
+/* Make OpenBLAS single-threaded (we own parallelism). Idempotent. */
+void deit_blas_single_thread(void);
+
+/* ---- preprocessing (deit-preprocess.c) ---------------------------------------------- */
+/* Preprocessor using an existing pool (owned by a state); the pool must outlive it. */
+struct deit_preprocessor *deit_preprocessor_new_with_pool(const struct deit_preprocess_config *config,
+                                                          struct deit_pool *pool, struct deit_error *err);
+
+/* ---- model (deit-model.c) ----------------------------------------------------------- */
+struct deit_layer_weights {
+    const float *ln1_w, *ln1_b;  /* layernorm_before.{weight,bias}            (D) */
+    const float *q_w, *q_b;      /* attention.attention.query.{weight,bias}   (D, D), (D); bias NULL if !qkv_bias */
+    const float *k_w, *k_b;      /* attention.attention.key.{weight,bias}     (D, D), (D) */
+    const float *v_w, *v_b;      /* attention.attention.value.{weight,bias}   (D, D), (D) */
+    const float *o_w, *o_b;      /* attention.output.dense.{weight,bias}      (D, D), (D) */
+    const float *ln2_w, *ln2_b;  /* layernorm_after.{weight,bias}             (D) */
+    const float *fc1_w, *fc1_b;  /* intermediate.dense.{weight,bias}          (I, D), (I) */
+    const float *fc2_w, *fc2_b;  /* output.dense.{weight,bias}                (D, I), (D) */
+};
+
+struct deit_weights {
+    const float *cls_token;      /* embeddings.cls_token                      (1, 1, D) */
+    const float *dist_token;     /* embeddings.distillation_token             (1, 1, D)  DeiT only */
+    const float *mask_token;     /* embeddings.mask_token                     (1, 1, D)  MIM only */
+    const float *pos_embed;      /* embeddings.position_embeddings            (1, T, D) */
+    const float *patch_w;        /* embeddings.patch_embeddings.projection.weight (D, C, P, P) */
+    const float *patch_b;        /* embeddings.patch_embeddings.projection.bias   (D) */
+    struct deit_layer_weights *layers; /* encoder.layer.{i}.*                 [L] */
+    const float *ln_f_w, *ln_f_b;      /* layernorm.{weight,bias}             (D) */
+    const float *pooler_w, *pooler_b;  /* pooler.dense.{weight,bias}          (Dp, D), (Dp) */
+    const float *head_w, *head_b;      /* classifier / cls_classifier         (K, D), (K) */
+    const float *head_dist_w, *head_dist_b; /* distillation_classifier        (K, D), (K) */
+    const float *decoder_w, *decoder_b;     /* decoder.0.{weight,bias}  (stride^2*C, D, 1, 1), (stride^2*C) */
+};
+
+struct deit_model {
+    struct deit_model_info        info;
+    struct deit_preprocess_config preprocess;
+    char   *name;
+    char  **labels;              /* [num_labels]: id2label, or "LABEL_<id>" where absent */
+    struct deit_weights w;
+
+    /* storage behind the weight pointers */
+    void   *map;                 /* mmap of the weight file, or NULL */
+    size_t  map_size;
+    void   *owned;               /* 64-byte aligned buffer of converted/copied tensors */
+    size_t  owned_size;
+};
+
+/* Parse config.json into info (no weights). Exposed for tests. */
+enum deit_status deit_config_parse(const char *json, size_t len, struct deit_model_info *info,
+                                   char ***labels, char **name, struct deit_error *err);
+
+/* ---- forward pass (deit-forward.c, deit-layers.c) ------------------------------------ */
+/* Kernels; each has a naive reference (suffix _ref) used by tests.
+ * Linear: out (M, N) = inp (M, K) . w^T (w is (N, K), torch layout) + bias (N) */
+void linear_forward(float *out, const float *inp, const float *w, const float *bias, int M, int K, int N);
+void linear_forward_ref(float *out, const float *inp, const float *w, const float *bias, int M, int K, int N);
+void layernorm_forward(float *out, const float *inp, const float *w, const float *b, int M, int D, float eps);
+void layernorm_forward_ref(float *out, const float *inp, const float *w, const float *b, int M, int D, float eps);
+void gelu_forward(float *x, size_t n, enum deit_act act);
+void gelu_forward_ref(float *x, size_t n, enum deit_act act);
+
+#endif /* DEIT_INTERNAL_H */

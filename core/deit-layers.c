@@ -1,0 +1,2 @@
+/* deit-layers.c - STUB, being written. */
+#include "deit-internal.h"

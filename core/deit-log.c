@@ -1,0 +1,83 @@
+/* deit-log.c - status strings, error filling and the log callback. */
+#include "deit-internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static deit_log_callback g_log_callback;
+static void             *g_log_user_data;
+
+void deit_log_set(deit_log_callback callback, void *user_data) {
+    g_log_callback  = callback;
+    g_log_user_data = user_data;
+}
+
+bool deit_log_enabled(void) { return g_log_callback != NULL; }
+
+static void log_va(enum deit_log_level level, const char *func, const char *fmt, va_list ap) {
+    if (!g_log_callback) return;
+    char buf[2048];
+    int  n = snprintf(buf, sizeof buf, "%s: ", func);
+    if (n < 0 || (size_t)n >= sizeof buf) n = 0;
+    vsnprintf(buf + n, sizeof buf - (size_t)n, fmt, ap);
+    g_log_callback(level, buf, g_log_user_data);
+}
+
+void deit_log_message(enum deit_log_level level, const char *func, const char *fmt, ...) {
+    if (!g_log_callback) return;
+    va_list ap;
+    va_start(ap, fmt);
+    log_va(level, func, fmt, ap);
+    va_end(ap);
+}
+
+enum deit_status deit_set_error(struct deit_error *err, enum deit_status status, const char *fmt, ...) {
+    char    msg[sizeof err->message];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (err) {
+        err->status = status;
+        memcpy(err->message, msg, sizeof msg);
+    }
+    deit_log_message(DEIT_LOG_LEVEL_ERROR, "deit", "%s (%s)", msg, deit_status_to_string(status));
+    return status;
+}
+
+const char *deit_status_to_string(enum deit_status status) {
+    switch (status) {
+    case DEIT_STATUS_OK:                       return "ok";
+    case DEIT_STATUS_ABORTED:                  return "aborted";
+    case DEIT_STATUS_ERROR_INVALID_ARG:        return "invalid argument";
+    case DEIT_STATUS_ERROR_NO_MEMORY:          return "out of memory";
+    case DEIT_STATUS_ERROR_NOT_FOUND:          return "not found";
+    case DEIT_STATUS_ERROR_IO:                 return "i/o error";
+    case DEIT_STATUS_ERROR_BAD_JSON:           return "malformed json";
+    case DEIT_STATUS_ERROR_BAD_CONFIG:         return "bad config";
+    case DEIT_STATUS_ERROR_UNKNOWN_ARCH:       return "unknown architecture";
+    case DEIT_STATUS_ERROR_UNSUPPORTED_ACT:    return "unsupported activation";
+    case DEIT_STATUS_ERROR_BAD_HEADER:         return "bad weight file header";
+    case DEIT_STATUS_ERROR_BAD_OFFSETS:        return "bad tensor offsets";
+    case DEIT_STATUS_ERROR_TRUNCATED:          return "truncated file";
+    case DEIT_STATUS_ERROR_MISSING_TENSOR:     return "missing tensor";
+    case DEIT_STATUS_ERROR_BAD_DTYPE:          return "bad tensor dtype";
+    case DEIT_STATUS_ERROR_BAD_SHAPE:          return "bad tensor shape";
+    case DEIT_STATUS_ERROR_UNSUPPORTED_FORMAT: return "unsupported format";
+    case DEIT_STATUS_ERROR_THREAD:             return "thread error";
+    }
+    return "unknown status";
+}
+
+const char *deit_arch_to_string(enum deit_arch arch) {
+    switch (arch) {
+    case DEIT_ARCH_DEIT_WITH_TEACHER:   return "DeiTForImageClassificationWithTeacher";
+    case DEIT_ARCH_DEIT_CLASSIFICATION: return "DeiTForImageClassification";
+    case DEIT_ARCH_DEIT_MODEL:          return "DeiTModel";
+    case DEIT_ARCH_DEIT_MIM:            return "DeiTForMaskedImageModeling";
+    case DEIT_ARCH_VIT_CLASSIFICATION:  return "ViTForImageClassification";
+    case DEIT_ARCH_VIT_MODEL:           return "ViTModel";
+    case DEIT_ARCH_VIT_MIM:             return "ViTForMaskedImageModeling";
+    }
+    return "unknown";
+}

@@ -1,0 +1,167 @@
+/* deit-threads.c - a small persistent worker pool, the single owner of parallelism.
+ *
+ * deit_pool_run() hands one function to every worker; the calling thread is worker 0, so
+ * a pool of 1 runs everything inline with no synchronisation. Workers spin briefly on a
+ * generation counter (a forward pass has ~10 parallel sections per layer, and a condvar
+ * wake-up costs tens of microseconds) and then sleep on a condition variable, so an idle
+ * pool costs no CPU. OpenBLAS is made single-threaded so that its threads never nest
+ * inside ours (OpenBLAS USAGE notes: a multi-threaded caller must not use threaded BLAS).
+ */
+#include "deit-internal.h"
+#include "deit-config.h"
+
+#include <cblas.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define SPIN_ITERATIONS (1 << 16)
+
+struct deit_pool {
+    int              n;
+    pthread_t       *threads;
+    pthread_mutex_t  mutex;
+    pthread_cond_t   wake;
+    pthread_cond_t   done_cond;
+    atomic_uint      generation;   /* bumped for each job */
+    atomic_int       pending;      /* workers (excluding 0) still running the job */
+    atomic_bool      quit;
+    deit_pool_fn     fn;
+    void            *ctx;
+};
+
+struct worker_arg {
+    struct deit_pool *pool;
+    int               index;
+};
+
+static inline void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+static void *worker_main(void *p) {
+    struct worker_arg *arg  = p;
+    struct deit_pool  *pool = arg->pool;
+    int                idx  = arg->index;
+    free(arg);
+    unsigned seen = 0;
+    for (;;) {
+        unsigned gen;
+        int      spins = 0;
+        while ((gen = atomic_load_explicit(&pool->generation, memory_order_acquire)) == seen &&
+               !atomic_load(&pool->quit) && spins < SPIN_ITERATIONS) {
+            cpu_relax();
+            spins++;
+        }
+        if (gen == seen && !atomic_load(&pool->quit)) {
+            pthread_mutex_lock(&pool->mutex);
+            while ((gen = atomic_load(&pool->generation)) == seen && !atomic_load(&pool->quit))
+                pthread_cond_wait(&pool->wake, &pool->mutex);
+            pthread_mutex_unlock(&pool->mutex);
+        }
+        if (atomic_load(&pool->quit)) break;
+        seen = gen;
+        pool->fn(pool->ctx, idx, pool->n);
+        if (atomic_fetch_sub_explicit(&pool->pending, 1, memory_order_acq_rel) == 1) {
+            pthread_mutex_lock(&pool->mutex);
+            pthread_cond_signal(&pool->done_cond);
+            pthread_mutex_unlock(&pool->mutex);
+        }
+    }
+    return NULL;
+}
+
+int deit_default_threads(void) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : (int)n;
+}
+
+void deit_blas_single_thread(void) {
+#if HAVE_OPENBLAS_SET_NUM_THREADS
+    static atomic_bool done;
+    if (!atomic_exchange(&done, true)) openblas_set_num_threads(1);
+#endif
+}
+
+struct deit_pool *deit_pool_new(int n_threads) {
+    if (n_threads <= 0) n_threads = deit_default_threads();
+    struct deit_pool *pool = calloc(1, sizeof *pool);
+    if (!pool) return NULL;
+    pool->n = n_threads;
+    pthread_mutex_init(&pool->mutex, NULL);
+    pthread_cond_init(&pool->wake, NULL);
+    pthread_cond_init(&pool->done_cond, NULL);
+    if (n_threads > 1) {
+        pool->threads = calloc((size_t)n_threads, sizeof *pool->threads);
+        if (!pool->threads) { deit_pool_free(pool); return NULL; }
+        for (int i = 1; i < n_threads; i++) {
+            struct worker_arg *arg = malloc(sizeof *arg);
+            if (!arg || pthread_create(&pool->threads[i], NULL, worker_main,
+                                       (*arg = (struct worker_arg){pool, i}, arg)) != 0) {
+                free(arg);
+                pool->n = i; /* only join what started */
+                deit_pool_free(pool);
+                return NULL;
+            }
+        }
+    }
+    return pool;
+}
+
+void deit_pool_free(struct deit_pool *pool) {
+    if (!pool) return;
+    if (pool->threads) {
+        pthread_mutex_lock(&pool->mutex);
+        atomic_store(&pool->quit, true);
+        pthread_cond_broadcast(&pool->wake);
+        pthread_mutex_unlock(&pool->mutex);
+        for (int i = 1; i < pool->n; i++) pthread_join(pool->threads[i], NULL);
+        free(pool->threads);
+    }
+    pthread_mutex_destroy(&pool->mutex);
+    pthread_cond_destroy(&pool->wake);
+    pthread_cond_destroy(&pool->done_cond);
+    free(pool);
+}
+
+int deit_pool_size(const struct deit_pool *pool) { return pool ? pool->n : 1; }
+
+void deit_pool_run(struct deit_pool *pool, deit_pool_fn fn, void *ctx) {
+    if (!pool || pool->n == 1) {
+        fn(ctx, 0, 1);
+        return;
+    }
+    pool->fn  = fn;
+    pool->ctx = ctx;
+    atomic_store(&pool->pending, pool->n - 1);
+    pthread_mutex_lock(&pool->mutex);
+    atomic_fetch_add_explicit(&pool->generation, 1, memory_order_release);
+    pthread_cond_broadcast(&pool->wake);
+    pthread_mutex_unlock(&pool->mutex);
+    fn(ctx, 0, pool->n);
+    int spins = 0;
+    while (atomic_load_explicit(&pool->pending, memory_order_acquire) > 0 && spins < SPIN_ITERATIONS) {
+        cpu_relax();
+        spins++;
+    }
+    if (atomic_load(&pool->pending) > 0) {
+        pthread_mutex_lock(&pool->mutex);
+        while (atomic_load(&pool->pending) > 0) pthread_cond_wait(&pool->done_cond, &pool->mutex);
+        pthread_mutex_unlock(&pool->mutex);
+    }
+}
+
+void deit_pool_split(int total, int align, int i, int n, int *begin, int *end) {
+    if (align < 1) align = 1;
+    int chunks = (total + align - 1) / align;
+    int per    = chunks / n, rem = chunks % n;
+    int cb     = i * per + (i < rem ? i : rem);
+    int ce     = cb + per + (i < rem ? 1 : 0);
+    *begin     = cb * align < total ? cb * align : total;
+    *end       = ce * align < total ? ce * align : total;
+}

@@ -1,0 +1,367 @@
+/* deit.h - the gst-deit inference engine: DeiT / ViT image classification in plain C.
+ *
+ * Loads a Hugging Face checkpoint directory exactly as downloaded (config.json,
+ * preprocessor_config.json, model.safetensors or pytorch_model.bin) and computes what
+ * transformers computes for DeiTForImageClassificationWithTeacher,
+ * DeiTForImageClassification, DeiTModel, DeiTForMaskedImageModeling,
+ * ViTForImageClassification and ViTModel, in float32, GEMMs through OpenBLAS.
+ * It also turns raw video frames into the model's input tensor bit-exactly as
+ * transformers' DeiTImageProcessor / ViTImageProcessor (Pillow path) would.
+ *
+ * No GStreamer dependency: GLib, json-glib, OpenBLAS, pthreads and libm only.
+ *
+ * Thread safety
+ *   - struct deit_model is immutable after deit_model_load(): share one between any
+ *     number of threads and elements. Free it only when no state uses it.
+ *   - struct deit_state holds the scratch buffers and worker threads of one inference
+ *     at a time: use one state per concurrent inference; never share a state between
+ *     threads without a lock.
+ *   - deit_log_set() is process-global; call it before loading models.
+ *
+ * Parallelism has a single owner: each state owns a pool of n_threads workers (the
+ * calling thread is worker 0) that splits GEMM output columns, attention heads and
+ * preprocessing rows. OpenBLAS is asked to run single-threaded inside those workers
+ * (openblas_set_num_threads(1) at first state creation), so the two never nest.
+ *
+ * Usage
+ *
+ *     struct deit_error err;
+ *     struct deit_model *model = deit_model_load("deit-tiny-distilled-patch16-224",
+ *                                                NULL, &err);
+ *     if (!model) { fprintf(stderr, "%s\n", err.message); return 1; }
+ *     struct deit_state_params sp = deit_state_default_params();
+ *     sp.max_batch = 1;
+ *     struct deit_state *st = deit_state_init(model, &sp, &err);
+ *     struct deit_image img = { .format = DEIT_PIXEL_FORMAT_RGB, .width = w, .height = h,
+ *                               .data = { rgb }, .stride = { 3 * w } };
+ *     deit_state_preprocess(st, 0, &img, NULL);     // writes input slot 0
+ *     deit_state_run(st, 1, NULL);
+ *     struct deit_class_score top[5];
+ *     int n = deit_state_top_k(st, 0, 5, 0.0f, top);
+ *     for (int i = 0; i < n; i++)
+ *         printf("%s %.3f\n", deit_model_get_label(model, top[i].class_id), top[i].score);
+ *     deit_state_free(st);
+ *     deit_model_free(model);
+ *
+ * Conventions: every fallible function returns enum deit_status (constructors return
+ * NULL and fill struct deit_error); nothing here exits, aborts or prints on bad input;
+ * every *_free() accepts NULL. Adding a field to a params struct means updating its
+ * *_default_params() function.
+ */
+#ifndef DEIT_H
+#define DEIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(DEIT_BUILD) && defined(__GNUC__)
+#define DEIT_API __attribute__((visibility("default")))
+#else
+#define DEIT_API
+#endif
+
+/* ---------------------------------------------------------------------------------------
+ * Status codes and errors
+ */
+enum deit_status {
+    DEIT_STATUS_OK                       = 0,
+    DEIT_STATUS_ABORTED                  = 1,   /* the abort callback asked to stop */
+    DEIT_STATUS_ERROR_INVALID_ARG        = -1,  /* programmer error: NULL, out of range */
+    DEIT_STATUS_ERROR_NO_MEMORY          = -2,
+    DEIT_STATUS_ERROR_NOT_FOUND          = -3,  /* directory or file does not exist */
+    DEIT_STATUS_ERROR_IO                 = -4,  /* open / read / mmap failed */
+    DEIT_STATUS_ERROR_BAD_JSON           = -5,  /* malformed config.json or preprocessor_config.json */
+    DEIT_STATUS_ERROR_BAD_CONFIG         = -6,  /* config value missing, out of range or inconsistent */
+    DEIT_STATUS_ERROR_UNKNOWN_ARCH       = -7,  /* architectures / model_type not supported */
+    DEIT_STATUS_ERROR_UNSUPPORTED_ACT    = -8,  /* hidden_act other than gelu / gelu_new / gelu_pytorch_tanh ... */
+    DEIT_STATUS_ERROR_BAD_HEADER         = -9,  /* weight file header malformed or longer than the file */
+    DEIT_STATUS_ERROR_BAD_OFFSETS        = -10, /* tensor byte range out of the data, or overlapping */
+    DEIT_STATUS_ERROR_TRUNCATED          = -11, /* file shorter than its header says */
+    DEIT_STATUS_ERROR_MISSING_TENSOR     = -12, /* a tensor the architecture needs is absent */
+    DEIT_STATUS_ERROR_BAD_DTYPE          = -13, /* tensor dtype not F32/F16/BF16 */
+    DEIT_STATUS_ERROR_BAD_SHAPE          = -14, /* tensor shape differs from what config implies */
+    DEIT_STATUS_ERROR_UNSUPPORTED_FORMAT = -15, /* pixel format, weight file format, resample code */
+    DEIT_STATUS_ERROR_THREAD             = -16, /* could not start worker threads */
+};
+
+/* Stable short name of a status, e.g. "missing tensor". Never NULL. */
+DEIT_API const char *deit_status_to_string(enum deit_status status);
+
+/* Filled by constructors on failure: status plus a message that names the file, the
+ * tensor or key, expected vs found, and what the user can do about it. */
+struct deit_error {
+    enum deit_status status;
+    char message[1024];
+};
+
+/* ---------------------------------------------------------------------------------------
+ * Logging. The core never writes to stdout/stderr; messages go to this callback.
+ * Default: no callback (silent). Each message starts with the function name.
+ */
+enum deit_log_level {
+    DEIT_LOG_LEVEL_ERROR = 0,
+    DEIT_LOG_LEVEL_WARN  = 1,
+    DEIT_LOG_LEVEL_INFO  = 2,
+    DEIT_LOG_LEVEL_DEBUG = 3,
+};
+typedef void (*deit_log_callback)(enum deit_log_level level, const char *message, void *user_data);
+DEIT_API void deit_log_set(deit_log_callback callback, void *user_data);
+
+/* ---------------------------------------------------------------------------------------
+ * Model
+ */
+enum deit_arch {
+    DEIT_ARCH_DEIT_WITH_TEACHER = 0,  /* DeiTForImageClassificationWithTeacher */
+    DEIT_ARCH_DEIT_CLASSIFICATION,    /* DeiTForImageClassification */
+    DEIT_ARCH_DEIT_MODEL,             /* DeiTModel */
+    DEIT_ARCH_DEIT_MIM,               /* DeiTForMaskedImageModeling */
+    DEIT_ARCH_VIT_CLASSIFICATION,     /* ViTForImageClassification */
+    DEIT_ARCH_VIT_MODEL,              /* ViTModel */
+    DEIT_ARCH_VIT_MIM,                /* ViTForMaskedImageModeling */
+};
+/* transformers class name of an architecture, e.g. "DeiTForImageClassificationWithTeacher" */
+DEIT_API const char *deit_arch_to_string(enum deit_arch arch);
+
+enum deit_act {
+    DEIT_ACT_GELU = 0,   /* "gelu": exact 0.5*x*(1+erf(x/sqrt(2))) */
+    DEIT_ACT_GELU_TANH,  /* "gelu_new", "gelu_pytorch_tanh", "gelu_fast": tanh approximation */
+};
+
+/* Pillow resample codes, as stored in preprocessor_config.json */
+enum deit_resample {
+    DEIT_RESAMPLE_NEAREST  = 0,
+    DEIT_RESAMPLE_LANCZOS  = 1,
+    DEIT_RESAMPLE_BILINEAR = 2,
+    DEIT_RESAMPLE_BICUBIC  = 3,
+    DEIT_RESAMPLE_BOX      = 4,
+    DEIT_RESAMPLE_HAMMING  = 5,
+};
+
+/* What preprocessor_config.json asks for, defaults of the processor class filled in. */
+struct deit_preprocess_config {
+    bool   do_resize;
+    int    resize_height;      /* > 0 when size is {height,width} (or a legacy int) */
+    int    resize_width;
+    int    shortest_edge;      /* > 0 when size is {shortest_edge}: aspect kept */
+    enum deit_resample resample;
+    bool   do_center_crop;
+    int    crop_height;
+    int    crop_width;
+    bool   do_rescale;
+    double rescale_factor;     /* applied in double, then cast to float (transformers) */
+    bool   do_normalize;
+    float  image_mean[3];
+    float  image_std[3];
+};
+
+/* Processor defaults: processor_type "deit" (DeiTImageProcessor: bicubic 256, crop 224,
+ * mean/std 0.5) or "vit" (ViTImageProcessor: bilinear 224, no crop, mean/std 0.5). */
+DEIT_API struct deit_preprocess_config deit_preprocess_default_config(const char *processor_type);
+
+/* Parse a preprocessor_config.json file. Missing keys take the defaults of the processor
+ * class it names (image_processor_type / feature_extractor_type), else of
+ * default_processor_type ("deit" or "vit"). */
+DEIT_API enum deit_status deit_preprocess_config_load(const char *path, const char *default_processor_type,
+                                                      struct deit_preprocess_config *out,
+                                                      struct deit_error *err);
+DEIT_API enum deit_status deit_preprocess_config_parse(const char *json, size_t len,
+                                                       const char *default_processor_type,
+                                                       struct deit_preprocess_config *out,
+                                                       struct deit_error *err);
+
+struct deit_model_info {
+    enum deit_arch arch;
+    const char    *name;               /* _name_or_path from config.json, else directory name */
+    int   hidden_size;                 /* D */
+    int   num_layers;                  /* L */
+    int   num_heads;                   /* H */
+    int   head_dim;                    /* D / H */
+    int   intermediate_size;           /* I */
+    int   image_height, image_width;   /* config.image_size */
+    int   patch_size;                  /* P */
+    int   num_channels;                /* C (3) */
+    int   num_patches;                 /* (image_height / P) * (image_width / P) */
+    int   num_prefix_tokens;           /* 2 for DeiT (cls, distillation), 1 for ViT */
+    int   num_tokens;                  /* num_patches + num_prefix_tokens */
+    int   num_labels;                  /* classifier outputs, 0 for base / MIM models */
+    int   encoder_stride;              /* MIM decoder pixel shuffle factor */
+    int   pooler_output_size;          /* 0 when the checkpoint has no pooler */
+    bool  qkv_bias;
+    float layer_norm_eps;
+    enum deit_act hidden_act;
+    size_t weight_bytes;               /* bytes of float32 weights the forward pass reads */
+    size_t weight_bytes_copied;        /* of those, bytes converted/copied at load (F16, BF16, unaligned, .bin) */
+};
+
+struct deit_model_params {
+    const char *weights_path;  /* NULL: <dir>/model.safetensors, else <dir>/pytorch_model.bin */
+    bool        use_mmap;      /* true: map the weight file and use aligned F32 tensors in place */
+};
+DEIT_API struct deit_model_params deit_model_default_params(void);
+
+struct deit_model;
+
+/* Load a checkpoint directory. params may be NULL (defaults). err may be NULL. */
+DEIT_API struct deit_model *deit_model_load(const char *dir, const struct deit_model_params *params,
+                                            struct deit_error *err);
+
+/* Load from memory (tests, embedded use). config_json is required; preprocessor_json may
+ * be NULL (class defaults). safetensors must stay valid until deit_model_free(). */
+DEIT_API struct deit_model *deit_model_load_from_memory(const char *config_json, size_t config_len,
+                                                        const char *preprocessor_json, size_t preprocessor_len,
+                                                        const void *safetensors, size_t safetensors_len,
+                                                        struct deit_error *err);
+DEIT_API void deit_model_free(struct deit_model *model);
+
+DEIT_API const struct deit_model_info        *deit_model_get_info(const struct deit_model *model);
+DEIT_API const struct deit_preprocess_config *deit_model_get_preprocess_config(const struct deit_model *model);
+
+/* Label of a class from config.json id2label; "LABEL_<id>" when absent; NULL out of range. */
+DEIT_API const char *deit_model_get_label(const struct deit_model *model, int class_id);
+
+/* ---------------------------------------------------------------------------------------
+ * Images (preprocessing input)
+ */
+enum deit_pixel_format {
+    DEIT_PIXEL_FORMAT_RGB = 0,
+    DEIT_PIXEL_FORMAT_BGR,
+    DEIT_PIXEL_FORMAT_RGBX,
+    DEIT_PIXEL_FORMAT_BGRX,
+    DEIT_PIXEL_FORMAT_XRGB,
+    DEIT_PIXEL_FORMAT_XBGR,
+    DEIT_PIXEL_FORMAT_RGBA,
+    DEIT_PIXEL_FORMAT_BGRA,
+    DEIT_PIXEL_FORMAT_ARGB,
+    DEIT_PIXEL_FORMAT_ABGR,
+    DEIT_PIXEL_FORMAT_GRAY8,
+    DEIT_PIXEL_FORMAT_I420,   /* planes Y, U, V; chroma 2x2 subsampled */
+    DEIT_PIXEL_FORMAT_NV12,   /* planes Y, UV interleaved; chroma 2x2 subsampled */
+    DEIT_PIXEL_FORMAT_YUY2,   /* packed Y0 U Y1 V */
+    DEIT_PIXEL_FORMAT_COUNT
+};
+
+enum deit_color_matrix {
+    DEIT_COLOR_MATRIX_BT601 = 0,
+    DEIT_COLOR_MATRIX_BT709,
+};
+
+struct deit_image {
+    enum deit_pixel_format format;
+    int             width, height;   /* 1 .. 16384 */
+    const uint8_t  *data[3];         /* plane pointers (one for packed formats) */
+    int             stride[3];       /* bytes per row of each plane */
+    enum deit_color_matrix matrix;   /* YUV formats only */
+    bool            full_range;      /* YUV formats only: false = limited (16-235) */
+};
+
+struct deit_rect {
+    int x, y, width, height;
+};
+
+/* A preprocessor: precomputed resampling coefficients and scratch for one frame geometry
+ * at a time (recomputed when the input size changes). Not thread-safe; one per user. */
+struct deit_preprocessor;
+DEIT_API struct deit_preprocessor *deit_preprocessor_new(const struct deit_preprocess_config *config,
+                                                         int n_threads, struct deit_error *err);
+DEIT_API void deit_preprocessor_free(struct deit_preprocessor *pp);
+
+/* Output tensor geometry: channels-first float [3, out_height, out_width]. */
+DEIT_API void deit_preprocessor_output_size(const struct deit_preprocessor *pp,
+                                            int *out_height, int *out_width);
+
+/* Full pipeline: colour conversion to RGB, resize (Pillow), center crop, rescale,
+ * normalise. roi NULL = whole image. out holds 3 * out_height * out_width floats. */
+DEIT_API enum deit_status deit_preprocess(struct deit_preprocessor *pp, const struct deit_image *image,
+                                          const struct deit_rect *roi, float *out);
+
+/* The same pipeline stopped after the crop: interleaved uint8 RGB [out_height, out_width, 3],
+ * what Pillow's resize + transformers' center_crop produce. For tests and debugging. */
+DEIT_API enum deit_status deit_preprocess_u8(struct deit_preprocessor *pp, const struct deit_image *image,
+                                             const struct deit_rect *roi, uint8_t *out_rgb);
+
+/* ---------------------------------------------------------------------------------------
+ * Inference state
+ */
+enum deit_attention {
+    DEIT_ATTENTION_AUTO = 0,  /* fastest implementation for the shape */
+    DEIT_ATTENTION_EAGER,     /* scores, softmax, weighted sum: transformers' "eager" */
+    DEIT_ATTENTION_FUSED,     /* tiled online softmax, no full score matrix: like "sdpa" */
+};
+
+struct deit_state_params {
+    int max_batch;                  /* images per deit_state_run(), >= 1 */
+    int n_threads;                  /* worker threads incl. the caller; 0 = all cores */
+    enum deit_attention attention;
+};
+DEIT_API struct deit_state_params deit_state_default_params(void);
+
+struct deit_state;
+DEIT_API struct deit_state *deit_state_init(const struct deit_model *model, const struct deit_state_params *params,
+                                            struct deit_error *err);
+DEIT_API void deit_state_free(struct deit_state *state);
+
+/* Input slot of image b: float [C, image_height, image_width] (pixel_values[b]). */
+DEIT_API float *deit_state_input(struct deit_state *state, int b);
+
+/* bool_masked_pos of image b for masked image modeling: uint8 [num_patches], 1 = masked.
+ * NULL for other architectures. Zeroed at state creation. */
+DEIT_API uint8_t *deit_state_mask(struct deit_state *state, int b);
+
+/* Preprocess a frame straight into input slot b, with the model's preprocessor config
+ * and the state's threads. The config's crop (or resize) size must equal the model's
+ * image size, otherwise DEIT_STATUS_ERROR_BAD_CONFIG. */
+DEIT_API enum deit_status deit_state_preprocess(struct deit_state *state, int b, const struct deit_image *image,
+                                                const struct deit_rect *roi);
+
+/* Return true to stop a running inference (checked between layers). */
+typedef bool (*deit_abort_callback)(void *user_data);
+
+struct deit_run_params {
+    deit_abort_callback abort_callback;
+    void               *abort_user_data;
+};
+DEIT_API struct deit_run_params deit_run_default_params(void);
+
+/* Run images 0..batch-1 of the input slots. params may be NULL. */
+DEIT_API enum deit_status deit_state_run(struct deit_state *state, int batch, const struct deit_run_params *params);
+
+enum deit_output {
+    DEIT_OUTPUT_LOGITS = 0,          /* [num_labels] (classification architectures) */
+    DEIT_OUTPUT_LAST_HIDDEN_STATE,   /* [num_tokens, D] after the final LayerNorm */
+    DEIT_OUTPUT_POOLER,              /* [pooler_output_size] (base models with a pooler) */
+    DEIT_OUTPUT_RECONSTRUCTION,      /* [C, image_height, image_width] (MIM) */
+};
+
+/* Output of image b from the last run; NULL if the architecture has no such output.
+ * n_elements (may be NULL) receives the element count. */
+DEIT_API const float *deit_state_get_output(const struct deit_state *state, enum deit_output which, int b,
+                                            size_t *n_elements);
+
+struct deit_class_score {
+    int   class_id;
+    float score;     /* softmax probability in [0, 1] */
+    float logit;
+};
+
+/* Softmax over the logits of image b, then the k most probable classes with
+ * probability >= threshold, most probable first (ties: lower class id first).
+ * Returns how many were written (<= k). */
+DEIT_API int deit_state_top_k(const struct deit_state *state, int b, int k, float threshold,
+                              struct deit_class_score *out);
+
+/* The same on a plain logits vector (n >= 1). */
+DEIT_API int deit_top_k(const float *logits, int n, int k, float threshold, struct deit_class_score *out);
+
+/* Number of worker threads "0 = all cores" resolves to. */
+DEIT_API int deit_default_threads(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* DEIT_H */

@@ -1,0 +1,1 @@
+/* npy.c - STUB, being written (NumPy .npy reader/writer for deit-infer). */

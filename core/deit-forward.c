@@ -1,2 +1,519 @@
-/* deit-forward.c - STUB, being written. */
+/* deit-forward.c - inference state and the forward pass of DeiT / ViT models.
+ *
+ * Dimension legend: B images, T tokens (N patches + NP prefix tokens), D hidden, H heads,
+ * HD head size, I intermediate, K labels, C channels, P patch size.
+ *
+ * Order of operations mirrors transformers' modeling_deit.py / modeling_vit.py:
+ *   patch_embed_forward  Conv2d(C->D, P, stride P) as im2col + GEMM      (DeiTPatchEmbeddings)
+ *   pos_embed_forward    [cls, (dist), patches (mask_token where masked)] + position_embeddings
+ *   block_forward x L    h += o_proj(attn(LN1(h)));  h += fc2(gelu(fc1(LN2(h))))   (pre-norm)
+ *   layernorm            final LayerNorm over all tokens (DeiTModel.layernorm)
+ *   head_forward         classifier(s) on token 0 (and 1), pooler, or the MIM decoder
+ *
+ * Parallelism: every parallel section is one deit_pool_run() over the state's workers.
+ * GEMMs are split by output columns (each worker packs only its slice of the weights),
+ * attention by (image, head, block of query rows), row-wise ops by rows. OpenBLAS itself
+ * runs single-threaded (deit_blas_single_thread), so there is one owner of the cores.
+ */
 #include "deit-internal.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define QBLOCK       64  /* query rows per attention task */
+#define KTILE        128 /* key tile of the fused attention */
+#define COL_ALIGN    16  /* GEMM column split granularity */
+
+struct deit_state {
+    const struct deit_model  *model;
+    struct deit_state_params  params;
+    struct deit_pool         *pool;
+    struct deit_preprocessor *pp;
+    enum deit_attention       attention; /* resolved (never AUTO) */
+    int                       last_batch;
+
+    float   *input;    /* (B, C, Hi, Wi) pixel_values */
+    uint8_t *mask;     /* (B, N) bool_masked_pos, MIM only */
+    float   *patches;  /* (B*N, C*P*P) im2col */
+    float   *h;        /* (B*T, D) residual stream */
+    float   *a;        /* (B*T, D) LayerNorm output / patch embeddings */
+    float   *q, *k, *v, *ctx; /* (B*T, D) */
+    float   *mlp;      /* (B*T, I) */
+    float   *seq;      /* (B*T, D) last_hidden_state */
+    float   *scratch;  /* per worker: attention scores (QBLOCK, T) or fused tiles */
+    size_t   scratch_per_thread;
+    float   *logits;   /* (B, K) */
+    float   *logits2;  /* (B, K) distillation head */
+    float   *pooler;   /* (B, Dp) */
+    float   *dec;      /* (B*N, r*r*C) MIM decoder conv output */
+    float   *recon;    /* (B, C, gh*r, gw*r) */
+};
+
+/* ---------------------------------------------------------------------------------------- */
+
+struct deit_state_params deit_state_default_params(void) {
+    return (struct deit_state_params){
+        .max_batch = 1,                     /* images per run */
+        .n_threads = 0,                     /* 0 = all cores */
+        .attention = DEIT_ATTENTION_AUTO,   /* eager for short sequences, fused for long */
+    };
+}
+
+struct deit_run_params deit_run_default_params(void) {
+    return (struct deit_run_params){ .abort_callback = NULL, .abort_user_data = NULL };
+}
+
+static float *alloc_floats(size_t n, bool *ok) {
+    if (n == 0) return NULL;
+    void *p = NULL;
+    if (n > SIZE_MAX / sizeof(float) - 64 || posix_memalign(&p, 64, ((n * sizeof(float)) + 63) & ~(size_t)63) != 0) {
+        *ok = false;
+        return NULL;
+    }
+    return p;
+}
+
+void deit_state_free(struct deit_state *st) {
+    if (!st) return;
+    deit_preprocessor_free(st->pp);
+    deit_pool_free(st->pool);
+    free(st->input);
+    free(st->mask);
+    free(st->patches);
+    free(st->h);
+    free(st->a);
+    free(st->q);
+    free(st->k);
+    free(st->v);
+    free(st->ctx);
+    free(st->mlp);
+    free(st->seq);
+    free(st->scratch);
+    free(st->logits);
+    free(st->logits2);
+    free(st->pooler);
+    free(st->dec);
+    free(st->recon);
+    free(st);
+}
+
+static bool arch_is_mim(enum deit_arch a) { return a == DEIT_ARCH_DEIT_MIM || a == DEIT_ARCH_VIT_MIM; }
+
+struct deit_state *deit_state_init(const struct deit_model *model, const struct deit_state_params *params,
+                                   struct deit_error *err) {
+    if (!model) {
+        deit_set_error(err, DEIT_STATUS_ERROR_INVALID_ARG, "deit_state_init: model is NULL");
+        return NULL;
+    }
+    struct deit_state_params p = params ? *params : deit_state_default_params();
+    if (p.max_batch < 1 || p.max_batch > 4096 || p.n_threads < 0 || p.n_threads > 1024) {
+        deit_set_error(err, DEIT_STATUS_ERROR_INVALID_ARG,
+                       "deit_state_init: max_batch must be 1..4096 (got %d) and n_threads 0..1024 (got %d)",
+                       p.max_batch, p.n_threads);
+        return NULL;
+    }
+    struct deit_state *st = calloc(1, sizeof *st);
+    if (!st) {
+        deit_set_error(err, DEIT_STATUS_ERROR_NO_MEMORY, "deit_state_init: out of memory");
+        return NULL;
+    }
+    const struct deit_model_info *mi = &model->info;
+    st->model  = model;
+    st->params = p;
+    deit_blas_single_thread();
+    st->pool = deit_pool_new(p.n_threads);
+    if (!st->pool) {
+        deit_state_free(st);
+        deit_set_error(err, DEIT_STATUS_ERROR_THREAD, "deit_state_init: could not start %d worker threads",
+                       p.n_threads);
+        return NULL;
+    }
+    st->attention = p.attention;
+    if (st->attention == DEIT_ATTENTION_AUTO)
+        st->attention = mi->num_tokens > 256 ? DEIT_ATTENTION_FUSED : DEIT_ATTENTION_EAGER;
+
+    const size_t B = (size_t)p.max_batch, T = (size_t)mi->num_tokens, D = (size_t)mi->hidden_size;
+    const size_t N = (size_t)mi->num_patches, C = (size_t)mi->num_channels, P = (size_t)mi->patch_size;
+    const size_t NI = (size_t)mi->intermediate_size, K = (size_t)mi->num_labels;
+    const size_t pix = C * (size_t)mi->image_height * (size_t)mi->image_width;
+    const int    nt  = deit_pool_size(st->pool);
+    bool         ok  = true;
+    st->input   = alloc_floats(B * pix, &ok);
+    st->patches = alloc_floats(B * N * C * P * P, &ok);
+    st->h       = alloc_floats(B * T * D, &ok);
+    st->a       = alloc_floats(B * T * D, &ok);
+    st->q       = alloc_floats(B * T * D, &ok);
+    st->k       = alloc_floats(B * T * D, &ok);
+    st->v       = alloc_floats(B * T * D, &ok);
+    st->ctx     = alloc_floats(B * T * D, &ok);
+    st->mlp     = alloc_floats(B * T * NI, &ok);
+    st->seq     = alloc_floats(B * T * D, &ok);
+    st->scratch_per_thread = (size_t)QBLOCK * (T > KTILE ? T : KTILE) + 2 * QBLOCK;
+    st->scratch = alloc_floats(st->scratch_per_thread * (size_t)nt, &ok);
+    if (K > 0) {
+        st->logits  = alloc_floats(B * K, &ok);
+        st->logits2 = alloc_floats(B * K, &ok);
+    }
+    if (mi->pooler_output_size > 0) st->pooler = alloc_floats(B * (size_t)mi->pooler_output_size, &ok);
+    if (arch_is_mim(mi->arch)) {
+        const size_t r = (size_t)mi->encoder_stride;
+        st->dec   = alloc_floats(B * N * r * r * C, &ok);
+        st->recon = alloc_floats(B * N * r * r * C, &ok);
+        st->mask  = calloc(B * N, 1);
+        ok        = ok && st->mask;
+    }
+    if (!ok) {
+        deit_state_free(st);
+        deit_set_error(err, DEIT_STATUS_ERROR_NO_MEMORY,
+                       "deit_state_init: out of memory for batch %d (%zu tokens x %zu hidden); try a smaller batch",
+                       p.max_batch, T, D);
+        return NULL;
+    }
+    memset(st->input, 0, B * pix * sizeof(float));
+    DEIT_LOG_DEBUG("state: batch %d, %d threads, %s attention", p.max_batch, nt,
+                   st->attention == DEIT_ATTENTION_FUSED ? "fused" : "eager");
+    return st;
+}
+
+float *deit_state_input(struct deit_state *st, int b) {
+    if (!st || b < 0 || b >= st->params.max_batch) return NULL;
+    const struct deit_model_info *mi = &st->model->info;
+    return st->input + (size_t)b * mi->num_channels * mi->image_height * mi->image_width;
+}
+
+uint8_t *deit_state_mask(struct deit_state *st, int b) {
+    if (!st || !st->mask || b < 0 || b >= st->params.max_batch) return NULL;
+    return st->mask + (size_t)b * st->model->info.num_patches;
+}
+
+enum deit_status deit_state_preprocess(struct deit_state *st, int b, const struct deit_image *image,
+                                       const struct deit_rect *roi) {
+    float *slot = deit_state_input(st, b);
+    if (!slot || !image) return DEIT_STATUS_ERROR_INVALID_ARG;
+    if (!st->pp) {
+        struct deit_error err;
+        st->pp = deit_preprocessor_new_with_pool(&st->model->preprocess, st->pool, &err);
+        if (!st->pp) return err.status;
+        int oh = 0, ow = 0;
+        deit_preprocessor_output_size(st->pp, &oh, &ow);
+        const struct deit_model_info *mi = &st->model->info;
+        if (oh != mi->image_height || ow != mi->image_width) {
+            deit_preprocessor_free(st->pp);
+            st->pp = NULL;
+            return deit_set_error(NULL, DEIT_STATUS_ERROR_BAD_CONFIG,
+                                  "preprocessor_config.json produces %dx%d images but the model takes %dx%d: "
+                                  "fix size/crop_size to match config.json image_size",
+                                  ow, oh, mi->image_width, mi->image_height);
+        }
+    }
+    return deit_preprocess(st->pp, image, roi, slot);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Parallel sections
+ */
+
+/* out (M, N) [+]= inp (M, K) . w^T + bias, columns split across workers; then optionally
+ * GELU on the worker's slice. accumulate: out already holds a residual to add to. */
+struct linear_job {
+    float       *out;
+    const float *inp;
+    const float *w, *bias;
+    int          M, K, N, ldi;
+    bool         accumulate;
+    bool         gelu;
+    enum deit_act act;
+};
+
+static void linear_task(void *ctx, int i, int n) {
+    struct linear_job *j = ctx;
+    int                n0, n1;
+    deit_pool_split(j->N, COL_ALIGN, i, n, &n0, &n1);
+    if (n1 <= n0) return;
+    const int cols = n1 - n0;
+    if (j->accumulate) {
+        /* out += inp . w^T + bias: add the bias into the residual, then GEMM with beta = 1 */
+        for (int m = 0; m < j->M; m++) {
+            float *o = j->out + (size_t)m * j->N + n0;
+            if (j->bias)
+                for (int c = 0; c < cols; c++) o[c] += j->bias[n0 + c];
+        }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, j->M, cols, j->K, 1.0f, j->inp, j->ldi,
+                    j->w + (size_t)n0 * j->K, j->K, 1.0f, j->out + n0, j->N);
+    } else {
+        linear_forward_strided(j->out + n0, j->N, j->inp, j->ldi, j->w + (size_t)n0 * j->K,
+                               j->bias ? j->bias + n0 : NULL, j->M, j->K, cols);
+    }
+    if (j->gelu) {
+        for (int m = 0; m < j->M; m++) gelu_forward(j->out + (size_t)m * j->N + n0, (size_t)cols, j->act);
+    }
+}
+
+static void par_linear(struct deit_state *st, float *out, const float *inp, int ldi, const float *w,
+                       const float *bias, int M, int K, int N, bool accumulate, bool gelu) {
+    struct linear_job j = { out, inp, w, bias, M, K, N, ldi, accumulate, gelu, st->model->info.hidden_act };
+    deit_pool_run(st->pool, linear_task, &j);
+}
+
+struct layernorm_job {
+    float       *out;
+    const float *inp;
+    const float *w, *b;
+    int          M, D;
+    float        eps;
+};
+
+static void layernorm_task(void *ctx, int i, int n) {
+    struct layernorm_job *j = ctx;
+    int                   m0, m1;
+    deit_pool_split(j->M, 1, i, n, &m0, &m1);
+    layernorm_forward(j->out + (size_t)m0 * j->D, j->inp + (size_t)m0 * j->D, j->w, j->b, m1 - m0, j->D, j->eps);
+}
+
+static void par_layernorm(struct deit_state *st, float *out, const float *inp, const float *w, const float *b,
+                          int M) {
+    const struct deit_model_info *mi = &st->model->info;
+    struct layernorm_job j = { out, inp, w, b, M, mi->hidden_size, mi->layer_norm_eps };
+    deit_pool_run(st->pool, layernorm_task, &j);
+}
+
+struct attention_job {
+    struct deit_state *st;
+    int                B;
+};
+
+/* Tasks are (image, head, query block) triples, dealt out contiguously to workers. */
+static void attention_task(void *ctx, int i, int n) {
+    struct attention_job         *j  = ctx;
+    struct deit_state            *st = j->st;
+    const struct deit_model_info *mi = &st->model->info;
+    const int T = mi->num_tokens, D = mi->hidden_size, H = mi->num_heads, HD = mi->head_dim;
+    const int nqb = (T + QBLOCK - 1) / QBLOCK;
+    const float scale = 1.0f / sqrtf((float)HD); /* reference: DeiTSelfAttention.scaling = HD**-0.5 */
+    float *scratch = st->scratch + st->scratch_per_thread * (size_t)i;
+    int    t0, t1;
+    deit_pool_split(j->B * H * nqb, 1, i, n, &t0, &t1);
+    for (int t = t0; t < t1; t++) {
+        const int    b = t / (H * nqb), hh = (t / nqb) % H, qb = t % nqb;
+        const size_t off = (size_t)b * T * D + (size_t)hh * HD;
+        const int    r0 = qb * QBLOCK, r1 = r0 + QBLOCK < T ? r0 + QBLOCK : T;
+        if (st->attention == DEIT_ATTENTION_FUSED)
+            attention_head_fused(st->ctx + off, st->q + off, st->k + off, st->v + off, scratch, r0, r1, T, HD, D,
+                                 scale, KTILE);
+        else
+            attention_head_eager(st->ctx + off, st->q + off, st->k + off, st->v + off, scratch, r0, r1, T, HD, D,
+                                 scale);
+    }
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Forward pieces
+ */
+
+/* patches (B*N, C*P*P) <- pixel_values (B, C, Hi, Wi); row n = patch (py, px) in raster
+ * order, column (c, ky, kx) matching the Conv2d weight layout (D, C, P, P). */
+struct im2col_job {
+    struct deit_state *st;
+    int                B;
+};
+
+static void im2col_task(void *ctx, int i, int n) {
+    struct im2col_job            *j  = ctx;
+    const struct deit_model_info *mi = &j->st->model->info;
+    const int C = mi->num_channels, P = mi->patch_size, Hi = mi->image_height, Wi = mi->image_width;
+    const int gw = Wi / P, N = mi->num_patches, KK = C * P * P;
+    int       r0, r1;
+    deit_pool_split(j->B * N, 1, i, n, &r0, &r1);
+    for (int r = r0; r < r1; r++) {
+        const int    b = r / N, p = r % N, py = p / gw, px = p % gw;
+        const float *img = j->st->input + (size_t)b * C * Hi * Wi;
+        float       *dst = j->st->patches + (size_t)r * KK;
+        for (int c = 0; c < C; c++)
+            for (int ky = 0; ky < P; ky++)
+                memcpy(dst + (size_t)(c * P + ky) * P, img + ((size_t)c * Hi + (size_t)py * P + ky) * Wi + (size_t)px * P,
+                       (size_t)P * sizeof(float));
+    }
+}
+
+/* h (B*T, D) = [cls, (dist), patch_embeddings with mask_token where masked] + pos_embed.
+ * reference: DeiTEmbeddings.forward: mask applied before the prefix tokens are
+ * concatenated, then position_embeddings added to every token. */
+static void pos_embed_forward(struct deit_state *st, int B) {
+    const struct deit_model      *m  = st->model;
+    const struct deit_model_info *mi = &m->info;
+    const int D = mi->hidden_size, N = mi->num_patches, NP = mi->num_prefix_tokens, T = mi->num_tokens;
+    for (int b = 0; b < B; b++) {
+        float *hb = st->h + (size_t)b * T * D;
+        for (int d = 0; d < D; d++) hb[d] = m->w.cls_token[d] + m->w.pos_embed[d];
+        if (NP == 2)
+            for (int d = 0; d < D; d++) hb[D + d] = m->w.dist_token[d] + m->w.pos_embed[D + d];
+        const uint8_t *mask = st->mask ? st->mask + (size_t)b * N : NULL;
+        for (int p = 0; p < N; p++) {
+            const float *e   = (mask && mask[p]) ? m->w.mask_token : st->a + ((size_t)b * N + p) * D;
+            const float *pos = m->w.pos_embed + (size_t)(NP + p) * D;
+            float       *dst = hb + (size_t)(NP + p) * D;
+            for (int d = 0; d < D; d++) dst[d] = e[d] + pos[d];
+        }
+    }
+}
+
+static void block_forward(struct deit_state *st, const struct deit_layer_weights *lw, int B) {
+    const struct deit_model_info *mi = &st->model->info;
+    const int D = mi->hidden_size, NI = mi->intermediate_size, M = B * mi->num_tokens;
+    /* attention: a = LN1(h); q, k, v = a W^T + b; ctx = attn(q, k, v); h += ctx Wo^T + bo */
+    par_layernorm(st, st->a, st->h, lw->ln1_w, lw->ln1_b, M);
+    par_linear(st, st->q, st->a, D, lw->q_w, lw->q_b, M, D, D, false, false);
+    par_linear(st, st->k, st->a, D, lw->k_w, lw->k_b, M, D, D, false, false);
+    par_linear(st, st->v, st->a, D, lw->v_w, lw->v_b, M, D, D, false, false);
+    struct attention_job aj = { st, B };
+    deit_pool_run(st->pool, attention_task, &aj);
+    par_linear(st, st->h, st->ctx, D, lw->o_w, lw->o_b, M, D, D, true, false);
+    /* mlp: a = LN2(h); mlp = gelu(a W1^T + b1); h += mlp W2^T + b2 */
+    par_layernorm(st, st->a, st->h, lw->ln2_w, lw->ln2_b, M);
+    par_linear(st, st->mlp, st->a, D, lw->fc1_w, lw->fc1_b, M, D, NI, false, true);
+    par_linear(st, st->h, st->mlp, NI, lw->fc2_w, lw->fc2_b, M, NI, D, true, false);
+}
+
+/* Heads on the final sequence seq (B*T, D). */
+static void head_forward(struct deit_state *st, int B) {
+    const struct deit_model      *m  = st->model;
+    const struct deit_model_info *mi = &m->info;
+    const int D = mi->hidden_size, T = mi->num_tokens, K = mi->num_labels;
+    switch (mi->arch) {
+    case DEIT_ARCH_DEIT_WITH_TEACHER:
+        /* reference: (cls_classifier(seq[:, 0]) + distillation_classifier(seq[:, 1])) / 2 */
+        linear_forward_strided(st->logits, K, st->seq, T * D, m->w.head_w, m->w.head_b, B, D, K);
+        linear_forward_strided(st->logits2, K, st->seq + D, T * D, m->w.head_dist_w, m->w.head_dist_b, B, D, K);
+        for (size_t i = 0; i < (size_t)B * K; i++) st->logits[i] = (st->logits[i] + st->logits2[i]) / 2.0f;
+        break;
+    case DEIT_ARCH_DEIT_CLASSIFICATION:
+    case DEIT_ARCH_VIT_CLASSIFICATION:
+        linear_forward_strided(st->logits, K, st->seq, T * D, m->w.head_w, m->w.head_b, B, D, K);
+        break;
+    case DEIT_ARCH_DEIT_MODEL:
+    case DEIT_ARCH_VIT_MODEL:
+        if (st->pooler) {
+            const int Dp = mi->pooler_output_size;
+            linear_forward_strided(st->pooler, Dp, st->seq, T * D, m->w.pooler_w, m->w.pooler_b, B, D, Dp);
+            for (size_t i = 0; i < (size_t)B * Dp; i++) st->pooler[i] = tanhf(st->pooler[i]);
+        }
+        break;
+    case DEIT_ARCH_DEIT_MIM:
+    case DEIT_ARCH_VIT_MIM: {
+        /* reference (transformers v5 modular_deit.py): patch tokens seq[:, NP:] (the older v4
+         * code took seq[:, 1:-1], keeping the distillation token and dropping the last patch),
+         * 1x1 conv D -> r*r*C, PixelShuffle(r): out[c, y*r+i, x*r+j] = conv[c*r*r + i*r + j, y, x]. */
+        const int N = mi->num_patches, NP = mi->num_prefix_tokens, r = mi->encoder_stride, C = mi->num_channels;
+        const int gw = mi->image_width / mi->patch_size, gh = mi->image_height / mi->patch_size;
+        const int OC = r * r * C, OH = gh * r, OW = gw * r;
+        for (int b = 0; b < B; b++)
+            par_linear(st, st->dec + (size_t)b * N * OC, st->seq + ((size_t)b * T + NP) * D, D, m->w.decoder_w,
+                       m->w.decoder_b, N, D, OC, false, false);
+        for (int b = 0; b < B; b++) {
+            const float *dec = st->dec + (size_t)b * N * OC;
+            float       *out = st->recon + (size_t)b * C * OH * OW;
+            for (int y = 0; y < gh; y++)
+                for (int x = 0; x < gw; x++)
+                    for (int c = 0; c < C; c++)
+                        for (int i = 0; i < r; i++)
+                            for (int jx = 0; jx < r; jx++)
+                                out[((size_t)c * OH + y * r + i) * OW + x * r + jx] =
+                                    dec[(size_t)(y * gw + x) * OC + c * r * r + i * r + jx];
+        }
+        break;
+    }
+    }
+}
+
+enum deit_status deit_state_run(struct deit_state *st, int batch, const struct deit_run_params *params) {
+    if (!st || batch < 1 || batch > st->params.max_batch) return DEIT_STATUS_ERROR_INVALID_ARG;
+    const struct deit_run_params  rp = params ? *params : deit_run_default_params();
+    const struct deit_model      *m  = st->model;
+    const struct deit_model_info *mi = &m->info;
+    const int D = mi->hidden_size, N = mi->num_patches, C = mi->num_channels, P = mi->patch_size;
+    st->last_batch = 0;
+
+    struct im2col_job ij = { st, batch };
+    deit_pool_run(st->pool, im2col_task, &ij);
+    par_linear(st, st->a, st->patches, C * P * P, m->w.patch_w, m->w.patch_b, batch * N, C * P * P, D, false, false);
+    pos_embed_forward(st, batch);
+
+    for (int l = 0; l < mi->num_layers; l++) {
+        if (rp.abort_callback && rp.abort_callback(rp.abort_user_data)) return DEIT_STATUS_ABORTED;
+        block_forward(st, &m->w.layers[l], batch);
+    }
+    par_layernorm(st, st->seq, st->h, m->w.ln_f_w, m->w.ln_f_b, batch * mi->num_tokens);
+    head_forward(st, batch);
+    st->last_batch = batch;
+    return DEIT_STATUS_OK;
+}
+
+const float *deit_state_get_output(const struct deit_state *st, enum deit_output which, int b, size_t *n_elements) {
+    if (n_elements) *n_elements = 0;
+    if (!st || b < 0 || b >= st->last_batch) return NULL;
+    const struct deit_model_info *mi = &st->model->info;
+    size_t       n   = 0;
+    const float *out = NULL;
+    switch (which) {
+    case DEIT_OUTPUT_LOGITS:
+        if (st->logits) n = (size_t)mi->num_labels, out = st->logits + (size_t)b * n;
+        break;
+    case DEIT_OUTPUT_LAST_HIDDEN_STATE:
+        n = (size_t)mi->num_tokens * mi->hidden_size, out = st->seq + (size_t)b * n;
+        break;
+    case DEIT_OUTPUT_POOLER:
+        if (st->pooler) n = (size_t)mi->pooler_output_size, out = st->pooler + (size_t)b * n;
+        break;
+    case DEIT_OUTPUT_RECONSTRUCTION:
+        if (st->recon) {
+            const size_t r = (size_t)mi->encoder_stride;
+            n   = (size_t)mi->num_patches * r * r * mi->num_channels;
+            out = st->recon + (size_t)b * n;
+        }
+        break;
+    }
+    if (out && n_elements) *n_elements = n;
+    return out;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Top-k
+ */
+static int cmp_score_desc(const void *pa, const void *pb) {
+    const struct deit_class_score *a = pa, *b = pb;
+    if (a->score != b->score) return a->score > b->score ? -1 : 1;
+    return a->class_id - b->class_id;
+}
+
+int deit_top_k(const float *logits, int n, int k, float threshold, struct deit_class_score *out) {
+    if (!logits || n < 1 || k < 1 || !out) return 0;
+    /* softmax in double: probabilities as torch.softmax(logits, -1) computes them, without
+     * float32 summation error */
+    double mx = logits[0];
+    for (int i = 1; i < n; i++) mx = logits[i] > mx ? logits[i] : mx;
+    double sum = 0.0;
+    for (int i = 0; i < n; i++) sum += exp((double)logits[i] - mx);
+    /* keep the best k in out (insertion into a sorted list: k is small) */
+    int count = 0;
+    for (int i = 0; i < n; i++) {
+        struct deit_class_score c = { i, (float)(exp((double)logits[i] - mx) / sum), logits[i] };
+        if (c.score < threshold) continue;
+        if (count == k && cmp_score_desc(&c, &out[k - 1]) >= 0) continue;
+        int pos = count < k ? count++ : k - 1;
+        while (pos > 0 && cmp_score_desc(&c, &out[pos - 1]) < 0) {
+            out[pos] = out[pos - 1];
+            pos--;
+        }
+        out[pos] = c;
+    }
+    return count;
+}
+
+int deit_state_top_k(const struct deit_state *st, int b, int k, float threshold, struct deit_class_score *out) {
+    size_t       n      = 0;
+    const float *logits = deit_state_get_output(st, DEIT_OUTPUT_LOGITS, b, &n);
+    if (!logits) return 0;
+    return deit_top_k(logits, (int)n, k, threshold, out);
+}

@@ -92,14 +92,76 @@ struct deit_model {
 enum deit_status deit_config_parse(const char *json, size_t len, struct deit_model_info *info,
                                    char ***labels, char **name, struct deit_error *err);
 
+/* ---- weight files (deit-safetensors.c, deit-torchbin.c) ---------------------------- */
+/* A weight file's bytes: mmap of a file, a heap copy of it, or caller memory. */
+struct deit_blob {
+    const uint8_t *data;
+    size_t         size;
+    void          *map;          /* munmap(map, size) on close, or NULL */
+    void          *heap;         /* free(heap) on close, or NULL */
+};
+enum deit_status deit_blob_open(struct deit_blob *blob, const char *path, bool use_mmap, struct deit_error *err);
+void deit_blob_from_memory(struct deit_blob *blob, const void *data, size_t size);
+void deit_blob_close(struct deit_blob *blob);
+
+enum deit_dtype {
+    DEIT_DTYPE_F32 = 0,
+    DEIT_DTYPE_F16,
+    DEIT_DTYPE_BF16,
+    DEIT_DTYPE_OTHER,            /* present in the file but not usable as a weight */
+};
+
+#define DEIT_MAX_DIMS 8
+/* One tensor of a weight file; data/n_bytes lie within the file (checked by the parser). */
+struct deit_tensor {
+    char           *name;
+    enum deit_dtype dtype;
+    char            dtype_name[32];   /* as the file names it, e.g. "I64", "LongStorage" */
+    int             n_dims;
+    int64_t         shape[DEIT_MAX_DIMS];
+    const uint8_t  *data;
+    size_t          n_bytes;          /* numel * element size */
+};
+
+struct deit_tensor_file {
+    const char         *format;       /* "safetensors" or "pytorch_model.bin" */
+    struct deit_tensor *tensors;
+    size_t              n_tensors;
+    void               *index;        /* name -> tensor (GHashTable) */
+};
+/* Parse a weight file held in memory. source names it in messages. On failure the file
+ * is left empty (deit_tensor_file_free() is still safe). */
+enum deit_status deit_safetensors_parse(struct deit_tensor_file *tf, const uint8_t *data, size_t size,
+                                        const char *source, struct deit_error *err);
+enum deit_status deit_torchbin_parse(struct deit_tensor_file *tf, const uint8_t *data, size_t size,
+                                     const char *source, struct deit_error *err);
+const struct deit_tensor *deit_tensor_file_find(const struct deit_tensor_file *tf, const char *name);
+void deit_tensor_file_free(struct deit_tensor_file *tf);
+/* internal: add a tensor (takes ownership of name) and build the index */
+struct deit_tensor *deit_tensor_file_add(struct deit_tensor_file *tf, char *name);
+float deit_fp16_to_fp32(uint16_t h);
+float deit_bf16_to_fp32(uint16_t h);
+
 /* ---- forward pass (deit-forward.c, deit-layers.c) ------------------------------------ */
 /* Kernels; each has a naive reference (suffix _ref) used by tests.
  * Linear: out (M, N) = inp (M, K) . w^T (w is (N, K), torch layout) + bias (N) */
 void linear_forward(float *out, const float *inp, const float *w, const float *bias, int M, int K, int N);
+void linear_forward_strided(float *out, int ldo, const float *inp, int ldi, const float *w, const float *bias,
+                            int M, int K, int N);
 void linear_forward_ref(float *out, const float *inp, const float *w, const float *bias, int M, int K, int N);
 void layernorm_forward(float *out, const float *inp, const float *w, const float *b, int M, int D, float eps);
 void layernorm_forward_ref(float *out, const float *inp, const float *w, const float *b, int M, int D, float eps);
 void gelu_forward(float *x, size_t n, enum deit_act act);
 void gelu_forward_ref(float *x, size_t n, enum deit_act act);
+
+void softmax_rows(float *x, int M, int N, int ld);
+/* Attention of query rows [r0, r1) of one head; q/k/v/ctx point at the head's first column
+ * of (T, ld) matrices. */
+void attention_head_eager(float *ctx, const float *q, const float *k, const float *v, float *scores, int r0, int r1,
+                          int T, int HD, int ld, float scale);
+void attention_head_fused(float *ctx, const float *q, const float *k, const float *v, float *scratch, int r0, int r1,
+                          int T, int HD, int ld, float scale, int KT);
+void attention_head_ref(float *ctx, const float *q, const float *k, const float *v, int T, int HD, int ld,
+                        float scale);
 
 #endif /* DEIT_INTERNAL_H */

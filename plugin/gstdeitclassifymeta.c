@@ -1,0 +1,223 @@
+/* gstdeitclassifymeta.c - the classification meta that deitclassify attaches to buffers.
+ *
+ * Built as the shared library gstdeitmeta-1.0 (header and pkg-config file installed) so
+ * that applications and other elements can read results without linking the plugin.
+ *
+ * The API type is registered with no tags: a classification of the whole picture does
+ * not depend on its colour space, size or orientation, so elements that filter metas by
+ * tags (videoconvert, videoscale, videoflip, ...) keep it. The transform copies the
+ * results on copy and on scale; on scale it also rescales the classified rectangle.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstdeitclassifymeta.h"
+
+#include <string.h>
+
+/**
+ * gst_deit_classify_meta_api_get_type:
+ *
+ * Returns: the #GType of the classification meta API ("GstDeitClassifyMetaAPI").
+ */
+GType
+gst_deit_classify_meta_api_get_type (void)
+{
+  static GType type = 0;
+  /* no tags: the result survives colour conversion, scaling and flipping */
+  static const gchar *tags[] = { NULL };
+
+  if (g_once_init_enter (&type)) {
+    GType _type = gst_meta_api_type_register ("GstDeitClassifyMetaAPI", tags);
+    g_once_init_leave (&type, _type);
+  }
+  return type;
+}
+
+static gboolean
+gst_deit_classify_meta_init (GstMeta * meta, gpointer params,
+    GstBuffer * buffer)
+{
+  GstDeitClassifyMeta *dmeta = (GstDeitClassifyMeta *) meta;
+
+  dmeta->model_name = NULL;
+  dmeta->n_results = 0;
+  dmeta->results = NULL;
+  dmeta->inference_pts = GST_CLOCK_TIME_NONE;
+  dmeta->fresh = FALSE;
+  dmeta->frame_number = 0;
+  dmeta->roi_id = -1;
+  dmeta->x = dmeta->y = dmeta->width = dmeta->height = 0;
+  return TRUE;
+}
+
+static void
+gst_deit_classify_meta_free (GstMeta * meta, GstBuffer * buffer)
+{
+  GstDeitClassifyMeta *dmeta = (GstDeitClassifyMeta *) meta;
+  guint i;
+
+  for (i = 0; i < dmeta->n_results; i++)
+    g_free (dmeta->results[i].label);
+  g_free (dmeta->results);
+  g_free (dmeta->model_name);
+  dmeta->results = NULL;
+  dmeta->model_name = NULL;
+  dmeta->n_results = 0;
+}
+
+/* Copy results, model name and bookkeeping of src into a new meta on dest. */
+static GstDeitClassifyMeta *
+gst_deit_classify_meta_copy_to (GstBuffer * dest, const GstDeitClassifyMeta * src)
+{
+  GstDeitClassifyMeta *dmeta;
+
+  dmeta = gst_buffer_add_deit_classify_meta (dest, src->model_name,
+      src->results, src->n_results, src->inference_pts, src->fresh);
+  if (!dmeta)
+    return NULL;
+  dmeta->frame_number = src->frame_number;
+  dmeta->roi_id = src->roi_id;
+  dmeta->x = src->x;
+  dmeta->y = src->y;
+  dmeta->width = src->width;
+  dmeta->height = src->height;
+  return dmeta;
+}
+
+static gboolean
+gst_deit_classify_meta_transform (GstBuffer * dest, GstMeta * meta,
+    GstBuffer * buffer, GQuark type, gpointer data)
+{
+  GstDeitClassifyMeta *smeta = (GstDeitClassifyMeta *) meta;
+  GstDeitClassifyMeta *dmeta;
+
+  if (GST_META_TRANSFORM_IS_COPY (type)) {
+    GstMetaTransformCopy *copy = data;
+
+    /* a region copy keeps the result only when it keeps the whole buffer */
+    if (copy->region && (copy->offset != 0
+            || copy->size != gst_buffer_get_size (buffer)))
+      return TRUE;
+    return gst_deit_classify_meta_copy_to (dest, smeta) != NULL;
+  }
+
+  if (GST_VIDEO_META_TRANSFORM_IS_SCALE (type)) {
+    GstVideoMetaTransform *trans = data;
+    gint ow, oh, nw, nh;
+
+    ow = GST_VIDEO_INFO_WIDTH (trans->in_info);
+    oh = GST_VIDEO_INFO_HEIGHT (trans->in_info);
+    nw = GST_VIDEO_INFO_WIDTH (trans->out_info);
+    nh = GST_VIDEO_INFO_HEIGHT (trans->out_info);
+    if (ow <= 0 || oh <= 0)
+      return FALSE;
+
+    dmeta = gst_deit_classify_meta_copy_to (dest, smeta);
+    if (!dmeta)
+      return FALSE;
+    /* the scores do not depend on the geometry; only the rectangle moves */
+    dmeta->x = (guint) gst_util_uint64_scale_int (smeta->x, nw, ow);
+    dmeta->y = (guint) gst_util_uint64_scale_int (smeta->y, nh, oh);
+    dmeta->width = (guint) gst_util_uint64_scale_int (smeta->width, nw, ow);
+    dmeta->height = (guint) gst_util_uint64_scale_int (smeta->height, nh, oh);
+    return TRUE;
+  }
+
+  /* unknown transform: do not pretend the result still applies */
+  return FALSE;
+}
+
+/**
+ * gst_deit_classify_meta_get_info:
+ *
+ * Returns: the #GstMetaInfo of the classification meta ("GstDeitClassifyMeta").
+ */
+const GstMetaInfo *
+gst_deit_classify_meta_get_info (void)
+{
+  static const GstMetaInfo *info = NULL;
+
+  if (g_once_init_enter ((GstMetaInfo **) & info)) {
+    const GstMetaInfo *mi =
+        gst_meta_register (GST_DEIT_CLASSIFY_META_API_TYPE,
+        "GstDeitClassifyMeta", sizeof (GstDeitClassifyMeta),
+        gst_deit_classify_meta_init, gst_deit_classify_meta_free,
+        gst_deit_classify_meta_transform);
+    g_once_init_leave ((GstMetaInfo **) & info, (GstMetaInfo *) mi);
+  }
+  return info;
+}
+
+/**
+ * gst_buffer_add_deit_classify_meta:
+ * @buffer: a writable #GstBuffer
+ * @model_name: (nullable): name of the model
+ * @results: (array length=n_results) (nullable): results, most probable first
+ * @n_results: number of @results
+ * @inference_pts: PTS of the frame the inference ran on
+ * @fresh: whether the inference ran on @buffer itself
+ *
+ * Adds a full-frame classification meta (roi_id -1, empty rectangle: set the
+ * fields after the call for a region). @model_name, @results and their labels
+ * are copied.
+ *
+ * Returns: (transfer none): the new meta, owned by @buffer
+ */
+GstDeitClassifyMeta *
+gst_buffer_add_deit_classify_meta (GstBuffer * buffer,
+    const gchar * model_name, const GstDeitClassification * results,
+    guint n_results, GstClockTime inference_pts, gboolean fresh)
+{
+  GstDeitClassifyMeta *dmeta;
+  guint i;
+
+  g_return_val_if_fail (GST_IS_BUFFER (buffer), NULL);
+  g_return_val_if_fail (gst_buffer_is_writable (buffer), NULL);
+  g_return_val_if_fail (n_results == 0 || results != NULL, NULL);
+
+  dmeta = (GstDeitClassifyMeta *) gst_buffer_add_meta (buffer,
+      GST_DEIT_CLASSIFY_META_INFO, NULL);
+  if (!dmeta)
+    return NULL;
+
+  dmeta->model_name = g_strdup (model_name);
+  dmeta->n_results = n_results;
+  dmeta->results = n_results ? g_new0 (GstDeitClassification, n_results) : NULL;
+  for (i = 0; i < n_results; i++) {
+    dmeta->results[i] = results[i];
+    dmeta->results[i].label = g_strdup (results[i].label);
+  }
+  dmeta->inference_pts = inference_pts;
+  dmeta->fresh = fresh;
+  return dmeta;
+}
+
+/**
+ * gst_buffer_get_deit_classify_meta:
+ * @buffer: a #GstBuffer
+ *
+ * Returns: (transfer none) (nullable): the full-frame classification meta
+ *   (roi_id == -1) if there is one, else the first classification meta, else %NULL
+ */
+GstDeitClassifyMeta *
+gst_buffer_get_deit_classify_meta (GstBuffer * buffer)
+{
+  gpointer state = NULL;
+  GstMeta *meta;
+  GstDeitClassifyMeta *first = NULL;
+
+  g_return_val_if_fail (GST_IS_BUFFER (buffer), NULL);
+
+  while ((meta = gst_buffer_iterate_meta_filtered (buffer, &state,
+              GST_DEIT_CLASSIFY_META_API_TYPE))) {
+    GstDeitClassifyMeta *dmeta = (GstDeitClassifyMeta *) meta;
+
+    if (dmeta->roi_id == -1)
+      return dmeta;
+    if (!first)
+      first = dmeta;
+  }
+  return first;
+}

@@ -455,14 +455,18 @@ def _init_scale(name, shape):
     return 0.0, 1.0 / math.sqrt(max(fan_in, 1))
 
 
-def build_model(config, seed=0):
-    """Model for config.json dict `config` with deterministic random float32 weights."""
+def build_model(config, seed=0, init=None):
+    """Model for config.json dict `config` with deterministic random float32 weights.
+    init: optional function (name, mean, std) -> (mean, std) to change the distribution
+    of some parameters (e.g. to make an activation's range matter more)."""
     torch.manual_seed(seed)  # nothing random inside the constructors, but be safe
     model = Model(config)
     gen = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for name, p in sorted(model.named_parameters()):
             mean, std = _init_scale(name, tuple(p.shape))
+            if init is not None:
+                mean, std = init(name, mean, std)
             p.copy_(torch.randn(p.shape, generator=gen, dtype=torch.float32) * std + mean)
     return model.eval()
 

@@ -108,19 +108,37 @@ FIXTURES = {
                   "the true DeiT-tiny dimensions: 192 wide, 3 heads, 12 layers, 224 px, 1000 labels"),
 }
 
+
+
+def _act_sensitive_init(name, mean, std):
+    """For the GELU-variant fixtures: erf GELU and its tanh approximations differ by at
+    most ~5e-4, which the final LayerNorm shrinks to ~2e-4 at the logits with the default
+    init - too close to the 1e-4 tolerance to catch an engine using the wrong one. Shift
+    the MLP pre-activations to around -2.5 (where the approximation error is large
+    relative to GELU's value) and make the MLP dominate the residual stream: the variants
+    then differ by ~5e-3 at the logits."""
+    if name.endswith("intermediate.dense.bias"):
+        return -2.5, 0.5
+    if name.endswith(".output.dense.weight") and ".attention." not in name:
+        return mean, std * 10.0
+    return mean, std
+
+
+INIT = {"deit-gelu-tanh": _act_sensitive_init, "vit-gelu-new": _act_sensitive_init}
+
 # Seeds are fixed per fixture (not per run) so failures reproduce.
 SEEDS = {name: 1000 + i for i, name in enumerate(FIXTURES)}
 
 
 def write_fixture(directory, config, seed=0, batch=1, dtype="F32", fmt="safetensors", description="",
-                  preprocessor=None):
+                  preprocessor=None, init=None):
     """Write a complete fixture directory for `config` (a config.json dict) and return its
     fixture.json dict. Reusable by other test suites (the plugin tests)."""
     import numpy as np
     import torch
     import deit_torch
 
-    model = deit_torch.build_model(config, seed)
+    model = deit_torch.build_model(config, seed, init)
     deit_torch.write_checkpoint(directory, model, config, dtype=dtype, fmt=fmt, preprocessor=preprocessor)
     # the engine upcasts F16/BF16 weights exactly, so the reference is the rounded model
     deit_torch.round_weights(model, dtype)
@@ -182,7 +200,8 @@ def generate(outdir, names=None):
     for name in names or FIXTURES:
         arch, _, batch, dtype, fmt, _, desc = FIXTURES[name]
         t0 = time.time()
-        info = write_fixture(os.path.join(outdir, name), fixture_config(name), SEEDS[name], batch, dtype, fmt, desc)
+        info = write_fixture(os.path.join(outdir, name), fixture_config(name), SEEDS[name], batch, dtype, fmt, desc,
+                             init=INIT.get(name))
         manifest["fixtures"][name] = info
         print("%-18s %-40s %.2fs" % (name, arch, time.time() - t0))
     return manifest
@@ -190,7 +209,7 @@ def generate(outdir, names=None):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("outdir")
+    ap.add_argument("outdir", nargs="?")
     ap.add_argument("--only", help="comma-separated fixture names")
     ap.add_argument("--list", action="store_true", help="print the fixture names and exit")
     ap.add_argument("--stamp", help="file to touch when done (build systems)")
@@ -198,6 +217,8 @@ def main():
     if args.list:
         print("\n".join(FIXTURES))
         return 0
+    if not args.outdir:
+        ap.error("OUTDIR is required")
     names = args.only.split(",") if args.only else None
     for n in names or ():
         if n not in FIXTURES:

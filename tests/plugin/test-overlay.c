@@ -1,0 +1,519 @@
+/* test-overlay.c - deitoverlay draws the classification meta where it says and
+ * nowhere else, in RGB and in I420.
+ *
+ * The frames carry metas attached by the test itself (no model needed). The checks
+ * compare output with input byte by byte: "changed" means any byte of a pixel
+ * differs. Expectations come from the element's documented geometry only (panel in
+ * the chosen corner, box at the meta's rectangle), never from its drawing code.
+ */
+#include <string.h>
+
+#include <gst/gst.h>
+#include <gst/check/gstcheck.h>
+#include <gst/check/gstharness.h>
+#include <gst/video/video.h>
+
+#include "gstdeitclassifymeta.h"
+
+#define W 320
+#define H 240
+
+static const GstDeitClassification test_results[] = {
+  {281, (gchar *) "tabby cat", 0.62f, 5.0f},
+  {282, (gchar *) "tiger cat", 0.21f, 4.0f},
+  {285, (gchar *) "Egyptian cat", 0.09f, 3.0f},
+  {287, (gchar *) "lynx", 0.05f, 2.0f},
+  {728, (gchar *) "plastic bag", 0.01f, 1.0f},
+};
+
+typedef struct
+{
+  gint x0, y0, x1, y1;          /* bounding box of changed pixels, x1/y1 exclusive */
+  guint n_changed;
+} Diff;
+
+/* A frame whose every byte depends on position, in [100, 150): not black, not
+ * white, so the panel's black background and white text change every byte they
+ * cover. */
+static GstBuffer *
+make_frame (GstVideoFormat format)
+{
+  GstVideoInfo info;
+  GstVideoFrame frame;
+  GstBuffer *buf;
+  guint p, x, y;
+
+  gst_video_info_set_format (&info, format, W, H);
+  buf = gst_buffer_new_allocate (NULL, GST_VIDEO_INFO_SIZE (&info), NULL);
+  gst_buffer_add_video_meta (buf, GST_VIDEO_FRAME_FLAG_NONE, format, W, H);
+  fail_unless (gst_video_frame_map (&frame, &info, buf, GST_MAP_WRITE));
+  for (p = 0; p < GST_VIDEO_FRAME_N_PLANES (&frame); p++) {
+    guint8 *d = GST_VIDEO_FRAME_PLANE_DATA (&frame, p);
+    gint stride = GST_VIDEO_FRAME_PLANE_STRIDE (&frame, p);
+    guint rows = GST_VIDEO_FRAME_COMP_HEIGHT (&frame, p);
+
+    for (y = 0; y < rows; y++)
+      for (x = 0; x < (guint) stride; x++)
+        d[y * stride + x] = 100 + (x * 7 + y * 13 + p * 5) % 50;
+  }
+  gst_video_frame_unmap (&frame);
+  GST_BUFFER_PTS (buf) = 0;
+  GST_BUFFER_DURATION (buf) = GST_SECOND / 30;
+  return buf;
+}
+
+static GstDeitClassifyMeta *
+add_full_frame_meta (GstBuffer * buf, guint n, gboolean fresh)
+{
+  return gst_buffer_add_deit_classify_meta (buf, "deit-test", test_results, n,
+      0, fresh);
+}
+
+static GstHarness *
+start_harness (const gchar * launch, GstVideoFormat format)
+{
+  GstHarness *h = gst_harness_new_parse (launch);
+  gchar *caps = g_strdup_printf ("video/x-raw,format=%s,width=%d,height=%d,"
+      "framerate=30/1", gst_video_format_to_string (format), W, H);
+
+  gst_harness_set_src_caps_str (h, caps);
+  g_free (caps);
+  return h;
+}
+
+/* Pushes @in (keeps a deep copy to compare with) and returns the output. */
+static GstBuffer *
+run_frame (GstHarness * h, GstBuffer * in, GstBuffer ** copy)
+{
+  *copy = gst_buffer_copy_deep (in);
+  fail_unless_equals_int (gst_harness_push (h, in), GST_FLOW_OK);
+  return gst_harness_pull (h);
+}
+
+/* Changed pixels of plane @plane (all its components) between two buffers. */
+static Diff
+diff_plane (GstVideoFormat format, GstBuffer * a, GstBuffer * b, guint plane,
+    guint8 * mask)
+{
+  GstVideoInfo info;
+  GstVideoFrame fa, fb;
+  Diff d = { G_MAXINT, G_MAXINT, -1, -1, 0 };
+  gint x, y, c;
+
+  gst_video_info_set_format (&info, format, W, H);
+  fail_unless (gst_video_frame_map (&fa, &info, a, GST_MAP_READ));
+  fail_unless (gst_video_frame_map (&fb, &info, b, GST_MAP_READ));
+  {
+    gint pw = GST_VIDEO_FRAME_COMP_WIDTH (&fa, plane);
+    gint ph = GST_VIDEO_FRAME_COMP_HEIGHT (&fa, plane);
+    gint pstride = GST_VIDEO_FRAME_COMP_PSTRIDE (&fa, plane);
+    gint sa = GST_VIDEO_FRAME_PLANE_STRIDE (&fa, plane);
+    gint sb = GST_VIDEO_FRAME_PLANE_STRIDE (&fb, plane);
+    const guint8 *da = GST_VIDEO_FRAME_PLANE_DATA (&fa, plane);
+    const guint8 *db = GST_VIDEO_FRAME_PLANE_DATA (&fb, plane);
+
+    for (y = 0; y < ph; y++) {
+      for (x = 0; x < pw; x++) {
+        gboolean changed = FALSE;
+
+        for (c = 0; c < pstride; c++)
+          changed |= da[y * sa + x * pstride + c] != db[y * sb + x * pstride + c];
+        if (mask)
+          mask[y * pw + x] = changed;
+        if (!changed)
+          continue;
+        d.n_changed++;
+        d.x0 = MIN (d.x0, x);
+        d.y0 = MIN (d.y0, y);
+        d.x1 = MAX (d.x1, x + 1);
+        d.y1 = MAX (d.y1, y + 1);
+      }
+    }
+  }
+  gst_video_frame_unmap (&fa);
+  gst_video_frame_unmap (&fb);
+  return d;
+}
+
+static gboolean
+buffers_identical (GstBuffer * a, GstBuffer * b)
+{
+  GstMapInfo ma, mb;
+  gboolean same;
+
+  fail_unless (gst_buffer_map (a, &ma, GST_MAP_READ));
+  fail_unless (gst_buffer_map (b, &mb, GST_MAP_READ));
+  same = ma.size == mb.size && memcmp (ma.data, mb.data, ma.size) == 0;
+  gst_buffer_unmap (a, &ma);
+  gst_buffer_unmap (b, &mb);
+  return same;
+}
+
+/* Panel with an opaque background: the changed pixels form one filled rectangle
+ * (every pixel of its bounding box changed), at the requested corner, smaller
+ * than the frame. Returns that rectangle. */
+static Diff
+check_panel (GstVideoFormat format, const gchar * corner, guint max_results)
+{
+  gchar *launch = g_strdup_printf ("deitoverlay corner=%s max-results=%u "
+      "background-color=0xff000000", corner, max_results);
+  GstHarness *h = start_harness (launch, format);
+  GstBuffer *in = make_frame (format), *copy, *out;
+  guint8 *mask = g_new0 (guint8, W * H);
+  Diff d;
+  gint x, y;
+
+  add_full_frame_meta (in, G_N_ELEMENTS (test_results), TRUE);
+  out = run_frame (h, in, &copy);
+  d = diff_plane (format, copy, out, 0, mask);
+
+  fail_unless (d.n_changed > 0, "%s: the panel changed no pixel", corner);
+  /* the border rows and columns of the bounding box (the panel's padding, no
+   * text) all changed ... */
+  for (y = d.y0; y < d.y1; y++)
+    for (x = d.x0; x < d.x1; x++)
+      if (y == d.y0 || y == d.y1 - 1 || x == d.x0 || x == d.x1 - 1)
+        fail_unless (mask[y * W + x], "%s: pixel %d,%d on the border of the "
+            "panel's bounding box [%d,%d)-[%d,%d) unchanged: something else than "
+            "one rectangle was drawn", corner, x, y, d.x0, d.y0, d.x1, d.y1);
+  /* ... and nearly all of its inside: an anti-aliased glyph edge may blend to
+   * the very value a one-byte (luma) sample had, 3% allows for that */
+  fail_unless (d.n_changed >= 0.97 * (d.x1 - d.x0) * (d.y1 - d.y0),
+      "%s: only %u of the %d pixels in the panel's bounding box changed",
+      corner, d.n_changed, (d.x1 - d.x0) * (d.y1 - d.y0));
+  /* in its corner: within 10% of the frame from both edges of that corner, and
+   * not spanning the frame (the panel fits its text, W/H are 320x240) */
+  if (g_str_has_suffix (corner, "left"))
+    fail_unless (d.x0 < W / 10, "%s: panel starts at x=%d", corner, d.x0);
+  else
+    fail_unless (d.x1 > W - W / 10, "%s: panel ends at x=%d", corner, d.x1);
+  if (g_str_has_prefix (corner, "top"))
+    fail_unless (d.y0 < H / 10, "%s: panel starts at y=%d", corner, d.y0);
+  else
+    fail_unless (d.y1 > H - H / 10, "%s: panel ends at y=%d", corner, d.y1);
+  fail_unless (d.x1 - d.x0 < W * 3 / 4 && d.y1 - d.y0 < H * 3 / 4,
+      "%s: panel %dx%d too large for 5 short labels", corner, d.x1 - d.x0,
+      d.y1 - d.y0);
+
+  gst_buffer_unref (copy);
+  gst_buffer_unref (out);
+  g_free (mask);
+  g_free (launch);
+  gst_harness_teardown (h);
+  return d;
+}
+
+/* Bright (white text) pixels inside the rectangle: the labels are drawn. */
+static guint
+count_bright_rgb (GstBuffer * buf, const Diff * r)
+{
+  GstVideoInfo info;
+  GstVideoFrame f;
+  guint n = 0;
+  gint x, y;
+
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_RGB, W, H);
+  fail_unless (gst_video_frame_map (&f, &info, buf, GST_MAP_READ));
+  for (y = r->y0; y < r->y1; y++) {
+    const guint8 *row = (const guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&f, 0) +
+        y * GST_VIDEO_FRAME_PLANE_STRIDE (&f, 0);
+    for (x = r->x0; x < r->x1; x++)
+      n += row[x * 3] > 200 && row[x * 3 + 1] > 200 && row[x * 3 + 2] > 200;
+  }
+  gst_video_frame_unmap (&f);
+  return n;
+}
+
+/* A frame without any meta comes out byte-identical. */
+static void
+check_no_meta_identical (GstVideoFormat format)
+{
+  GstHarness *h = start_harness ("deitoverlay", format);
+  GstBuffer *in = make_frame (format), *copy, *out;
+
+  out = run_frame (h, in, &copy);
+  fail_unless (buffers_identical (copy, out), "%s frame without meta modified",
+      gst_video_format_to_string (format));
+  gst_buffer_unref (copy);
+  gst_buffer_unref (out);
+  gst_harness_teardown (h);
+}
+
+GST_START_TEST (test_no_meta_rgb)
+{
+  check_no_meta_identical (GST_VIDEO_FORMAT_RGB);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_no_meta_i420)
+{
+  check_no_meta_identical (GST_VIDEO_FORMAT_I420);
+}
+
+GST_END_TEST;
+
+/* The panel is one rectangle in each of the four corners, in RGB. */
+GST_START_TEST (test_panel_corners_rgb)
+{
+  const gchar *corners[] = { "top-left", "top-right", "bottom-left",
+    "bottom-right"
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (corners); i++)
+    check_panel (GST_VIDEO_FORMAT_RGB, corners[i], 5);
+}
+
+GST_END_TEST;
+
+/* The panel contains text: white pixels on the black background. */
+GST_START_TEST (test_panel_has_text_rgb)
+{
+  GstHarness *h = start_harness ("deitoverlay background-color=0xff000000",
+      GST_VIDEO_FORMAT_RGB);
+  GstBuffer *in = make_frame (GST_VIDEO_FORMAT_RGB), *copy, *out;
+  Diff d;
+  guint bright;
+
+  add_full_frame_meta (in, 5, TRUE);
+  out = run_frame (h, in, &copy);
+  d = diff_plane (GST_VIDEO_FORMAT_RGB, copy, out, 0, NULL);
+  bright = count_bright_rgb (out, &d);
+  /* the input has no byte above 150, so every bright pixel is text; 5 rows of
+   * glyphs at >= 10 px cover far more than 100 pixels */
+  fail_unless (bright > 100, "only %u white text pixels in the panel", bright);
+  gst_buffer_unref (copy);
+  gst_buffer_unref (out);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* More rows for more results: max-results=1 gives a shorter panel than 5. */
+GST_START_TEST (test_max_results)
+{
+  Diff one = check_panel (GST_VIDEO_FORMAT_RGB, "top-left", 1);
+  Diff five = check_panel (GST_VIDEO_FORMAT_RGB, "top-left", 5);
+
+  fail_unless (five.y1 - five.y0 > one.y1 - one.y0 + 3 * 10,
+      "5 rows (%d px) not taller than 1 row (%d px) by 4 rows of >= 10 px",
+      five.y1 - five.y0, one.y1 - one.y0);
+}
+
+GST_END_TEST;
+
+/* I420: the luma changes in one rectangle at the same place as in RGB (the
+ * geometry does not depend on the format), chroma only within that rectangle's
+ * 2x2-subsampled footprint. */
+GST_START_TEST (test_panel_i420)
+{
+  Diff rgb = check_panel (GST_VIDEO_FORMAT_RGB, "bottom-right", 5);
+  Diff yuv = check_panel (GST_VIDEO_FORMAT_I420, "bottom-right", 5);
+  GstHarness *h = start_harness ("deitoverlay corner=bottom-right "
+      "background-color=0xff000000", GST_VIDEO_FORMAT_I420);
+  GstBuffer *in = make_frame (GST_VIDEO_FORMAT_I420), *copy, *out;
+  guint p;
+
+  fail_unless (rgb.x0 == yuv.x0 && rgb.y0 == yuv.y0 && rgb.x1 == yuv.x1 &&
+      rgb.y1 == yuv.y1, "I420 panel [%d,%d)-[%d,%d) differs from RGB "
+      "[%d,%d)-[%d,%d)", yuv.x0, yuv.y0, yuv.x1, yuv.y1, rgb.x0, rgb.y0,
+      rgb.x1, rgb.y1);
+
+  add_full_frame_meta (in, 5, TRUE);
+  out = run_frame (h, in, &copy);
+  for (p = 1; p < 3; p++) {
+    Diff c = diff_plane (GST_VIDEO_FORMAT_I420, copy, out, p, NULL);
+
+    fail_unless (c.n_changed > 0, "plane %u: the amber bars changed no chroma",
+        p);
+    fail_unless (c.x0 >= yuv.x0 / 2 && c.y0 >= yuv.y0 / 2 &&
+        c.x1 <= (yuv.x1 + 1) / 2 && c.y1 <= (yuv.y1 + 1) / 2,
+        "plane %u changed [%d,%d)-[%d,%d), outside the panel's chroma "
+        "footprint", p, c.x0, c.y0, c.x1, c.y1);
+  }
+  gst_buffer_unref (copy);
+  gst_buffer_unref (out);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* show-stale: a carried-over result (fresh=FALSE) is drawn by default and not at
+ * all with show-stale=false. */
+GST_START_TEST (test_show_stale)
+{
+  GstVideoFormat formats[] = { GST_VIDEO_FORMAT_RGB, GST_VIDEO_FORMAT_I420 };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (formats); i++) {
+    GstHarness *h;
+    GstBuffer *in, *copy, *out;
+
+    h = start_harness ("deitoverlay show-stale=false", formats[i]);
+    in = make_frame (formats[i]);
+    add_full_frame_meta (in, 5, FALSE);
+    out = run_frame (h, in, &copy);
+    fail_unless (buffers_identical (copy, out), "stale result drawn");
+    gst_buffer_unref (copy);
+    gst_buffer_unref (out);
+    gst_harness_teardown (h);
+
+    h = start_harness ("deitoverlay", formats[i]);
+    in = make_frame (formats[i]);
+    add_full_frame_meta (in, 5, FALSE);
+    out = run_frame (h, in, &copy);
+    fail_if (buffers_identical (copy, out), "stale result not drawn");
+    gst_buffer_unref (copy);
+    gst_buffer_unref (out);
+    gst_harness_teardown (h);
+  }
+}
+
+GST_END_TEST;
+
+/* A region result: the box edges change, the inside of the box and everything
+ * outside the box and its label tag (above the box) stay byte-identical. */
+static void
+check_roi (GstVideoFormat format)
+{
+  const gint bx = 160, by = 120, bw = 100, bh = 80;
+  GstHarness *h = start_harness ("deitoverlay", format);
+  GstBuffer *in = make_frame (format), *copy, *out;
+  GstDeitClassifyMeta *meta;
+  guint8 *mask = g_new0 (guint8, W * H);
+  gint x, y;
+  Diff d;
+
+  meta = gst_buffer_add_deit_classify_meta (in, "deit-test", test_results, 2, 0,
+      TRUE);
+  meta->roi_id = 3;
+  meta->x = bx;
+  meta->y = by;
+  meta->width = bw;
+  meta->height = bh;
+  out = run_frame (h, in, &copy);
+  d = diff_plane (format, copy, out, 0, mask);
+
+  /* corners of the box outline */
+  fail_unless (mask[by * W + bx] && mask[(by + bh - 1) * W + bx + bw - 1] &&
+      mask[(by + bh - 1) * W + bx] && mask[by * W + bx + bw - 1],
+      "box outline not drawn");
+  /* middle of the box: at least 10 px from its edges */
+  for (y = by + 10; y < by + bh - 10; y++)
+    for (x = bx + 10; x < bx + bw - 10; x++)
+      fail_if (mask[y * W + x], "pixel %d,%d inside the box changed", x, y);
+  /* outside: nothing left of or below the box, nothing right of it; above it
+   * only the label tag, at most one text line (H/20 * 0.8 px plus padding) */
+  fail_unless (d.x0 >= bx && d.y1 <= by + bh, "changes outside the box: "
+      "[%d,%d)-[%d,%d)", d.x0, d.y0, d.x1, d.y1);
+  fail_unless (d.x1 <= W && d.y0 >= by - 2 * (H / 20), "label tag too far: "
+      "[%d,%d)-[%d,%d)", d.x0, d.y0, d.x1, d.y1);
+  fail_unless (d.y0 < by, "no label tag above the box");
+  if (format == GST_VIDEO_FORMAT_I420) {
+    Diff c = diff_plane (format, copy, out, 1, NULL);
+
+    fail_unless (c.x0 >= bx / 2 && c.y0 >= (by - 2 * (H / 20)) / 2 &&
+        c.y1 <= (by + bh + 1) / 2, "chroma changed outside the box");
+  }
+  gst_buffer_unref (copy);
+  gst_buffer_unref (out);
+  g_free (mask);
+  gst_harness_teardown (h);
+}
+
+GST_START_TEST (test_roi_rgb)
+{
+  check_roi (GST_VIDEO_FORMAT_RGB);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_roi_i420)
+{
+  check_roi (GST_VIDEO_FORMAT_I420);
+}
+
+GST_END_TEST;
+
+/* The same result on consecutive frames (interval) is drawn identically, and a
+ * new result redraws: the cache keys on content. */
+GST_START_TEST (test_redraw_on_change)
+{
+  GstHarness *h = start_harness ("deitoverlay", GST_VIDEO_FORMAT_RGB);
+  GstBuffer *in, *copy, *out1, *out2, *out3;
+  GstDeitClassification other = { 7, (gchar *) "something else", 0.99f, 9.f };
+
+  in = make_frame (GST_VIDEO_FORMAT_RGB);
+  add_full_frame_meta (in, 5, TRUE);
+  out1 = run_frame (h, in, &copy);
+  gst_buffer_unref (copy);
+  in = make_frame (GST_VIDEO_FORMAT_RGB);
+  add_full_frame_meta (in, 5, TRUE);
+  out2 = run_frame (h, in, &copy);
+  gst_buffer_unref (copy);
+  in = make_frame (GST_VIDEO_FORMAT_RGB);
+  gst_buffer_add_deit_classify_meta (in, "deit-test", &other, 1, 0, TRUE);
+  out3 = run_frame (h, in, &copy);
+  gst_buffer_unref (copy);
+
+  fail_unless (buffers_identical (out1, out2), "same result drawn differently");
+  fail_if (buffers_identical (out1, out3), "new result not redrawn");
+  gst_buffer_unref (out1);
+  gst_buffer_unref (out2);
+  gst_buffer_unref (out3);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* Formats listed in the caps, and one that is not (GRAY16) refused. */
+GST_START_TEST (test_caps)
+{
+  const gchar *ok[] = { "RGB", "BGRx", "RGBA", "I420", "NV12", "YUY2" };
+  GstHarness *h = gst_harness_new ("deitoverlay");
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (ok); i++) {
+    GstCaps *caps = gst_caps_new_simple ("video/x-raw", "format",
+        G_TYPE_STRING, ok[i], "width", G_TYPE_INT, 64, "height", G_TYPE_INT,
+        48, "framerate", GST_TYPE_FRACTION, 30, 1, NULL);
+
+    fail_unless (gst_pad_query_accept_caps (h->srcpad->peer, caps),
+        "%s refused", ok[i]);
+    gst_caps_unref (caps);
+  }
+  {
+    GstCaps *caps = gst_caps_from_string ("video/x-raw,format=GRAY16_LE,"
+        "width=64,height=48,framerate=30/1");
+
+    fail_if (gst_pad_query_accept_caps (h->srcpad->peer, caps));
+    gst_caps_unref (caps);
+  }
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+static Suite *
+deitoverlay_suite (void)
+{
+  Suite *s = suite_create ("deitoverlay");
+  TCase *tc = tcase_create ("general");
+
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_no_meta_rgb);
+  tcase_add_test (tc, test_no_meta_i420);
+  tcase_add_test (tc, test_panel_corners_rgb);
+  tcase_add_test (tc, test_panel_has_text_rgb);
+  tcase_add_test (tc, test_max_results);
+  tcase_add_test (tc, test_panel_i420);
+  tcase_add_test (tc, test_show_stale);
+  tcase_add_test (tc, test_roi_rgb);
+  tcase_add_test (tc, test_roi_i420);
+  tcase_add_test (tc, test_redraw_on_change);
+  tcase_add_test (tc, test_caps);
+  return s;
+}
+
+GST_CHECK_MAIN (deitoverlay);

@@ -424,7 +424,7 @@ static int run(const struct options *o) {
     mp.weights_path = o->weights;
     struct deit_model *model = deit_model_load(o->model_dir, &mp, &err);
     if (!model) {
-        fprintf(stderr, "deit-infer: cannot load model %s: %s (%s)\n", o->model_dir, err.message,
+        fprintf(stderr, "deit-infer: cannot load the model: %s (%s)\n", err.message,
                 deit_status_to_string(err.status));
         return 1;
     }

@@ -370,9 +370,607 @@ static void test_valid_archs(void) {
     }
 }
 
+/* ---------------------------------------------------------------------------------------
+ * conversions and storage
+ */
+
+/* F16 / BF16 bit patterns and their exact float values (IEEE 754; cross-checked with
+ * numpy .view(np.float16) and torch .view(torch.bfloat16)) */
+static const uint16_t f16_bits[8] = { 0x3C00, 0xC000, 0x3555, 0x0001, 0x7BFF, 0x8000, 0x03FF, 0x7C00 };
+static const float    f16_vals[8] = { 1.0f, -2.0f, 0.333251953125f, 0x1p-24f /* smallest subnormal */,
+                                      65504.0f, -0.0f, 0x1.ff8p-15f /* largest subnormal */, INFINITY };
+static const uint16_t bf16_bits[8] = { 0x3F80, 0xC040, 0x3EAB, 0x0001, 0x7F7F, 0x8000, 0xFF80, 0x4049 };
+static const float    bf16_vals[8] = { 1.0f, -3.0f, 0.333984375f, 0x1p-133f /* float subnormal */,
+                                       0x1.fep+127f /* largest finite */, -0.0f, -INFINITY, 3.140625f };
+
+static void set_half(struct tspec *t, const char *dtype, const uint16_t *bits) {
+    uint8_t le[16];
+    for (int i = 0; i < 8; i++) {
+        le[2 * i]     = (uint8_t)(bits[i] & 0xff);
+        le[2 * i + 1] = (uint8_t)(bits[i] >> 8);
+    }
+    const int64_t shape[] = { 1, 1, D_ };
+    tspec_set(t, dtype, 3, shape, le, sizeof le);
+}
+
+static void test_half_conversion(void) {
+    struct ckpt c;
+    ckpt_tiny(&c, "DeiTForImageClassificationWithTeacher");
+    set_half(ckpt_find(&c, "deit.embeddings.cls_token"), "F16", f16_bits);
+    set_half(ckpt_find(&c, "deit.embeddings.distillation_token"), "BF16", bf16_bits);
+    GByteArray        *st  = ckpt_serialize(&c);
+    char              *cfg = config_json("DeiTForImageClassificationWithTeacher", NULL);
+    struct deit_error  err;
+    struct deit_model *m = load_mem(cfg, st, st->len, &err);
+    CHECK(m != NULL);
+    if (m) {
+        /* bitwise: -0.0 must keep its sign, inf must stay inf */
+        CHECK(memcmp(m->w.cls_token, f16_vals, sizeof f16_vals) == 0);
+        CHECK(memcmp(m->w.dist_token, bf16_vals, sizeof bf16_vals) == 0);
+        for (int i = 0; i < 8; i++)
+            if (m->w.cls_token[i] != f16_vals[i] || m->w.dist_token[i] != bf16_vals[i])
+                printf("  [%d] f16 %a (want %a), bf16 %a (want %a)\n", i, m->w.cls_token[i], f16_vals[i],
+                       m->w.dist_token[i], bf16_vals[i]);
+        CHECK(((uintptr_t)m->w.cls_token % 64) == 0);   /* converted tensors are 64-byte aligned */
+        CHECK(!in_buffer(m->w.cls_token, st->data, st->len));
+        CHECK(in_buffer(m->w.pos_embed, st->data, st->len));   /* F32 still in place */
+        /* the file holds 2x8 halves; the model reads them as 2x8 floats, converted */
+        CHECK_INT(m->info.weight_bytes, ckpt_f32_bytes(&c) + 2 * 8 * 2);
+        CHECK_INT(m->info.weight_bytes_copied, 2 * 8 * 4);
+        deit_model_free(m);
+    } else {
+        printf("  %s\n", err.message);
+    }
+    g_free(cfg);
+    g_byte_array_unref(st);
+    ckpt_clear(&c);
+}
+
+/* F32 data that is not 4-byte aligned in memory is copied, not read misaligned */
+static void test_unaligned_copy(void) {
+    struct ckpt c;
+    ckpt_tiny(&c, "DeiTForImageClassificationWithTeacher");
+    GByteArray *st  = ckpt_serialize(&c);
+    char       *cfg = config_json("DeiTForImageClassificationWithTeacher", NULL);
+    uint8_t    *buf = g_malloc(st->len + 1);
+    memcpy(buf + 1, st->data, st->len);
+    struct deit_error  err;
+    struct deit_model *m = deit_model_load_from_memory(cfg, strlen(cfg), NULL, 0, buf + 1, st->len, &err);
+    CHECK(m != NULL);
+    if (m) {
+        CHECK_INT(m->info.weight_bytes_copied, m->info.weight_bytes);
+        CHECK(weight_equals(m->w.layers[0].fc1_w, &c, "deit.encoder.layer.0.intermediate.dense.weight"));
+        CHECK(((uintptr_t)m->w.layers[0].fc1_w % 64) == 0);
+        deit_model_free(m);
+    }
+    g_free(buf);
+    g_free(cfg);
+    g_byte_array_unref(st);
+    ckpt_clear(&c);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * checkpoint directories on disk
+ */
+static char *write_dir(const char *config, const GByteArray *st, const char *weights_name) {
+    char *dir = g_dir_make_tmp("deit-test-model-load-XXXXXX", NULL);
+    if (!dir) return NULL;
+    if (config) {
+        char *p = g_build_filename(dir, "config.json", NULL);
+        g_file_set_contents(p, config, -1, NULL);
+        g_free(p);
+    }
+    if (st) {
+        char *p = g_build_filename(dir, weights_name ? weights_name : "model.safetensors", NULL);
+        g_file_set_contents(p, (const char *)st->data, st->len, NULL);
+        g_free(p);
+    }
+    return dir;
+}
+
+static void remove_dir(char *dir) {
+    GDir *d = g_dir_open(dir, 0, NULL);
+    if (d) {
+        const char *name;
+        while ((name = g_dir_read_name(d))) {
+            char *p = g_build_filename(dir, name, NULL);
+            g_unlink(p);
+            g_free(p);
+        }
+        g_dir_close(d);
+    }
+    g_rmdir(dir);
+    g_free(dir);
+}
+
+struct log_capture {
+    GString *text;
+};
+static void capture_log(enum deit_log_level level, const char *message, void *user_data) {
+    struct log_capture *lc = user_data;
+    g_string_append_printf(lc->text, "%d %s\n", (int)level, message);
+}
+
+static void test_directory_mmap(void) {
+    struct ckpt c;
+    ckpt_tiny(&c, "DeiTForImageClassificationWithTeacher");
+    /* an extra, unused I64 tensor (like an old position_ids buffer) is ignored */
+    const int64_t ids_shape[] = { 1, T_DEIT };
+    int64_t       ids[T_DEIT] = { 0, 1, 2, 3, 4, 5 };
+    tspec_set(ckpt_add(&c, "deit.embeddings.position_ids", 2, ids_shape), "I64", 2, ids_shape, ids, sizeof ids);
+    GByteArray *st  = ckpt_serialize(&c);
+    char       *cfg = config_json("DeiTForImageClassificationWithTeacher", NULL);
+    char       *dir = write_dir(cfg, st, NULL);
+    CHECK(dir != NULL);
+
+    struct log_capture lc = { g_string_new(NULL) };
+    deit_log_set(capture_log, &lc);
+    struct deit_error  err;
+    struct deit_model *m = deit_model_load(dir, NULL, &err);
+    deit_log_set(NULL, NULL);
+    CHECK(m != NULL);
+    if (m) {
+        CHECK(m->map != NULL);
+        CHECK_INT(m->info.weight_bytes_copied, 0);   /* mmap'd, aligned F32: no copy at all */
+        CHECK_INT(m->info.weight_bytes, ckpt_f32_bytes(&c) - sizeof ids);
+        CHECK(in_buffer(m->w.layers[0].k_w, m->map, m->map_size));
+        CHECK(weight_equals(m->w.layers[0].k_w, &c, "deit.encoder.layer.0.attention.attention.key.weight"));
+        CHECK(weight_equals(m->w.head_b, &c, "cls_classifier.bias"));
+        /* no preprocessor_config.json: DeiTImageProcessor defaults (WARN) */
+        const struct deit_preprocess_config *pp  = deit_model_get_preprocess_config(m);
+        struct deit_preprocess_config        def = deit_preprocess_default_config("deit");
+        CHECK(pp->do_resize == def.do_resize && pp->resize_height == def.resize_height &&
+              pp->shortest_edge == def.shortest_edge && pp->resample == def.resample &&
+              pp->do_center_crop == def.do_center_crop && pp->crop_height == def.crop_height &&
+              pp->rescale_factor == def.rescale_factor && pp->image_mean[0] == def.image_mean[0] &&
+              pp->image_std[2] == def.image_std[2]);
+        deit_model_free(m);
+    } else {
+        printf("  %s\n", err.message);
+    }
+    CHECK(strstr(lc.text->str, "ignoring tensor 'deit.embeddings.position_ids'") != NULL);
+    CHECK(strstr(lc.text->str, "preprocessor_config.json not found") != NULL);
+    CHECK(strstr(lc.text->str, "2 log_summary: tiny/deit-test: DeiTForImageClassificationWithTeacher, D=8 L=1") != NULL);
+    g_string_free(lc.text, TRUE);
+
+    /* use_mmap = false: the file is read and every tensor lives in the owned buffer */
+    struct deit_model_params p = deit_model_default_params();
+    p.use_mmap                 = false;
+    m                          = deit_model_load(dir, &p, &err);
+    CHECK(m != NULL);
+    if (m) {
+        CHECK(m->map == NULL);
+        CHECK_INT(m->info.weight_bytes_copied, m->info.weight_bytes);
+        CHECK(in_buffer(m->w.layers[0].k_w, m->owned, m->owned_size));
+        CHECK(weight_equals(m->w.layers[0].k_w, &c, "deit.encoder.layer.0.attention.attention.key.weight"));
+        deit_model_free(m);
+    }
+
+    /* weights_path naming the file explicitly, relative to the directory */
+    p            = deit_model_default_params();
+    p.weights_path = "model.safetensors";
+    m              = deit_model_load(dir, &p, &err);
+    CHECK(m != NULL);
+    deit_model_free(m);
+    p.weights_path = "nonexistent.safetensors";
+    m              = deit_model_load(dir, &p, &err);
+    EXPECT_ERROR(m, &err, DEIT_STATUS_ERROR_NOT_FOUND, "nonexistent.safetensors");
+
+    remove_dir(dir);
+    g_free(cfg);
+    g_byte_array_unref(st);
+    ckpt_clear(&c);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * negative tests: files and config
+ */
+static void test_errors_files(void) {
+    struct deit_error  err;
+    struct deit_model *m = deit_model_load("/nonexistent/deit-checkpoint", NULL, &err);
+    EXPECT_ERROR(m, &err, DEIT_STATUS_ERROR_NOT_FOUND, "/nonexistent/deit-checkpoint", "does not exist");
+
+    struct ckpt c;
+    ckpt_tiny(&c, "DeiTForImageClassificationWithTeacher");
+    GByteArray *st  = ckpt_serialize(&c);
+    char       *cfg = config_json("DeiTForImageClassificationWithTeacher", NULL);
+
+    char *dir = write_dir(NULL, st, NULL);   /* weights but no config.json */
+    m         = deit_model_load(dir, NULL, &err);
+    EXPECT_ERROR(m, &err, DEIT_STATUS_ERROR_NOT_FOUND, "config.json");
+    remove_dir(dir);
+
+    dir = write_dir(cfg, NULL, NULL);        /* config.json but no weights */
+    m   = deit_model_load(dir, NULL, &err);
+    EXPECT_ERROR(m, &err, DEIT_STATUS_ERROR_NOT_FOUND, "model.safetensors", "pytorch_model.bin");
+    remove_dir(dir);
+
+    dir = write_dir("{\"architectures\": [\"DeiTModel\"], \"hidden_size\": 8,, }", st, NULL);
+    m   = deit_model_load(dir, NULL, &err);
+    EXPECT_ERROR(m, &err, DEIT_STATUS_ERROR_BAD_JSON, "config.json");
+    remove_dir(dir);
+
+    /* a legacy (non-zip) torch.save file: pickle protocol 2 magic first */
+    GByteArray *legacy = g_byte_array_new();
+    g_byte_array_append(legacy, (const guint8 *)"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19", 14);
+    dir = write_dir(cfg, legacy, "pytorch_model.bin");
+    m   = deit_model_load(dir, NULL, &err);
+    EXPECT_ERROR(m, &err, DEIT_STATUS_ERROR_UNSUPPORTED_FORMAT, "pytorch_model.bin", "legacy", "re-save");
+    remove_dir(dir);
+    g_byte_array_unref(legacy);
+
+    g_free(cfg);
+    g_byte_array_unref(st);
+    ckpt_clear(&c);
+}
+
+/* config.json values: each error names the key */
+static void test_errors_config(void) {
+    struct ckpt c;
+    ckpt_tiny(&c, "DeiTForImageClassificationWithTeacher");
+    GByteArray *st = ckpt_serialize(&c);
+    static const struct {
+        const char      *arch;
+        const char      *extra;   /* appended keys override the earlier ones (json-glib: last wins) */
+        enum deit_status status;
+        const char      *needle;
+        const char      *needle2;
+    } cases[] = {
+        { "BeitForImageClassification", NULL, DEIT_STATUS_ERROR_UNKNOWN_ARCH, "BeitForImageClassification", "supported" },
+        { "DeiTModel", "\"model_type\": \"beit\"", DEIT_STATUS_ERROR_UNKNOWN_ARCH, "beit", "model_type" },
+        { "DeiTModel", "\"hidden_act\": \"relu\"", DEIT_STATUS_ERROR_UNSUPPORTED_ACT, "relu", "hidden_act" },
+        { "DeiTModel", "\"hidden_act\": \"quick_gelu\"", DEIT_STATUS_ERROR_UNSUPPORTED_ACT, "quick_gelu", "gelu_new" },
+        { "DeiTModel", "\"num_attention_heads\": 3", DEIT_STATUS_ERROR_BAD_CONFIG, "num_attention_heads", "hidden_size 8" },
+        { "DeiTModel", "\"image_size\": 40", DEIT_STATUS_ERROR_BAD_CONFIG, "image_size", "patch_size" },
+        { "DeiTModel", "\"patch_size\": [16, 8]", DEIT_STATUS_ERROR_BAD_CONFIG, "patch_size", "square" },
+        { "DeiTModel", "\"hidden_size\": 0", DEIT_STATUS_ERROR_BAD_CONFIG, "hidden_size", "0" },
+        { "DeiTModel", "\"hidden_size\": -8", DEIT_STATUS_ERROR_BAD_CONFIG, "hidden_size", "-8" },
+        { "DeiTModel", "\"num_hidden_layers\": 99999999999", DEIT_STATUS_ERROR_BAD_CONFIG, "num_hidden_layers", "99999999999" },
+        { "DeiTModel", "\"intermediate_size\": \"big\"", DEIT_STATUS_ERROR_BAD_CONFIG, "intermediate_size", "integer" },
+        { "DeiTModel", "\"image_size\": [32, 32, 3]", DEIT_STATUS_ERROR_BAD_CONFIG, "image_size", "[height, width]" },
+        { "DeiTModel", "\"image_size\": 16384, \"patch_size\": 1", DEIT_STATUS_ERROR_BAD_CONFIG, "image_size", "tokens" },
+        { "DeiTModel", "\"qkv_bias\": 1", DEIT_STATUS_ERROR_BAD_CONFIG, "qkv_bias", "true or false" },
+        { "DeiTModel", "\"layer_norm_eps\": -1", DEIT_STATUS_ERROR_BAD_CONFIG, "layer_norm_eps", "-1" },
+        { "DeiTModel", "\"id2label\": {\"zero\": \"cat\"}", DEIT_STATUS_ERROR_BAD_CONFIG, "id2label", "zero" },
+        { "DeiTModel", "\"id2label\": {\"0\": 5}", DEIT_STATUS_ERROR_BAD_CONFIG, "id2label", "string" },
+        { "DeiTForImageClassification", "\"id2label\": {}", DEIT_STATUS_ERROR_BAD_CONFIG, "id2label", "DeiTForImageClassification" },
+        { "DeiTForMaskedImageModeling", "\"encoder_stride\": 8", DEIT_STATUS_ERROR_BAD_CONFIG, "encoder_stride", "patch_size" },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        char              *cfg = config_json(cases[i].arch, cases[i].extra);
+        struct deit_error  err;
+        struct deit_model *m = load_mem(cfg, st, st->len, &err);
+        EXPECT_ERROR(m, &err, cases[i].status, cases[i].needle, cases[i].needle2);
+        /* the config parser alone reports the same */
+        struct deit_model_info info;
+        char                 **labels = NULL, *name = NULL;
+        CHECK_INT(deit_config_parse(cfg, strlen(cfg), &info, &labels, &name, &err), cases[i].status);
+        CHECK(labels == NULL && name == NULL);
+        g_free(cfg);
+    }
+    /* neither architectures nor model_type */
+    const char        *bare = "{\"hidden_size\": 8}";
+    struct deit_error  err;
+    struct deit_model *m = deit_model_load_from_memory(bare, strlen(bare), NULL, 0, st->data, st->len, &err);
+    EXPECT_ERROR(m, &err, DEIT_STATUS_ERROR_UNKNOWN_ARCH, "architectures", "model_type");
+    const char *notobj = "[1, 2]";
+    m = deit_model_load_from_memory(notobj, strlen(notobj), NULL, 0, st->data, st->len, &err);
+    EXPECT_ERROR(m, &err, DEIT_STATUS_ERROR_BAD_JSON, "config.json");
+    g_byte_array_unref(st);
+    ckpt_clear(&c);
+}
+
+/* config.json defaults and variants */
+static void test_config_values(void) {
+    struct deit_model_info info;
+    char                 **labels = NULL, *name = NULL;
+    struct deit_error      err;
+    /* an empty DeiT config: DeiTConfig defaults (deit-reference.md §1.1), 2 labels */
+    const char *j = "{\"model_type\": \"deit\"}";
+    labels = NULL;
+    CHECK_INT(deit_config_parse(j, strlen(j), &info, &labels, &name, &err), DEIT_STATUS_OK);
+    CHECK_INT(info.arch, DEIT_ARCH_DEIT_MODEL);
+    CHECK_INT(info.hidden_size, 768);
+    CHECK_INT(info.num_layers, 12);
+    CHECK_INT(info.num_heads, 12);
+    CHECK_INT(info.head_dim, 64);
+    CHECK_INT(info.intermediate_size, 3072);
+    CHECK_INT(info.image_height, 224);
+    CHECK_INT(info.image_width, 224);
+    CHECK_INT(info.patch_size, 16);
+    CHECK_INT(info.num_channels, 3);
+    CHECK_INT(info.num_patches, 196);
+    CHECK_INT(info.num_tokens, 198);
+    CHECK_INT(info.encoder_stride, 16);
+    CHECK_INT(info.pooler_output_size, 768);
+    CHECK(info.qkv_bias);
+    CHECK(info.layer_norm_eps == 1e-12f);
+    CHECK_INT(info.hidden_act, DEIT_ACT_GELU);
+    CHECK(name == NULL);
+    CHECK(labels && labels[0] && strcmp(labels[0], "LABEL_0") == 0 && strcmp(labels[1], "LABEL_1") == 0 &&
+          labels[2] == NULL);
+    g_strfreev(labels);
+
+    /* ViT 384, [h, w] image size, tanh GELU, num_labels without id2label, sparse id2label */
+    j = "{\"architectures\": [\"ViTForImageClassification\"], \"image_size\": [384, 384], \"patch_size\": [16, 16], "
+        "\"hidden_act\": \"gelu_pytorch_tanh\", \"qkv_bias\": false, \"num_labels\": 5}";
+    labels = NULL;
+    CHECK_INT(deit_config_parse(j, strlen(j), &info, &labels, &name, &err), DEIT_STATUS_OK);
+    CHECK_INT(info.arch, DEIT_ARCH_VIT_CLASSIFICATION);
+    CHECK_INT(info.num_tokens, 577);
+    CHECK_INT(info.num_prefix_tokens, 1);
+    CHECK_INT(info.hidden_act, DEIT_ACT_GELU_TANH);
+    CHECK(!info.qkv_bias);
+    CHECK_INT(info.num_labels, 5);
+    CHECK(labels && strcmp(labels[4], "LABEL_4") == 0);
+    CHECK_INT(info.pooler_output_size, 0);
+    g_strfreev(labels);
+
+    j = "{\"architectures\": [\"DeiTForImageClassification\"], \"image_size\": [32, 64], \"patch_size\": 16, "
+        "\"hidden_act\": \"gelu_new\", \"id2label\": {\"2\": \"c\", \"0\": \"a\"}, \"hidden_size\": 96.0}";
+    labels = NULL;
+    CHECK_INT(deit_config_parse(j, strlen(j), &info, &labels, &name, &err), DEIT_STATUS_OK);
+    CHECK_INT(info.image_height, 32);
+    CHECK_INT(info.image_width, 64);
+    CHECK_INT(info.num_patches, 8);
+    CHECK_INT(info.hidden_size, 96);
+    CHECK_INT(info.num_labels, 2);          /* len(id2label), as transformers */
+    CHECK(labels && strcmp(labels[0], "a") == 0 && strcmp(labels[1], "LABEL_1") == 0 && labels[2] == NULL);
+    g_strfreev(labels);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * negative tests: safetensors
+ */
+static void test_errors_safetensors(void) {
+    const char *arch = "DeiTForImageClassificationWithTeacher";
+    char       *cfg  = config_json(arch, NULL);
+    struct ckpt c;
+    struct deit_error  err;
+    struct deit_model *m;
+    GByteArray        *st;
+
+    /* header length beyond the file */
+    ckpt_tiny(&c, arch);
+    st = ckpt_serialize(&c);
+    m  = load_mem(cfg, st, 300, &err);   /* cut inside the JSON header */
+    EXPECT_ERROR(m, &err, DEIT_STATUS_ERROR_BAD_HEADER, "header length", "300 bytes");
+    st->data[7] = 0x7f;                  /* absurd header length */
+    m           = load_mem(cfg, st, st->len, &err);
+    EXPECT_ERROR(m, &err, DEIT_STATUS_ERROR_BAD_HEADER, "header length");
+    m = load_mem(cfg, st, 5, &err);
+    EXPECT_ERROR(m, &err, DEIT_STATUS_ERROR_BAD_HEADER, "too short");
+    g_byte_array_unref(st);
+
+    /* header that is not JSON */
+    st = ckpt_serialize(&c);
+    st->data[8 + strlen("{\"__metadata__\"")] = '#';   /* the ':' after the first key */
+    m = load_mem(cfg, st, st->len, &err);
+    EXPECT_ERROR(m, &err, DEIT_STATUS_ERROR_BAD_HEADER, "not valid JSON");
+    g_byte_array_unref(st);
+
+    /* truncated data: the header is consistent, the file ends early */
+    st = ckpt_serialize(&c);
+    m  = load_mem(cfg, st, st->len - 100, &err);
+    EXPECT_ERROR(m, &err, DEIT_STATUS_ERROR_TRUNCATED, "truncated");
+    g_byte_array_unref(st);
+
+    /* offsets out of range: one tensor points far past the data */
+    struct tspec *t = ckpt_find(&c, "deit.encoder.layer.0.output.dense.bias");
+    t->set_offsets  = true;
+    t->begin        = 1000000;
+    t->end          = 1000000 + t->n_bytes;
+    st              = ckpt_serialize(&c);
+    m               = load_mem(cfg, st, st->len, &err);
+    EXPECT_ERROR(m, &err, DEIT_STATUS_ERROR_BAD_OFFSETS, "deit.encoder.layer.0.output.dense.bias", "outside");
+    g_byte_array_unref(st);
+
+    /* byte range size disagrees with shape x dtype */
+    t->begin = 0;
+    t->end   = 16;
+    st       = ckpt_serialize(&c);
+    m        = load_mem(cfg, st, st->len, &err);
+    EXPECT_ERROR(m, &err, DEIT_STATUS_ERROR_BAD_OFFSETS, "deit.encoder.layer.0.output.dense.bias", "16 bytes",
+                 "32 bytes");
+    g_byte_array_unref(st);
+
+    /* end before begin */
+    t->begin = 64;
+    t->end   = 32;
+    st       = ckpt_serialize(&c);
+    m        = load_mem(cfg, st, st->len, &err);
+    EXPECT_ERROR(m, &err, DEIT_STATUS_ERROR_BAD_OFFSETS, "deit.encoder.layer.0.output.dense.bias");
+    g_byte_array_unref(st);
+
+    /* overlapping: the distillation token claims the cls token's bytes (both 32 bytes) */
+    t->set_offsets = false;
+    t              = ckpt_find(&c, "deit.embeddings.distillation_token");
+    t->set_offsets = true;
+    t->begin       = 0;
+    t->end         = 32;
+    st             = ckpt_serialize(&c);
+    m              = load_mem(cfg, st, st->len, &err);
+    EXPECT_ERROR(m, &err, DEIT_STATUS_ERROR_BAD_OFFSETS, "overlap", "deit.embeddings.cls_token",
+                 "deit.embeddings.distillation_token");
+    g_byte_array_unref(st);
+    ckpt_clear(&c);
+
+    /* wrong dtype on a needed tensor */
+    ckpt_tiny(&c, arch);
+    const int64_t d1[]     = { D_ };
+    int64_t       ints[D_] = { 1, 1, 1, 1, 1, 1, 1, 1 };
+    tspec_set(ckpt_find(&c, "deit.encoder.layer.0.layernorm_before.weight"), "I64", 1, d1, ints, sizeof ints);
+    st = ckpt_serialize(&c);
+    m  = load_mem(cfg, st, st->len, &err);
+    EXPECT_ERROR(m, &err, DEIT_STATUS_ERROR_BAD_DTYPE, "deit.encoder.layer.0.layernorm_before.weight", "I64");
+    g_byte_array_unref(st);
+    ckpt_clear(&c);
+
+    /* a dtype safetensors does not define */
+    ckpt_tiny(&c, arch);
+    ckpt_find(&c, "deit.layernorm.bias")->dtype = "F31";
+    st = ckpt_serialize(&c);
+    m  = load_mem(cfg, st, st->len, &err);
+    EXPECT_ERROR(m, &err, DEIT_STATUS_ERROR_BAD_DTYPE, "deit.layernorm.bias", "F31");
+    g_byte_array_unref(st);
+    ckpt_clear(&c);
+
+    /* wrong shape: position embeddings of a ViT (one prefix token fewer) */
+    ckpt_tiny(&c, arch);
+    const int64_t pos5[] = { 1, 5, D_ };
+    float         zeros[5 * D_] = { 0 };
+    tspec_set(ckpt_find(&c, "deit.embeddings.position_embeddings"), "F32", 3, pos5, zeros, sizeof zeros);
+    st = ckpt_serialize(&c);
+    m  = load_mem(cfg, st, st->len, &err);
+    EXPECT_ERROR(m, &err, DEIT_STATUS_ERROR_BAD_SHAPE, "deit.embeddings.position_embeddings", "expected [1, 6, 8]",
+                 "found [1, 5, 8]");
+    g_byte_array_unref(st);
+    ckpt_clear(&c);
+
+    /* wrong shape: classifier for 1000 labels while config.json has 3 */
+    ckpt_tiny(&c, arch);
+    const int64_t k1000[] = { 1000 };
+    float        *big     = g_new0(float, 1000);
+    tspec_set(ckpt_find(&c, "cls_classifier.bias"), "F32", 1, k1000, big, 1000 * sizeof(float));
+    g_free(big);
+    st = ckpt_serialize(&c);
+    m  = load_mem(cfg, st, st->len, &err);
+    EXPECT_ERROR(m, &err, DEIT_STATUS_ERROR_BAD_SHAPE, "cls_classifier.bias", "expected [3]", "found [1000]",
+                 "num_labels 3");
+    g_byte_array_unref(st);
+    ckpt_clear(&c);
+
+    /* missing tensor */
+    ckpt_tiny(&c, arch);
+    ckpt_remove(&c, "deit.encoder.layer.0.attention.attention.key.bias");
+    st = ckpt_serialize(&c);
+    m  = load_mem(cfg, st, st->len, &err);
+    EXPECT_ERROR(m, &err, DEIT_STATUS_ERROR_MISSING_TENSOR, "deit.encoder.layer.0.attention.attention.key.bias",
+                 "DeiTForImageClassificationWithTeacher");
+    g_byte_array_unref(st);
+    ckpt_clear(&c);
+
+    /* the distilled release's weights under a config naming DeiTForImageClassification */
+    ckpt_tiny(&c, arch);
+    st       = ckpt_serialize(&c);
+    char *c2 = config_json("DeiTForImageClassification", NULL);
+    m        = load_mem(c2, st, st->len, &err);
+    EXPECT_ERROR(m, &err, DEIT_STATUS_ERROR_MISSING_TENSOR, "'classifier.weight'",
+                 "is this a DeiTForImageClassificationWithTeacher checkpoint? config.json names "
+                 "DeiTForImageClassification");
+    g_free(c2);
+    /* ViT weights under a DeiT config */
+    ckpt_clear(&c);
+    g_byte_array_unref(st);
+    ckpt_tiny(&c, "ViTForImageClassification");
+    st = ckpt_serialize(&c);
+    m  = load_mem(cfg, st, st->len, &err);
+    EXPECT_ERROR(m, &err, DEIT_STATUS_ERROR_MISSING_TENSOR, "deit.embeddings.cls_token",
+                 "is this a ViTForImageClassification checkpoint?");
+    g_byte_array_unref(st);
+    ckpt_clear(&c);
+
+    g_free(cfg);
+}
+
+/* architecture and prefix handling */
+static void test_arch_variants(void) {
+    struct deit_error  err;
+    struct deit_model *m;
+    struct ckpt        c;
+    GByteArray        *st;
+
+    /* no "architectures": model_type + the weight names choose the class */
+    ckpt_tiny(&c, "DeiTForImageClassificationWithTeacher");
+    st              = ckpt_serialize(&c);
+    const char *cfg = "{\"model_type\": \"deit\", \"hidden_size\": 8, \"num_hidden_layers\": 1, "
+                      "\"num_attention_heads\": 2, \"intermediate_size\": 16, \"image_size\": 32, \"patch_size\": 16, "
+                      "\"num_labels\": 3}";
+    m = deit_model_load_from_memory(cfg, strlen(cfg), NULL, 0, st->data, st->len, &err);
+    CHECK(m != NULL);
+    if (m) {
+        CHECK_INT(m->info.arch, DEIT_ARCH_DEIT_WITH_TEACHER);
+        CHECK_INT(m->info.num_labels, 3);
+        CHECK(strcmp(m->info.name, "(memory)") == 0);
+        CHECK(strcmp(deit_model_get_label(m, 1), "LABEL_1") == 0);
+        deit_model_free(m);
+    }
+    /* the same weights loaded as a bare DeiTModel: prefixed keys accepted, no pooler */
+    char *bare = config_json("DeiTModel", NULL);
+    m          = load_mem(bare, st, st->len, &err);
+    CHECK(m != NULL);
+    if (m) {
+        CHECK_INT(m->info.pooler_output_size, 0);
+        CHECK(m->w.pooler_w == NULL && m->w.pooler_b == NULL);
+        CHECK(weight_equals(m->w.cls_token, &c, "deit.embeddings.cls_token"));
+        CHECK_INT(m->info.num_labels, 0);
+        CHECK(deit_model_get_label(m, 0) == NULL);
+        deit_model_free(m);
+    }
+    g_free(bare);
+    g_byte_array_unref(st);
+    ckpt_clear(&c);
+
+    /* qkv_bias false: the q/k/v biases are not needed */
+    ckpt_tiny(&c, "ViTForImageClassification");
+    ckpt_remove(&c, "vit.encoder.layer.0.attention.attention.query.bias");
+    ckpt_remove(&c, "vit.encoder.layer.0.attention.attention.key.bias");
+    ckpt_remove(&c, "vit.encoder.layer.0.attention.attention.value.bias");
+    st        = ckpt_serialize(&c);
+    char *nq  = config_json("ViTForImageClassification", "\"qkv_bias\": false");
+    m         = load_mem(nq, st, st->len, &err);
+    CHECK(m != NULL);
+    if (m) {
+        CHECK(!m->info.qkv_bias);
+        CHECK(m->w.layers[0].q_b == NULL && m->w.layers[0].k_b == NULL && m->w.layers[0].v_b == NULL);
+        CHECK(m->w.layers[0].q_w != NULL);
+        deit_model_free(m);
+    }
+    g_free(nq);
+    /* ... but with qkv_bias true they are */
+    nq = config_json("ViTForImageClassification", NULL);
+    m  = load_mem(nq, st, st->len, &err);
+    EXPECT_ERROR(m, &err, DEIT_STATUS_ERROR_MISSING_TENSOR, "vit.encoder.layer.0.attention.attention.query.bias",
+                 "qkv_bias true");
+    g_free(nq);
+    g_byte_array_unref(st);
+    ckpt_clear(&c);
+
+    /* a bare model with a pooler of another width (pooler_output_size) */
+    ckpt_tiny(&c, "ViTModel");
+    const int64_t pw[] = { 4, D_ }, pb[] = { 4 };
+    float         pz[4 * D_] = { 0 };
+    tspec_set(ckpt_find(&c, "pooler.dense.weight"), "F32", 2, pw, pz, sizeof pz);
+    tspec_set(ckpt_find(&c, "pooler.dense.bias"), "F32", 1, pb, pz, 4 * sizeof(float));
+    st       = ckpt_serialize(&c);
+    char *pc = config_json("ViTModel", "\"pooler_output_size\": 4");
+    m        = load_mem(pc, st, st->len, &err);
+    CHECK(m != NULL);
+    if (m) {
+        CHECK_INT(m->info.pooler_output_size, 4);
+        deit_model_free(m);
+    }
+    g_free(pc);
+    pc = config_json("ViTModel", NULL);   /* default pooler_output_size = hidden_size = 8 */
+    m  = load_mem(pc, st, st->len, &err);
+    EXPECT_ERROR(m, &err, DEIT_STATUS_ERROR_BAD_SHAPE, "pooler.dense.weight", "expected [8, 8]", "found [4, 8]");
+    g_free(pc);
+    g_byte_array_unref(st);
+    ckpt_clear(&c);
+}
+
 int main(int argc, char **argv) {
+    setvbuf(stdout, NULL, _IOLBF, 0);
     test_valid_teacher();
     test_valid_archs();
+    test_half_conversion();
+    test_unaligned_copy();
+    test_directory_mmap();
+    test_config_values();
+    test_arch_variants();
+    test_errors_files();
+    test_errors_config();
+    test_errors_safetensors();
     if (g_failures) {
         printf("%d failure(s)\n", g_failures);
         return 1;

@@ -283,6 +283,12 @@ GST_START_TEST (test_panel_has_text_rgb)
   /* the input has no byte above 150, so every bright pixel is text; 5 rows of
    * glyphs at >= 10 px cover far more than 100 pixels */
   fail_unless (bright > 100, "only %u white text pixels in the panel", bright);
+  /* the labels are left-aligned, the percentages right-aligned, the header
+   * (model name) is drawn at 75% opacity (< 200): the left third of the panel
+   * has bright pixels only if the labels are there */
+  d.x1 = d.x0 + (d.x1 - d.x0) / 3;
+  bright = count_bright_rgb (out, &d);
+  fail_unless (bright > 50, "only %u white pixels where the labels go", bright);
   gst_buffer_unref (copy);
   gst_buffer_unref (out);
   gst_harness_teardown (h);

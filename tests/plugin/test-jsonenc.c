@@ -1,0 +1,361 @@
+/* test-jsonenc.c - deitjsonenc writes one parseable JSON line per classified frame
+ * whose values equal the meta the test attached (no model needed).
+ *
+ * Expected values are the ones the test put into the metas and the GstSegment
+ * stream-time rule (stream_time = pts - segment.start + segment.time); the lines are
+ * parsed with json-glib's JsonParser.
+ */
+#include <string.h>
+
+#include <gst/gst.h>
+#include <gst/check/gstcheck.h>
+#include <gst/check/gstharness.h>
+#include <gst/video/video.h>
+#include <json-glib/json-glib.h>
+#include <glib/gstdio.h>
+
+#include "gstdeitclassifymeta.h"
+
+#define FRAME_DURATION (GST_SECOND / 25)
+
+/* labels with characters JSON must escape, and non-ASCII */
+static const GstDeitClassification results_a[] = {
+  {281, (gchar *) "tabby, \"tabby cat\"", 0.6180339887f, 5.5f},
+  {282, (gchar *) "tiger\tcat\\", 0.25f, 4.0f},
+  {7, (gchar *) "Ångström café", 1.0e-7f, -3.0f},
+};
+
+static const GstDeitClassification results_b[] = {
+  {5, NULL, 0.75f, 1.0f},       /* no label: "label": null */
+};
+
+static GstHarness *
+start_harness (const gchar * launch)
+{
+  GstHarness *h = gst_harness_new_parse (launch);
+
+  gst_harness_set_src_caps_str (h, "video/x-raw,format=RGB,width=8,height=8,"
+      "framerate=25/1");
+  return h;
+}
+
+static GstBuffer *
+make_buffer (guint index)
+{
+  GstBuffer *buf = gst_buffer_new_allocate (NULL, 8 * 8 * 3, NULL);
+
+  gst_buffer_memset (buf, 0, 0x80, 8 * 8 * 3);
+  GST_BUFFER_PTS (buf) = index * FRAME_DURATION;
+  GST_BUFFER_DURATION (buf) = FRAME_DURATION;
+  return buf;
+}
+
+static GstDeitClassifyMeta *
+add_meta (GstBuffer * buf, const GstDeitClassification * r, guint n,
+    GstClockTime inference_pts, gboolean fresh, guint64 frame_number)
+{
+  GstDeitClassifyMeta *meta = gst_buffer_add_deit_classify_meta (buf,
+      "deit-test", r, n, inference_pts, fresh);
+
+  meta->frame_number = frame_number;
+  return meta;
+}
+
+/* Pulls one output buffer, checks it is exactly one '\n'-terminated line, and
+ * returns its parsed object (owned by the returned parser). */
+static JsonObject *
+pull_line (GstHarness * h, JsonParser ** parser, GstClockTime expected_pts)
+{
+  GstBuffer *out = gst_harness_pull (h);
+  GstMapInfo map;
+  GError *err = NULL;
+  JsonNode *root;
+
+  fail_unless (out != NULL);
+  fail_unless_equals_uint64 (GST_BUFFER_PTS (out), expected_pts);
+  fail_unless (gst_buffer_map (out, &map, GST_MAP_READ));
+  fail_unless (map.size > 1 && map.data[map.size - 1] == '\n',
+      "line not terminated by a newline");
+  fail_unless (memchr (map.data, '\n', map.size - 1) == NULL,
+      "more than one line in a buffer");
+  *parser = json_parser_new ();
+  fail_unless (json_parser_load_from_data (*parser, (const gchar *) map.data,
+          map.size, &err), "line does not parse: %s",
+      err ? err->message : "?");
+  gst_buffer_unmap (out, &map);
+  gst_buffer_unref (out);
+  root = json_parser_get_root (*parser);
+  fail_unless (JSON_NODE_HOLDS_OBJECT (root));
+  return json_node_get_object (root);
+}
+
+static void
+check_results (JsonArray * arr, const GstDeitClassification * r, guint n)
+{
+  guint i;
+
+  fail_unless_equals_int (json_array_get_length (arr), n);
+  for (i = 0; i < n; i++) {
+    JsonObject *o = json_array_get_object_element (arr, i);
+
+    fail_unless_equals_int (json_object_get_int_member (o, "class_id"),
+        r[i].class_id);
+    if (r[i].label) {
+      fail_unless_equals_string (json_object_get_string_member (o, "label"),
+          r[i].label);
+    } else {
+      fail_unless (json_object_get_null_member (o, "label"));
+    }
+    /* the generator prints doubles with 17 significant digits, so the float
+     * score survives the round trip exactly */
+    fail_unless ((gfloat) json_object_get_double_member (o, "score") ==
+        r[i].score, "score %d: %.9g != %.9g", i,
+        json_object_get_double_member (o, "score"), r[i].score);
+  }
+}
+
+/* One line per frame with the meta's values; output caps are text. */
+GST_START_TEST (test_values)
+{
+  GstHarness *h = start_harness ("deitjsonenc");
+  GstBuffer *buf = make_buffer (3);
+  JsonParser *parser;
+  JsonObject *o;
+  GstCaps *caps;
+  GstStructure *s;
+
+  add_meta (buf, results_a, G_N_ELEMENTS (results_a), 3 * FRAME_DURATION,
+      TRUE, 3);
+  fail_unless_equals_int (gst_harness_push (h, buf), GST_FLOW_OK);
+  o = pull_line (h, &parser, 3 * FRAME_DURATION);
+
+  fail_unless_equals_int (json_object_get_int_member (o, "frame"), 3);
+  fail_unless_equals_int64 (json_object_get_int_member (o, "pts"),
+      3 * FRAME_DURATION);
+  fail_unless_equals_int64 (json_object_get_int_member (o, "duration"),
+      FRAME_DURATION);
+  fail_unless_equals_int64 (json_object_get_int_member (o, "stream_time"),
+      3 * FRAME_DURATION);
+  fail_unless_equals_int64 (json_object_get_int_member (o, "inference_pts"),
+      3 * FRAME_DURATION);
+  fail_unless_equals_string (json_object_get_string_member (o, "model"),
+      "deit-test");
+  fail_unless (json_object_get_boolean_member (o, "fresh"));
+  check_results (json_object_get_array_member (o, "results"), results_a,
+      G_N_ELEMENTS (results_a));
+  fail_unless_equals_int (json_array_get_length (json_object_get_array_member
+          (o, "rois")), 0);
+  g_object_unref (parser);
+
+  caps = gst_pad_get_current_caps (h->sinkpad);
+  s = gst_caps_get_structure (caps, 0);
+  fail_unless (gst_structure_has_name (s, "text/x-json"));
+  fail_unless_equals_string (gst_structure_get_string (s, "format"),
+      "deitclassify");
+  gst_caps_unref (caps);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* interval: carried-over results are written with fresh=false and the pts of the
+ * frame they were computed on; fresh-only drops them. */
+GST_START_TEST (test_fresh_flags)
+{
+  const gboolean fresh_only[] = { FALSE, TRUE };
+  guint k, i;
+
+  for (k = 0; k < 2; k++) {
+    GstHarness *h = start_harness (fresh_only[k] ? "deitjsonenc fresh-only=true"
+        : "deitjsonenc");
+
+    /* interval=3 on 7 frames: fresh on 0, 3, 6 */
+    for (i = 0; i < 7; i++) {
+      GstBuffer *buf = make_buffer (i);
+
+      add_meta (buf, results_b, 1, (i / 3) * 3 * FRAME_DURATION, i % 3 == 0, i);
+      fail_unless_equals_int (gst_harness_push (h, buf), GST_FLOW_OK);
+    }
+    fail_unless_equals_int (gst_harness_buffers_in_queue (h),
+        fresh_only[k] ? 3 : 7);
+    for (i = 0; i < 7; i++) {
+      JsonParser *parser;
+      JsonObject *o;
+
+      if (fresh_only[k] && i % 3 != 0)
+        continue;
+      o = pull_line (h, &parser, i * FRAME_DURATION);
+      fail_unless_equals_int (json_object_get_int_member (o, "frame"), i);
+      fail_unless_equals_int (json_object_get_boolean_member (o, "fresh"),
+          i % 3 == 0);
+      fail_unless_equals_int64 (json_object_get_int_member (o,
+              "inference_pts"), (i / 3) * 3 * FRAME_DURATION);
+      check_results (json_object_get_array_member (o, "results"), results_b,
+          1);
+      g_object_unref (parser);
+    }
+    gst_harness_teardown (h);
+  }
+}
+
+GST_END_TEST;
+
+/* Frames without a meta: no line by default, an empty one with
+ * add-empty-results. */
+GST_START_TEST (test_no_meta)
+{
+  GstHarness *h = start_harness ("deitjsonenc");
+  JsonParser *parser;
+  JsonObject *o;
+
+  fail_unless_equals_int (gst_harness_push (h, make_buffer (0)), GST_FLOW_OK);
+  fail_unless_equals_int (gst_harness_buffers_in_queue (h), 0);
+  gst_harness_teardown (h);
+
+  h = start_harness ("deitjsonenc add-empty-results=true");
+  fail_unless_equals_int (gst_harness_push (h, make_buffer (0)), GST_FLOW_OK);
+  fail_unless_equals_int (gst_harness_push (h, make_buffer (1)), GST_FLOW_OK);
+  o = pull_line (h, &parser, 0);
+  g_object_unref (parser);
+  o = pull_line (h, &parser, FRAME_DURATION);
+  fail_unless_equals_int (json_object_get_int_member (o, "frame"), 1);
+  fail_unless (json_object_get_null_member (o, "model"));
+  fail_if (json_object_get_boolean_member (o, "fresh"));
+  fail_unless_equals_int (json_array_get_length (json_object_get_array_member
+          (o, "results")), 0);
+  fail_unless_equals_int (json_array_get_length (json_object_get_array_member
+          (o, "rois")), 0);
+  g_object_unref (parser);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* Region results go under "rois" with their boxes, the full-frame one under
+ * "results"; an unknown PTS is null. */
+GST_START_TEST (test_rois)
+{
+  GstHarness *h = start_harness ("deitjsonenc");
+  GstBuffer *buf = make_buffer (0);
+  GstDeitClassifyMeta *roi;
+  JsonParser *parser;
+  JsonObject *o, *r;
+  JsonArray *rois;
+
+  GST_BUFFER_PTS (buf) = GST_CLOCK_TIME_NONE;
+  roi = add_meta (buf, results_b, 1, GST_CLOCK_TIME_NONE, TRUE, 0);
+  roi->roi_id = 4;
+  roi->x = 10;
+  roi->y = 20;
+  roi->width = 30;
+  roi->height = 40;
+  add_meta (buf, results_a, 2, GST_CLOCK_TIME_NONE, TRUE, 0);
+  fail_unless_equals_int (gst_harness_push (h, buf), GST_FLOW_OK);
+  o = pull_line (h, &parser, GST_CLOCK_TIME_NONE);
+
+  fail_unless (json_object_get_null_member (o, "pts"));
+  fail_unless (json_object_get_null_member (o, "stream_time"));
+  check_results (json_object_get_array_member (o, "results"), results_a, 2);
+  rois = json_object_get_array_member (o, "rois");
+  fail_unless_equals_int (json_array_get_length (rois), 1);
+  r = json_array_get_object_element (rois, 0);
+  fail_unless_equals_int (json_object_get_int_member (r, "roi_id"), 4);
+  fail_unless_equals_int (json_object_get_int_member (r, "x"), 10);
+  fail_unless_equals_int (json_object_get_int_member (r, "y"), 20);
+  fail_unless_equals_int (json_object_get_int_member (r, "width"), 30);
+  fail_unless_equals_int (json_object_get_int_member (r, "height"), 40);
+  fail_unless (json_object_get_boolean_member (r, "fresh"));
+  check_results (json_object_get_array_member (r, "results"), results_b, 1);
+  g_object_unref (parser);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* stream_time follows the segment: pts - start + time. */
+GST_START_TEST (test_stream_time)
+{
+  GstHarness *h = start_harness ("deitjsonenc");
+  GstSegment seg;
+  GstBuffer *buf;
+  JsonParser *parser;
+  JsonObject *o;
+
+  gst_segment_init (&seg, GST_FORMAT_TIME);
+  seg.start = 2 * GST_SECOND;
+  seg.time = 10 * GST_SECOND;
+  seg.position = seg.start;
+  fail_unless (gst_harness_push_event (h, gst_event_new_segment (&seg)));
+  buf = make_buffer (0);
+  GST_BUFFER_PTS (buf) = 3 * GST_SECOND;
+  add_meta (buf, results_b, 1, 3 * GST_SECOND, TRUE, 0);
+  fail_unless_equals_int (gst_harness_push (h, buf), GST_FLOW_OK);
+  o = pull_line (h, &parser, 3 * GST_SECOND);
+  fail_unless_equals_int64 (json_object_get_int_member (o, "stream_time"),
+      11 * GST_SECOND);
+  g_object_unref (parser);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* With filesink: a file of N lines, each parsing, after EOS. */
+GST_START_TEST (test_filesink)
+{
+  gchar *dir = g_dir_make_tmp ("deitjsonenc-XXXXXX", NULL);
+  gchar *path = g_build_filename (dir, "out.jsonl", NULL);
+  gchar *launch = g_strdup_printf ("deitjsonenc ! filesink location=\"%s\"",
+      path);
+  GstHarness *h = start_harness (launch);
+  gchar *contents, **lines;
+  guint i;
+
+  for (i = 0; i < 4; i++) {
+    GstBuffer *buf = make_buffer (i);
+
+    add_meta (buf, results_a, 3, i * FRAME_DURATION, TRUE, i);
+    fail_unless_equals_int (gst_harness_push (h, buf), GST_FLOW_OK);
+  }
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  gst_harness_teardown (h);
+
+  fail_unless (g_file_get_contents (path, &contents, NULL, NULL));
+  lines = g_strsplit (contents, "\n", -1);
+  fail_unless_equals_int (g_strv_length (lines), 5);    /* 4 lines + "" */
+  fail_unless_equals_string (lines[4], "");
+  for (i = 0; i < 4; i++) {
+    JsonParser *parser = json_parser_new ();
+
+    fail_unless (json_parser_load_from_data (parser, lines[i], -1, NULL));
+    fail_unless_equals_int (json_object_get_int_member (json_node_get_object
+            (json_parser_get_root (parser)), "frame"), i);
+    g_object_unref (parser);
+  }
+  g_strfreev (lines);
+  g_free (contents);
+  g_unlink (path);
+  g_rmdir (dir);
+  g_free (path);
+  g_free (dir);
+  g_free (launch);
+}
+
+GST_END_TEST;
+
+static Suite *
+deitjsonenc_suite (void)
+{
+  Suite *s = suite_create ("deitjsonenc");
+  TCase *tc = tcase_create ("general");
+
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_values);
+  tcase_add_test (tc, test_fresh_flags);
+  tcase_add_test (tc, test_no_meta);
+  tcase_add_test (tc, test_rois);
+  tcase_add_test (tc, test_stream_time);
+  tcase_add_test (tc, test_filesink);
+  return s;
+}
+
+GST_CHECK_MAIN (deitjsonenc);

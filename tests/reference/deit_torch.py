@@ -28,6 +28,11 @@ Public API (used by gen_core_fixtures.py and the plugin tests):
   run_float64(model, pixel_values, mask=None) -> dict   the same in float64 (exact-ish reference)
   write_checkpoint(dir, model, config, dtype='F32', fmt='safetensors', preprocessor=None)
   output_names(config) -> list of the outputs run() returns for this architecture
+  load_checkpoint(dir, weights=None) -> (model, config)  a downloaded Hub checkpoint, float32
+
+As a script, it runs a checkpoint directory on a pixel_values .npy file (the PyTorch side of
+a deit-infer comparison on a machine without transformers):
+  /usr/bin/python3 deit_torch.py --model DIR --input pixel_values.npy --output ref.npy
 """
 
 import copy
@@ -532,3 +537,50 @@ def write_checkpoint(directory, model, config, dtype="F32", fmt="safetensors", p
         torch.save(sd, os.path.join(directory, "pytorch_model.bin"))
     else:
         raise ValueError("fmt must be 'safetensors' or 'bin'")
+
+
+def load_checkpoint(directory, weights=None):
+    """(model, config) of a Hugging Face checkpoint directory as downloaded: config.json
+    plus model.safetensors (else pytorch_model.bin, or the file `weights`). Weights are
+    upcast to float32; missing or unexpected tensors raise (strict loading)."""
+    with open(os.path.join(directory, "config.json")) as f:
+        config = json.load(f)
+    if "architectures" not in config:
+        raise ValueError("config.json has no 'architectures'")
+    model = Model(config)
+    if weights is None:
+        weights = os.path.join(directory, "model.safetensors")
+        if not os.path.exists(weights):
+            weights = os.path.join(directory, "pytorch_model.bin")
+    if weights.endswith(".safetensors"):
+        sd = safetensors_io.load_file(weights)
+    else:
+        sd = torch.load(weights, map_location="cpu")
+    sd = {k: v.to(torch.float32) for k, v in sd.items()}
+    model.load_state_dict(sd, strict=True)
+    return model.eval(), config
+
+
+def _main(argv=None):
+    import argparse
+    import numpy as np
+    ap = argparse.ArgumentParser(description="Run a DeiT/ViT checkpoint directory with the PyTorch reference.")
+    ap.add_argument("--model", required=True, help="checkpoint directory (config.json + weights)")
+    ap.add_argument("--input", required=True, help="float32 pixel_values .npy [B, C, H, W]")
+    ap.add_argument("--output", required=True, help="where to write the output .npy")
+    ap.add_argument("--mask", help="bool .npy [B, num_patches] for masked image modeling")
+    ap.add_argument("--output-kind", default=None,
+                    help="logits | last_hidden_state | pooler_output | reconstruction (default: the first)")
+    args = ap.parse_args(argv)
+    model, config = load_checkpoint(args.model)
+    mask = np.load(args.mask) if args.mask else None
+    out = run(model, np.load(args.input), mask)
+    name = args.output_kind or output_names(config)[0]
+    np.save(args.output, out[name].numpy().astype(np.float32))
+    print("%s %s written to %s" % (name, tuple(out[name].shape), args.output))
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+    sys.exit(_main())

@@ -1,0 +1,247 @@
+#!/usr/bin/python3
+"""bench-peers.py - ours vs ONNX Runtime vs PyTorch on the same weights, input, machine and
+thread count, plus OpenBLAS sgemm as the machine's GEMM ceiling. Prints one Markdown table.
+
+    /usr/bin/python3 bench/bench-peers.py --build BUILD_DIR [--threads 2] [--reps 3]
+        [--only tiny,base,base-384,base-b8] [--attention-table] [--scaling] [--out FILE.md]
+
+Per configuration:
+  1. deit-bench --config X --save bench/.cache/X writes a random-weight checkpoint
+     directory (config.json + model.safetensors) once;
+  2. export_onnx.py turns that directory into model.onnx (torch.onnx.export, opset 17) once;
+  3. a correctness check: ours, PyTorch and ONNX Runtime run one fixed input and their
+     logits must agree to 1e-4 (float32 summation-order differences are ~1e-6 here);
+  4. --reps rounds of [ours, ORT, torch] (interleaved, so a busy shared machine slows all
+     three alike); each run does a warm-up then timed runs; the reported time is the median
+     (and min) over all timed runs of all rounds, in ms per image.
+sgemm-bench runs in every round too (n = 2048, OpenBLAS's own threads = --threads).
+
+Requirements: /usr/bin/python3 with torch (Debian python3-torch), node + bench/node_modules
+(cd bench && npm install --ignore-scripts), a build of deit-bench / sgemm-bench.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CACHE = os.path.join(HERE, ".cache")
+PY = "/usr/bin/python3"
+
+# name: (deit-bench --config, distilled, batch, warm-up, timed runs per round)
+CONFIGS = {
+    "tiny": ("tiny", True, 1, 5, 30),
+    "small": ("small", True, 1, 3, 15),
+    "base": ("base", True, 1, 2, 6),
+    "base-384": ("base-384", True, 1, 1, 3),
+    "base-b8": ("base", True, 8, 1, 2),
+}
+DEFAULT = ["tiny", "base", "base-384", "base-b8"]
+
+
+def run_json(cmd, env=None):
+    """Run cmd, return the JSON object on its last stdout line."""
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    if p.returncode != 0:
+        sys.stderr.write(p.stderr)
+        raise SystemExit("failed: %s" % " ".join(cmd))
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def ckpt_dir(config, distilled):
+    return os.path.join(CACHE, "%s-%s" % (config, "distilled" if distilled else "vit"))
+
+
+def prepare(build, config, distilled):
+    d = ckpt_dir(config, distilled)
+    if not os.path.exists(os.path.join(d, "model.safetensors")):
+        cmd = [os.path.join(build, "bench", "deit-bench"), "--config", config, "--save", d, "--iters", "1",
+               "--warmup", "0", "--threads", "1"]
+        cmd.append("--distilled" if distilled else "--no-distilled")
+        run_json(cmd)
+    onnx = os.path.join(d, "model.onnx")
+    if not os.path.exists(onnx):
+        subprocess.run([PY, os.path.join(HERE, "export_onnx.py"), d, onnx], check=True, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+    return d, onnx
+
+
+def ours_cmd(build, d, batch, threads, warmup, iters, attention="auto"):
+    return [os.path.join(build, "bench", "deit-bench"), "--model", d, "--batch", str(batch), "--threads",
+            str(threads), "--warmup", str(warmup), "--iters", str(iters), "--attention", attention]
+
+
+def ort_cmd(onnx, batch, threads, warmup, iters):
+    return ["node", os.path.join(HERE, "ort_bench.mjs"), onnx, "--batch", str(batch), "--threads", str(threads),
+            "--warmup", str(warmup), "--iters", str(iters)]
+
+
+def torch_cmd(d, batch, threads, warmup, iters):
+    return [PY, os.path.join(HERE, "bench_torch.py"), d, "--batch", str(batch), "--threads", str(threads),
+            "--warmup", str(warmup), "--iters", str(iters)]
+
+
+def check_outputs(build, d, onnx, threads):
+    import numpy as np
+    with open(os.path.join(d, "config.json")) as f:
+        cfg = json.load(f)
+    s = cfg["image_size"]
+    inp = os.path.join(d, "check-input.f32")
+    np.random.default_rng(7).uniform(-1, 1, (1, 3, s, s)).astype("<f4").tofile(inp)
+    outs = {}
+    for name, cmd in (("ours", ours_cmd(build, d, 1, threads, 0, 1)), ("ort", ort_cmd(onnx, 1, threads, 0, 1)),
+                      ("torch", torch_cmd(d, 1, threads, 0, 1))):
+        o = os.path.join(d, "check-%s.f32" % name)
+        run_json(cmd + ["--input", inp, "--output", o])
+        outs[name] = np.fromfile(o, "<f4")
+    d_ort = float(abs(outs["ours"] - outs["ort"]).max())
+    d_torch = float(abs(outs["ours"] - outs["torch"]).max())
+    ok = d_ort < 1e-4 and d_torch < 1e-4
+    return ok, d_torch, d_ort
+
+
+def median_of(results):
+    samples = [s for r in results for s in r.get("samples", [])]
+    if not samples:  # deit-bench reports median/min only: median of the rounds' medians
+        return statistics.median(r["median_ms"] for r in results), min(r["min_ms"] for r in results)
+    return statistics.median(samples), min(samples)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--build", required=True, help="meson build directory with bench/deit-bench")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--only", default=",".join(DEFAULT), help="comma list of %s" % ",".join(CONFIGS))
+    ap.add_argument("--attention-table", action="store_true", help="eager vs fused at batch 1, 2, 4, 8 (base)")
+    ap.add_argument("--scaling", action="store_true", help="base batch 1 with 1 thread vs --threads (ours, ORT)")
+    ap.add_argument("--no-torch", action="store_true")
+    ap.add_argument("--out", help="also write the Markdown report here")
+    a = ap.parse_args()
+    os.makedirs(CACHE, exist_ok=True)
+    T = a.threads
+    lines = []
+
+    def emit(s=""):
+        print(s, flush=True)
+        lines.append(s)
+
+    started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    cpu = "?"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    emit("Run %s on %s, %d CPUs online, %d threads for every runtime, %d interleaved rounds." %
+         (started, cpu, os.cpu_count(), T, a.reps))
+    names = [n for n in a.only.split(",") if n]
+    prepared = {}
+    for n in names:
+        cfg, dist, batch, wu, it = CONFIGS[n]
+        d, onnx = prepare(a.build, cfg, dist)
+        ok, dt, do = check_outputs(a.build, d, onnx, T)
+        emit("check %-9s max |ours - torch| = %.2g, max |ours - ORT| = %.2g: %s" % (n, dt, do, "ok" if ok else "MISMATCH"))
+        prepared[n] = (d, onnx)
+
+    res = {n: {"ours": [], "ort": [], "torch": []} for n in names}
+    sgemm = []
+    for r in range(a.reps):
+        sgemm.append(run_json([os.path.join(a.build, "bench", "sgemm-bench"), "--n", "2048", "--threads", str(T)]))
+        for n in names:
+            cfg, dist, batch, wu, it = CONFIGS[n]
+            d, onnx = prepared[n]
+            res[n]["ours"].append(run_json(ours_cmd(a.build, d, batch, T, wu, it)))
+            res[n]["ort"].append(run_json(ort_cmd(onnx, batch, T, wu, it)))
+            if not a.no_torch:
+                res[n]["torch"].append(run_json(torch_cmd(d, batch, T, wu, it)))
+            print("  round %d %s: ours %.2f, ORT %.2f%s ms/image" % (
+                r + 1, n, res[n]["ours"][-1]["median_ms"], res[n]["ort"][-1]["median_ms"],
+                "" if a.no_torch else ", torch %.2f" % res[n]["torch"][-1]["median_ms"]), file=sys.stderr, flush=True)
+    sg = statistics.median(s["gflops"] for s in sgemm)
+
+    emit()
+    emit("| model | batch | ours ms/img | ORT ms/img | PyTorch ms/img | ours/ORT | ours/PyTorch | ours GFLOP/s | "
+         "% of sgemm | peak RSS MB ours / ORT / PyTorch | load ms ours / ORT |")
+    emit("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
+    summary = {}
+    for n in names:
+        cfg, dist, batch, wu, it = CONFIGS[n]
+        o_med, o_min = median_of(res[n]["ours"])
+        r_med, r_min = median_of(res[n]["ort"])
+        gflop = res[n]["ours"][0]["gflop_per_image"]
+        gfs = gflop / (o_med / 1e3)
+        o_rss = max(x["peak_rss_mb"] for x in res[n]["ours"])
+        r_rss = max(x["peak_rss_mb"] for x in res[n]["ort"])
+        r_base = min(x["base_rss_mb"] for x in res[n]["ort"])
+        o_load = statistics.median(x["load_ms"] for x in res[n]["ours"])
+        r_load = statistics.median(x["load_ms"] for x in res[n]["ort"])
+        if res[n]["torch"]:
+            t_med, t_min = median_of(res[n]["torch"])
+            t_rss = max(x["peak_rss_mb"] for x in res[n]["torch"])
+            t_base = min(x["base_rss_mb"] for x in res[n]["torch"])
+            t_cell, t_ratio = "%.2f" % t_med, "%.2fx" % (o_med / t_med)
+            t_rss_cell = "%.0f (+%.0f)" % (t_rss, t_rss - t_base)
+        else:
+            t_med, t_cell, t_ratio, t_rss_cell = None, "-", "-", "-"
+        label = "%s%s %d" % ("DeiT-" if dist else "ViT-", cfg.replace("-384", ""),
+                             384 if cfg.endswith("384") else 224)
+        emit("| %s | %d | %.2f | %.2f | %s | %.2fx | %s | %.1f | %.0f%% | %.0f / %.0f (+%.0f) / %s | %.1f / %.0f |" % (
+            label, batch, o_med, r_med, t_cell, o_med / r_med, t_ratio, gfs, 100 * gfs / sg, o_rss, r_rss,
+            r_rss - r_base, t_rss_cell, o_load, r_load))
+        summary[n] = {"ours_ms": o_med, "ours_min_ms": o_min, "ort_ms": r_med, "ort_min_ms": r_min,
+                      "torch_ms": t_med, "gflops": gfs, "sgemm_gflops": sg, "ours_rss_mb": o_rss,
+                      "ort_rss_mb": r_rss, "ort_base_rss_mb": r_base, "weight_mb": res[n]["ours"][0]["weight_mb"],
+                      "ours_load_ms": o_load}
+    emit()
+    emit("sgemm 2048x2048 (OpenBLAS, %d threads): %.1f GFLOP/s median over %d rounds." % (T, sg, a.reps))
+    emit("Times: median (over all timed runs of all rounds) wall time of one batch divided by the batch size.")
+    emit("RSS: peak resident set (getrusage maxrss) of the whole process; (+N) = above the runtime's own "
+         "baseline before the model was created (node + libonnxruntime, python + torch).")
+
+    if a.scaling:
+        emit()
+        emit("Thread scaling, DeiT-base 224 batch 1 (ms/image, %d interleaved rounds):" % a.reps)
+        d, onnx = prepare(a.build, "base", True)
+        sc = {(w, t): [] for w in ("ours", "ort") for t in (1, T)}
+        for r in range(a.reps):
+            for t in (1, T):
+                sc[("ours", t)].append(run_json(ours_cmd(a.build, d, 1, t, 1, 5)))
+                sc[("ort", t)].append(run_json(ort_cmd(onnx, 1, t, 1, 5)))
+        emit()
+        emit("| runtime | 1 thread | %d threads | speed-up |" % T)
+        emit("|---|---:|---:|---:|")
+        for w, wn in (("ours", "ours"), ("ort", "ONNX Runtime")):
+            m1, mT = median_of(sc[(w, 1)])[0], median_of(sc[(w, T)])[0]
+            emit("| %s | %.1f | %.1f | %.2fx |" % (wn, m1, mT, m1 / mT))
+            summary["scaling_" + w] = m1 / mT
+
+    if a.attention_table:
+        emit()
+        emit("Attention implementations, DeiT-base 224 and 384, %d threads (ms/image, median of %d rounds):" %
+             (T, a.reps))
+        emit()
+        emit("| model | batch | eager | fused | fused speed-up |")
+        emit("|---|---:|---:|---:|---:|")
+        for cfg in ("base", "base-384"):
+            d, onnx = prepare(a.build, cfg, True)
+            for b in (1, 2, 4, 8):
+                at = {"eager": [], "fused": []}
+                iters = max(2, 8 // b) if cfg == "base" else max(1, 4 // b)
+                for r in range(a.reps):
+                    for att in ("eager", "fused"):
+                        at[att].append(run_json(ours_cmd(a.build, d, b, T, 1, iters, att)))
+                e, f = median_of(at["eager"])[0], median_of(at["fused"])[0]
+                emit("| DeiT-%s | %d | %.1f | %.1f | %.2fx |" % (cfg, b, e, f, e / f))
+    if a.out:
+        with open(a.out, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        with open(os.path.splitext(a.out)[0] + ".json", "w") as f:
+            json.dump(summary, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

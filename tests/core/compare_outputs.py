@@ -205,6 +205,12 @@ def main():
                 good, _ = compare_tensor(name + " (1 run)", np.load(path), np.load(os.path.join(d, name + ".npy")),
                                          np.load(os.path.join(d, name + ".f64.npy")))
                 ok = ok and good
+        # a base model saved without pooler weights must not invent a pooler output
+        if info["architecture"] in ("DeiTModel", "ViTModel") and "pooler_output" not in info["outputs"]:
+            p = subprocess.run(base + ["--output", os.path.join(tmp, "p.npy"), "--output-kind", "pooler"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            print("pooler output of a checkpoint without pooler: exit %d (1 expected)" % p.returncode)
+            ok = ok and p.returncode == 1
     if not ok:
         fail("%s differs from PyTorch" % args.name)
     print("PASS")

@@ -184,6 +184,26 @@ def main():
                "hidden_size        64", stream="stdout")
         del help_text
 
+        # seeded header corruption: every variant must end in exit 0 or 1, never a crash
+        import random
+        rng = random.Random(1234)
+        small = os.path.join(args.fixtures, "deit-classifier")
+        raw = npy_bytes(np.load(os.path.join(small, "pixel_values.npy")))
+        crashes = 0
+        for _ in range(60):
+            b = bytearray(raw)
+            for _ in range(rng.randint(1, 4)):
+                b[rng.randrange(0, 128)] = rng.randrange(256)
+            if rng.random() < 0.2:
+                b = b[:rng.randrange(len(b))]
+            rc, _, err = run(exe, ["-m", small, "-i", write(t("fz.npy"), bytes(b)), "-o", out])
+            if rc not in (0, 1) or not (rc == 0 or err.strip()):
+                crashes += 1
+                print("  corrupted header: exit %d, stderr %r" % (rc, err[:200]))
+        print("%-34s %s" % ("60 corrupted headers", "ok" if crashes == 0 else "FAIL"))
+        if crashes:
+            failures.append("corrupted headers")
+
     if failures:
         print("FAIL: %d case(s): %s" % (len(failures), ", ".join(failures)))
         return 1

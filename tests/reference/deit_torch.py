@@ -520,6 +520,8 @@ def write_checkpoint(directory, model, config, dtype="F32", fmt="safetensors", p
     (tensors in `dtype`) or pytorch_model.bin (torch.save of the state dict in `dtype`)."""
     os.makedirs(directory, exist_ok=True)
     cfg = dict(config)
+    # add_pooling_layer is a constructor argument in transformers, not a config field
+    cfg.pop("add_pooling_layer", None)
     cfg["torch_dtype"] = {"F32": "float32", "F16": "float16", "BF16": "bfloat16"}[dtype]
     with open(os.path.join(directory, "config.json"), "w") as f:
         json.dump(cfg, f, indent=2, sort_keys=True)

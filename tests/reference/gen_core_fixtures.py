@@ -102,6 +102,13 @@ FIXTURES = {
                        "non-square image_size [224, 160] (14 x 10 patch grid)"),
     "deit-patch8": (DEIT_CLS, _small(patch_size=8, encoder_stride=8), 1, "F32", "safetensors", LABELS_10,
                     "patch_size 8 (64 patches at 64 px)"),
+    "deit-gelu-fast": (DEIT_CLS, _small(hidden_act="gelu_fast"), 1, "F32", "safetensors", LABELS_10,
+                       "hidden_act gelu_fast"),
+    "deit-pooler-size": (DEIT_BASE, _small(pooler_output_size=24, image_size=32), 2, "F32", "safetensors", None,
+                         "DeiTModel with pooler_output_size 24 != hidden_size (v5 config key)"),
+    "vit-model-nopooler": (VIT_BASE, _small(add_pooling_layer=False), 1, "F32", "safetensors", None,
+                           "ViTModel saved without pooler weights (add_pooling_layer=False): "
+                           "last_hidden_state only"),
     "deit-tiny": (TEACHER, dict(hidden_size=192, num_hidden_layers=12, num_attention_heads=3,
                                 intermediate_size=768, image_size=224, omit=("qkv_bias", "encoder_stride")),
                   1, "F32", "safetensors", ["imagenet class %d" % i for i in range(1000)],
@@ -124,7 +131,8 @@ def _act_sensitive_init(name, mean, std):
     return mean, std
 
 
-INIT = {"deit-gelu-tanh": _act_sensitive_init, "vit-gelu-new": _act_sensitive_init}
+INIT = {"deit-gelu-tanh": _act_sensitive_init, "vit-gelu-new": _act_sensitive_init,
+        "deit-gelu-fast": _act_sensitive_init}
 
 # Seeds are fixed per fixture (not per run) so failures reproduce.
 SEEDS = {name: 1000 + i for i, name in enumerate(FIXTURES)}

@@ -89,6 +89,7 @@ static void usage(FILE *out) {
 "  deit-infer --model deit-tiny --input pixel_values.npy --output logits.npy --top-k 5\n"
 "\n"
 "Without transformers, the processor of the distilled checkpoints is (Pillow + numpy):\n"
+"  import numpy as np; from PIL import Image\n"
 "  img = Image.open('cat.jpg').convert('RGB').resize((256, 256), Image.BICUBIC)\n"
 "  x = np.asarray(img)[16:240, 16:240].astype(np.float64) / 255   # center crop 224\n"
 "  x = (x.astype(np.float32) - np.float32([0.485, 0.456, 0.406])) / np.float32([0.229, 0.224, 0.225])\n"

@@ -1,0 +1,158 @@
+#!/usr/bin/python3
+"""gen_plugin_fixtures.py - checkpoints and PyTorch + Pillow reference results for the
+plugin tests (tests/plugin/test-deitclassify.c) and the pipelines/ script tests.
+
+Writes into OUTDIR:
+  model/            DeiTForImageClassificationWithTeacher, 32 px, patch 8, 10 labels,
+                    classifier heads scaled x8 (see write_model)
+                    ("class i, tabby \"cat\"": commas, spaces and quotes in labels),
+                    DeiT-style preprocessor (bicubic resize to 36, center crop 32,
+                    ImageNet mean/std), real Hugging Face key names, model.safetensors
+  model-vit/        ViTForImageClassification, ViT-style preprocessor (bilinear resize
+                    to 32, no crop, mean/std 0.5)
+  model-base/       DeiTModel (no classification head)
+  model-truncated/  model/ with model.safetensors cut in half
+  model-badjson/    model/ with a config.json that is not JSON
+  labels-good.txt   10 lines "file label i"; labels-short.txt 9 lines
+  expected.json     {model: {photo: {"ids": top-5 ids, "scores": top-5 probabilities}}}
+                    for the photos in IMAGES_DIR, computed with Pillow (transformers' PIL
+                    path, deit-reference.md section 4.2) and the plain-PyTorch model of
+                    tests/reference/deit_torch.py
+
+Usage: gen_plugin_fixtures.py OUTDIR IMAGES_DIR [--stamp FILE]
+"""
+
+import json
+import os
+import shutil
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "reference"))
+
+try:
+    import numpy as np
+    import torch
+    from PIL import Image
+except ImportError as e:  # meson turns exit code 77 into "skipped" for the dependent tests
+    print("gen_plugin_fixtures.py: %s (needs python3-torch, python3-pil, python3-numpy)" % e)
+    sys.exit(77)
+
+import deit_torch  # noqa: E402
+
+LABELS = ['class %d, tabby "cat"' % i for i in range(10)]
+SMALL = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=48,
+             image_size=32, patch_size=8, encoder_stride=8)
+PHOTOS = ["chelsea", "coffee", "astronaut"]
+TOP_K = 5
+HEAD_SCALE = 8.0
+
+
+def pil_preprocess(img, pp):
+    """transformers' PIL path for DeiT/ViT image processors: uint8 Pillow resize to
+    (height, width) with the config's resample (no aspect kept), center crop with floor
+    offsets, rescale in float64 then float32, normalise in float32. Returns [3, H, W]."""
+    def hw(v):
+        if isinstance(v, dict):
+            return int(v["height"]), int(v["width"])
+        return int(v), int(v)
+
+    img = img.convert("RGB")
+    if pp.get("do_resize", True):
+        h, w = hw(pp["size"])
+        resample = pp.get("resample", 3 if "crop_size" in pp else 2)
+        img = img.resize((w, h), resample=resample, reducing_gap=None)
+    a = np.array(img, dtype=np.uint8)
+    if pp.get("do_center_crop", False):
+        ch, cw = hw(pp["crop_size"])
+        top = (a.shape[0] - ch) // 2
+        left = (a.shape[1] - cw) // 2
+        assert top >= 0 and left >= 0
+        a = a[top:top + ch, left:left + cw]
+    x = (a.astype(np.float64) * pp.get("rescale_factor", 1 / 255)).astype(np.float32)
+    if pp.get("do_normalize", True):
+        mean = np.array(pp["image_mean"], dtype=np.float32)
+        std = np.array(pp["image_std"], dtype=np.float32)
+        x = (x - mean) / std
+    return np.ascontiguousarray(x.transpose(2, 0, 1))
+
+
+def top_k(logits, k):
+    """softmax in float64 of the float32 logits, most probable first, ties to the lower id"""
+    l = logits.double()
+    p = torch.softmax(l, dim=-1)
+    order = sorted(range(p.shape[0]), key=lambda i: (-float(p[i]), i))[:k]
+    return order, [float(p[i]) for i in order]
+
+
+def write_model(outdir, name, arch, seed, labels):
+    cfg = deit_torch.make_config(arch, labels=labels, name="gst-deit-test/plugin-" + name, **SMALL)
+    model = deit_torch.build_model(cfg, seed=seed)
+    # Classifier heads x8: peaked probabilities (top-1 near 0.5 instead of 0.16), so that
+    # a preprocessing error of one level on one pixel of the 32x32 input moves a
+    # probability by ~3e-4, above the end-to-end test's 1e-4 tolerance.
+    with torch.no_grad():
+        for pname, p in model.named_parameters():
+            if "classifier" in pname:
+                p.mul_(HEAD_SCALE)
+    pp = deit_torch.make_preprocessor_config(cfg)
+    deit_torch.write_checkpoint(os.path.join(outdir, name), model, cfg, preprocessor=pp)
+    return model, cfg, pp
+
+
+def main():
+    args = sys.argv[1:]
+    stamp = None
+    if "--stamp" in args:
+        i = args.index("--stamp")
+        stamp = args[i + 1]
+        del args[i:i + 2]
+    if len(args) != 2:
+        print(__doc__)
+        return 2
+    outdir, images = args
+    os.makedirs(outdir, exist_ok=True)
+
+    expected = {}
+    for name, arch, seed in [("model", "DeiTForImageClassificationWithTeacher", 4242),
+                             ("model-vit", "ViTForImageClassification", 4343)]:
+        model, cfg, pp = write_model(outdir, name, arch, seed, LABELS)
+        expected[name] = {}
+        for photo in PHOTOS:
+            x = pil_preprocess(Image.open(os.path.join(images, photo + ".png")), pp)
+            out = deit_torch.run(model, x[None])
+            logits = out["logits"][0]
+            ids, scores = top_k(logits, TOP_K)
+            expected[name][photo] = {"ids": ids, "scores": scores}
+
+    write_model(outdir, "model-base", "DeiTModel", 4444, None)
+
+    trunc = os.path.join(outdir, "model-truncated")
+    shutil.rmtree(trunc, ignore_errors=True)
+    shutil.copytree(os.path.join(outdir, "model"), trunc)
+    st = os.path.join(trunc, "model.safetensors")
+    size = os.path.getsize(st)
+    with open(st, "r+b") as f:
+        f.truncate(size // 2)
+
+    bad = os.path.join(outdir, "model-badjson")
+    shutil.rmtree(bad, ignore_errors=True)
+    shutil.copytree(os.path.join(outdir, "model"), bad)
+    with open(os.path.join(bad, "config.json"), "w") as f:
+        f.write('{ "architectures": ["DeiTForImageClassificationWithTeacher"], oops\n')
+
+    with open(os.path.join(outdir, "labels-good.txt"), "w") as f:
+        f.write("".join("file label %d\n" % i for i in range(10)))
+    with open(os.path.join(outdir, "labels-short.txt"), "w") as f:
+        f.write("".join("file label %d\n" % i for i in range(9)))
+
+    with open(os.path.join(outdir, "expected.json"), "w") as f:
+        json.dump(expected, f, indent=1)
+    if stamp:
+        with open(stamp, "w") as f:
+            f.write("ok\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1103 @@
+/* test-deitclassify.c - gst-check tests of the deitclassify element and its meta.
+ *
+ * Checkpoints, labels files and the PyTorch + Pillow reference results come from
+ * gen_plugin_fixtures.py, run at build time into TEST_DATA_DIR. Where a test compares
+ * the element with the core, the core is called directly on the very same bytes with
+ * one thread on both sides, so the numbers must agree to float rounding: tolerance
+ * 1e-6 on probabilities in [0, 1] (the computations are identical; the margin only
+ * absorbs a different summation order should BLAS pick another kernel).
+ * The end-to-end test compares with PyTorch + Pillow at 1e-4 (the issue's tolerance).
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <gst/check/gstcheck.h>
+#include <gst/check/gstharness.h>
+#include <gst/video/video.h>
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <string.h>
+
+#include "deit.h"
+#include "gstdeitclassifymeta.h"
+
+#define CORE_EPS 1e-6
+#define REF_EPS 1e-4
+#define N_LABELS 10
+
+/* ------------------------------------------------------------------------------------
+ * helpers
+ */
+static gchar *
+data_path (const gchar * name)
+{
+  return g_build_filename (TEST_DATA_DIR, name, NULL);
+}
+
+typedef struct
+{
+  gint n;
+  gint ids[64];
+  gfloat scores[64];
+} Result;
+
+/* The core's answer for one frame: load, preprocess, run, top-k, one thread. */
+static void
+core_classify (const gchar * model_name, GstBuffer * buf,
+    const GstVideoInfo * info, enum deit_color_matrix matrix,
+    gboolean full_range, gint k, gfloat threshold, Result * out)
+{
+  gchar *dir = data_path (model_name);
+  struct deit_error err;
+  struct deit_model *model = deit_model_load (dir, NULL, &err);
+  struct deit_state_params sp = deit_state_default_params ();
+  struct deit_state *st;
+  struct deit_class_score top[64];
+  struct deit_image img;
+  GstVideoFrame frame;
+  guint i;
+
+  fail_unless (model != NULL, "core could not load %s: %s", dir, err.message);
+  sp.max_batch = 1;
+  sp.n_threads = 1;
+  st = deit_state_init (model, &sp, &err);
+  fail_unless (st != NULL, "deit_state_init: %s", err.message);
+  fail_unless (gst_video_frame_map (&frame, info, buf, GST_MAP_READ));
+
+  memset (&img, 0, sizeof (img));
+  switch (GST_VIDEO_INFO_FORMAT (info)) {
+    case GST_VIDEO_FORMAT_RGB:
+      img.format = DEIT_PIXEL_FORMAT_RGB;
+      break;
+    case GST_VIDEO_FORMAT_BGRx:
+      img.format = DEIT_PIXEL_FORMAT_BGRX;
+      break;
+    case GST_VIDEO_FORMAT_ARGB:
+      img.format = DEIT_PIXEL_FORMAT_ARGB;
+      break;
+    case GST_VIDEO_FORMAT_GRAY8:
+      img.format = DEIT_PIXEL_FORMAT_GRAY8;
+      break;
+    case GST_VIDEO_FORMAT_I420:
+      img.format = DEIT_PIXEL_FORMAT_I420;
+      break;
+    case GST_VIDEO_FORMAT_NV12:
+      img.format = DEIT_PIXEL_FORMAT_NV12;
+      break;
+    case GST_VIDEO_FORMAT_YUY2:
+      img.format = DEIT_PIXEL_FORMAT_YUY2;
+      break;
+    default:
+      fail ("format not in the test table");
+  }
+  img.width = GST_VIDEO_INFO_WIDTH (info);
+  img.height = GST_VIDEO_INFO_HEIGHT (info);
+  for (i = 0; i < GST_VIDEO_FRAME_N_PLANES (&frame); i++) {
+    img.data[i] = GST_VIDEO_FRAME_PLANE_DATA (&frame, i);
+    img.stride[i] = GST_VIDEO_FRAME_PLANE_STRIDE (&frame, i);
+  }
+  img.matrix = matrix;
+  img.full_range = full_range;
+
+  fail_unless_equals_int (deit_state_preprocess (st, 0, &img, NULL),
+      DEIT_STATUS_OK);
+  fail_unless_equals_int (deit_state_run (st, 1, NULL), DEIT_STATUS_OK);
+  out->n = deit_state_top_k (st, 0, MIN (k, 64), threshold, top);
+  for (i = 0; i < (guint) out->n; i++) {
+    out->ids[i] = top[i].class_id;
+    out->scores[i] = top[i].score;
+  }
+  gst_video_frame_unmap (&frame);
+  deit_state_free (st);
+  deit_model_free (model);
+  g_free (dir);
+}
+
+/* A frame of seeded pseudo-random bytes (valid content for every format). */
+static GstBuffer *
+random_frame (const GstVideoInfo * info, guint32 seed)
+{
+  GstBuffer *buf = gst_buffer_new_allocate (NULL, GST_VIDEO_INFO_SIZE (info),
+      NULL);
+  GRand *rand = g_rand_new_with_seed (seed);
+  GstMapInfo map;
+  gsize i;
+
+  gst_buffer_map (buf, &map, GST_MAP_WRITE);
+  for (i = 0; i < map.size; i++)
+    map.data[i] = g_rand_int_range (rand, 0, 256);
+  gst_buffer_unmap (buf, &map);
+  g_rand_free (rand);
+  gst_buffer_add_video_meta_full (buf, GST_VIDEO_FRAME_FLAG_NONE,
+      GST_VIDEO_INFO_FORMAT (info), GST_VIDEO_INFO_WIDTH (info),
+      GST_VIDEO_INFO_HEIGHT (info), GST_VIDEO_INFO_N_PLANES (info),
+      (gsize *) info->offset, (gint *) info->stride);
+  return buf;
+}
+
+static GstHarness *
+harness_new (const gchar * model, const gchar * props)
+{
+  gchar *dir = data_path (model);
+  gchar *desc = g_strdup_printf ("deitclassify model=\"%s\" threads=1 %s",
+      dir, props ? props : "");
+  GstHarness *h = gst_harness_new_parse (desc);
+
+  g_free (desc);
+  g_free (dir);
+  return h;
+}
+
+static GstBus *
+harness_bus (GstHarness * h)
+{
+  GstBus *bus = gst_bus_new ();
+
+  gst_element_set_bus (h->element, bus);
+  return bus;
+}
+
+static GstStructure *
+pop_deit_message (GstBus * bus)
+{
+  GstMessage *msg;
+  GstStructure *s = NULL;
+
+  while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT))) {
+    const GstStructure *ms = gst_message_get_structure (msg);
+
+    if (ms && gst_structure_has_name (ms, "deitclassify")) {
+      s = gst_structure_copy (ms);
+      gst_message_unref (msg);
+      break;
+    }
+    gst_message_unref (msg);
+  }
+  return s;
+}
+
+static void
+check_meta_equals (GstDeitClassifyMeta * meta, const Result * r)
+{
+  guint i;
+
+  fail_unless (meta != NULL, "no GstDeitClassifyMeta on the buffer");
+  fail_unless_equals_int (meta->n_results, r->n);
+  for (i = 0; i < meta->n_results; i++) {
+    fail_unless_equals_int (meta->results[i].class_id, r->ids[i]);
+    fail_unless (fabs (meta->results[i].score - r->scores[i]) <= CORE_EPS,
+        "score %u: element %.9f core %.9f", i, meta->results[i].score,
+        r->scores[i]);
+    fail_unless (meta->results[i].label != NULL);
+  }
+}
+
+static void
+check_message_equals (const GstStructure * s, const Result * r)
+{
+  const GValue *ids, *labels, *scores;
+  gint class_id;
+  gdouble score;
+  guint i;
+
+  fail_unless (s != NULL, "no deitclassify message");
+  ids = gst_structure_get_value (s, "class-ids");
+  labels = gst_structure_get_value (s, "labels");
+  scores = gst_structure_get_value (s, "scores");
+  fail_unless (ids && labels && scores);
+  fail_unless (GST_VALUE_HOLDS_ARRAY (ids));
+  fail_unless_equals_int (gst_value_array_get_size (ids), r->n);
+  fail_unless_equals_int (gst_value_array_get_size (labels), r->n);
+  fail_unless_equals_int (gst_value_array_get_size (scores), r->n);
+  for (i = 0; i < (guint) r->n; i++) {
+    fail_unless_equals_int (g_value_get_int (gst_value_array_get_value (ids,
+                i)), r->ids[i]);
+    fail_unless (fabs (g_value_get_double (gst_value_array_get_value (scores,
+                    i)) - r->scores[i]) <= CORE_EPS);
+  }
+  fail_unless (gst_structure_get_int (s, "class-id", &class_id));
+  fail_unless (gst_structure_get_double (s, "score", &score));
+  if (r->n > 0) {
+    fail_unless_equals_int (class_id, r->ids[0]);
+    fail_unless (fabs (score - r->scores[0]) <= CORE_EPS);
+  } else {
+    fail_unless_equals_int (class_id, -1);
+  }
+}
+
+static GstVideoRegionOfInterestMeta *
+get_roi_meta (GstBuffer * buf)
+{
+  return (GstVideoRegionOfInterestMeta *) gst_buffer_get_meta (buf,
+      GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE);
+}
+
+/* ------------------------------------------------------------------------------------
+ * meta and message values
+ */
+typedef struct
+{
+  const gchar *caps;
+  enum deit_color_matrix matrix;
+  gboolean full_range;
+} FormatCase;
+
+static const FormatCase format_cases[] = {
+  {"video/x-raw,format=RGB,width=61,height=47,framerate=30/1", 0, FALSE},
+  {"video/x-raw,format=BGRx,width=64,height=48,framerate=30/1", 0, FALSE},
+  {"video/x-raw,format=ARGB,width=40,height=70,framerate=30/1", 0, FALSE},
+  {"video/x-raw,format=GRAY8,width=50,height=50,framerate=30/1", 0, FALSE},
+  {"video/x-raw,format=I420,width=64,height=48,framerate=30/1,"
+        "colorimetry=bt601", DEIT_COLOR_MATRIX_BT601, FALSE},
+  {"video/x-raw,format=I420,width=62,height=46,framerate=30/1,"
+        "colorimetry=bt709", DEIT_COLOR_MATRIX_BT709, FALSE},
+  {"video/x-raw,format=NV12,width=64,height=48,framerate=30/1,"
+        "colorimetry=1:4:0:0", DEIT_COLOR_MATRIX_BT601, TRUE},
+  {"video/x-raw,format=YUY2,width=64,height=48,framerate=30/1,"
+        "colorimetry=bt709", DEIT_COLOR_MATRIX_BT709, FALSE},
+};
+
+/* The meta, the ROI meta and the message carry what the core computes for the same
+ * frame, in every format family, with the caps' colorimetry passed on. */
+GST_START_TEST (test_values_match_core)
+{
+  const FormatCase *fc = &format_cases[__i__];
+  GstHarness *h = harness_new ("model", NULL);
+  GstBus *bus = harness_bus (h);
+  GstCaps *caps = gst_caps_from_string (fc->caps);
+  GstVideoInfo info;
+  GstBuffer *in, *out;
+  GstStructure *s;
+  GstVideoRegionOfInterestMeta *roi;
+  GstDeitClassifyMeta *meta;
+  Result r;
+
+  fail_unless (gst_video_info_from_caps (&info, caps));
+  gst_harness_set_src_caps (h, caps);
+  in = random_frame (&info, 42 + __i__);
+  core_classify ("model", in, &info, fc->matrix, fc->full_range, 5, 0.0f, &r);
+  fail_unless_equals_int (r.n, 5);
+
+  out = gst_harness_push_and_pull (h, in);
+  meta = gst_buffer_get_deit_classify_meta (out);
+  check_meta_equals (meta, &r);
+  fail_unless (meta->fresh);
+  fail_unless_equals_int (meta->roi_id, -1);
+  fail_unless_equals_int (meta->width, GST_VIDEO_INFO_WIDTH (&info));
+  fail_unless_equals_int (meta->height, GST_VIDEO_INFO_HEIGHT (&info));
+  fail_unless_equals_string (meta->model_name, "gst-deit-test/plugin-model");
+
+  roi = get_roi_meta (out);
+  fail_unless (roi != NULL);
+  fail_unless_equals_int (roi->w, GST_VIDEO_INFO_WIDTH (&info));
+  fail_unless_equals_int (roi->h, GST_VIDEO_INFO_HEIGHT (&info));
+  {
+    GstStructure *p = gst_video_region_of_interest_meta_get_param (roi,
+        "deit-classification");
+    gint label_id;
+    gdouble conf;
+
+    fail_unless (p != NULL);
+    fail_unless (gst_structure_get_int (p, "label_id", &label_id));
+    fail_unless (gst_structure_get_double (p, "confidence", &conf));
+    fail_unless_equals_int (label_id, r.ids[0]);
+    fail_unless (fabs (conf - r.scores[0]) <= CORE_EPS);
+    fail_unless_equals_string (gst_structure_get_string (p, "label"),
+        meta->results[0].label);
+    fail_unless_equals_string (gst_structure_get_string (p, "model_name"),
+        "gst-deit-test/plugin-model");
+    fail_unless_equals_int (gst_value_array_get_size (gst_structure_get_value
+            (p, "top_k_confidences")), 5);
+  }
+
+  s = pop_deit_message (bus);
+  check_message_equals (s, &r);
+  fail_unless_equals_string (gst_structure_get_string (s, "label"),
+      meta->results[0].label);
+  gst_structure_free (s);
+
+  /* a copy of the buffer (what tee branches and make_writable do) keeps both */
+  {
+    GstBuffer *copy = gst_buffer_copy (out);
+
+    check_meta_equals (gst_buffer_get_deit_classify_meta (copy), &r);
+    fail_unless (get_roi_meta (copy) != NULL);
+    fail_unless (gst_video_region_of_interest_meta_get_param (get_roi_meta
+            (copy), "deit-classification") != NULL);
+    gst_buffer_unref (copy);
+  }
+
+  gst_buffer_unref (out);
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* Labels in the meta come from config.json id2label (label i is "class i ...", see
+ * gen_plugin_fixtures.py), or from the labels file when one is given. */
+GST_START_TEST (test_labels)
+{
+  gchar *labels = data_path ("labels-good.txt");
+  gchar *props = g_strdup_printf ("labels=\"%s\"", labels);
+  const gchar *caps = "video/x-raw,format=RGB,width=32,height=32,framerate=1/1";
+  GstVideoInfo info;
+  GstHarness *h;
+  GstBuffer *out;
+  GstDeitClassifyMeta *meta;
+  guint pass, i;
+
+  for (pass = 0; pass < 2; pass++) {
+    h = harness_new ("model", pass ? props : NULL);
+    gst_harness_set_src_caps_str (h, caps);
+    gst_video_info_from_caps (&info, gst_caps_from_string (caps));
+    out = gst_harness_push_and_pull (h, random_frame (&info, 7));
+    meta = gst_buffer_get_deit_classify_meta (out);
+    fail_unless (meta != NULL);
+    for (i = 0; i < meta->n_results; i++) {
+      gchar *expect = pass ?
+          g_strdup_printf ("file label %d", meta->results[i].class_id) :
+          g_strdup_printf ("class %d, tabby \"cat\"", meta->results[i].class_id);
+      fail_unless_equals_string (meta->results[i].label, expect);
+      g_free (expect);
+    }
+    gst_buffer_unref (out);
+    gst_harness_teardown (h);
+  }
+  g_free (props);
+  g_free (labels);
+}
+
+GST_END_TEST;
+
+/* top-k: k results, capped at the number of classes (whose probabilities sum to 1). */
+GST_START_TEST (test_top_k)
+{
+  const gchar *caps = "video/x-raw,format=RGB,width=40,height=30,framerate=1/1";
+  const guint ks[] = { 1, 3, 10, 1000 };
+  GstVideoInfo info;
+  guint c;
+
+  gst_video_info_from_caps (&info, gst_caps_from_string (caps));
+  for (c = 0; c < G_N_ELEMENTS (ks); c++) {
+    gchar *props = g_strdup_printf ("top-k=%u", ks[c]);
+    GstHarness *h = harness_new ("model", props);
+    GstBuffer *in = random_frame (&info, 99), *out;
+    GstDeitClassifyMeta *meta;
+    Result r;
+    gdouble sum = 0;
+    guint i;
+
+    gst_harness_set_src_caps_str (h, caps);
+    core_classify ("model", in, &info, 0, FALSE, ks[c], 0.0f, &r);
+    out = gst_harness_push_and_pull (h, in);
+    meta = gst_buffer_get_deit_classify_meta (out);
+    check_meta_equals (meta, &r);
+    fail_unless_equals_int (meta->n_results, MIN (ks[c], N_LABELS));
+    for (i = 0; i < meta->n_results; i++) {
+      sum += meta->results[i].score;
+      if (i > 0)
+        fail_unless (meta->results[i].score <= meta->results[i - 1].score);
+    }
+    /* float32 softmax of 10 values: the sum is 1 to a few ulp */
+    if (meta->n_results == N_LABELS)
+      fail_unless (fabs (sum - 1.0) < 1e-5, "sum %.8f", sum);
+    gst_buffer_unref (out);
+    gst_harness_teardown (h);
+    g_free (props);
+  }
+}
+
+GST_END_TEST;
+
+/* threshold drops classes below it; above every score: empty meta, no ROI meta, and a
+ * message with class-id -1 and empty arrays. */
+GST_START_TEST (test_threshold)
+{
+  const gchar *caps = "video/x-raw,format=RGB,width=40,height=30,framerate=1/1";
+  GstVideoInfo info;
+  GstBuffer *in;
+  Result all, r;
+  gdouble thresholds[3];
+  guint c;
+
+  gst_video_info_from_caps (&info, gst_caps_from_string (caps));
+  in = random_frame (&info, 5);
+  core_classify ("model", in, &info, 0, FALSE, 10, 0.0f, &all);
+  /* between the 2nd and 3rd probabilities: exactly 2 classes pass */
+  thresholds[0] = (all.scores[1] + all.scores[2]) / 2;
+  thresholds[1] = (all.scores[0] + all.scores[1]) / 2;
+  thresholds[2] = 1.0;
+  for (c = 0; c < 3; c++) {
+    gchar *props = g_strdup_printf ("top-k=10 threshold=%.9f", thresholds[c]);
+    GstHarness *h = harness_new ("model", props);
+    GstBus *bus = harness_bus (h);
+    GstBuffer *out;
+    GstStructure *s;
+    GstDeitClassifyMeta *meta;
+
+    gst_harness_set_src_caps_str (h, caps);
+    core_classify ("model", in, &info, 0, FALSE, 10, thresholds[c], &r);
+    fail_unless_equals_int (r.n, c == 0 ? 2 : c == 1 ? 1 : 0);
+    out = gst_harness_push_and_pull (h, gst_buffer_ref (in));
+    meta = gst_buffer_get_deit_classify_meta (out);
+    check_meta_equals (meta, &r);
+    fail_unless ((get_roi_meta (out) != NULL) == (r.n > 0));
+    s = pop_deit_message (bus);
+    check_message_equals (s, &r);
+    gst_structure_free (s);
+    gst_buffer_unref (out);
+    gst_element_set_bus (h->element, NULL);
+    gst_object_unref (bus);
+    gst_harness_teardown (h);
+    g_free (props);
+  }
+  gst_buffer_unref (in);
+}
+
+GST_END_TEST;
+
+/* interval=3: frames 0, 3, 6 are classified (fresh, a message each); the others carry
+ * the latest result, not fresh, with the PTS of the frame it came from. */
+GST_START_TEST (test_interval)
+{
+  const gchar *caps = "video/x-raw,format=RGB,width=32,height=24,framerate=10/1";
+  GstHarness *h = harness_new ("model", "interval=3");
+  GstBus *bus = harness_bus (h);
+  GstVideoInfo info;
+  Result r[7];
+  guint i, n_msgs = 0;
+  GstStructure *s;
+
+  gst_video_info_from_caps (&info, gst_caps_from_string (caps));
+  gst_harness_set_src_caps_str (h, caps);
+  for (i = 0; i < 7; i++) {
+    GstBuffer *in = random_frame (&info, 1000 + i), *out;
+    GstDeitClassifyMeta *meta;
+    guint src = i - i % 3;
+
+    GST_BUFFER_PTS (in) = i * GST_SECOND / 10;
+    GST_BUFFER_DURATION (in) = GST_SECOND / 10;
+    core_classify ("model", in, &info, 0, FALSE, 5, 0.0f, &r[i]);
+    out = gst_harness_push_and_pull (h, in);
+    meta = gst_buffer_get_deit_classify_meta (out);
+    check_meta_equals (meta, &r[src]);
+    fail_unless_equals_int (meta->fresh, i % 3 == 0);
+    fail_unless_equals_uint64 (meta->inference_pts, src * GST_SECOND / 10);
+    fail_unless_equals_uint64 (meta->frame_number, i);
+    gst_buffer_unref (out);
+  }
+  while ((s = pop_deit_message (bus))) {
+    guint64 frame, ts;
+    gboolean fresh;
+
+    fail_unless (gst_structure_get_uint64 (s, "frame", &frame));
+    fail_unless (gst_structure_get_uint64 (s, "timestamp", &ts));
+    fail_unless (gst_structure_get_boolean (s, "fresh", &fresh));
+    fail_unless_equals_uint64 (frame, 3 * n_msgs);
+    fail_unless_equals_uint64 (ts, 3 * n_msgs * GST_SECOND / 10);
+    fail_unless (fresh);
+    check_message_equals (s, &r[frame]);
+    gst_structure_free (s);
+    n_msgs++;
+  }
+  fail_unless_equals_int (n_msgs, 3);
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* PTS, DTS, duration, offsets, flags and the pixels pass through untouched; the
+ * message's running and stream time follow the segment. */
+GST_START_TEST (test_passthrough)
+{
+  const gchar *caps = "video/x-raw,format=BGRx,width=32,height=24,framerate=25/1";
+  GstHarness *h = harness_new ("model", NULL);
+  GstBus *bus = harness_bus (h);
+  GstVideoInfo info;
+  GstBuffer *in, *out;
+  GstSegment seg;
+  GstStructure *s;
+  guint64 v;
+  GstMapInfo a, b;
+
+  gst_video_info_from_caps (&info, gst_caps_from_string (caps));
+  gst_harness_set_src_caps_str (h, caps);
+  gst_segment_init (&seg, GST_FORMAT_TIME);
+  seg.start = 1 * GST_SECOND;
+  seg.time = 10 * GST_SECOND;
+  fail_unless (gst_harness_push_event (h, gst_event_new_segment (&seg)));
+
+  in = random_frame (&info, 3);
+  GST_BUFFER_PTS (in) = 3 * GST_SECOND;
+  GST_BUFFER_DTS (in) = 2 * GST_SECOND + 1;
+  GST_BUFFER_DURATION (in) = GST_SECOND / 25;
+  GST_BUFFER_OFFSET (in) = 17;
+  GST_BUFFER_OFFSET_END (in) = 18;
+  GST_BUFFER_FLAG_SET (in, GST_BUFFER_FLAG_DISCONT | GST_BUFFER_FLAG_DELTA_UNIT
+      | GST_BUFFER_FLAG_MARKER);
+  gst_buffer_ref (in);
+  out = gst_harness_push_and_pull (h, in);
+
+  fail_unless_equals_uint64 (GST_BUFFER_PTS (out), 3 * GST_SECOND);
+  fail_unless_equals_uint64 (GST_BUFFER_DTS (out), 2 * GST_SECOND + 1);
+  fail_unless_equals_uint64 (GST_BUFFER_DURATION (out), GST_SECOND / 25);
+  fail_unless_equals_uint64 (GST_BUFFER_OFFSET (out), 17);
+  fail_unless_equals_uint64 (GST_BUFFER_OFFSET_END (out), 18);
+  fail_unless (GST_BUFFER_FLAG_IS_SET (out, GST_BUFFER_FLAG_DISCONT));
+  fail_unless (GST_BUFFER_FLAG_IS_SET (out, GST_BUFFER_FLAG_DELTA_UNIT));
+  fail_unless (GST_BUFFER_FLAG_IS_SET (out, GST_BUFFER_FLAG_MARKER));
+  fail_unless (gst_buffer_map (in, &a, GST_MAP_READ));
+  fail_unless (gst_buffer_map (out, &b, GST_MAP_READ));
+  fail_unless_equals_int (a.size, b.size);
+  fail_unless (memcmp (a.data, b.data, a.size) == 0, "pixels changed");
+  gst_buffer_unmap (in, &a);
+  gst_buffer_unmap (out, &b);
+
+  s = pop_deit_message (bus);
+  fail_unless (s != NULL);
+  fail_unless (gst_structure_get_uint64 (s, "timestamp", &v));
+  fail_unless_equals_uint64 (v, 3 * GST_SECOND);
+  fail_unless (gst_structure_get_uint64 (s, "running-time", &v));
+  fail_unless_equals_uint64 (v, 2 * GST_SECOND);
+  fail_unless (gst_structure_get_uint64 (s, "stream-time", &v));
+  fail_unless_equals_uint64 (v, 12 * GST_SECOND);
+  fail_unless (gst_structure_get_uint64 (s, "duration", &v));
+  fail_unless_equals_uint64 (v, GST_SECOND / 25);
+  gst_structure_free (s);
+
+  gst_buffer_unref (in);
+  gst_buffer_unref (out);
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* post-messages=false posts nothing; attach-roi-meta=false attaches only our meta. */
+GST_START_TEST (test_switches)
+{
+  const gchar *caps = "video/x-raw,format=RGB,width=32,height=24,framerate=25/1";
+  GstHarness *h = harness_new ("model",
+      "post-messages=false attach-roi-meta=false");
+  GstBus *bus = harness_bus (h);
+  GstVideoInfo info;
+  GstBuffer *out;
+  GstStructure *s;
+
+  gst_video_info_from_caps (&info, gst_caps_from_string (caps));
+  gst_harness_set_src_caps_str (h, caps);
+  out = gst_harness_push_and_pull (h, random_frame (&info, 1));
+  fail_unless (gst_buffer_get_deit_classify_meta (out) != NULL);
+  fail_unless (get_roi_meta (out) == NULL);
+  s = pop_deit_message (bus);
+  fail_unless (s == NULL);
+  gst_buffer_unref (out);
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* The meta survives colour conversion and scaling (its API has no tags); the ROI meta
+ * rectangle is rescaled to the new frame size. */
+GST_START_TEST (test_survives_convert_scale)
+{
+  const gchar *caps = "video/x-raw,format=RGB,width=64,height=48,framerate=25/1";
+  gchar *model = data_path ("model");
+  gchar *desc = g_strdup_printf ("deitclassify model=\"%s\" threads=1 ! "
+      "videoconvert ! videoscale ! capsfilter "
+      "caps=video/x-raw,format=I420,width=32,height=24", model);
+  GstHarness *h = gst_harness_new_parse (desc);
+  GstVideoInfo info;
+  GstBuffer *in, *out;
+  GstVideoRegionOfInterestMeta *roi;
+  Result r;
+
+  gst_video_info_from_caps (&info, gst_caps_from_string (caps));
+  gst_harness_set_src_caps_str (h, caps);
+  in = random_frame (&info, 11);
+  core_classify ("model", in, &info, 0, FALSE, 5, 0.0f, &r);
+  out = gst_harness_push_and_pull (h, in);
+  fail_unless_equals_int (gst_buffer_get_size (out), 32 * 24 * 3 / 2);
+  check_meta_equals (gst_buffer_get_deit_classify_meta (out), &r);
+  roi = get_roi_meta (out);
+  fail_unless (roi != NULL);
+  fail_unless_equals_int (roi->w, 32);
+  fail_unless_equals_int (roi->h, 24);
+  /* GStreamer 1.22's ROI scale transform (used by videoconvertscale for metas tagged
+   * "size") keeps the rectangle but drops the params: the classification itself
+   * crosses converters in GstDeitClassifyMeta, checked above. */
+  gst_buffer_unref (out);
+  gst_harness_teardown (h);
+  g_free (desc);
+  g_free (model);
+}
+
+GST_END_TEST;
+
+static void
+count_meta_handoff (GstElement * sink, GstBuffer * buf, GstPad * pad,
+    gpointer user_data)
+{
+  gint *count = user_data;
+
+  if (gst_buffer_get_deit_classify_meta (buf))
+    g_atomic_int_inc (count);
+}
+
+/* Both branches of a tee see the meta. */
+GST_START_TEST (test_survives_tee)
+{
+  const gchar *caps = "video/x-raw,format=RGB,width=32,height=24,framerate=25/1";
+  gchar *model = data_path ("model");
+  gchar *desc = g_strdup_printf ("deitclassify model=\"%s\" threads=1 ! "
+      "tee name=t t. ! queue ! fakesink name=fs signal-handoffs=true sync=false "
+      "t. ! queue", model);
+  GstHarness *h = gst_harness_new_parse (desc);
+  GstElement *fs;
+  GstVideoInfo info;
+  GstBuffer *out;
+  gint count = 0, i;
+
+  fs = gst_bin_get_by_name (GST_BIN (h->element), "fs");
+  fail_unless (fs != NULL);
+  g_signal_connect (fs, "handoff", G_CALLBACK (count_meta_handoff), &count);
+  gst_video_info_from_caps (&info, gst_caps_from_string (caps));
+  gst_harness_set_src_caps_str (h, caps);
+  for (i = 0; i < 3; i++) {
+    out = gst_harness_push_and_pull (h, random_frame (&info, i));
+    fail_unless (gst_buffer_get_deit_classify_meta (out) != NULL);
+    gst_buffer_unref (out);
+  }
+  /* the fakesink branch runs on its own queue thread: wait for it (bounded) */
+  for (i = 0; i < 500 && g_atomic_int_get (&count) < 3; i++)
+    g_usleep (10000);
+  fail_unless_equals_int (g_atomic_int_get (&count), 3);
+  gst_object_unref (fs);
+  gst_harness_teardown (h);
+  g_free (desc);
+  g_free (model);
+}
+
+GST_END_TEST;
+
+/* A buffer that is copied downstream keeps the meta (copy transform). */
+GST_START_TEST (test_meta_copy)
+{
+  GstBuffer *buf = gst_buffer_new_allocate (NULL, 16, NULL), *copy;
+  GstDeitClassification res[2] = { {3, (gchar *) "three", 0.75f, 2.0f},
+  {1, (gchar *) "one", 0.25f, 1.0f}
+  };
+  GstDeitClassifyMeta *m;
+
+  m = gst_buffer_add_deit_classify_meta (buf, "m", res, 2, 5, TRUE);
+  fail_unless (m != NULL);
+  res[0].label = (gchar *) "changed";   /* the meta owns copies */
+  copy = gst_buffer_copy (buf);
+  m = gst_buffer_get_deit_classify_meta (copy);
+  fail_unless (m != NULL);
+  fail_unless_equals_int (m->n_results, 2);
+  fail_unless_equals_string (m->results[0].label, "three");
+  fail_unless_equals_string (m->results[1].label, "one");
+  fail_unless_equals_int (m->results[1].class_id, 1);
+  fail_unless_equals_float (m->results[0].score, 0.75f);
+  fail_unless_equals_string (m->model_name, "m");
+  fail_unless_equals_uint64 (m->inference_pts, 5);
+  fail_unless (m->fresh);
+  {
+    const gchar *const *tags =
+        gst_meta_api_type_get_tags (GST_DEIT_CLASSIFY_META_API_TYPE);
+    fail_unless (tags == NULL || tags[0] == NULL, "the meta API has tags");
+  }
+  gst_buffer_unref (copy);
+  gst_buffer_unref (buf);
+}
+
+GST_END_TEST;
+
+/* Repeated NULL <-> PLAYING cycles keep working; NULL <-> READY needs no model. */
+GST_START_TEST (test_state_cycles)
+{
+  gchar *model = data_path ("model");
+  gchar *desc = g_strdup_printf ("videotestsrc num-buffers=3 ! "
+      "video/x-raw,width=48,height=32 ! deitclassify model=\"%s\" threads=1 "
+      "! fakesink", model);
+  GstElement *e = gst_element_factory_make ("deitclassify", NULL);
+  gint i;
+
+  for (i = 0; i < 3; i++) {
+    fail_unless_equals_int (gst_element_set_state (e, GST_STATE_READY),
+        GST_STATE_CHANGE_SUCCESS);
+    fail_unless_equals_int (gst_element_set_state (e, GST_STATE_NULL),
+        GST_STATE_CHANGE_SUCCESS);
+  }
+  gst_object_unref (e);
+
+  for (i = 0; i < 3; i++) {
+    GstElement *p = gst_parse_launch (desc, NULL);
+    GstBus *bus = gst_element_get_bus (p);
+    GstMessage *msg;
+
+    fail_unless (p != NULL);
+    fail_if (gst_element_set_state (p, GST_STATE_PLAYING) ==
+        GST_STATE_CHANGE_FAILURE);
+    msg = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND,
+        GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+    fail_unless (msg != NULL);
+    fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_EOS);
+    gst_message_unref (msg);
+    /* and once back to NULL in the middle of the stream */
+    fail_unless_equals_int (gst_element_set_state (p, GST_STATE_NULL),
+        GST_STATE_CHANGE_SUCCESS);
+    fail_if (gst_element_set_state (p, GST_STATE_PLAYING) ==
+        GST_STATE_CHANGE_FAILURE);
+    fail_unless_equals_int (gst_element_set_state (p, GST_STATE_NULL),
+        GST_STATE_CHANGE_SUCCESS);
+    gst_object_unref (bus);
+    gst_object_unref (p);
+  }
+  g_free (desc);
+  g_free (model);
+}
+
+GST_END_TEST;
+
+/* ------------------------------------------------------------------------------------
+ * errors
+ */
+typedef struct
+{
+  const gchar *model;           /* fixture name, NULL: no model property */
+  const gchar *labels;          /* fixture name or NULL */
+  GQuark (*domain) (void);
+  gint code;
+  const gchar *needle;          /* must appear in the error message */
+} ErrorCase;
+
+static const ErrorCase error_cases[] = {
+  {NULL, NULL, gst_resource_error_quark, GST_RESOURCE_ERROR_NOT_FOUND,
+      "No model directory specified"},
+  {"does-not-exist", NULL, gst_resource_error_quark,
+      GST_RESOURCE_ERROR_NOT_FOUND, "does-not-exist"},
+  {"model-truncated", NULL, gst_resource_error_quark, GST_RESOURCE_ERROR_READ,
+      "model.safetensors"},
+  {"model-badjson", NULL, gst_resource_error_quark, GST_RESOURCE_ERROR_READ,
+      "config.json"},
+  {"model-base", NULL, gst_resource_error_quark, GST_RESOURCE_ERROR_SETTINGS,
+      "DeiTModel"},
+  {"model", "labels-short.txt", gst_resource_error_quark,
+      GST_RESOURCE_ERROR_SETTINGS, "has 9 labels"},
+  {"model", "no-such-labels.txt", gst_resource_error_quark,
+      GST_RESOURCE_ERROR_NOT_FOUND, "no-such-labels.txt"},
+};
+
+/* Each bad configuration fails READY -> PAUSED with the right error; never a crash. */
+GST_START_TEST (test_errors)
+{
+  const ErrorCase *ec = &error_cases[__i__];
+  GstElement *e = gst_element_factory_make ("deitclassify", NULL);
+  GstBus *bus = gst_bus_new ();
+  GstMessage *msg;
+  GError *err = NULL;
+  gchar *dbg = NULL;
+
+  gst_element_set_bus (e, bus);
+  if (ec->model) {
+    gchar *p = data_path (ec->model);
+    g_object_set (e, "model", p, NULL);
+    g_free (p);
+  }
+  if (ec->labels) {
+    gchar *p = data_path (ec->labels);
+    g_object_set (e, "labels", p, NULL);
+    g_free (p);
+  }
+  fail_unless_equals_int (gst_element_set_state (e, GST_STATE_READY),
+      GST_STATE_CHANGE_SUCCESS);
+  fail_unless_equals_int (gst_element_set_state (e, GST_STATE_PAUSED),
+      GST_STATE_CHANGE_FAILURE);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL, "no error message");
+  gst_message_parse_error (msg, &err, &dbg);
+  GST_INFO ("error: %s (%s)", err->message, dbg);
+  fail_unless (err->domain == ec->domain (), "domain %s",
+      g_quark_to_string (err->domain));
+  fail_unless_equals_int (err->code, ec->code);
+  fail_unless (strstr (err->message, ec->needle) != NULL,
+      "\"%s\" not in \"%s\"", ec->needle, err->message);
+  g_clear_error (&err);
+  g_free (dbg);
+  gst_message_unref (msg);
+
+  /* and the element recovers: back to NULL, and READY again */
+  fail_unless_equals_int (gst_element_set_state (e, GST_STATE_NULL),
+      GST_STATE_CHANGE_SUCCESS);
+  fail_unless_equals_int (gst_element_set_state (e, GST_STATE_READY),
+      GST_STATE_CHANGE_SUCCESS);
+  fail_unless_equals_int (gst_element_set_state (e, GST_STATE_NULL),
+      GST_STATE_CHANGE_SUCCESS);
+  gst_element_set_bus (e, NULL);
+  gst_object_unref (bus);
+  gst_object_unref (e);
+}
+
+GST_END_TEST;
+
+/* Formats the core does not take are refused at negotiation. */
+GST_START_TEST (test_caps_refused)
+{
+  const gchar *refused[] = {
+    "video/x-raw,format=Y444,width=32,height=32,framerate=1/1",
+    "video/x-raw,format=RGB16,width=32,height=32,framerate=1/1",
+    "video/x-raw,format=RGB,width=20000,height=32,framerate=1/1",
+    "audio/x-raw,format=S16LE,rate=8000,channels=1,layout=interleaved",
+  };
+  const gchar *accepted[] = {
+    "video/x-raw,format=RGB,width=32,height=32,framerate=1/1",
+    "video/x-raw,format=YUY2,width=1920,height=1080,framerate=60/1",
+  };
+  GstHarness *h = harness_new ("model", NULL);
+  GstPad *sink = gst_element_get_static_pad (h->element, "sink");
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (refused); i++) {
+    GstCaps *c = gst_caps_from_string (refused[i]);
+    fail_if (gst_pad_query_accept_caps (sink, c), "accepted %s", refused[i]);
+    gst_caps_unref (c);
+  }
+  for (i = 0; i < G_N_ELEMENTS (accepted); i++) {
+    GstCaps *c = gst_caps_from_string (accepted[i]);
+    fail_unless (gst_pad_query_accept_caps (sink, c), "refused %s",
+        accepted[i]);
+    gst_caps_unref (c);
+  }
+  gst_object_unref (sink);
+  gst_harness_teardown (h);
+
+  /* in a pipeline: a not-negotiated error, no crash */
+  {
+    GstElement *p = gst_parse_launch ("videotestsrc num-buffers=1 ! "
+        "video/x-raw,format=Y444,width=32,height=32 ! deitclassify name=d ! "
+        "fakesink",
+        NULL);
+    GstBus *bus = gst_element_get_bus (p);
+    GstMessage *msg;
+    gchar *dir = data_path ("model");
+    GstElement *d = gst_bin_get_by_name (GST_BIN (p), "d");
+
+    fail_unless (d != NULL);
+    g_object_set (d, "model", dir, NULL);
+    gst_object_unref (d);
+    gst_element_set_state (p, GST_STATE_PLAYING);
+    msg = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND,
+        GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+    fail_unless (msg != NULL);
+    fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_ERROR);
+    gst_message_unref (msg);
+    gst_element_set_state (p, GST_STATE_NULL);
+    gst_object_unref (bus);
+    gst_object_unref (p);
+    g_free (dir);
+  }
+}
+
+GST_END_TEST;
+
+/* ------------------------------------------------------------------------------------
+ * async and latency
+ */
+
+/* async=true: frames never wait; once the worker has finished, frames carry its result
+ * (not fresh), equal to the core's for that frame (all frames are identical here). */
+GST_START_TEST (test_async)
+{
+  const gchar *caps = "video/x-raw,format=RGB,width=48,height=32,framerate=30/1";
+  GstHarness *h = harness_new ("model", "async=true");
+  GstVideoInfo info;
+  GstBuffer *in;
+  Result r;
+  gboolean got = FALSE;
+  gint i;
+
+  gst_video_info_from_caps (&info, gst_caps_from_string (caps));
+  gst_harness_set_src_caps_str (h, caps);
+  in = random_frame (&info, 77);
+  core_classify ("model", in, &info, 0, FALSE, 5, 0.0f, &r);
+  /* bounded wait: up to 2000 frames 5 ms apart */
+  for (i = 0; i < 2000 && !got; i++) {
+    GstBuffer *out = gst_harness_push_and_pull (h, gst_buffer_copy_deep (in));
+    GstDeitClassifyMeta *meta = gst_buffer_get_deit_classify_meta (out);
+
+    if (meta) {
+      check_meta_equals (meta, &r);
+      fail_if (meta->fresh);
+      got = TRUE;
+    }
+    gst_buffer_unref (out);
+    g_usleep (5000);
+  }
+  fail_unless (got, "no result from the worker");
+  gst_buffer_unref (in);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* The LATENCY query adds the inference time in sync mode, nothing in async mode. */
+GST_START_TEST (test_latency)
+{
+  const gchar *caps = "video/x-raw,format=RGB,width=48,height=32,framerate=30/1";
+  guint mode;
+
+  for (mode = 0; mode < 2; mode++) {
+    GstHarness *h = harness_new ("model", mode ? "async=true" : NULL);
+    GstVideoInfo info;
+    GstQuery *q;
+    gboolean live;
+    GstClockTime min, max;
+
+    gst_video_info_from_caps (&info, gst_caps_from_string (caps));
+    gst_harness_set_src_caps_str (h, caps);
+    gst_harness_set_upstream_latency (h, 10 * GST_MSECOND);
+    gst_buffer_unref (gst_harness_push_and_pull (h, random_frame (&info, 1)));
+    q = gst_query_new_latency ();
+    fail_unless (gst_pad_peer_query (h->sinkpad, q));
+    gst_query_parse_latency (q, &live, &min, &max);
+    if (mode == 0)
+      fail_unless (min > 10 * GST_MSECOND, "min %" GST_TIME_FORMAT,
+          GST_TIME_ARGS (min));
+    else
+      fail_unless_equals_uint64 (min, 10 * GST_MSECOND);
+    gst_query_unref (q);
+    gst_harness_teardown (h);
+  }
+}
+
+GST_END_TEST;
+
+/* ------------------------------------------------------------------------------------
+ * end to end against PyTorch + Pillow
+ */
+static const gchar *photos[] = { "chelsea", "coffee", "astronaut" };
+
+/* filesrc ! pngdec ! videoconvert ! deitclassify on the sample photos reports the
+ * top-5 that PyTorch + Pillow compute for the same checkpoint (1e-4). */
+GST_START_TEST (test_end_to_end_reference)
+{
+  const gchar *photo = photos[__i__ % 3];
+  const gchar *model_name = __i__ < 3 ? "model" : "model-vit";
+  gchar *ref_path = data_path ("expected.json");
+  gchar *model = data_path (model_name);
+  gchar *png = g_strdup_printf ("%s/%s.png", TEST_IMAGES_DIR, photo);
+  JsonParser *parser = json_parser_new ();
+  JsonObject *exp_obj;
+  JsonArray *ids, *scores;
+  GError *error = NULL;
+  gchar *desc;
+  GstElement *p;
+  GstBus *bus;
+  GstMessage *msg;
+  GstStructure *s = NULL;
+  guint i, n_msgs = 0;
+
+  fail_unless (json_parser_load_from_file (parser, ref_path, &error),
+      "%s", error ? error->message : "");
+  exp_obj = json_object_get_object_member (json_object_get_object_member
+      (json_node_get_object (json_parser_get_root (parser)), model_name),
+      photo);
+  fail_unless (exp_obj != NULL);
+  ids = json_object_get_array_member (exp_obj, "ids");
+  scores = json_object_get_array_member (exp_obj, "scores");
+
+  desc = g_strdup_printf ("filesrc location=\"%s\" ! pngdec ! videoconvert ! "
+      "deitclassify model=\"%s\" top-k=5 ! fakesink", png, model);
+  p = gst_parse_launch (desc, &error);
+  fail_unless (p != NULL, "%s", error ? error->message : "");
+  bus = gst_element_get_bus (p);
+  fail_if (gst_element_set_state (p, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE);
+  while ((msg = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND,
+              GST_MESSAGE_EOS | GST_MESSAGE_ERROR | GST_MESSAGE_ELEMENT))) {
+    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ELEMENT) {
+      const GstStructure *ms = gst_message_get_structure (msg);
+      if (gst_structure_has_name (ms, "deitclassify")) {
+        if (s)
+          gst_structure_free (s);
+        s = gst_structure_copy (ms);
+        n_msgs++;
+      }
+      gst_message_unref (msg);
+      continue;
+    }
+    fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_EOS);
+    gst_message_unref (msg);
+    break;
+  }
+  fail_unless_equals_int (n_msgs, 1);
+  {
+    const GValue *mids = gst_structure_get_value (s, "class-ids");
+    const GValue *mscores = gst_structure_get_value (s, "scores");
+
+    fail_unless_equals_int (gst_value_array_get_size (mids),
+        json_array_get_length (ids));
+    for (i = 0; i < json_array_get_length (ids); i++) {
+      gint id = g_value_get_int (gst_value_array_get_value (mids, i));
+      gdouble sc = g_value_get_double (gst_value_array_get_value (mscores, i));
+      gdouble ref = json_array_get_double_element (scores, i);
+
+      GST_INFO ("%s %s top %u: id %d (ref %d) p %.7f (ref %.7f)", model_name,
+          photo, i, id, (gint) json_array_get_int_element (ids, i), sc, ref);
+      fail_unless_equals_int (id, json_array_get_int_element (ids, i));
+      fail_unless (fabs (sc - ref) <= REF_EPS, "%s %s top %u: %.7f vs %.7f",
+          model_name, photo, i, sc, ref);
+    }
+  }
+  gst_structure_free (s);
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (p);
+  g_object_unref (parser);
+  g_free (desc);
+  g_free (png);
+  g_free (model);
+  g_free (ref_path);
+}
+
+GST_END_TEST;
+
+static Suite *
+deitclassify_suite (void)
+{
+  Suite *s = suite_create ("deitclassify");
+  TCase *tc = tcase_create ("general");
+
+  suite_add_tcase (s, tc);
+  tcase_set_timeout (tc, 120);
+  tcase_add_loop_test (tc, test_values_match_core, 0,
+      G_N_ELEMENTS (format_cases));
+  tcase_add_test (tc, test_labels);
+  tcase_add_test (tc, test_top_k);
+  tcase_add_test (tc, test_threshold);
+  tcase_add_test (tc, test_interval);
+  tcase_add_test (tc, test_passthrough);
+  tcase_add_test (tc, test_switches);
+  tcase_add_test (tc, test_survives_convert_scale);
+  tcase_add_test (tc, test_survives_tee);
+  tcase_add_test (tc, test_meta_copy);
+  tcase_add_test (tc, test_state_cycles);
+  tcase_add_loop_test (tc, test_errors, 0, G_N_ELEMENTS (error_cases));
+  tcase_add_test (tc, test_caps_refused);
+  tcase_add_test (tc, test_async);
+  tcase_add_test (tc, test_latency);
+  tcase_add_loop_test (tc, test_end_to_end_reference, 0, 6);
+  return s;
+}
+
+GST_CHECK_MAIN (deitclassify);

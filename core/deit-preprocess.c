@@ -1,15 +1,793 @@
-/* deit-preprocess.c - STUB, being written (Pillow-exact resize, crop, normalise). */
-#include "deit-internal.h"
-struct deit_preprocess_config deit_preprocess_default_config(const char *t) { struct deit_preprocess_config c = {0}; return c; }
-enum deit_status deit_preprocess_config_parse(const char *json, size_t len, const char *d, struct deit_preprocess_config *out, struct deit_error *err) {
-    *out = deit_preprocess_default_config(d); return DEIT_STATUS_OK;
+/* deit-preprocess.c - preprocessor_config.json, and frames -> model tensors exactly as
+ * transformers' DeiTImageProcessor / ViTImageProcessor (Pillow path) compute them.
+ *
+ * Pipeline per frame (reference: transformers image_processing_deit.py / _vit.py,
+ * image_transforms.py resize / center_crop / rescale / normalize; Pillow Resample.c):
+ *   1. colour conversion to RGB (deit-yuv.c), row by row inside the horizontal pass;
+ *   2. Pillow resize to size (or shortest_edge, aspect kept), uint8 result;
+ *   3. center crop: top = (h - crop_h) // 2 (floor); an image smaller than the crop is
+ *      zero-padded, top_pad = ceil((crop_h - h) / 2), exactly as center_crop does;
+ *   4. rescale: (float)((double)u8 * rescale_factor);
+ *   5. normalise in float32: (x - mean[c]) / std[c];
+ *   6. channels-first float [3, H, W] written straight to the caller's buffer.
+ * Only the resized pixels that survive the crop are computed (each output pixel of
+ * Pillow's separable resize depends only on its own row and column weights, so this is
+ * exact). Steps 4-5 depend only on (channel, u8 value): a 3 x 256 table holds them.
+ *
+ * Work is split in two parallel phases over the pool: horizontal pass (source rows), then
+ * vertical pass (output rows).
+ */
+#include "deit-resample.h"
+
+#include <errno.h>
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_DIM 16384
+
+/* ---------------------------------------------------------------------------------------
+ * Configuration
+ */
+enum proc_type { PROC_DEIT, PROC_VIT, PROC_UNKNOWN };
+
+static enum proc_type proc_type_from_name(const char *name) {
+    if (!name) return PROC_DEIT;
+    if (!g_ascii_strcasecmp(name, "deit") || g_str_has_prefix(name, "DeiTImageProcessor") ||
+        g_str_has_prefix(name, "DeiTFeatureExtractor"))
+        return PROC_DEIT;
+    if (!g_ascii_strcasecmp(name, "vit") || g_str_has_prefix(name, "ViTImageProcessor") ||
+        g_str_has_prefix(name, "ViTFeatureExtractor"))
+        return PROC_VIT;
+    return PROC_UNKNOWN;
 }
-enum deit_status deit_preprocess_config_load(const char *path, const char *d, struct deit_preprocess_config *out, struct deit_error *err) {
-    *out = deit_preprocess_default_config(d); return DEIT_STATUS_OK;
+
+static struct deit_preprocess_config default_config(enum proc_type t) {
+    struct deit_preprocess_config c = {
+        .do_resize      = true,
+        .resize_height  = 256,
+        .resize_width   = 256,
+        .shortest_edge  = 0,
+        .resample       = DEIT_RESAMPLE_BICUBIC,
+        .do_center_crop = true,
+        .crop_height    = 224,
+        .crop_width     = 224,
+        .do_rescale     = true,
+        .rescale_factor = 1.0 / 255.0,   /* transformers: rescale_factor = 1 / 255 */
+        .do_normalize   = true,
+        .image_mean     = {0.5f, 0.5f, 0.5f},  /* IMAGENET_STANDARD_MEAN */
+        .image_std      = {0.5f, 0.5f, 0.5f},  /* IMAGENET_STANDARD_STD */
+    };
+    if (t == PROC_VIT) {
+        /* ViTImageProcessor: size 224x224, BILINEAR, no center crop */
+        c.resize_height = c.resize_width = 224;
+        c.resample = DEIT_RESAMPLE_BILINEAR;
+        c.do_center_crop = false;
+        c.crop_height = c.crop_width = 0;
+    }
+    return c;
 }
-struct deit_preprocessor *deit_preprocessor_new(const struct deit_preprocess_config *c, int n, struct deit_error *err) { return NULL; }
-struct deit_preprocessor *deit_preprocessor_new_with_pool(const struct deit_preprocess_config *c, struct deit_pool *p, struct deit_error *err) { return NULL; }
-void deit_preprocessor_free(struct deit_preprocessor *pp) {}
-void deit_preprocessor_output_size(const struct deit_preprocessor *pp, int *h, int *w) { *h = *w = 0; }
-enum deit_status deit_preprocess(struct deit_preprocessor *pp, const struct deit_image *i, const struct deit_rect *r, float *o) { return DEIT_STATUS_ERROR_UNSUPPORTED_FORMAT; }
-enum deit_status deit_preprocess_u8(struct deit_preprocessor *pp, const struct deit_image *i, const struct deit_rect *r, uint8_t *o) { return DEIT_STATUS_ERROR_UNSUPPORTED_FORMAT; }
+
+struct deit_preprocess_config deit_preprocess_default_config(const char *processor_type) {
+    enum proc_type t = proc_type_from_name(processor_type);
+    if (t == PROC_UNKNOWN) {
+        DEIT_LOG_WARN("unknown processor type \"%s\", using DeiTImageProcessor defaults", processor_type);
+        t = PROC_DEIT;
+    }
+    return default_config(t);
+}
+
+static bool node_is_number(JsonNode *n) {
+    if (!n || !JSON_NODE_HOLDS_VALUE(n)) return false;
+    GType t = json_node_get_value_type(n);
+    return t == G_TYPE_INT64 || t == G_TYPE_DOUBLE;
+}
+
+/* an integral JSON number in [1, MAX_DIM] */
+static bool node_get_dim(JsonNode *n, int *out) {
+    if (!node_is_number(n)) return false;
+    double v = json_node_get_double(n);
+    if (v != floor(v) || v < 1 || v > MAX_DIM) return false;
+    *out = (int)v;
+    return true;
+}
+
+static bool member_present(JsonObject *o, const char *key) {
+    JsonNode *n = json_object_get_member(o, key);
+    return n && !JSON_NODE_HOLDS_NULL(n);
+}
+
+static enum deit_status get_bool(JsonObject *o, const char *key, bool *out, struct deit_error *err) {
+    if (!member_present(o, key)) return DEIT_STATUS_OK;
+    JsonNode *n = json_object_get_member(o, key);
+    if (JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_BOOLEAN) {
+        *out = json_node_get_boolean(n);
+        return DEIT_STATUS_OK;
+    }
+    if (node_is_number(n) && (json_node_get_double(n) == 0 || json_node_get_double(n) == 1)) {
+        *out = json_node_get_double(n) != 0;
+        return DEIT_STATUS_OK;
+    }
+    return deit_set_error(err, DEIT_STATUS_ERROR_BAD_CONFIG,
+                          "preprocessor_config.json: \"%s\" must be true or false", key);
+}
+
+/* size / crop_size: {"height": h, "width": w}, {"shortest_edge": s} (size only), a legacy
+ * int n (= {"height": n, "width": n}, transformers' convert_to_size_dict with
+ * default_to_square=True) or a [height, width] list. */
+static enum deit_status get_size(JsonObject *o, const char *key, bool allow_shortest, int *h, int *w, int *se,
+                                 struct deit_error *err) {
+    if (!member_present(o, key)) return DEIT_STATUS_OK;
+    JsonNode *n = json_object_get_member(o, key);
+    int a, b;
+    if (node_get_dim(n, &a)) {
+        *h = *w = a;
+        if (se) *se = 0;
+        return DEIT_STATUS_OK;
+    }
+    if (JSON_NODE_HOLDS_ARRAY(n)) {
+        JsonArray *arr = json_node_get_array(n);
+        if (json_array_get_length(arr) == 2 && node_get_dim(json_array_get_element(arr, 0), &a) &&
+            node_get_dim(json_array_get_element(arr, 1), &b)) {
+            *h = a;
+            *w = b;
+            if (se) *se = 0;
+            return DEIT_STATUS_OK;
+        }
+    } else if (JSON_NODE_HOLDS_OBJECT(n)) {
+        JsonObject *so = json_node_get_object(n);
+        bool has_h = member_present(so, "height"), has_w = member_present(so, "width");
+        bool has_se = member_present(so, "shortest_edge");
+        if (member_present(so, "longest_edge"))
+            return deit_set_error(err, DEIT_STATUS_ERROR_BAD_CONFIG,
+                                  "preprocessor_config.json: \"%s\".longest_edge is not supported by the "
+                                  "DeiT/ViT processors; use {\"height\", \"width\"} or {\"shortest_edge\"}",
+                                  key);
+        if (has_h && has_w && !has_se && node_get_dim(json_object_get_member(so, "height"), &a) &&
+            node_get_dim(json_object_get_member(so, "width"), &b)) {
+            *h = a;
+            *w = b;
+            if (se) *se = 0;
+            return DEIT_STATUS_OK;
+        }
+        if (has_se && !has_h && !has_w && allow_shortest &&
+            node_get_dim(json_object_get_member(so, "shortest_edge"), &a)) {
+            *h = *w = 0;
+            *se = a;
+            return DEIT_STATUS_OK;
+        }
+    }
+    return deit_set_error(err, DEIT_STATUS_ERROR_BAD_CONFIG,
+                          "preprocessor_config.json: \"%s\" must be {\"height\": H, \"width\": W}%s, an integer "
+                          "or [H, W] with values 1..%d",
+                          key, allow_shortest ? ", {\"shortest_edge\": S}" : "", MAX_DIM);
+}
+
+/* image_mean / image_std: a list of 3 numbers or one number (used for every channel) */
+static enum deit_status get_triplet(JsonObject *o, const char *key, float out[3], struct deit_error *err) {
+    if (!member_present(o, key)) return DEIT_STATUS_OK;
+    JsonNode *n = json_object_get_member(o, key);
+    if (node_is_number(n)) {
+        out[0] = out[1] = out[2] = (float)json_node_get_double(n);
+        return DEIT_STATUS_OK;
+    }
+    if (JSON_NODE_HOLDS_ARRAY(n)) {
+        JsonArray *arr = json_node_get_array(n);
+        if (json_array_get_length(arr) == 3) {
+            float v[3];
+            bool  ok = true;
+            for (int i = 0; i < 3; i++) {
+                JsonNode *e = json_array_get_element(arr, i);
+                if (!node_is_number(e)) ok = false;
+                else v[i] = (float)json_node_get_double(e);
+            }
+            if (ok) {
+                memcpy(out, v, sizeof v);
+                return DEIT_STATUS_OK;
+            }
+        }
+    }
+    return deit_set_error(err, DEIT_STATUS_ERROR_BAD_CONFIG,
+                          "preprocessor_config.json: \"%s\" must be a list of 3 numbers (one per RGB channel) "
+                          "or a single number",
+                          key);
+}
+
+static enum deit_status config_check(const struct deit_preprocess_config *c, struct deit_error *err) {
+    if ((unsigned)c->resample > DEIT_RESAMPLE_HAMMING)
+        return deit_set_error(err, DEIT_STATUS_ERROR_UNSUPPORTED_FORMAT,
+                              "resample %d is not a Pillow filter code: use 0 nearest, 1 lanczos, 2 bilinear, "
+                              "3 bicubic, 4 box or 5 hamming",
+                              (int)c->resample);
+    if (c->do_resize && c->shortest_edge <= 0 &&
+        (c->resize_height < 1 || c->resize_height > MAX_DIM || c->resize_width < 1 || c->resize_width > MAX_DIM))
+        return deit_set_error(err, DEIT_STATUS_ERROR_BAD_CONFIG,
+                              "resize size %dx%d is out of range 1..%d (width x height)", c->resize_width,
+                              c->resize_height, MAX_DIM);
+    if (c->do_resize && c->shortest_edge > MAX_DIM)
+        return deit_set_error(err, DEIT_STATUS_ERROR_BAD_CONFIG, "shortest_edge %d is out of range 1..%d",
+                              c->shortest_edge, MAX_DIM);
+    if (c->do_center_crop &&
+        (c->crop_height < 1 || c->crop_height > MAX_DIM || c->crop_width < 1 || c->crop_width > MAX_DIM))
+        return deit_set_error(err, DEIT_STATUS_ERROR_BAD_CONFIG, "crop_size %dx%d is out of range 1..%d",
+                              c->crop_width, c->crop_height, MAX_DIM);
+    if (c->do_rescale && !isfinite(c->rescale_factor))
+        return deit_set_error(err, DEIT_STATUS_ERROR_BAD_CONFIG, "rescale_factor is not a finite number");
+    if (c->do_normalize)
+        for (int i = 0; i < 3; i++)
+            if (!isfinite(c->image_mean[i]) || !isfinite(c->image_std[i]) || c->image_std[i] == 0.0f)
+                return deit_set_error(err, DEIT_STATUS_ERROR_BAD_CONFIG,
+                                      "image_mean/image_std[%d] = %g/%g: std must be a non-zero finite number",
+                                      i, c->image_mean[i], c->image_std[i]);
+    return DEIT_STATUS_OK;
+}
+
+static enum deit_status parse_object(JsonObject *o, const char *default_processor_type,
+                                     struct deit_preprocess_config *out, struct deit_error *err) {
+    enum proc_type dt = proc_type_from_name(default_processor_type);
+    if (dt == PROC_UNKNOWN)
+        return deit_set_error(err, DEIT_STATUS_ERROR_INVALID_ARG,
+                              "default processor type \"%s\" is neither \"deit\" nor \"vit\"",
+                              default_processor_type);
+    /* transformers: image_processor_type first, then feature_extractor_type */
+    const char *name = NULL;
+    if (member_present(o, "image_processor_type"))
+        name = json_object_get_string_member_with_default(o, "image_processor_type", NULL);
+    if (!name && member_present(o, "feature_extractor_type"))
+        name = json_object_get_string_member_with_default(o, "feature_extractor_type", NULL);
+    enum proc_type t = dt;
+    if (name) {
+        t = proc_type_from_name(name);
+        if (t == PROC_UNKNOWN) {
+            DEIT_LOG_WARN("preprocessor_config.json names processor \"%s\"; using %s defaults for missing keys",
+                          name, dt == PROC_VIT ? "ViTImageProcessor" : "DeiTImageProcessor");
+            t = dt;
+        }
+    }
+    struct deit_preprocess_config c = default_config(t);
+    enum deit_status st;
+    int rs = (int)c.resample;
+    if ((st = get_bool(o, "do_resize", &c.do_resize, err))) return st;
+    if ((st = get_size(o, "size", true, &c.resize_height, &c.resize_width, &c.shortest_edge, err))) return st;
+    if (member_present(o, "resample")) {
+        JsonNode *n = json_object_get_member(o, "resample");
+        double    v = node_is_number(n) ? json_node_get_double(n) : -1;
+        if (v != floor(v) || v < 0 || v > DEIT_RESAMPLE_HAMMING)
+            return deit_set_error(err, DEIT_STATUS_ERROR_UNSUPPORTED_FORMAT,
+                                  "preprocessor_config.json: resample must be a Pillow filter code: 0 nearest, "
+                                  "1 lanczos, 2 bilinear, 3 bicubic, 4 box or 5 hamming");
+        rs = (int)v;
+    }
+    c.resample = (enum deit_resample)rs;
+    if (t == PROC_DEIT) {
+        if ((st = get_bool(o, "do_center_crop", &c.do_center_crop, err))) return st;
+        if ((st = get_size(o, "crop_size", false, &c.crop_height, &c.crop_width, NULL, err))) return st;
+    } else if (member_present(o, "do_center_crop") || member_present(o, "crop_size")) {
+        DEIT_LOG_INFO("ViTImageProcessor has no center crop; ignoring do_center_crop / crop_size");
+    }
+    if ((st = get_bool(o, "do_rescale", &c.do_rescale, err))) return st;
+    if (member_present(o, "rescale_factor")) {
+        JsonNode *n = json_object_get_member(o, "rescale_factor");
+        if (!node_is_number(n))
+            return deit_set_error(err, DEIT_STATUS_ERROR_BAD_CONFIG,
+                                  "preprocessor_config.json: rescale_factor must be a number (e.g. 0.00392156862745098)");
+        c.rescale_factor = json_node_get_double(n);
+    }
+    if ((st = get_bool(o, "do_normalize", &c.do_normalize, err))) return st;
+    if ((st = get_triplet(o, "image_mean", c.image_mean, err))) return st;
+    if ((st = get_triplet(o, "image_std", c.image_std, err))) return st;
+    if ((st = config_check(&c, err))) return st;
+    *out = c;
+    return DEIT_STATUS_OK;
+}
+
+enum deit_status deit_preprocess_config_parse(const char *json, size_t len, const char *default_processor_type,
+                                              struct deit_preprocess_config *out, struct deit_error *err) {
+    if (!json || !out)
+        return deit_set_error(err, DEIT_STATUS_ERROR_INVALID_ARG, "json and out must not be NULL");
+    JsonParser *parser = json_parser_new();
+    GError     *gerr   = NULL;
+    enum deit_status st;
+    if (!json_parser_load_from_data(parser, json, (gssize)len, &gerr)) {
+        st = deit_set_error(err, DEIT_STATUS_ERROR_BAD_JSON, "preprocessor_config.json is not valid JSON: %s",
+                            gerr ? gerr->message : "parse error");
+        g_clear_error(&gerr);
+    } else {
+        JsonNode *root = json_parser_get_root(parser);
+        if (!root || !JSON_NODE_HOLDS_OBJECT(root))
+            st = deit_set_error(err, DEIT_STATUS_ERROR_BAD_JSON,
+                                "preprocessor_config.json must contain a JSON object");
+        else
+            st = parse_object(json_node_get_object(root), default_processor_type, out, err);
+    }
+    g_object_unref(parser);
+    if (st == DEIT_STATUS_OK && err) {
+        err->status = DEIT_STATUS_OK;
+        err->message[0] = '\0';
+    }
+    return st;
+}
+
+/* A missing file is not an error: transformers' defaults of the processor class apply and
+ * a warning is logged (checkpoints without preprocessor_config.json exist). */
+enum deit_status deit_preprocess_config_load(const char *path, const char *default_processor_type,
+                                             struct deit_preprocess_config *out, struct deit_error *err) {
+    if (!path || !out)
+        return deit_set_error(err, DEIT_STATUS_ERROR_INVALID_ARG, "path and out must not be NULL");
+    gchar  *text = NULL;
+    gsize   len  = 0;
+    GError *gerr = NULL;
+    if (!g_file_get_contents(path, &text, &len, &gerr)) {
+        enum deit_status st;
+        if (g_error_matches(gerr, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
+            if (proc_type_from_name(default_processor_type) == PROC_UNKNOWN) {
+                st = deit_set_error(err, DEIT_STATUS_ERROR_INVALID_ARG,
+                                    "default processor type \"%s\" is neither \"deit\" nor \"vit\"",
+                                    default_processor_type);
+            } else {
+                DEIT_LOG_WARN("%s not found: using %s defaults", path,
+                              proc_type_from_name(default_processor_type) == PROC_VIT ? "ViTImageProcessor"
+                                                                                     : "DeiTImageProcessor");
+                *out = deit_preprocess_default_config(default_processor_type);
+                st   = DEIT_STATUS_OK;
+                if (err) {
+                    err->status = DEIT_STATUS_OK;
+                    err->message[0] = '\0';
+                }
+            }
+        } else {
+            st = deit_set_error(err, DEIT_STATUS_ERROR_IO, "cannot read %s: %s", path, gerr->message);
+        }
+        g_clear_error(&gerr);
+        return st;
+    }
+    enum deit_status st = deit_preprocess_config_parse(text, len, default_processor_type, out, err);
+    if (st != DEIT_STATUS_OK && err) {
+        char tmp[sizeof err->message];
+        g_strlcpy(tmp, err->message, sizeof tmp);
+        g_snprintf(err->message, sizeof err->message, "%s: %s", path, tmp);
+    }
+    g_free(text);
+    return st;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Geometry plan: everything that depends only on the (ROI) input size, cached.
+ */
+struct pp_plan {
+    int in_w, in_h;          /* input (ROI) size the plan is for; 0 = no plan */
+    int rw, rh;              /* resized size */
+    int i0, i1, j0, j1;      /* output rows / cols that come from the image (others: zero pad) */
+    int tw;                  /* j1 - j0 */
+    /* horizontal pass */
+    int      sx0, sxn;       /* source columns [sx0, sx0 + sxn) are unpacked (ROI-relative) */
+    int      kpad;           /* taps per output column, multiple of 8 */
+    int     *hoff;           /* [tw] first tap, relative to sx0 */
+    int16_t *kh, *kl;        /* [tw * kpad] weights split k = kh << 11 | kl */
+    /* rows of the intermediate image */
+    int  nrows;
+    int *rowsrc;             /* [nrows] ROI-relative source row of intermediate row r */
+    /* vertical pass: first[] indexes intermediate rows */
+    struct deit_axis vax;
+    /* buffers */
+    uint8_t *tmp;            /* [3][nrows][tw] */
+    size_t   tmp_plane;
+    int16_t *unpack;         /* per thread [3][upad] */
+    int      upad;
+    int32_t *acc;            /* per thread [tw] int32 then [tw] uint8 */
+    size_t   acc_stride;     /* bytes per thread */
+};
+
+struct deit_preprocessor {
+    struct deit_preprocess_config cfg;
+    struct deit_pool *pool;
+    bool   own_pool;
+    int    n_threads;
+    int    out_h, out_w;
+    float  lut[3][256];      /* rescale + normalise of each (channel, u8 value) */
+    struct pp_plan plan;
+};
+
+static void plan_free(struct pp_plan *p) {
+    free(p->hoff);
+    free(p->kh);
+    free(p->kl);
+    free(p->rowsrc);
+    deit_axis_free(&p->vax);
+    free(p->tmp);
+    free(p->unpack);
+    free(p->acc);
+    memset(p, 0, sizeof *p);
+}
+
+static int floor_div2(int a) { return a >= 0 ? a / 2 : -((-a + 1) / 2); }
+
+/* transformers get_resize_output_image_size(image, size=s, default_to_square=False):
+ * short side -> s, long side -> int(s * long / short) (Python true division, truncated). */
+static void shortest_edge_size(int w, int h, int s, int *rw, int *rh) {
+    int shrt = w <= h ? w : h, lng = w <= h ? h : w;
+    if (shrt == s) {
+        *rw = w;
+        *rh = h;
+        return;
+    }
+    int new_long = (int)((double)((long long)s * lng) / (double)shrt);
+    if (new_long < 1) new_long = 1;
+    if (w <= h) {
+        *rw = s;
+        *rh = new_long;
+    } else {
+        *rw = new_long;
+        *rh = s;
+    }
+}
+
+static enum deit_status plan_build(struct deit_preprocessor *pp, int W, int H) {
+    struct pp_plan *p = &pp->plan;
+    const struct deit_preprocess_config *c = &pp->cfg;
+    plan_free(p);
+    int rw = W, rh = H;
+    if (c->do_resize) {
+        if (c->shortest_edge > 0) shortest_edge_size(W, H, c->shortest_edge, &rw, &rh);
+        else {
+            rw = c->resize_width;
+            rh = c->resize_height;
+        }
+    }
+    if (rw > MAX_DIM || rh > MAX_DIM)
+        return deit_set_error(NULL, DEIT_STATUS_ERROR_INVALID_ARG,
+                              "a %dx%d input would be resized to %dx%d, larger than %d", W, H, rw, rh, MAX_DIM);
+    int oh = pp->out_h, ow = pp->out_w;
+    int top = 0, left = 0;
+    if (c->do_center_crop) {
+        top  = floor_div2(rh - oh);   /* (h - crop_h) // 2; negative = zero padding */
+        left = floor_div2(rw - ow);
+    }
+    p->rw = rw;
+    p->rh = rh;
+    p->i0 = top < 0 ? -top : 0;
+    p->i1 = rh - top < oh ? rh - top : oh;
+    p->j0 = left < 0 ? -left : 0;
+    p->j1 = rw - left < ow ? rw - left : ow;
+    p->tw = p->j1 - p->j0;
+    int th = p->i1 - p->i0;
+
+    enum deit_status st;
+    struct deit_axis hax;
+    if ((st = deit_axis_init(&hax, W, rw, left + p->j0, left + p->j1, c->resample))) return st;
+    if ((st = deit_axis_init(&p->vax, H, rh, top + p->i0, top + p->i1, c->resample))) {
+        deit_axis_free(&hax);
+        return st;
+    }
+    /* horizontal: columns to unpack, padded taps */
+    int sx0 = W, sx1 = 0, maxc = 1;
+    for (int j = 0; j < p->tw; j++) {
+        if (hax.count[j] == 0) continue;
+        if (hax.first[j] < sx0) sx0 = hax.first[j];
+        if (hax.first[j] + hax.count[j] > sx1) sx1 = hax.first[j] + hax.count[j];
+        if (hax.count[j] > maxc) maxc = hax.count[j];
+    }
+    if (sx1 <= sx0) sx0 = 0, sx1 = 1;
+    p->sx0  = sx0;
+    p->sxn  = sx1 - sx0;
+    p->kpad = (maxc + 7) & ~7;
+    p->upad = (p->sxn + p->kpad + 15) & ~15;
+    size_t nk = (size_t)(p->tw > 0 ? p->tw : 1) * p->kpad;
+    p->hoff = calloc((size_t)(p->tw > 0 ? p->tw : 1), sizeof(int));
+    p->kh   = calloc(nk, sizeof(int16_t));
+    p->kl   = calloc(nk, sizeof(int16_t));
+    if (!p->hoff || !p->kh || !p->kl) goto oom;
+    for (int j = 0; j < p->tw; j++) {
+        p->hoff[j] = hax.count[j] ? hax.first[j] - sx0 : 0;
+        for (int t = 0; t < hax.count[j]; t++) {
+            int32_t k  = hax.k[(size_t)j * hax.ksize + t];
+            int32_t hi = k >> DEIT_RS_KSPLIT;   /* floor */
+            if (hi < INT16_MIN || hi > INT16_MAX) {
+                deit_axis_free(&hax);
+                return deit_set_error(NULL, DEIT_STATUS_ERROR_INVALID_ARG, "resample weight %d out of range", k);
+            }
+            p->kh[(size_t)j * p->kpad + t] = (int16_t)hi;
+            p->kl[(size_t)j * p->kpad + t] = (int16_t)(k & ((1 << DEIT_RS_KSPLIT) - 1));
+        }
+    }
+    deit_axis_free(&hax);
+
+    /* rows of the intermediate image */
+    if (p->vax.pick) {
+        /* identity / nearest: one intermediate row per output row */
+        p->nrows  = th > 0 ? th : 0;
+        p->rowsrc = malloc(sizeof(int) * (size_t)(th > 0 ? th : 1));
+        if (!p->rowsrc) goto oom;
+        for (int i = 0; i < th; i++) {
+            p->rowsrc[i]     = p->vax.first[i];
+            p->vax.first[i]  = i;
+        }
+    } else {
+        int y0 = H, y1 = 0;
+        for (int i = 0; i < th; i++) {
+            if (p->vax.first[i] < y0) y0 = p->vax.first[i];
+            if (p->vax.first[i] + p->vax.count[i] > y1) y1 = p->vax.first[i] + p->vax.count[i];
+        }
+        if (y1 <= y0) y0 = 0, y1 = 0;
+        p->nrows  = y1 - y0;
+        p->rowsrc = malloc(sizeof(int) * (size_t)(p->nrows > 0 ? p->nrows : 1));
+        if (!p->rowsrc) goto oom;
+        for (int r = 0; r < p->nrows; r++) p->rowsrc[r] = y0 + r;
+        for (int i = 0; i < th; i++) p->vax.first[i] -= y0;
+    }
+    p->tmp_plane = (size_t)p->nrows * p->tw;
+    p->tmp       = malloc(3 * p->tmp_plane + 64);
+    p->unpack    = calloc((size_t)pp->n_threads * 3 * p->upad, sizeof(int16_t));
+    p->acc_stride = ((size_t)p->tw * 5 + 63) & ~(size_t)63;
+    p->acc       = malloc((size_t)pp->n_threads * p->acc_stride + 64);
+    if (!p->tmp || !p->unpack || !p->acc) goto oom;
+    p->in_w = W;
+    p->in_h = H;
+    return DEIT_STATUS_OK;
+oom:
+    deit_axis_free(&hax);
+    plan_free(p);
+    return deit_set_error(NULL, DEIT_STATUS_ERROR_NO_MEMORY, "out of memory preparing a %dx%d resize", W, H);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Preprocessor
+ */
+static void build_lut(struct deit_preprocessor *pp) {
+    const struct deit_preprocess_config *c = &pp->cfg;
+    for (int ch = 0; ch < 3; ch++) {
+        for (int v = 0; v < 256; v++) {
+            /* image_transforms.rescale: float64 multiply, then astype(float32) */
+            float x = c->do_rescale ? (float)((double)v * c->rescale_factor) : (float)v;
+            /* image_transforms.normalize: float32 (x - mean) / std */
+            if (c->do_normalize) {
+                volatile float d = x - c->image_mean[ch];  /* two float32 roundings, no fusion */
+                x = d / c->image_std[ch];
+            }
+            pp->lut[ch][v] = x;
+        }
+    }
+}
+
+struct deit_preprocessor *deit_preprocessor_new_with_pool(const struct deit_preprocess_config *config,
+                                                          struct deit_pool *pool, struct deit_error *err) {
+    if (!config) {
+        deit_set_error(err, DEIT_STATUS_ERROR_INVALID_ARG, "config must not be NULL");
+        return NULL;
+    }
+    if (config_check(config, err)) return NULL;
+    int oh, ow;
+    if (config->do_center_crop) {
+        oh = config->crop_height;
+        ow = config->crop_width;
+    } else if (config->do_resize && config->shortest_edge <= 0) {
+        oh = config->resize_height;
+        ow = config->resize_width;
+    } else {
+        deit_set_error(err, DEIT_STATUS_ERROR_BAD_CONFIG,
+                       "the output size would depend on each input image (%s without center crop): set "
+                       "do_center_crop with crop_size, or size {\"height\", \"width\"}",
+                       config->do_resize ? "size.shortest_edge" : "do_resize false");
+        return NULL;
+    }
+    struct deit_preprocessor *pp = calloc(1, sizeof *pp);
+    if (!pp) {
+        deit_set_error(err, DEIT_STATUS_ERROR_NO_MEMORY, "out of memory");
+        return NULL;
+    }
+    pp->cfg       = *config;
+    pp->pool      = pool;
+    pp->n_threads = deit_pool_size(pool);
+    pp->out_h     = oh;
+    pp->out_w     = ow;
+    build_lut(pp);
+    if (err) {
+        err->status = DEIT_STATUS_OK;
+        err->message[0] = '\0';
+    }
+    return pp;
+}
+
+struct deit_preprocessor *deit_preprocessor_new(const struct deit_preprocess_config *config, int n_threads,
+                                                struct deit_error *err) {
+    struct deit_pool *pool = NULL;
+    if (n_threads <= 0) n_threads = deit_default_threads();
+    if (n_threads > 1) {
+        pool = deit_pool_new(n_threads);
+        if (!pool) {
+            deit_set_error(err, DEIT_STATUS_ERROR_THREAD, "could not start %d preprocessing threads", n_threads);
+            return NULL;
+        }
+    }
+    struct deit_preprocessor *pp = deit_preprocessor_new_with_pool(config, pool, err);
+    if (!pp) {
+        deit_pool_free(pool);
+        return NULL;
+    }
+    pp->own_pool = pool != NULL;
+    return pp;
+}
+
+void deit_preprocessor_free(struct deit_preprocessor *pp) {
+    if (!pp) return;
+    plan_free(&pp->plan);
+    if (pp->own_pool) deit_pool_free(pp->pool);
+    free(pp);
+}
+
+void deit_preprocessor_output_size(const struct deit_preprocessor *pp, int *out_height, int *out_width) {
+    if (out_height) *out_height = pp ? pp->out_h : 0;
+    if (out_width) *out_width = pp ? pp->out_w : 0;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Running
+ */
+static enum deit_status check_image(const struct deit_image *img) {
+    if ((unsigned)img->format >= DEIT_PIXEL_FORMAT_COUNT)
+        return deit_set_error(NULL, DEIT_STATUS_ERROR_UNSUPPORTED_FORMAT,
+                              "pixel format %d is not supported (see enum deit_pixel_format)", (int)img->format);
+    if (img->width < 1 || img->height < 1 || img->width > MAX_DIM || img->height > MAX_DIM)
+        return deit_set_error(NULL, DEIT_STATUS_ERROR_INVALID_ARG, "image size %dx%d is out of range 1..%d",
+                              img->width, img->height, MAX_DIM);
+    int planes = 1;
+    long row[3] = {0, 0, 0};
+    switch (img->format) {
+    case DEIT_PIXEL_FORMAT_RGB:
+    case DEIT_PIXEL_FORMAT_BGR: row[0] = 3L * img->width; break;
+    case DEIT_PIXEL_FORMAT_GRAY8: row[0] = img->width; break;
+    case DEIT_PIXEL_FORMAT_I420:
+        planes = 3;
+        row[0] = img->width;
+        row[1] = row[2] = (img->width + 1) / 2;
+        break;
+    case DEIT_PIXEL_FORMAT_NV12:
+        planes = 2;
+        row[0] = img->width;
+        row[1] = 2L * ((img->width + 1) / 2);
+        break;
+    case DEIT_PIXEL_FORMAT_YUY2: row[0] = 4L * ((img->width + 1) / 2); break;
+    default: row[0] = 4L * img->width; break;
+    }
+    for (int p = 0; p < planes; p++) {
+        if (!img->data[p])
+            return deit_set_error(NULL, DEIT_STATUS_ERROR_INVALID_ARG, "image plane %d pointer is NULL", p);
+        if (labs((long)img->stride[p]) < row[p])
+            return deit_set_error(NULL, DEIT_STATUS_ERROR_INVALID_ARG,
+                                  "image plane %d stride %d is smaller than a row (%ld bytes)", p, img->stride[p],
+                                  row[p]);
+    }
+    if (img->format >= DEIT_PIXEL_FORMAT_I420 &&
+        img->matrix != DEIT_COLOR_MATRIX_BT601 && img->matrix != DEIT_COLOR_MATRIX_BT709)
+        return deit_set_error(NULL, DEIT_STATUS_ERROR_UNSUPPORTED_FORMAT, "colour matrix %d is not supported",
+                              (int)img->matrix);
+    return DEIT_STATUS_OK;
+}
+
+static enum deit_status resolve_roi(const struct deit_image *img, const struct deit_rect *roi, struct deit_rect *r) {
+    *r = (struct deit_rect){0, 0, img->width, img->height};
+    if (!roi) return DEIT_STATUS_OK;
+    if (roi->width < 1 || roi->height < 1)
+        return deit_set_error(NULL, DEIT_STATUS_ERROR_INVALID_ARG, "roi %dx%d is empty", roi->width, roi->height);
+    long x0 = roi->x, y0 = roi->y, x1 = (long)roi->x + roi->width, y1 = (long)roi->y + roi->height;
+    if (x0 < 0) x0 = 0;
+    if (y0 < 0) y0 = 0;
+    if (x1 > img->width) x1 = img->width;
+    if (y1 > img->height) y1 = img->height;
+    if (x1 <= x0 || y1 <= y0)
+        return deit_set_error(NULL, DEIT_STATUS_ERROR_INVALID_ARG,
+                              "roi (%d,%d %dx%d) does not intersect the %dx%d image", roi->x, roi->y, roi->width,
+                              roi->height, img->width, img->height);
+    if (x0 != roi->x || y0 != roi->y || x1 - x0 != roi->width || y1 - y0 != roi->height)
+        DEIT_LOG_DEBUG("roi (%d,%d %dx%d) clipped to the image: (%ld,%ld %ldx%ld)", roi->x, roi->y, roi->width,
+                       roi->height, x0, y0, x1 - x0, y1 - y0);
+    *r = (struct deit_rect){(int)x0, (int)y0, (int)(x1 - x0), (int)(y1 - y0)};
+    return DEIT_STATUS_OK;
+}
+
+struct run_ctx {
+    struct deit_preprocessor *pp;
+    const struct deit_image  *img;
+    struct deit_rect          roi;
+    struct deit_yuv_matrix    yuv;
+    int                       nplanes;
+    float                    *out;      /* float tensor, or */
+    uint8_t                  *out_u8;   /* interleaved RGB */
+};
+
+static void hpass_worker(void *arg, int ti, int nt) {
+    struct run_ctx *ctx = arg;
+    struct pp_plan *p   = &ctx->pp->plan;
+    int r0, r1;
+    deit_pool_split(p->nrows, 1, ti, nt, &r0, &r1);
+    int16_t *ub = p->unpack + (size_t)ti * 3 * p->upad;
+    int16_t *const planes[3] = {ub, ub + p->upad, ub + 2 * (size_t)p->upad};
+    const int16_t *const cplanes[3] = {planes[0], planes[1], planes[2]};
+    for (int r = r0; r < r1; r++) {
+        deit_unpack_row(ctx->img, &ctx->yuv, ctx->roi.y + p->rowsrc[r], ctx->roi.x + p->sx0, p->sxn, planes);
+        uint8_t *const dst[3] = {p->tmp + (size_t)r * p->tw, p->tmp + p->tmp_plane + (size_t)r * p->tw,
+                                 p->tmp + 2 * p->tmp_plane + (size_t)r * p->tw};
+        deit_hpass_row(dst, cplanes, ctx->nplanes, p->tw, p->hoff, p->kh, p->kl, p->kpad);
+    }
+}
+
+static void vpass_worker(void *arg, int ti, int nt) {
+    struct run_ctx *ctx = arg;
+    struct deit_preprocessor *pp = ctx->pp;
+    struct pp_plan *p = &pp->plan;
+    int th = p->i1 - p->i0, a, b;
+    deit_pool_split(th, 1, ti, nt, &a, &b);
+    int32_t *acc = (int32_t *)((uint8_t *)p->acc + (size_t)ti * p->acc_stride);
+    uint8_t *row[3];
+    row[0] = (uint8_t *)(acc + p->tw);
+    size_t plane = (size_t)pp->out_h * pp->out_w;
+    for (int i = a; i < b; i++) {
+        const int32_t *k = p->vax.k + (size_t)i * p->vax.ksize;
+        int oi = p->i0 + i;
+        for (int c = 0; c < 3; c++) {
+            int pl = ctx->nplanes == 1 ? 0 : c;
+            if (c == 0 || ctx->nplanes == 3) {
+                deit_vpass_row(row[0], p->tmp + pl * p->tmp_plane + (size_t)p->vax.first[i] * p->tw, (size_t)p->tw,
+                               k, p->vax.count[i], p->tw, acc);
+            }
+            if (ctx->out) {
+                float       *o   = ctx->out + c * plane + (size_t)oi * pp->out_w + p->j0;
+                const float *lut = pp->lut[c];
+                for (int j = 0; j < p->tw; j++) o[j] = lut[row[0][j]];
+            } else {
+                uint8_t *o = ctx->out_u8 + ((size_t)oi * pp->out_w + p->j0) * 3 + c;
+                for (int j = 0; j < p->tw; j++) o[3 * j] = row[0][j];
+            }
+        }
+    }
+}
+
+/* parallel only when the frame is large enough to amortise waking the workers */
+static void run_phase(struct deit_preprocessor *pp, deit_pool_fn fn, struct run_ctx *ctx, size_t work) {
+    if (pp->n_threads > 1 && work >= 65536) deit_pool_run(pp->pool, fn, ctx);
+    else fn(ctx, 0, 1);
+}
+
+static enum deit_status run(struct deit_preprocessor *pp, const struct deit_image *image, const struct deit_rect *roi,
+                            float *out, uint8_t *out_u8) {
+    if (!pp || !image || (!out && !out_u8))
+        return deit_set_error(NULL, DEIT_STATUS_ERROR_INVALID_ARG, "preprocessor, image and output must not be NULL");
+    enum deit_status st;
+    struct run_ctx ctx = {.pp = pp, .img = image, .out = out, .out_u8 = out_u8};
+    if ((st = check_image(image))) return st;
+    if ((st = resolve_roi(image, roi, &ctx.roi))) return st;
+    struct pp_plan *p = &pp->plan;
+    if (p->in_w != ctx.roi.width || p->in_h != ctx.roi.height) {
+        if ((st = plan_build(pp, ctx.roi.width, ctx.roi.height))) return st;
+    }
+    ctx.nplanes = deit_format_planes(image->format);
+    if (image->format >= DEIT_PIXEL_FORMAT_I420) deit_yuv_matrix_init(&ctx.yuv, image->matrix, image->full_range);
+
+    /* zero padding where the image is smaller than the crop (center_crop pads with 0) */
+    int oh = pp->out_h, ow = pp->out_w;
+    if (p->i0 > 0 || p->i1 < oh || p->j0 > 0 || p->j1 < ow) {
+        if (out) {
+            for (int c = 0; c < 3; c++)
+                for (size_t i = 0; i < (size_t)oh * ow; i++) out[c * (size_t)oh * ow + i] = pp->lut[c][0];
+        } else {
+            memset(out_u8, 0, (size_t)oh * ow * 3);
+        }
+    }
+    if (p->tw <= 0 || p->i1 <= p->i0) return DEIT_STATUS_OK;
+    run_phase(pp, hpass_worker, &ctx, (size_t)p->nrows * p->sxn);
+    run_phase(pp, vpass_worker, &ctx, (size_t)(p->i1 - p->i0) * p->tw * 8);
+    return DEIT_STATUS_OK;
+}
+
+enum deit_status deit_preprocess(struct deit_preprocessor *pp, const struct deit_image *image,
+                                 const struct deit_rect *roi, float *out) {
+    if (!out) return deit_set_error(NULL, DEIT_STATUS_ERROR_INVALID_ARG, "out must not be NULL");
+    return run(pp, image, roi, out, NULL);
+}
+
+enum deit_status deit_preprocess_u8(struct deit_preprocessor *pp, const struct deit_image *image,
+                                    const struct deit_rect *roi, uint8_t *out_rgb) {
+    if (!out_rgb) return deit_set_error(NULL, DEIT_STATUS_ERROR_INVALID_ARG, "out_rgb must not be NULL");
+    return run(pp, image, roi, NULL, out_rgb);
+}

@@ -13,6 +13,8 @@
 #include "deit.h"
 
 GST_ELEMENT_REGISTER_DECLARE (deitclassify);
+GST_ELEMENT_REGISTER_DECLARE (deitoverlay);
+GST_ELEMENT_REGISTER_DECLARE (deitjsonenc);
 
 GST_DEBUG_CATEGORY_STATIC (deit_core_debug);
 
@@ -51,6 +53,8 @@ plugin_init (GstPlugin * plugin)
   deit_log_set (gst_deit_core_log, NULL);
 
   ret |= GST_ELEMENT_REGISTER (deitclassify, plugin);
+  ret |= GST_ELEMENT_REGISTER (deitoverlay, plugin);
+  ret |= GST_ELEMENT_REGISTER (deitjsonenc, plugin);
 
   return ret;
 }

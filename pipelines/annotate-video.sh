@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# annotate-video.sh - write a copy of a video with the classification drawn on every frame
+# (deitoverlay: a top-k panel with probability bars in a corner).
+#
+# Usage: annotate-video.sh VIDEO [MODEL] [OUT] [--interval N] [--corner C] [--quiet]
+#   VIDEO   any file GStreamer can decode
+#   MODEL   checkpoint directory; default: $DEIT_MODEL
+#   OUT     default VIDEO.annotated.webm (VP8 in WebM; the audio is not copied)
+#   --interval N  classify every Nth frame; the frames in between show the last result
+#   --corner C    top-left (default), top-right, bottom-left, bottom-right
+# Encoder: vp8enc + webmmux from gstreamer1.0-plugins-good (installed with the plugin's
+# test dependencies, no -ugly/-bad/libav needed). Exit status 0 on success, 1 on failure
+# (OUT is then removed), 2 on a usage error.
+#
+# The launch line it runs (GST_DEBUG=deitclassify:5,deitoverlay:5 for details):
+#   gst-launch-1.0 -e filesrc location=VIDEO ! decodebin ! videoconvert ! progressreport ! \
+#     deitclassify model=MODEL ! deitoverlay ! videoconvert ! \
+#     vp8enc deadline=1 cpu-used=4 threads=T ! webmmux ! filesink location=OUT
+set -euo pipefail
+
+usage() {
+  sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2
+  exit 2
+}
+
+model="${DEIT_MODEL:-}" interval=1 corner=top-left quiet=0
+positional=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --interval) interval="${2:?--interval needs a number}"; shift 2 ;;
+    --corner) corner="${2:?--corner needs a corner name}"; shift 2 ;;
+    --quiet|-q) quiet=1; shift ;;
+    -h|--help) usage ;;
+    -*) echo "annotate-video.sh: unknown option $1" >&2; usage ;;
+    *) positional+=("$1"); shift ;;
+  esac
+done
+[ ${#positional[@]} -ge 1 ] && [ ${#positional[@]} -le 3 ] || usage
+video="${positional[0]}"
+[ ${#positional[@]} -ge 2 ] && model="${positional[1]}"
+out="${positional[2]:-$video.annotated.webm}"
+
+if [ -z "$model" ]; then
+  echo "annotate-video.sh: no model: pass a checkpoint directory as MODEL or set DEIT_MODEL" >&2
+  exit 2
+fi
+if [ ! -f "$video" ]; then
+  echo "annotate-video.sh: $video: no such file" >&2
+  exit 1
+fi
+progress="progressreport update-freq=1"
+[ "$quiet" -eq 1 ] && progress="identity"
+threads=$(nproc 2>/dev/null || echo 1)
+
+# vp8enc: deadline=1 is "realtime" speed; the target bitrate scales with the picture
+# (vp8enc's default of 256 kbit/s would blur the text on large frames).
+if gst-launch-1.0 -e \
+    filesrc location="$video" ! decodebin ! videoconvert ! $progress ! \
+    deitclassify model="$model" interval="$interval" post-messages=false ! \
+    deitoverlay corner="$corner" ! videoconvert ! \
+    vp8enc deadline=1 cpu-used=4 threads="$threads" target-bitrate=2000000 ! \
+    webmmux ! filesink location="$out" >&2; then
+  [ "$quiet" -eq 1 ] || echo "annotate-video.sh: wrote $out" >&2
+else
+  rc=$?
+  rm -f "$out"
+  echo "annotate-video.sh: FAILED on $video (gst-launch-1.0 exit status $rc)" >&2
+  exit 1
+fi

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# tag-video.sh - classify every frame (or every Nth) of a video file and write the results
+# as JSON Lines next to it: VIDEO.tags.jsonl, one object per classified frame (see the
+# deitjsonenc element for the fields).
+#
+# Usage: tag-video.sh VIDEO [MODEL] [--interval N] [--top-k K] [--threshold P]
+#                     [--threads T] [--output FILE] [--quiet]
+#   VIDEO      any file GStreamer can decode (decodebin picks the demuxer and decoder)
+#   MODEL      checkpoint directory (config.json, preprocessor_config.json, weights);
+#              default: $DEIT_MODEL
+#   --interval N   classify every Nth frame only; the file then has one line per N frames
+#   --output FILE  default VIDEO.tags.jsonl; written to FILE.part first and renamed on
+#                  success, so a failed run never leaves a truncated result
+#   --quiet        no progress lines
+# Progress (position / duration, every second) goes to stderr through progressreport.
+# Exit status: 0 on success, 1 when the pipeline fails (unreadable or undecodable file,
+# bad model), 2 on a usage error.
+#
+# The launch line it runs (GST_DEBUG=deitclassify:5 shows what the element does):
+#   gst-launch-1.0 -e filesrc location=VIDEO ! decodebin ! videoconvert ! progressreport ! \
+#     deitclassify model=MODEL interval=N ! deitjsonenc fresh-only=true ! filesink location=OUT
+# (videoconvert right after decodebin: only the video stream links, audio is ignored.)
+# The plugin is found through GST_PLUGIN_PATH (e.g. GST_PLUGIN_PATH=build/plugin) or an
+# installed copy.
+set -euo pipefail
+
+usage() {
+  sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2
+  exit 2
+}
+
+video="" model="${DEIT_MODEL:-}" interval=1 topk=5 threshold=0 threads=0 output="" quiet=0
+positional=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --interval) interval="${2:?--interval needs a number}"; shift 2 ;;
+    --top-k) topk="${2:?--top-k needs a number}"; shift 2 ;;
+    --threshold) threshold="${2:?--threshold needs a probability}"; shift 2 ;;
+    --threads) threads="${2:?--threads needs a number}"; shift 2 ;;
+    --output|-o) output="${2:?--output needs a file name}"; shift 2 ;;
+    --quiet|-q) quiet=1; shift ;;
+    -h|--help) usage ;;
+    --) shift; positional+=("$@"); break ;;
+    -*) echo "tag-video.sh: unknown option $1" >&2; usage ;;
+    *) positional+=("$1"); shift ;;
+  esac
+done
+[ ${#positional[@]} -ge 1 ] && [ ${#positional[@]} -le 2 ] || usage
+video="${positional[0]}"
+[ ${#positional[@]} -eq 2 ] && model="${positional[1]}"
+
+if [ -z "$model" ]; then
+  echo "tag-video.sh: no model: pass a checkpoint directory as MODEL or set DEIT_MODEL" >&2
+  exit 2
+fi
+if [ ! -f "$video" ]; then
+  echo "tag-video.sh: $video: no such file" >&2
+  exit 1
+fi
+case "$interval" in ''|*[!0-9]*|0) echo "tag-video.sh: --interval must be a positive integer" >&2; exit 2 ;; esac
+[ -n "$output" ] || output="$video.tags.jsonl"
+
+progress="progressreport update-freq=1" launch_opts=(-e)
+[ "$quiet" -eq 1 ] && progress="identity" && launch_opts=(-e -q)
+
+part="$output.part"
+rm -f "$part"
+# gst-launch prints its state messages and progressreport its lines on stdout: send them
+# to stderr so stdout stays clean for callers (tag-many.sh).
+if gst-launch-1.0 "${launch_opts[@]}" \
+    filesrc location="$video" ! decodebin ! videoconvert ! $progress ! \
+    deitclassify model="$model" interval="$interval" top-k="$topk" threshold="$threshold" \
+      threads="$threads" post-messages=false ! \
+    deitjsonenc fresh-only=true ! filesink location="$part" >&2; then
+  mv -f "$part" "$output"
+  [ "$quiet" -eq 1 ] || echo "tag-video.sh: $(wc -l < "$output") lines written to $output" >&2
+else
+  rc=$?
+  rm -f "$part"
+  echo "tag-video.sh: FAILED on $video (gst-launch-1.0 exit status $rc)" >&2
+  exit 1
+fi

@@ -90,6 +90,8 @@ FIXTURES = {
                   "BF16 weight file (expected output from the bf16-rounded weights)"),
     "deit-bin": (TEACHER, _small(), 1, "F32", "bin", LABELS_10,
                  "pytorch_model.bin (torch.save zip) instead of model.safetensors"),
+    "vit-bin-f16": (VIT_CLS, _small(), 2, "F16", "bin", LABELS_10,
+                     "pytorch_model.bin holding float16 tensors (torch.HalfStorage)"),
     "deit-batch5": (TEACHER, _small(image_size=48), 5, "F32", "safetensors", LABELS_10,
                     "batch of 5 images"),
     "deit-noqkvbias": (TEACHER, _small(qkv_bias=False), 1, "F32", "safetensors", LABELS_10,

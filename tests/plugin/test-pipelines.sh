@@ -1,2 +1,81 @@
-#!/bin/sh
-exit 77
+#!/usr/bin/env bash
+# test-pipelines.sh - run the pipelines/ scripts that need no camera, on the test
+# checkpoint and a clip made from the sample photos, and check what they print.
+#
+# Usage: test-pipelines.sh PIPELINES_DIR FIXTURES_DIR IMAGES_DIR WORK_DIR
+# (meson passes these; GST_PLUGIN_PATH_1_0 points at the freshly built plugin).
+# The top-1 class each script reports for a photo must be the PyTorch + Pillow reference's
+# (FIXTURES_DIR/expected.json, written by gen_plugin_fixtures.py).
+set -uo pipefail
+
+pipelines=$1 fixtures=$2 images=$3 work=$4
+model=$fixtures/model
+build=$(cd "$fixtures/../../.." && pwd)
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+ok() { echo "ok: $*"; }
+
+[ -f "$model/config.json" ] || { echo "no test checkpoint in $fixtures (torch missing?)"; exit 77; }
+rm -rf "$work"; mkdir -p "$work"
+
+expected_top1() {   # expected_top1 PHOTO
+  /usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["model"][sys.argv[2]]["ids"][0])' \
+    "$fixtures/expected.json" "$1"
+}
+
+# make-sample-clip.sh: 3 photos x 10 frames
+clip=$work/sample.avi
+if "$pipelines/make-sample-clip.sh" "$clip" "$images"/chelsea.png "$images"/coffee.png "$images"/astronaut.png \
+    && [ -s "$clip" ]; then ok "make-sample-clip.sh"; else fail "make-sample-clip.sh"; fi
+
+# classify-file.sh: interval=10 -> one message per photo, at 0, 1 and 2 s
+out=$("$pipelines/classify-file.sh" "$clip" "$model" interval=10 top-k=2 2>&1); rc=$?
+n=$(printf '%s\n' "$out" | grep -c '(element): deitclassify, ')
+ts=$(printf '%s\n' "$out" | sed -n 's/.*(element): deitclassify, timestamp=(guint64)\([0-9]*\),.*/\1/p' | tr '\n' ' ')
+if [ $rc = 0 ] && [ "$n" = 3 ] && [ "$ts" = "0 1000000000 2000000000 " ]; then
+  ok "classify-file.sh: 3 messages at $ts"
+else
+  fail "classify-file.sh: rc $rc, $n messages, timestamps '$ts'"; printf '%s\n' "$out" | tail -5
+fi
+if printf '%s\n' "$out" | grep '(element): deitclassify, ' | grep -q 'class-ids=(int)< [0-9]*, [0-9]* >'; then
+  ok "classify-file.sh: top-k=2 arrays"
+else
+  fail "classify-file.sh: no 2-element class-ids array"
+fi
+
+# classify-file.sh errors: missing file, bad model -> non-zero exit, no hang
+if "$pipelines/classify-file.sh" "$work/missing.avi" "$model" >/dev/null 2>&1; then
+  fail "classify-file.sh succeeded on a missing file"; else ok "classify-file.sh: missing file fails"; fi
+if "$pipelines/classify-file.sh" "$clip" "$fixtures/model-truncated" >/dev/null 2>&1; then
+  fail "classify-file.sh succeeded with a truncated model"; else ok "classify-file.sh: bad model fails"; fi
+if DEIT_MODEL= "$pipelines/classify-file.sh" "$clip" >/dev/null 2>&1; then
+  fail "classify-file.sh ran without a model"; else ok "classify-file.sh: no model is a usage error"; fi
+
+# classify-images.sh: one line per photo, top-1 = the PyTorch + Pillow reference
+out=$("$pipelines/classify-images.sh" "$images" "$model" top-k=3 2>&1); rc=$?
+[ $rc = 0 ] || fail "classify-images.sh: exit status $rc"
+for p in chelsea coffee astronaut; do
+  line=$(printf '%s\n' "$out" | grep "/$p.png: deitclassify, ")
+  got=$(printf '%s' "$line" | sed -n 's/.* class-id=(int)\([0-9-]*\),.*/\1/p')
+  exp=$(expected_top1 $p)
+  if [ -n "$got" ] && [ "$got" = "$exp" ]; then ok "classify-images.sh $p: class $got"
+  else fail "classify-images.sh $p: class '$got', reference $exp"; fi
+done
+
+# run-example.sh offline: the test checkpoint, the MEANINGLESS note, the clip and photos
+out=$(DEIT_OFFLINE=1 DEIT_MODEL= "$pipelines/run-example.sh" "$build" 2>&1); rc=$?
+if [ $rc = 0 ] && printf '%s\n' "$out" | grep -q MEANINGLESS \
+    && [ "$(printf '%s\n' "$out" | grep -c '^  t=')" -ge 3 ] \
+    && [ "$(printf '%s\n' "$out" | grep -c '^  [a-z]*\.png ')" = 3 ]; then
+  ok "run-example.sh (offline)"
+else
+  fail "run-example.sh (offline): rc $rc"; printf '%s\n' "$out" | tail -20
+fi
+
+# classify-camera.sh needs a camera: syntax and usage only
+bash -n "$pipelines/classify-camera.sh" && ok "classify-camera.sh: syntax" || fail "classify-camera.sh: syntax"
+DEIT_MODEL= "$pipelines/classify-camera.sh" >/dev/null 2>&1
+[ $? = 2 ] && ok "classify-camera.sh: usage" || fail "classify-camera.sh: no usage error without a model"
+
+echo "$fails failure(s)"
+[ $fails = 0 ]

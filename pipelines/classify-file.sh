@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# classify-file.sh - classify every frame of a video file and print the results.
+#
+# Usage: classify-file.sh VIDEO [MODEL] [PROPERTY=VALUE...]
+#   VIDEO   any file GStreamer can decode
+#   MODEL   checkpoint directory (config.json, preprocessor_config.json,
+#           model.safetensors or pytorch_model.bin); default: $DEIT_MODEL
+#   PROPERTY=VALUE  deitclassify properties, e.g. top-k=3 interval=5 threshold=0.1
+# One "deitclassify" element message per classified frame is printed (gst-launch-1.0 -m):
+# timestamp, class-id, label, score and the top-k arrays class-ids, labels, scores.
+#
+# The launch line (GST_DEBUG=deitclassify:5 shows the model summary and per-frame results;
+# no videoscale needed: deitclassify resizes and crops as preprocessor_config.json says):
+#   gst-launch-1.0 -m filesrc location=VIDEO ! decodebin ! videoconvert ! \
+#     deitclassify model=MODEL ! fakesink
+set -euo pipefail
+
+usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+
+[ $# -ge 1 ] || usage
+video=$1; shift
+model=${DEIT_MODEL:-}
+if [ $# -gt 0 ] && [[ $1 != *=* ]]; then model=$1; shift; fi
+[ -n "$model" ] || { echo "classify-file.sh: no MODEL given and DEIT_MODEL is not set" >&2; usage; }
+[ -f "$video" ] || { echo "classify-file.sh: $video: no such file" >&2; exit 1; }
+
+exec gst-launch-1.0 -m \
+  filesrc location="$video" ! decodebin ! videoconvert ! \
+  deitclassify model="$model" "$@" ! fakesink

@@ -155,6 +155,8 @@ void gelu_forward(float *x, size_t n, enum deit_act act);
 void gelu_forward_ref(float *x, size_t n, enum deit_act act);
 
 void softmax_rows(float *x, int M, int N, int ld);
+/* true when the AVX2+FMA versions of the element-wise kernels run (deit-layers.c) */
+bool deit_cpu_has_avx2(void);
 /* Attention of query rows [r0, r1) of one head; q/k/v/ctx point at the head's first column
  * of (T, ld) matrices. */
 void attention_head_eager(float *ctx, const float *q, const float *k, const float *v, float *scores, int r0, int r1,

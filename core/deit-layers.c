@@ -11,6 +11,204 @@
 #include <math.h>
 #include <string.h>
 
+/* ---------------------------------------------------------------------------------------
+ * AVX2 + FMA versions of the element-wise kernels (exp, GELU, softmax, LayerNorm), picked
+ * at run time so the default build still runs on any x86-64 (and the scalar code is used
+ * elsewhere). The GEMMs are OpenBLAS's, which dispatches on the CPU itself.
+ */
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+#define DEIT_HAVE_X86_SIMD 1
+#include <immintrin.h>
+#define AVX2_FN __attribute__((target("avx2,fma")))
+#endif
+
+bool deit_cpu_has_avx2(void) {
+#if DEIT_HAVE_X86_SIMD
+    static int cached = -1; /* racy but idempotent */
+    if (cached < 0) cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    return cached != 0;
+#else
+    return false;
+#endif
+}
+
+#if DEIT_HAVE_X86_SIMD
+/* exp(x) for 8 floats, Cephes expf: x = n ln2 + r, |r| <= ln2/2, exp(r) by a degree-6
+ * polynomial, 2^n through the exponent bits. Max relative error ~2 ulp over the float range;
+ * x below -87.3 gives 0 (so exp(-inf) = 0), above 88.4 gives the clamp value. */
+static inline AVX2_FN __m256 exp8_avx2(__m256 x) {
+    x = _mm256_min_ps(x, _mm256_set1_ps(88.3762626647949f));
+    x = _mm256_max_ps(x, _mm256_set1_ps(-88.3762626647949f));
+    __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                               _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+    r        = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+    __m256 y = _mm256_set1_ps(1.9875691500e-4f);
+    y        = _mm256_fmadd_ps(y, r, _mm256_set1_ps(1.3981999507e-3f));
+    y        = _mm256_fmadd_ps(y, r, _mm256_set1_ps(8.3334519073e-3f));
+    y        = _mm256_fmadd_ps(y, r, _mm256_set1_ps(4.1665795894e-2f));
+    y        = _mm256_fmadd_ps(y, r, _mm256_set1_ps(1.6666665459e-1f));
+    y        = _mm256_fmadd_ps(y, r, _mm256_set1_ps(5.0000001201e-1f));
+    y        = _mm256_fmadd_ps(y, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+    /* 2^n; n = -128 (x clamped low) makes the exponent field 0 -> scale 0 */
+    __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+    e         = _mm256_max_epi32(e, _mm256_setzero_si256());
+    return _mm256_mul_ps(y, _mm256_castsi256_ps(e));
+}
+
+static inline AVX2_FN float hsum8_avx2(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s        = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s        = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+static inline AVX2_FN float hmax8_avx2(__m256 v) {
+    __m128 s = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s        = _mm_max_ps(s, _mm_movehl_ps(s, s));
+    s        = _mm_max_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+/* erf for 8 floats: Abramowitz & Stegun 7.1.26, |error| <= 1.5e-7, the same formula
+ * PyTorch's vectorised CPU erf (and so its GELU kernel) uses. */
+static inline AVX2_FN __m256 erf8_avx2(__m256 x) {
+    const __m256 sign = _mm256_and_ps(x, _mm256_set1_ps(-0.0f));
+    const __m256 ax   = _mm256_xor_ps(x, sign);
+    const __m256 one  = _mm256_set1_ps(1.0f);
+    const __m256 t    = _mm256_div_ps(one, _mm256_fmadd_ps(_mm256_set1_ps(0.3275911f), ax, one));
+    __m256       p    = _mm256_fmadd_ps(_mm256_set1_ps(1.061405429f), t, _mm256_set1_ps(-1.453152027f));
+    p                 = _mm256_fmadd_ps(p, t, _mm256_set1_ps(1.421413741f));
+    p                 = _mm256_fmadd_ps(p, t, _mm256_set1_ps(-0.284496736f));
+    p                 = _mm256_fmadd_ps(p, t, _mm256_set1_ps(0.254829592f));
+    const __m256 e    = exp8_avx2(_mm256_xor_ps(_mm256_mul_ps(ax, ax), _mm256_set1_ps(-0.0f)));
+    const __m256 y    = _mm256_fnmadd_ps(_mm256_mul_ps(p, t), e, one);
+    return _mm256_xor_ps(y, sign);
+}
+
+static AVX2_FN void gelu_avx2(float *x, size_t n, enum deit_act act) {
+    size_t i = 0;
+    if (act == DEIT_ACT_GELU) {
+        for (; i + 8 <= n; i += 8) {
+            const __m256 v = _mm256_loadu_ps(x + i);
+            const __m256 e = erf8_avx2(_mm256_mul_ps(v, _mm256_set1_ps((float)M_SQRT1_2)));
+            _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(0.5f), v),
+                                                  _mm256_add_ps(_mm256_set1_ps(1.0f), e)));
+        }
+        for (; i < n; i++) x[i] = 0.5f * x[i] * (1.0f + erff(x[i] * (float)M_SQRT1_2));
+    } else {
+        /* 0.5 x (1 + tanh(u)) = x / (1 + exp(-2u)), u = sqrt(2/pi) (x + 0.044715 x^3) */
+        const __m256 c = _mm256_set1_ps(-2.0f * 0.7978845608028654f), one = _mm256_set1_ps(1.0f);
+        for (; i + 8 <= n; i += 8) {
+            const __m256 v = _mm256_loadu_ps(x + i);
+            const __m256 u = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_set1_ps(0.044715f), v), _mm256_mul_ps(v, v), v);
+            const __m256 e = exp8_avx2(_mm256_mul_ps(c, u));
+            _mm256_storeu_ps(x + i, _mm256_div_ps(v, _mm256_add_ps(one, e)));
+        }
+        const float c0 = 0.7978845608028654f;
+        for (; i < n; i++) {
+            const float v = x[i];
+            x[i]          = 0.5f * v * (1.0f + tanhf(c0 * (v + 0.044715f * v * v * v)));
+        }
+    }
+}
+
+/* Softmax of one row in place; returns nothing. */
+static AVX2_FN void softmax_row_avx2(float *r, int N) {
+    int    i  = 0;
+    __m256 vm = _mm256_set1_ps(-INFINITY);
+    for (; i + 8 <= N; i += 8) vm = _mm256_max_ps(vm, _mm256_loadu_ps(r + i));
+    float mx = hmax8_avx2(vm);
+    for (; i < N; i++) mx = r[i] > mx ? r[i] : mx;
+    const __m256 vmx = _mm256_set1_ps(mx);
+    __m256       vs  = _mm256_setzero_ps();
+    for (i = 0; i + 8 <= N; i += 8) {
+        const __m256 e = exp8_avx2(_mm256_sub_ps(_mm256_loadu_ps(r + i), vmx));
+        _mm256_storeu_ps(r + i, e);
+        vs = _mm256_add_ps(vs, e);
+    }
+    float sum = hsum8_avx2(vs);
+    for (; i < N; i++) {
+        r[i] = expf(r[i] - mx);
+        sum += r[i];
+    }
+    const float  inv  = 1.0f / sum;
+    const __m256 vinv = _mm256_set1_ps(inv);
+    for (i = 0; i + 8 <= N; i += 8) _mm256_storeu_ps(r + i, _mm256_mul_ps(_mm256_loadu_ps(r + i), vinv));
+    for (; i < N; i++) r[i] *= inv;
+}
+
+/* r[i] = exp(r[i] - m) for i < n; returns the sum. */
+static AVX2_FN float exp_sub_sum_avx2(float *r, int n, float m) {
+    const __m256 vm = _mm256_set1_ps(m);
+    __m256       vs = _mm256_setzero_ps();
+    int          i  = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 e = exp8_avx2(_mm256_sub_ps(_mm256_loadu_ps(r + i), vm));
+        _mm256_storeu_ps(r + i, e);
+        vs = _mm256_add_ps(vs, e);
+    }
+    float sum = hsum8_avx2(vs);
+    for (; i < n; i++) {
+        r[i] = expf(r[i] - m);
+        sum += r[i];
+    }
+    return sum;
+}
+
+static AVX2_FN float row_max_avx2(const float *r, int n, float m) {
+    __m256 vm = _mm256_set1_ps(m);
+    int    i  = 0;
+    for (; i + 8 <= n; i += 8) vm = _mm256_max_ps(vm, _mm256_loadu_ps(r + i));
+    float mx = hmax8_avx2(vm);
+    for (; i < n; i++) mx = r[i] > mx ? r[i] : mx;
+    return mx;
+}
+
+/* LayerNorm of M rows with the statistics accumulated in double like the scalar code. */
+static AVX2_FN void layernorm_avx2(float *out, const float *inp, const float *w, const float *b, int M, int D,
+                                   float eps) {
+    for (int m = 0; m < M; m++) {
+        const float *x  = inp + (size_t)m * D;
+        float       *y  = out + (size_t)m * D;
+        __m256d      s0 = _mm256_setzero_pd(), s1 = _mm256_setzero_pd();
+        int          i  = 0;
+        for (; i + 8 <= D; i += 8) {
+            const __m256 v = _mm256_loadu_ps(x + i);
+            s0             = _mm256_add_pd(s0, _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
+            s1             = _mm256_add_pd(s1, _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
+        }
+        double sa[4];
+        _mm256_storeu_pd(sa, _mm256_add_pd(s0, s1));
+        double sum = (sa[0] + sa[1]) + (sa[2] + sa[3]);
+        for (; i < D; i++) sum += x[i];
+        const float   mean = (float)(sum / D);
+        const __m256d vmd  = _mm256_set1_pd((double)mean);
+        s0 = s1 = _mm256_setzero_pd();
+        for (i = 0; i + 8 <= D; i += 8) {
+            const __m256  v  = _mm256_loadu_ps(x + i);
+            const __m256d d0 = _mm256_sub_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(v)), vmd);
+            const __m256d d1 = _mm256_sub_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)), vmd);
+            s0               = _mm256_fmadd_pd(d0, d0, s0);
+            s1               = _mm256_fmadd_pd(d1, d1, s1);
+        }
+        _mm256_storeu_pd(sa, _mm256_add_pd(s0, s1));
+        double var = (sa[0] + sa[1]) + (sa[2] + sa[3]);
+        for (; i < D; i++) {
+            const double d = (double)x[i] - mean;
+            var += d * d;
+        }
+        const float  rstd = (float)(1.0 / sqrt(var / D + (double)eps));
+        const __m256 vm = _mm256_set1_ps(mean), vr = _mm256_set1_ps(rstd);
+        for (i = 0; i + 8 <= D; i += 8) {
+            const __m256 n = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), vm), vr);
+            _mm256_storeu_ps(y + i, _mm256_fmadd_ps(n, _mm256_loadu_ps(w + i), _mm256_loadu_ps(b + i)));
+        }
+        for (; i < D; i++) y[i] = (x[i] - mean) * rstd * w[i] + b[i];
+    }
+}
+#endif /* DEIT_HAVE_X86_SIMD */
+
 /* out (M, N) = inp (M, K) . w^T + bias; w is (N, K) row-major (torch nn.Linear layout).
  * reference: torch.nn.functional.linear(x, W, b) = x @ W.T + b */
 void linear_forward(float *out, const float *inp, const float *w, const float *bias, int M, int K, int N) {
@@ -43,6 +241,12 @@ void linear_forward_ref(float *out, const float *inp, const float *w, const floa
  * reference: torch.nn.LayerNorm(D, eps=config.layer_norm_eps); statistics accumulated in
  * double so the result is at least as accurate as PyTorch's float32 kernel. */
 void layernorm_forward(float *out, const float *inp, const float *w, const float *b, int M, int D, float eps) {
+#if DEIT_HAVE_X86_SIMD
+    if (deit_cpu_has_avx2()) {
+        layernorm_avx2(out, inp, w, b, M, D, eps);
+        return;
+    }
+#endif
     for (int m = 0; m < M; m++) {
         const float *x = inp + (size_t)m * D;
         float       *y = out + (size_t)m * D;
@@ -80,6 +284,12 @@ void layernorm_forward_ref(float *out, const float *inp, const float *w, const f
  * (exact erf form); "gelu_new" / "gelu_pytorch_tanh" / "gelu_fast" -> tanh approximation
  * 0.5*x*(1 + tanh(sqrt(2/pi)*(x + 0.044715*x^3))). */
 void gelu_forward(float *x, size_t n, enum deit_act act) {
+#if DEIT_HAVE_X86_SIMD
+    if (deit_cpu_has_avx2()) {
+        gelu_avx2(x, n, act);
+        return;
+    }
+#endif
     if (act == DEIT_ACT_GELU) {
         for (size_t i = 0; i < n; i++) x[i] = 0.5f * x[i] * (1.0f + erff(x[i] * (float)M_SQRT1_2));
     } else {
@@ -103,6 +313,12 @@ void gelu_forward_ref(float *x, size_t n, enum deit_act act) {
 
 /* Softmax of each row of x (M, N) in place; subtracts the row max first like PyTorch. */
 void softmax_rows(float *x, int M, int N, int ld) {
+#if DEIT_HAVE_X86_SIMD
+    if (deit_cpu_has_avx2()) {
+        for (int m = 0; m < M; m++) softmax_row_avx2(x + (size_t)m * ld, N);
+        return;
+    }
+#endif
     for (int m = 0; m < M; m++) {
         float *r  = x + (size_t)m * ld;
         float  mx = r[0];
@@ -132,6 +348,27 @@ void attention_head_eager(float *ctx, const float *q, const float *k, const floa
                 ctx + (size_t)r0 * ld, ld);
 }
 
+/* max(m, r[0..n)) and in-place exp(r - max) with its sum: the two halves of a softmax */
+static float row_max(const float *r, int n, float m) {
+#if DEIT_HAVE_X86_SIMD
+    if (deit_cpu_has_avx2()) return row_max_avx2(r, n, m);
+#endif
+    for (int i = 0; i < n; i++) m = r[i] > m ? r[i] : m;
+    return m;
+}
+
+static float exp_sub_sum(float *r, int n, float m) {
+#if DEIT_HAVE_X86_SIMD
+    if (deit_cpu_has_avx2()) return exp_sub_sum_avx2(r, n, m);
+#endif
+    float acc = 0.0f;
+    for (int i = 0; i < n; i++) {
+        r[i] = expf(r[i] - m);
+        acc += r[i];
+    }
+    return acc;
+}
+
 /* Fused attention for query rows [r0, r1) of one head: keys in tiles of KT with an online
  * softmax (running max and sum, rescaling the accumulator), so no (R, T) score matrix
  * exists; like PyTorch's flash-attention CPU kernel behind sdpa. scratch holds
@@ -154,15 +391,10 @@ void attention_head_fused(float *ctx, const float *q, const float *k, const floa
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, R, kt, HD, scale, q + (size_t)r0 * ld, ld,
                     k + (size_t)t0 * ld, ld, 0.0f, s, kt);
         for (int r = 0; r < R; r++) {
-            float *row = s + (size_t)r * kt;
-            float  m   = mx[r];
-            for (int i = 0; i < kt; i++) m = row[i] > m ? row[i] : m;
+            float      *row  = s + (size_t)r * kt;
+            const float m    = row_max(row, kt, mx[r]);
             const float corr = expf(mx[r] - m); /* 0 on the first tile (exp(-inf)) */
-            float       acc  = 0.0f;
-            for (int i = 0; i < kt; i++) {
-                row[i] = expf(row[i] - m);
-                acc += row[i];
-            }
+            const float acc  = exp_sub_sum(row, kt, m);
             sum[r] = sum[r] * corr + acc;
             mx[r]  = m;
             if (corr != 1.0f) {

@@ -43,6 +43,8 @@ def main():
     ap.add_argument("--labels", default=None, help="comma-separated labels (default: made-up names)")
     ap.add_argument("--size", choices=sorted(SIZES), default="tiny")
     ap.add_argument("--seed", type=int, default=5)
+    ap.add_argument("--head-scale", type=float, default=3.0,
+                    help="multiply the classifier head by this (a flat softmax shows short bars)")
     ap.add_argument("--stamp", help="file to touch when done (meson custom_target output)")
     ap.add_argument("--name", default="gst-deit-test/random-deit", help="_name_or_path (the model name)")
     args = ap.parse_args()
@@ -62,7 +64,7 @@ def main():
     with torch.no_grad():
         for name, p in model.named_parameters():
             if name.startswith(("cls_classifier", "distillation_classifier")):
-                p.mul_(8.0)
+                p.mul_(args.head_scale)
     deit_torch.write_checkpoint(args.outdir, model, config)
     if os.path.exists(os.path.join(args.outdir, "SKIP")):
         os.remove(os.path.join(args.outdir, "SKIP"))

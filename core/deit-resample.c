@@ -217,41 +217,177 @@ static inline uint8_t clip8(int32_t v) {
     return (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
 }
 
-/* sum_t s[t] * (kh[t] << 11 | kl[t]) for a compile-time KP: fully vectorised (pmaddwd). */
-#define HDOT_BODY(KP)                                                                 \
-    do {                                                                              \
-        for (int j = 0; j < n; j++) {                                                 \
-            const int16_t *sp = s + off[j];                                           \
-            const int16_t *h  = kh + (size_t)j * (KP);                                \
-            const int16_t *l  = kl + (size_t)j * (KP);                                \
-            int32_t hi = 0, lo = 0;                                                   \
-            for (int t = 0; t < (KP); t++) {                                          \
-                hi += sp[t] * h[t];                                                   \
-                lo += sp[t] * l[t];                                                   \
-            }                                                                         \
-            uint32_t acc = (1u << (DEIT_RS_PRECISION_BITS - 1)) +                     \
-                           ((uint32_t)hi << DEIT_RS_KSPLIT) + (uint32_t)lo;           \
-            d[j] = clip8((int32_t)acc);                                               \
-        }                                                                             \
-    } while (0)
-
-DEIT_CLONES
-void deit_hpass_row(uint8_t *const dst[3], const int16_t *const src[3], int nplanes, int n, const int *off,
-                    const int16_t *kh, const int16_t *kl, int kpad) {
+/* Horizontal pass. Each output value is sum_t s[t] * k[t] with k = kh << 11 | kl; the two
+ * int16 dot products map onto pmaddwd. The three channels of one output column share the
+ * weight loads, and their four partial-sum vectors (R, G, B, unused) are reduced together.
+ * Integer sums are exact modulo 2^32 in any order, so this equals Pillow's sequential sum. */
+static void hpass_row_c(uint8_t *const dst[3], const int16_t *const src[3], int nplanes, int n, const int *off,
+                        const int16_t *kh, const int16_t *kl, int kpad) {
     for (int c = 0; c < nplanes; c++) {
-        const int16_t *s = src[c];
-        uint8_t       *d = dst[c];
-        switch (kpad) {
-        case 8:  HDOT_BODY(8);  break;
-        case 16: HDOT_BODY(16); break;
-        case 24: HDOT_BODY(24); break;
-        case 32: HDOT_BODY(32); break;
-        case 40: HDOT_BODY(40); break;
-        case 48: HDOT_BODY(48); break;
-        case 64: HDOT_BODY(64); break;
-        default: HDOT_BODY(kpad); break;
+        for (int j = 0; j < n; j++) {
+            const int16_t *sp = src[c] + off[j];
+            const int16_t *h  = kh + (size_t)j * kpad, *l = kl + (size_t)j * kpad;
+            int32_t hi = 0, lo = 0;
+            for (int t = 0; t < kpad; t++) {
+                hi += sp[t] * h[t];
+                lo += sp[t] * l[t];
+            }
+            uint32_t acc = (1u << (DEIT_RS_PRECISION_BITS - 1)) + ((uint32_t)hi << DEIT_RS_KSPLIT) + (uint32_t)lo;
+            dst[c][j] = clip8((int32_t)acc);
         }
     }
+}
+
+#if defined(__SSE2__) && defined(__GNUC__)
+#include <immintrin.h>
+#define HPASS_SIMD 1
+
+/* lanes of v0..v3 summed: [sum v0, sum v1, sum v2, sum v3] */
+static inline __m128i hsum4(__m128i v0, __m128i v1, __m128i v2, __m128i v3) {
+    __m128i t0 = _mm_add_epi32(_mm_unpacklo_epi32(v0, v1), _mm_unpackhi_epi32(v0, v1));
+    __m128i t1 = _mm_add_epi32(_mm_unpacklo_epi32(v2, v3), _mm_unpackhi_epi32(v2, v3));
+    return _mm_add_epi32(_mm_unpacklo_epi64(t0, t1), _mm_unpackhi_epi64(t0, t1));
+}
+
+/* 1<<21 + x, >> 22, clamp to [0, 255]: 4 bytes */
+static inline uint32_t clip8x4(__m128i x) {
+    x = _mm_srai_epi32(_mm_add_epi32(x, _mm_set1_epi32(1 << (DEIT_RS_PRECISION_BITS - 1))), DEIT_RS_PRECISION_BITS);
+    x = _mm_packs_epi32(x, x);   /* |x| <= 2^9 here, no saturation */
+    x = _mm_packus_epi16(x, x);  /* clamp to [0, 255] */
+    return (uint32_t)_mm_cvtsi128_si32(x);
+}
+
+static inline __m128i combine(__m128i hi, __m128i lo) {
+    return _mm_add_epi32(_mm_slli_epi32(hi, DEIT_RS_KSPLIT), lo);
+}
+
+/* one output value (one plane, one column) as a vector of partial sums */
+static inline __m128i dot_sse2(const int16_t *sp, const int16_t *h, const int16_t *l, int kpad) {
+    __m128i hi = _mm_setzero_si128(), lo = hi;
+    for (int t = 0; t < kpad; t += 8) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(sp + t));
+        hi = _mm_add_epi32(hi, _mm_madd_epi16(x, _mm_loadu_si128((const __m128i *)(h + t))));
+        lo = _mm_add_epi32(lo, _mm_madd_epi16(x, _mm_loadu_si128((const __m128i *)(l + t))));
+    }
+    return combine(hi, lo);
+}
+
+static void hpass_row_sse2(uint8_t *const dst[3], const int16_t *const src[3], int nplanes, int n,
+                           const int *off, const int16_t *kh, const int16_t *kl, int kpad) {
+    const __m128i z = _mm_setzero_si128();
+    if (nplanes == 3) {
+        for (int j = 0; j < n; j++) {
+            const int16_t *h = kh + (size_t)j * kpad, *l = kl + (size_t)j * kpad;
+            const int16_t *s0 = src[0] + off[j], *s1 = src[1] + off[j], *s2 = src[2] + off[j];
+            __m128i hi0 = z, lo0 = z, hi1 = z, lo1 = z, hi2 = z, lo2 = z;
+            for (int t = 0; t < kpad; t += 8) {
+                __m128i hh = _mm_loadu_si128((const __m128i *)(h + t));
+                __m128i ll = _mm_loadu_si128((const __m128i *)(l + t));
+                __m128i x  = _mm_loadu_si128((const __m128i *)(s0 + t));
+                hi0 = _mm_add_epi32(hi0, _mm_madd_epi16(x, hh));
+                lo0 = _mm_add_epi32(lo0, _mm_madd_epi16(x, ll));
+                x   = _mm_loadu_si128((const __m128i *)(s1 + t));
+                hi1 = _mm_add_epi32(hi1, _mm_madd_epi16(x, hh));
+                lo1 = _mm_add_epi32(lo1, _mm_madd_epi16(x, ll));
+                x   = _mm_loadu_si128((const __m128i *)(s2 + t));
+                hi2 = _mm_add_epi32(hi2, _mm_madd_epi16(x, hh));
+                lo2 = _mm_add_epi32(lo2, _mm_madd_epi16(x, ll));
+            }
+            uint32_t v = clip8x4(hsum4(combine(hi0, lo0), combine(hi1, lo1), combine(hi2, lo2), z));
+            dst[0][j] = (uint8_t)v;
+            dst[1][j] = (uint8_t)(v >> 8);
+            dst[2][j] = (uint8_t)(v >> 16);
+        }
+        return;
+    }
+    /* one plane (GRAY8): four output columns per reduction */
+    const int16_t *s = src[0];
+    uint8_t       *d = dst[0];
+    int j = 0;
+    for (; j + 4 <= n; j += 4) {
+        __m128i v[4];
+        for (int q = 0; q < 4; q++)
+            v[q] = dot_sse2(s + off[j + q], kh + (size_t)(j + q) * kpad, kl + (size_t)(j + q) * kpad, kpad);
+        uint32_t r = clip8x4(hsum4(v[0], v[1], v[2], v[3]));
+        memcpy(d + j, &r, 4);
+    }
+    for (; j < n; j++)
+        d[j] = (uint8_t)clip8x4(hsum4(dot_sse2(s + off[j], kh + (size_t)j * kpad, kl + (size_t)j * kpad, kpad), z, z, z));
+}
+
+#if defined(__x86_64__) && (defined(__clang__) || __GNUC__ >= 5)
+#define HPASS_AVX2 1
+/* The same with 16 taps per step (kpad % 16 == 8 leaves one 8-tap SSE step). */
+__attribute__((target("avx2"))) static inline __m128i reduce256(__m256i v) {
+    return _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+}
+
+__attribute__((target("avx2"))) static void hpass_row_avx2(uint8_t *const dst[3], const int16_t *const src[3],
+                                                          int nplanes, int n, const int *off, const int16_t *kh,
+                                                          const int16_t *kl, int kpad) {
+    if (nplanes != 3) {
+        hpass_row_sse2(dst, src, nplanes, n, off, kh, kl, kpad);
+        return;
+    }
+    const int k16 = kpad & ~15;
+    for (int j = 0; j < n; j++) {
+        const int16_t *h = kh + (size_t)j * kpad, *l = kl + (size_t)j * kpad;
+        const int16_t *s0 = src[0] + off[j], *s1 = src[1] + off[j], *s2 = src[2] + off[j];
+        __m256i hi0 = _mm256_setzero_si256(), lo0 = hi0, hi1 = hi0, lo1 = hi0, hi2 = hi0, lo2 = hi0;
+        for (int t = 0; t < k16; t += 16) {
+            __m256i hh = _mm256_loadu_si256((const __m256i *)(h + t));
+            __m256i ll = _mm256_loadu_si256((const __m256i *)(l + t));
+            __m256i x  = _mm256_loadu_si256((const __m256i *)(s0 + t));
+            hi0 = _mm256_add_epi32(hi0, _mm256_madd_epi16(x, hh));
+            lo0 = _mm256_add_epi32(lo0, _mm256_madd_epi16(x, ll));
+            x   = _mm256_loadu_si256((const __m256i *)(s1 + t));
+            hi1 = _mm256_add_epi32(hi1, _mm256_madd_epi16(x, hh));
+            lo1 = _mm256_add_epi32(lo1, _mm256_madd_epi16(x, ll));
+            x   = _mm256_loadu_si256((const __m256i *)(s2 + t));
+            hi2 = _mm256_add_epi32(hi2, _mm256_madd_epi16(x, hh));
+            lo2 = _mm256_add_epi32(lo2, _mm256_madd_epi16(x, ll));
+        }
+        __m128i a0 = combine(reduce256(hi0), reduce256(lo0));
+        __m128i a1 = combine(reduce256(hi1), reduce256(lo1));
+        __m128i a2 = combine(reduce256(hi2), reduce256(lo2));
+        if (k16 < kpad) {
+            __m128i hh = _mm_loadu_si128((const __m128i *)(h + k16));
+            __m128i ll = _mm_loadu_si128((const __m128i *)(l + k16));
+            __m128i x  = _mm_loadu_si128((const __m128i *)(s0 + k16));
+            a0 = _mm_add_epi32(a0, combine(_mm_madd_epi16(x, hh), _mm_madd_epi16(x, ll)));
+            x  = _mm_loadu_si128((const __m128i *)(s1 + k16));
+            a1 = _mm_add_epi32(a1, combine(_mm_madd_epi16(x, hh), _mm_madd_epi16(x, ll)));
+            x  = _mm_loadu_si128((const __m128i *)(s2 + k16));
+            a2 = _mm_add_epi32(a2, combine(_mm_madd_epi16(x, hh), _mm_madd_epi16(x, ll)));
+        }
+        uint32_t v = clip8x4(hsum4(a0, a1, a2, _mm_setzero_si128()));
+        dst[0][j] = (uint8_t)v;
+        dst[1][j] = (uint8_t)(v >> 8);
+        dst[2][j] = (uint8_t)(v >> 16);
+    }
+}
+#endif
+#endif /* __SSE2__ */
+
+void deit_hpass_row(uint8_t *const dst[3], const int16_t *const src[3], int nplanes, int n, const int *off,
+                    const int16_t *kh, const int16_t *kl, int kpad) {
+#if defined(HPASS_AVX2)
+    if (__builtin_cpu_supports("avx2")) {
+        hpass_row_avx2(dst, src, nplanes, n, off, kh, kl, kpad);
+        return;
+    }
+#endif
+#if defined(HPASS_SIMD)
+    hpass_row_sse2(dst, src, nplanes, n, off, kh, kl, kpad);
+#else
+    hpass_row_c(dst, src, nplanes, n, off, kh, kl, kpad);
+#endif
+}
+
+/* the portable loop, for tests of the SIMD paths */
+void deit_hpass_row_ref(uint8_t *const dst[3], const int16_t *const src[3], int nplanes, int n, const int *off,
+                        const int16_t *kh, const int16_t *kl, int kpad) {
+    hpass_row_c(dst, src, nplanes, n, off, kh, kl, kpad);
 }
 
 DEIT_CLONES

@@ -10,6 +10,12 @@
 
 #include <string.h>
 
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define DEIT_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define DEIT_CLONES
+#endif
+
 /* Each packed layout is its own function with constant offsets, so gcc turns the strided
  * loads into shuffles. */
 #define UNPACK_PACKED(NAME, BPP, RO, GO, BO)                                                 \
@@ -120,6 +126,7 @@ static void unpack_yuv(const struct deit_image *img, const struct deit_yuv_matri
     }
 }
 
+DEIT_CLONES
 void deit_unpack_row(const struct deit_image *img, const struct deit_yuv_matrix *m, int y, int x0, int n,
                      int16_t *const dst[3]) {
     const uint8_t *s = plane_row(img, 0, y);

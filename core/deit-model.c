@@ -943,7 +943,7 @@ struct deit_model *deit_model_load_from_memory(const char *config_json, size_t c
         m->preprocess = deit_preprocess_default_config(ptype);
     }
     deit_blob_from_memory(&blob, safetensors, safetensors_len);
-    if (model_bind_blob(m, pc.arch_explicit, &blob, "model.safetensors (memory)", err) != DEIT_STATUS_OK) goto fail;
+    if (model_bind_blob(m, pc.arch_explicit, &blob, "weights (memory)", err) != DEIT_STATUS_OK) goto fail;
     log_summary(m, "memory");
     parsed_config_clear(&pc);
     return m;

@@ -15,6 +15,8 @@
 
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <sys/wait.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -959,8 +961,265 @@ static void test_arch_variants(void) {
     ckpt_clear(&c);
 }
 
+/* ---------------------------------------------------------------------------------------
+ * pytorch_model.bin: files written by torch.save itself (run with --torchbin PYTHON)
+ *
+ * The script writes, with the real torch.save: good/ (an OrderedDict state dict with
+ * _metadata, F32 + F16 + BF16 + an I64 buffer, q/k/v as row slices of one [3D, D] tensor
+ * so they share a storage at different storage_offsets, two nn.Parameters), noncontig/
+ * (a transposed view), legacy/ (_use_new_zipfile_serialization=False), evil/ (a pickle
+ * calling os.system), deflate/ and rezip/ (good/ rewritten by Python's zipfile, compressed
+ * and stored), and expected.json with every floating tensor's values as torch sees them
+ * (upcast to float32; JSON round-trips doubles exactly).
+ */
+static const char torchbin_script[] =
+    "import collections, json, os, sys, zipfile\n"
+    "try:\n"
+    "    import torch\n"
+    "except ImportError:\n"
+    "    sys.exit(77)\n"
+    "out = sys.argv[1]\n"
+    "D, I, C, P, K, T = 8, 16, 3, 16, 3, 6\n"
+    "g = torch.Generator().manual_seed(0)\n"
+    "def r(*s):\n"
+    "    return torch.randn(*s, generator=g)\n"
+    "sd = collections.OrderedDict()\n"
+    "p = 'deit.'\n"
+    "sd[p + 'embeddings.cls_token'] = r(1, 1, D)\n"
+    "sd[p + 'embeddings.distillation_token'] = r(1, 1, D).half()\n"
+    "sd[p + 'embeddings.position_embeddings'] = r(1, T, D).bfloat16()\n"
+    "sd[p + 'embeddings.position_ids'] = torch.arange(T).unsqueeze(0)\n"
+    "sd[p + 'embeddings.patch_embeddings.projection.weight'] = r(D, C, P, P)\n"
+    "sd[p + 'embeddings.patch_embeddings.projection.bias'] = r(D)\n"
+    "l = p + 'encoder.layer.0.'\n"
+    "sd[l + 'layernorm_before.weight'] = r(D)\n"
+    "sd[l + 'layernorm_before.bias'] = r(D)\n"
+    "qkv_w, qkv_b = r(3 * D, D), r(3 * D)\n"
+    "for j, n in enumerate(['query', 'key', 'value']):\n"
+    "    sd[l + 'attention.attention.' + n + '.weight'] = qkv_w[j * D:(j + 1) * D]\n"
+    "    sd[l + 'attention.attention.' + n + '.bias'] = qkv_b[j * D:(j + 1) * D]\n"
+    "sd[l + 'attention.output.dense.weight'] = r(D, D)\n"
+    "sd[l + 'attention.output.dense.bias'] = r(D)\n"
+    "sd[l + 'layernorm_after.weight'] = r(D)\n"
+    "sd[l + 'layernorm_after.bias'] = r(D)\n"
+    "sd[l + 'intermediate.dense.weight'] = r(I, D)\n"
+    "sd[l + 'intermediate.dense.bias'] = r(I)\n"
+    "sd[l + 'output.dense.weight'] = r(D, I)\n"
+    "sd[l + 'output.dense.bias'] = r(D)\n"
+    "sd[p + 'layernorm.weight'] = r(D)\n"
+    "sd[p + 'layernorm.bias'] = r(D)\n"
+    "sd['cls_classifier.weight'] = torch.nn.Parameter(r(K, D))\n"
+    "sd['cls_classifier.bias'] = torch.nn.Parameter(r(K))\n"
+    "sd['distillation_classifier.weight'] = r(K, D)\n"
+    "sd['distillation_classifier.bias'] = r(K)\n"
+    "sd._metadata = collections.OrderedDict({'': {'version': 1}})\n"
+    "def save(name, obj, **kw):\n"
+    "    os.makedirs(os.path.join(out, name), exist_ok=True)\n"
+    "    path = os.path.join(out, name, 'pytorch_model.bin')\n"
+    "    torch.save(obj, path, **kw)\n"
+    "    return path\n"
+    "good = save('good', sd)\n"
+    "with open(os.path.join(out, 'expected.json'), 'w') as f:\n"
+    "    json.dump({k: v.detach().float().flatten().tolist() for k, v in sd.items() if v.is_floating_point()}, f)\n"
+    "bad = collections.OrderedDict(sd)\n"
+    "bad[l + 'intermediate.dense.weight'] = r(D, I).t()\n"
+    "save('noncontig', bad)\n"
+    "save('legacy', sd, _use_new_zipfile_serialization=False)\n"
+    "class Evil:\n"
+    "    def __reduce__(self):\n"
+    "        return (os.system, ('true',))\n"
+    "save('evil', {'x': Evil()})\n"
+    "for name, method in [('deflate', zipfile.ZIP_DEFLATED), ('rezip', zipfile.ZIP_STORED)]:\n"
+    "    os.makedirs(os.path.join(out, name), exist_ok=True)\n"
+    "    with zipfile.ZipFile(good) as zin, zipfile.ZipFile(os.path.join(out, name, 'pytorch_model.bin'), 'w', method) as zo:\n"
+    "        for i in zin.infolist():\n"
+    "            zo.writestr(i.filename, zin.read(i.filename))\n";
+
+static void check_against_expected(const struct deit_model *m, JsonObject *exp, const char *name, const float *w) {
+    JsonArray *a = json_object_has_member(exp, name) ? json_object_get_array_member(exp, name) : NULL;
+    CHECK(a != NULL && w != NULL);
+    if (!a || !w) return;
+    guint n   = json_array_get_length(a), bad = 0;
+    for (guint i = 0; i < n; i++)
+        if (w[i] != (float)json_array_get_double_element(a, i)) bad++;
+    if (bad) printf("FAIL %s: %u of %u values differ from torch\n", name, bad, n);
+    g_failures += bad != 0;
+}
+
+static int test_torchbin(const char *python) {
+    char *dir = g_dir_make_tmp("deit-test-torchbin-XXXXXX", NULL);
+    CHECK(dir != NULL);
+    if (!dir) return 1;
+    char   *argv[] = { (char *)python, "-c", (char *)torchbin_script, dir, NULL };
+    char   *out = NULL, *errout = NULL;
+    int     wait = 0;
+    GError *gerr = NULL;
+    if (!g_spawn_sync(NULL, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &errout, &wait, &gerr)) {
+        printf("FAIL cannot run %s: %s\n", python, gerr->message);
+        g_error_free(gerr);
+        return 1;
+    }
+    if (WIFEXITED(wait) && WEXITSTATUS(wait) == 77) {
+        printf("SKIP: %s has no torch\n", python);
+        return 77;
+    }
+    if (!g_spawn_check_wait_status(wait, NULL)) {
+        printf("FAIL the torch.save script failed:\n%s%s\n", out, errout);
+        return 1;
+    }
+    g_free(out);
+    g_free(errout);
+
+    const char *arch = "DeiTForImageClassificationWithTeacher";
+    char       *cfg  = config_json(arch, NULL);
+    const char *subs[] = { "good", "noncontig", "legacy", "evil", "deflate", "rezip", "truncated" };
+    for (size_t i = 0; i < G_N_ELEMENTS(subs); i++) {
+        char *d = g_build_filename(dir, subs[i], NULL);
+        g_mkdir_with_parents(d, 0700);
+        char *p = g_build_filename(d, "config.json", NULL);
+        g_file_set_contents(p, cfg, -1, NULL);
+        g_free(p);
+        g_free(d);
+    }
+    /* truncated: the first half of good/pytorch_model.bin */
+    char  *good_bin = g_build_filename(dir, "good", "pytorch_model.bin", NULL);
+    char  *bytes    = NULL;
+    gsize  len      = 0;
+    CHECK(g_file_get_contents(good_bin, &bytes, &len, NULL));
+    char *trunc_bin = g_build_filename(dir, "truncated", "pytorch_model.bin", NULL);
+    g_file_set_contents(trunc_bin, bytes, (gssize)(len / 2), NULL);
+
+    char       *exp_path = g_build_filename(dir, "expected.json", NULL);
+    JsonParser *jp       = json_parser_new();
+    CHECK(json_parser_load_from_file(jp, exp_path, NULL));
+    JsonObject *exp = json_node_get_object(json_parser_get_root(jp));
+
+    struct deit_error  err;
+    char              *d = g_build_filename(dir, "good", NULL);
+    struct deit_model *m = deit_model_load(d, NULL, &err);
+    CHECK(m != NULL);
+    if (m) {
+        const struct deit_layer_weights *l  = &m->w.layers[0];
+        const char                      *lp = "deit.encoder.layer.0.";
+        char                             key[160];
+        check_against_expected(m, exp, "deit.embeddings.cls_token", m->w.cls_token);
+        check_against_expected(m, exp, "deit.embeddings.distillation_token", m->w.dist_token);   /* F16 */
+        check_against_expected(m, exp, "deit.embeddings.position_embeddings", m->w.pos_embed);   /* BF16 */
+        check_against_expected(m, exp, "deit.embeddings.patch_embeddings.projection.weight", m->w.patch_w);
+        const float *ws[] = { l->ln1_w, l->q_w, l->q_b, l->k_w, l->k_b, l->v_w, l->v_b, l->o_w, l->ln2_b, l->fc1_w, l->fc2_w, l->fc2_b };
+        const char  *ns[] = { "layernorm_before.weight", "attention.attention.query.weight",
+                              "attention.attention.query.bias", "attention.attention.key.weight",
+                              "attention.attention.key.bias", "attention.attention.value.weight",
+                              "attention.attention.value.bias", "attention.output.dense.weight",
+                              "layernorm_after.bias", "intermediate.dense.weight", "output.dense.weight",
+                              "output.dense.bias" };
+        for (size_t i = 0; i < G_N_ELEMENTS(ws); i++) {
+            snprintf(key, sizeof key, "%s%s", lp, ns[i]);
+            check_against_expected(m, exp, key, ws[i]);
+        }
+        check_against_expected(m, exp, "deit.layernorm.bias", m->w.ln_f_b);
+        check_against_expected(m, exp, "cls_classifier.weight", m->w.head_w);          /* nn.Parameter */
+        check_against_expected(m, exp, "distillation_classifier.bias", m->w.head_dist_b);
+        /* q/k/v share one storage: in place, D*D floats apart (storage_offset honoured) */
+        CHECK(l->k_w == l->q_w + D_ * D_ && l->v_w == l->q_w + 2 * D_ * D_);
+        CHECK(l->k_b == l->q_b + D_);
+        CHECK(m->map != NULL && in_buffer(l->q_w, m->map, m->map_size));
+        /* only the F16 distillation token (8) and BF16 position embeddings (6*8) are converted */
+        CHECK_INT(m->info.weight_bytes_copied, (8 + T_DEIT * D_) * 4);
+        deit_model_free(m);
+    } else {
+        printf("  %s\n", err.message);
+    }
+    g_free(d);
+
+    /* rewritten by Python's zipfile: no 64-byte alignment, same values */
+    d = g_build_filename(dir, "rezip", NULL);
+    m = deit_model_load(d, NULL, &err);
+    CHECK(m != NULL);
+    if (m) {
+        check_against_expected(m, exp, "deit.encoder.layer.0.intermediate.dense.weight", m->w.layers[0].fc1_w);
+        check_against_expected(m, exp, "deit.embeddings.position_embeddings", m->w.pos_embed);
+        deit_model_free(m);
+    } else {
+        printf("  %s\n", err.message);
+    }
+    g_free(d);
+
+    static const struct {
+        const char      *sub;
+        enum deit_status status;
+        const char      *needle, *needle2;
+    } bad[] = {
+        { "noncontig", DEIT_STATUS_ERROR_UNSUPPORTED_FORMAT, "deit.encoder.layer.0.intermediate.dense.weight", "not contiguous" },
+        { "legacy", DEIT_STATUS_ERROR_UNSUPPORTED_FORMAT, "legacy", "re-save" },
+        { "evil", DEIT_STATUS_ERROR_UNSUPPORTED_FORMAT, "posix.system", "state_dict" },
+        { "deflate", DEIT_STATUS_ERROR_UNSUPPORTED_FORMAT, "compressed", "data.pkl" },
+        { "truncated", DEIT_STATUS_ERROR_TRUNCATED, "pytorch_model.bin", "truncated" },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        d = g_build_filename(dir, bad[i].sub, NULL);
+        m = deit_model_load(d, NULL, &err);
+        EXPECT_ERROR(m, &err, bad[i].status, bad[i].needle, bad[i].needle2);
+        g_free(d);
+    }
+
+    /* from memory, with patched copies: a callable outside the allow-list is refused by
+     * name; then every byte of the local header and data.pkl overwritten in turn must give
+     * a load or a clean error, never a crash (valgrind-checked by hand, see the report) */
+    m = deit_model_load_from_memory(cfg, strlen(cfg), NULL, 0, bytes, len, &err);
+    CHECK(m != NULL);
+    deit_model_free(m);
+    char *hit = NULL;   /* the file has NUL bytes: no strstr */
+    for (size_t i = 0; i + 18 <= len && !hit; i++)
+        if (memcmp(bytes + i, "_rebuild_tensor_v2", 18) == 0) hit = bytes + i;
+    CHECK(hit != NULL);
+    if (hit) {
+        hit[17] = '9';
+        m       = deit_model_load_from_memory(cfg, strlen(cfg), NULL, 0, bytes, len, &err);
+        EXPECT_ERROR(m, &err, DEIT_STATUS_ERROR_UNSUPPORTED_FORMAT, "torch._utils._rebuild_tensor_v9");
+        hit[17] = '2';
+    }
+    const uint8_t *u8      = (const uint8_t *)bytes;
+    size_t         pkl_end = len < 4096 ? len : 4096;   /* local header + data.pkl (~2.6 kB) */
+    int            n_ok = 0, n_err = 0;
+    for (size_t i = 0; i < pkl_end && i < len; i++) {
+        static const uint8_t vals[] = { 0x00, 0xff, 'K' };
+        for (size_t v = 0; v < sizeof vals; v++) {
+            uint8_t saved = u8[i];
+            bytes[i]      = (char)vals[v];
+            m             = deit_model_load_from_memory(cfg, strlen(cfg), NULL, 0, bytes, len, &err);
+            if (m) n_ok++;
+            else n_err++;
+            CHECK(m != NULL || (err.status < 0 && err.message[0] != 0));
+            deit_model_free(m);
+            bytes[i] = (char)saved;
+        }
+    }
+    printf("ok   corrupted pickle sweep: %d loads, %d clean errors\n", n_ok, n_err);
+    g_object_unref(jp);
+    g_free(exp_path);
+    g_free(bytes);
+    g_free(good_bin);
+    g_free(trunc_bin);
+    g_free(cfg);
+    const char *rm[] = { "good", "noncontig", "legacy", "evil", "deflate", "rezip", "truncated" };
+    for (size_t i = 0; i < G_N_ELEMENTS(rm); i++) remove_dir(g_build_filename(dir, rm[i], NULL));
+    remove_dir(dir);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
+    if (argc == 3 && strcmp(argv[1], "--torchbin") == 0) {
+        int r = test_torchbin(argv[2]);
+        if (r == 77) return 77;
+        if (g_failures || r) {
+            printf("%d failure(s)\n", g_failures);
+            return 1;
+        }
+        printf("all passed\n");
+        return 0;
+    }
     test_valid_teacher();
     test_valid_archs();
     test_half_conversion();

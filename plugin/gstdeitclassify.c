@@ -45,6 +45,18 @@
  * arrive while the worker is busy are not classified; frames before the first
  * result carry no meta).
  *
+ * Note: GStreamer 1.22's scale transform of the ROI meta (used by videoconvert and
+ * videoscale when they convert) keeps the rectangle but drops the parameter
+ * structures; downstream of converters read the #GstDeitClassifyMeta.
+ *
+ * ## Latency
+ *
+ * In the default synchronous mode every frame waits for its inference, so the
+ * element adds its inference time to the LATENCY query: an estimate from the
+ * model's size before the first frame, then the measured moving average (a
+ * latency message is posted when it moves by more than 25%). Asynchronous mode
+ * adds no latency.
+ *
  * ## Element messages
  *
  * With #GstDeitClassify:post-messages, one element message named

@@ -136,6 +136,16 @@ random_frame (const GstVideoInfo * info, guint32 seed)
   return buf;
 }
 
+static void
+info_from_string (GstVideoInfo * info, const gchar * str)
+{
+  GstCaps *caps = gst_caps_from_string (str);
+
+  fail_unless (caps != NULL);
+  fail_unless (gst_video_info_from_caps (info, caps));
+  gst_caps_unref (caps);
+}
+
 static GstHarness *
 harness_new (const gchar * model, const gchar * props)
 {
@@ -352,7 +362,7 @@ GST_START_TEST (test_labels)
   for (pass = 0; pass < 2; pass++) {
     h = harness_new ("model", pass ? props : NULL);
     gst_harness_set_src_caps_str (h, caps);
-    gst_video_info_from_caps (&info, gst_caps_from_string (caps));
+    info_from_string (&info, caps);
     out = gst_harness_push_and_pull (h, random_frame (&info, 7));
     meta = gst_buffer_get_deit_classify_meta (out);
     fail_unless (meta != NULL);
@@ -380,7 +390,7 @@ GST_START_TEST (test_top_k)
   GstVideoInfo info;
   guint c;
 
-  gst_video_info_from_caps (&info, gst_caps_from_string (caps));
+  info_from_string (&info, caps);
   for (c = 0; c < G_N_ELEMENTS (ks); c++) {
     gchar *props = g_strdup_printf ("top-k=%u", ks[c]);
     GstHarness *h = harness_new ("model", props);
@@ -423,7 +433,7 @@ GST_START_TEST (test_threshold)
   gdouble thresholds[3];
   guint c;
 
-  gst_video_info_from_caps (&info, gst_caps_from_string (caps));
+  info_from_string (&info, caps);
   in = random_frame (&info, 5);
   core_classify ("model", in, &info, 0, FALSE, 10, 0.0f, &all);
   /* between the 2nd and 3rd probabilities: exactly 2 classes pass */
@@ -471,7 +481,7 @@ GST_START_TEST (test_interval)
   guint i, n_msgs = 0;
   GstStructure *s;
 
-  gst_video_info_from_caps (&info, gst_caps_from_string (caps));
+  info_from_string (&info, caps);
   gst_harness_set_src_caps_str (h, caps);
   for (i = 0; i < 7; i++) {
     GstBuffer *in = random_frame (&info, 1000 + i), *out;
@@ -525,7 +535,7 @@ GST_START_TEST (test_passthrough)
   guint64 v;
   GstMapInfo a, b;
 
-  gst_video_info_from_caps (&info, gst_caps_from_string (caps));
+  info_from_string (&info, caps);
   gst_harness_set_src_caps_str (h, caps);
   gst_segment_init (&seg, GST_FORMAT_TIME);
   seg.start = 1 * GST_SECOND;
@@ -590,7 +600,7 @@ GST_START_TEST (test_switches)
   GstBuffer *out;
   GstStructure *s;
 
-  gst_video_info_from_caps (&info, gst_caps_from_string (caps));
+  info_from_string (&info, caps);
   gst_harness_set_src_caps_str (h, caps);
   out = gst_harness_push_and_pull (h, random_frame (&info, 1));
   fail_unless (gst_buffer_get_deit_classify_meta (out) != NULL);
@@ -620,7 +630,7 @@ GST_START_TEST (test_survives_convert_scale)
   GstVideoRegionOfInterestMeta *roi;
   Result r;
 
-  gst_video_info_from_caps (&info, gst_caps_from_string (caps));
+  info_from_string (&info, caps);
   gst_harness_set_src_caps_str (h, caps);
   in = random_frame (&info, 11);
   core_classify ("model", in, &info, 0, FALSE, 5, 0.0f, &r);
@@ -669,7 +679,7 @@ GST_START_TEST (test_survives_tee)
   fs = gst_bin_get_by_name (GST_BIN (h->element), "fs");
   fail_unless (fs != NULL);
   g_signal_connect (fs, "handoff", G_CALLBACK (count_meta_handoff), &count);
-  gst_video_info_from_caps (&info, gst_caps_from_string (caps));
+  info_from_string (&info, caps);
   gst_harness_set_src_caps_str (h, caps);
   for (i = 0; i < 3; i++) {
     out = gst_harness_push_and_pull (h, random_frame (&info, i));
@@ -926,7 +936,7 @@ GST_START_TEST (test_async)
   gboolean got = FALSE;
   gint i;
 
-  gst_video_info_from_caps (&info, gst_caps_from_string (caps));
+  info_from_string (&info, caps);
   gst_harness_set_src_caps_str (h, caps);
   in = random_frame (&info, 77);
   core_classify ("model", in, &info, 0, FALSE, 5, 0.0f, &r);
@@ -963,7 +973,7 @@ GST_START_TEST (test_latency)
     gboolean live;
     GstClockTime min, max;
 
-    gst_video_info_from_caps (&info, gst_caps_from_string (caps));
+    info_from_string (&info, caps);
     gst_harness_set_src_caps_str (h, caps);
     gst_harness_set_upstream_latency (h, 10 * GST_MSECOND);
     gst_buffer_unref (gst_harness_push_and_pull (h, random_frame (&info, 1)));

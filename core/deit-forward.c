@@ -22,8 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define QBLOCK       64  /* query rows per attention task */
+#define QBLOCK       64  /* query rows per fused attention block */
 #define KTILE        128 /* key tile of the fused attention */
+#define EAGER_SCORES_FLOATS (64 * 1024) /* per-worker eager score block: 256 KB */
 #define COL_ALIGN    16  /* GEMM column split granularity */
 
 struct deit_state {
@@ -42,8 +43,9 @@ struct deit_state {
     float   *q, *k, *v, *ctx; /* (B*T, D) */
     float   *mlp;      /* (B*T, I) */
     float   *seq;      /* (B*T, D) last_hidden_state */
-    float   *scratch;  /* per worker: attention scores (QBLOCK, T) or fused tiles */
+    float   *scratch;  /* per worker: attention scores (attn_rows, T) or fused tiles */
     size_t   scratch_per_thread;
+    int      attn_rows; /* query rows per attention block */
     float   *logits;   /* (B, K) */
     float   *logits2;  /* (B, K) distillation head */
     float   *pooler;   /* (B, Dp) */
@@ -150,7 +152,18 @@ struct deit_state *deit_state_init(const struct deit_model *model, const struct 
     st->ctx     = alloc_floats(B * T * D, &ok);
     st->mlp     = alloc_floats(B * T * NI, &ok);
     st->seq     = alloc_floats(B * T * D, &ok);
-    st->scratch_per_thread = (size_t)QBLOCK * (T > KTILE ? T : KTILE) + 2 * QBLOCK;
+    /* eager: as many query rows per block as keep the (rows, T) scores within ~256 KB (half
+     * of L2 on common x86 cores; a whole head for 224-pixel models); fused: QBLOCK rows
+     * against KTILE keys */
+    if (st->attention == DEIT_ATTENTION_EAGER) {
+        size_t rows   = (size_t)EAGER_SCORES_FLOATS / T;
+        st->attn_rows = (int)(rows < 16 ? 16 : rows > T ? T : rows);
+        st->scratch_per_thread = (size_t)st->attn_rows * T;
+    } else {
+        st->attn_rows          = QBLOCK;
+        st->scratch_per_thread = (size_t)QBLOCK * KTILE + 2 * QBLOCK;
+    }
+    st->scratch_per_thread = (st->scratch_per_thread + 15) & ~(size_t)15; /* 64-byte aligned slices */
     st->scratch = alloc_floats(st->scratch_per_thread * (size_t)nt, &ok);
     if (K > 0) {
         st->logits  = alloc_floats(B * K, &ok);
@@ -215,45 +228,77 @@ enum deit_status deit_state_preprocess(struct deit_state *st, int b, const struc
  * Parallel sections
  */
 
-/* out (M, N) [+]= inp (M, K) . w^T + bias, columns split across workers; then optionally
- * GELU on the worker's slice. accumulate: out already holds a residual to add to. */
-struct linear_job {
+/* Linear layers that read the same input, as one parallel section: segment g computes
+ * out_g (M, N_g) [+]= inp (M, K) . w_g^T + bias_g. The concatenated output columns of all
+ * segments are split evenly across the workers (q, k and v: 3 * D columns in one pass, so
+ * each worker packs the input once or twice instead of three times and there is one
+ * synchronisation instead of three); each worker runs one single-threaded sgemm per
+ * segment piece it owns, then GELU on that piece while it is still in cache.
+ * accumulate: out already holds a residual; the bias is added into it, then beta = 1. */
+#define MAX_SEGMENTS 3
+struct linear_seg {
     float       *out;
-    const float *inp;
     const float *w, *bias;
-    int          M, K, N, ldi;
-    bool         accumulate;
-    bool         gelu;
-    enum deit_act act;
+    int          N;
 };
 
-static void linear_task(void *ctx, int i, int n) {
-    struct linear_job *j = ctx;
-    int                n0, n1;
-    deit_pool_split(j->N, COL_ALIGN, i, n, &n0, &n1);
-    if (n1 <= n0) return;
+struct linear_job {
+    const float      *inp;
+    int               M, K, ldi;
+    int               n_seg;
+    struct linear_seg seg[MAX_SEGMENTS];
+    bool              accumulate;
+    bool              gelu;
+    enum deit_act     act;
+};
+
+static void linear_piece(const struct linear_job *j, const struct linear_seg *g, int n0, int n1) {
     const int cols = n1 - n0;
+    if (cols <= 0) return;
     if (j->accumulate) {
-        /* out += inp . w^T + bias: add the bias into the residual, then GEMM with beta = 1 */
-        for (int m = 0; m < j->M; m++) {
-            float *o = j->out + (size_t)m * j->N + n0;
-            if (j->bias)
-                for (int c = 0; c < cols; c++) o[c] += j->bias[n0 + c];
-        }
+        if (g->bias)
+            for (int m = 0; m < j->M; m++) {
+                float *o = g->out + (size_t)m * g->N + n0;
+                for (int c = 0; c < cols; c++) o[c] += g->bias[n0 + c];
+            }
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, j->M, cols, j->K, 1.0f, j->inp, j->ldi,
-                    j->w + (size_t)n0 * j->K, j->K, 1.0f, j->out + n0, j->N);
+                    g->w + (size_t)n0 * j->K, j->K, 1.0f, g->out + n0, g->N);
     } else {
-        linear_forward_strided(j->out + n0, j->N, j->inp, j->ldi, j->w + (size_t)n0 * j->K,
-                               j->bias ? j->bias + n0 : NULL, j->M, j->K, cols);
+        linear_forward_strided(g->out + n0, g->N, j->inp, j->ldi, g->w + (size_t)n0 * j->K,
+                               g->bias ? g->bias + n0 : NULL, j->M, j->K, cols);
     }
-    if (j->gelu) {
-        for (int m = 0; m < j->M; m++) gelu_forward(j->out + (size_t)m * j->N + n0, (size_t)cols, j->act);
+    if (j->gelu)
+        for (int m = 0; m < j->M; m++) gelu_forward(g->out + (size_t)m * g->N + n0, (size_t)cols, j->act);
+}
+
+static void linear_task(void *ctx, int i, int n) {
+    const struct linear_job *j     = ctx;
+    int                      total = 0;
+    for (int s = 0; s < j->n_seg; s++) total += j->seg[s].N;
+    int c0, c1;
+    deit_pool_split(total, COL_ALIGN, i, n, &c0, &c1);
+    for (int s = 0, base = 0; s < j->n_seg; base += j->seg[s].N, s++) {
+        const int a = c0 > base ? c0 - base : 0;
+        const int b = c1 - base < j->seg[s].N ? c1 - base : j->seg[s].N;
+        if (a < b) linear_piece(j, &j->seg[s], a, b);
     }
 }
 
 static void par_linear(struct deit_state *st, float *out, const float *inp, int ldi, const float *w,
                        const float *bias, int M, int K, int N, bool accumulate, bool gelu) {
-    struct linear_job j = { out, inp, w, bias, M, K, N, ldi, accumulate, gelu, st->model->info.hidden_act };
+    struct linear_job j = { .inp = inp, .M = M, .K = K, .ldi = ldi, .n_seg = 1, .accumulate = accumulate,
+                            .gelu = gelu, .act = st->model->info.hidden_act };
+    j.seg[0] = (struct linear_seg){ out, w, bias, N };
+    deit_pool_run(st->pool, linear_task, &j);
+}
+
+/* q, k, v = a Wq^T + bq, a Wk^T + bk, a Wv^T + bv in one section */
+static void par_linear_qkv(struct deit_state *st, const struct deit_layer_weights *lw, int M) {
+    const int         D = st->model->info.hidden_size;
+    struct linear_job j = { .inp = st->a, .M = M, .K = D, .ldi = D, .n_seg = 3 };
+    j.seg[0] = (struct linear_seg){ st->q, lw->q_w, lw->q_b, D };
+    j.seg[1] = (struct linear_seg){ st->k, lw->k_w, lw->k_b, D };
+    j.seg[2] = (struct linear_seg){ st->v, lw->v_w, lw->v_b, D };
     deit_pool_run(st->pool, linear_task, &j);
 }
 
@@ -284,27 +329,33 @@ struct attention_job {
     int                B;
 };
 
-/* Tasks are (image, head, query block) triples, dealt out contiguously to workers. */
+/* Query rows of every (image, head) pair form one list of B*H*T rows, split evenly across
+ * the workers; each worker walks its range in blocks of at most st->attn_rows rows that
+ * stay within one head (eager: scores of the block are (rows, T) in the worker's scratch;
+ * fused: (QBLOCK, KTILE) tiles). */
 static void attention_task(void *ctx, int i, int n) {
     struct attention_job         *j  = ctx;
     struct deit_state            *st = j->st;
     const struct deit_model_info *mi = &st->model->info;
     const int T = mi->num_tokens, D = mi->hidden_size, H = mi->num_heads, HD = mi->head_dim;
-    const int nqb = (T + QBLOCK - 1) / QBLOCK;
     const float scale = 1.0f / sqrtf((float)HD); /* reference: DeiTSelfAttention.scaling = HD**-0.5 */
     float *scratch = st->scratch + st->scratch_per_thread * (size_t)i;
-    int    t0, t1;
-    deit_pool_split(j->B * H * nqb, 1, i, n, &t0, &t1);
-    for (int t = t0; t < t1; t++) {
-        const int    b = t / (H * nqb), hh = (t / nqb) % H, qb = t % nqb;
+    int    q0, q1;
+    deit_pool_split(j->B * H * T, 1, i, n, &q0, &q1);
+    for (int q = q0; q < q1;) {
+        const int    bh = q / T, r0 = q % T;
+        const int    b = bh / H, hh = bh % H;
+        int          r1 = r0 + st->attn_rows;
+        if (r1 > T) r1 = T;
+        if (r1 - r0 > q1 - q) r1 = r0 + (q1 - q);
         const size_t off = (size_t)b * T * D + (size_t)hh * HD;
-        const int    r0 = qb * QBLOCK, r1 = r0 + QBLOCK < T ? r0 + QBLOCK : T;
         if (st->attention == DEIT_ATTENTION_FUSED)
             attention_head_fused(st->ctx + off, st->q + off, st->k + off, st->v + off, scratch, r0, r1, T, HD, D,
                                  scale, KTILE);
         else
             attention_head_eager(st->ctx + off, st->q + off, st->k + off, st->v + off, scratch, r0, r1, T, HD, D,
                                  scale);
+        q += r1 - r0;
     }
 }
 
@@ -364,9 +415,7 @@ static void block_forward(struct deit_state *st, const struct deit_layer_weights
     const int D = mi->hidden_size, NI = mi->intermediate_size, M = B * mi->num_tokens;
     /* attention: a = LN1(h); q, k, v = a W^T + b; ctx = attn(q, k, v); h += ctx Wo^T + bo */
     par_layernorm(st, st->a, st->h, lw->ln1_w, lw->ln1_b, M);
-    par_linear(st, st->q, st->a, D, lw->q_w, lw->q_b, M, D, D, false, false);
-    par_linear(st, st->k, st->a, D, lw->k_w, lw->k_b, M, D, D, false, false);
-    par_linear(st, st->v, st->a, D, lw->v_w, lw->v_b, M, D, D, false, false);
+    par_linear_qkv(st, lw, M);
     struct attention_job aj = { st, B };
     deit_pool_run(st->pool, attention_task, &aj);
     par_linear(st, st->h, st->ctx, D, lw->o_w, lw->o_b, M, D, D, true, false);

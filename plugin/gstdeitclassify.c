@@ -169,11 +169,12 @@ struct _GstDeitModelEntry
 };
 
 static GMutex model_cache_lock;
-static GHashTable *model_cache;         /* canonical path -> GstDeitModelEntry */
+static GHashTable *model_cache; /* canonical path -> GstDeitModelEntry */
 
 /* Returns a referenced entry, or NULL with err filled. */
 static GstDeitModelEntry *
-gst_deit_classify_model_acquire (const gchar * location, struct deit_error *err)
+gst_deit_classify_model_acquire (GstDeitClassify * self,
+    const gchar * location, struct deit_error *err)
 {
   GstDeitModelEntry *entry;
   gchar *canonical;
@@ -189,6 +190,8 @@ gst_deit_classify_model_acquire (const gchar * location, struct deit_error *err)
   entry = g_hash_table_lookup (model_cache, canonical);
   if (entry) {
     entry->refcount++;
+    GST_DEBUG_OBJECT (self, "sharing loaded model %s (%d users)", entry->path,
+        entry->refcount);
     g_free (canonical);
   } else {
     struct deit_model *model = deit_model_load (canonical, NULL, err);
@@ -199,6 +202,7 @@ gst_deit_classify_model_acquire (const gchar * location, struct deit_error *err)
       entry->model = model;
       entry->refcount = 1;
       g_hash_table_insert (model_cache, entry->path, entry);
+      GST_DEBUG_OBJECT (self, "loaded model %s", entry->path);
     } else {
       g_free (canonical);
     }
@@ -325,8 +329,7 @@ gst_deit_classify_estimate_time (const struct deit_model_info *mi,
  * *n_out results whose labels are owned by the element. */
 static GstFlowReturn
 gst_deit_classify_infer (GstDeitClassify * self, const GstVideoFrame * frame,
-    guint top_k, gfloat threshold, GstDeitClassification ** out,
-    guint * n_out)
+    guint top_k, gfloat threshold, GstDeitClassification ** out, guint * n_out)
 {
   struct deit_image img;
   struct deit_run_params rp = deit_run_default_params ();
@@ -390,8 +393,7 @@ gst_deit_classify_infer (GstDeitClassify * self, const GstVideoFrame * frame,
 not_negotiated:
   {
     GST_ELEMENT_ERROR (self, STREAM, FORMAT, ("Wrong caps."),
-        ("format %s is not supported",
-            GST_VIDEO_INFO_NAME (&frame->info)));
+        ("format %s is not supported", GST_VIDEO_INFO_NAME (&frame->info)));
     return GST_FLOW_NOT_NEGOTIATED;
   }
 preprocess_failed:
@@ -643,10 +645,10 @@ gst_deit_classify_submit (GstDeitClassify * self, GstVideoFrame * frame,
 
   job = g_new0 (GstDeitClassifyJob, 1);
   job->info = frame->info;
-  job->buffer = gst_buffer_new_allocate (NULL, GST_VIDEO_INFO_SIZE (&frame->info),
-      NULL);
-  if (!job->buffer || !gst_video_frame_map (&copy, &job->info, job->buffer,
-          GST_MAP_WRITE)) {
+  job->buffer =
+      gst_buffer_new_allocate (NULL, GST_VIDEO_INFO_SIZE (&frame->info), NULL);
+  if (!job->buffer
+      || !gst_video_frame_map (&copy, &job->info, job->buffer, GST_MAP_WRITE)) {
     gst_deit_classify_job_free (job);
     return;
   }
@@ -882,7 +884,7 @@ gst_deit_classify_read_labels (const gchar * path, gint * n_out,
     lines[--n] = NULL;
   }
   for (i = 0; i < n; i++)
-    g_strchomp (lines[i]);  /* also removes the \r of CRLF files */
+    g_strchomp (lines[i]);      /* also removes the \r of CRLF files */
   *n_out = n;
   return lines;
 }
@@ -988,7 +990,7 @@ gst_deit_classify_start (GstBaseTransform * trans)
   if (!location || !*location)
     goto no_model;
 
-  self->model_entry = gst_deit_classify_model_acquire (location, &err);
+  self->model_entry = gst_deit_classify_model_acquire (self, location, &err);
   if (!self->model_entry)
     goto load_failed;
   self->model = self->model_entry->model;
@@ -1104,8 +1106,7 @@ fail:
 }
 
 static GstStateChangeReturn
-gst_deit_classify_change_state (GstElement * element,
-    GstStateChange transition)
+gst_deit_classify_change_state (GstElement * element, GstStateChange transition)
 {
   GstDeitClassify *self = GST_DEIT_CLASSIFY (element);
 

@@ -69,7 +69,8 @@ gst_deit_classify_meta_free (GstMeta * meta, GstBuffer * buffer)
 
 /* Copy results, model name and bookkeeping of src into a new meta on dest. */
 static GstDeitClassifyMeta *
-gst_deit_classify_meta_copy_to (GstBuffer * dest, const GstDeitClassifyMeta * src)
+gst_deit_classify_meta_copy_to (GstBuffer * dest,
+    const GstDeitClassifyMeta * src)
 {
   GstDeitClassifyMeta *dmeta;
 
@@ -140,8 +141,7 @@ gst_deit_classify_meta_get_info (void)
   static const GstMetaInfo *info = NULL;
 
   if (g_once_init_enter ((GstMetaInfo **) & info)) {
-    const GstMetaInfo *mi =
-        gst_meta_register (GST_DEIT_CLASSIFY_META_API_TYPE,
+    const GstMetaInfo *mi = gst_meta_register (GST_DEIT_CLASSIFY_META_API_TYPE,
         "GstDeitClassifyMeta", sizeof (GstDeitClassifyMeta),
         gst_deit_classify_meta_init, gst_deit_classify_meta_free,
         gst_deit_classify_meta_transform);

@@ -369,7 +369,8 @@ GST_START_TEST (test_labels)
     for (i = 0; i < meta->n_results; i++) {
       gchar *expect = pass ?
           g_strdup_printf ("file label %d", meta->results[i].class_id) :
-          g_strdup_printf ("class %d, tabby \"cat\"", meta->results[i].class_id);
+          g_strdup_printf ("class %d, tabby \"cat\"",
+          meta->results[i].class_id);
       fail_unless_equals_string (meta->results[i].label, expect);
       g_free (expect);
     }
@@ -473,7 +474,8 @@ GST_END_TEST;
  * the latest result, not fresh, with the PTS of the frame it came from. */
 GST_START_TEST (test_interval)
 {
-  const gchar *caps = "video/x-raw,format=RGB,width=32,height=24,framerate=10/1";
+  const gchar *caps =
+      "video/x-raw,format=RGB,width=32,height=24,framerate=10/1";
   GstHarness *h = harness_new ("model", "interval=3");
   GstBus *bus = harness_bus (h);
   GstVideoInfo info;
@@ -525,7 +527,8 @@ GST_END_TEST;
  * message's running and stream time follow the segment. */
 GST_START_TEST (test_passthrough)
 {
-  const gchar *caps = "video/x-raw,format=BGRx,width=32,height=24,framerate=25/1";
+  const gchar *caps =
+      "video/x-raw,format=BGRx,width=32,height=24,framerate=25/1";
   GstHarness *h = harness_new ("model", NULL);
   GstBus *bus = harness_bus (h);
   GstVideoInfo info;
@@ -592,7 +595,8 @@ GST_END_TEST;
 /* post-messages=false posts nothing; attach-roi-meta=false attaches only our meta. */
 GST_START_TEST (test_switches)
 {
-  const gchar *caps = "video/x-raw,format=RGB,width=32,height=24,framerate=25/1";
+  const gchar *caps =
+      "video/x-raw,format=RGB,width=32,height=24,framerate=25/1";
   GstHarness *h = harness_new ("model",
       "post-messages=false attach-roi-meta=false");
   GstBus *bus = harness_bus (h);
@@ -619,7 +623,8 @@ GST_END_TEST;
  * rectangle is rescaled to the new frame size. */
 GST_START_TEST (test_survives_convert_scale)
 {
-  const gchar *caps = "video/x-raw,format=RGB,width=64,height=48,framerate=25/1";
+  const gchar *caps =
+      "video/x-raw,format=RGB,width=64,height=48,framerate=25/1";
   gchar *model = data_path ("model");
   gchar *desc = g_strdup_printf ("deitclassify model=\"%s\" threads=1 ! "
       "videoconvert ! videoscale ! capsfilter "
@@ -665,7 +670,8 @@ count_meta_handoff (GstElement * sink, GstBuffer * buf, GstPad * pad,
 /* Both branches of a tee see the meta. */
 GST_START_TEST (test_survives_tee)
 {
-  const gchar *caps = "video/x-raw,format=RGB,width=32,height=24,framerate=25/1";
+  const gchar *caps =
+      "video/x-raw,format=RGB,width=32,height=24,framerate=25/1";
   gchar *model = data_path ("model");
   gchar *desc = g_strdup_printf ("deitclassify model=\"%s\" threads=1 ! "
       "tee name=t t. ! queue ! fakesink name=fs signal-handoffs=true sync=false "
@@ -779,6 +785,61 @@ GST_START_TEST (test_state_cycles)
 
 GST_END_TEST;
 
+static gint n_loaded, n_shared;
+
+static void
+count_model_logs (GstDebugCategory * category, GstDebugLevel level,
+    const gchar * file, const gchar * function, gint line, GObject * object,
+    GstDebugMessage * message, gpointer user_data)
+{
+  const gchar *text;
+
+  if (strcmp (gst_debug_category_get_name (category), "deitclassify") != 0)
+    return;
+  text = gst_debug_message_get (message);
+  if (g_str_has_prefix (text, "loaded model "))
+    g_atomic_int_inc (&n_loaded);
+  else if (g_str_has_prefix (text, "sharing loaded model "))
+    g_atomic_int_inc (&n_shared);
+}
+
+/* Elements naming the same checkpoint (even through another spelling of the path)
+ * share one loaded model; a different checkpoint is loaded separately. */
+GST_START_TEST (test_model_shared)
+{
+  gchar *model = data_path ("model");
+  gchar *vit = data_path ("model-vit");
+  gchar *desc = g_strdup_printf ("videotestsrc num-buffers=2 ! "
+      "video/x-raw,width=40,height=30 ! deitclassify model=\"%s\" ! "
+      "deitclassify model=\"%s/\" ! deitclassify model=\"%s/../model\" ! "
+      "deitclassify model=\"%s\" ! fakesink", model, model, model, vit);
+  GstElement *p = gst_parse_launch (desc, NULL);
+  GstBus *bus = gst_element_get_bus (p);
+  GstMessage *msg;
+
+  gst_debug_set_threshold_for_name ("deitclassify", GST_LEVEL_DEBUG);
+  gst_debug_add_log_function (count_model_logs, NULL, NULL);
+  n_loaded = n_shared = 0;
+  fail_if (gst_element_set_state (p, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE);
+  msg = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL);
+  fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_EOS);
+  gst_message_unref (msg);
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_debug_remove_log_function (count_model_logs);
+  fail_unless_equals_int (n_loaded, 2);
+  fail_unless_equals_int (n_shared, 2);
+  gst_object_unref (bus);
+  gst_object_unref (p);
+  g_free (desc);
+  g_free (vit);
+  g_free (model);
+}
+
+GST_END_TEST;
+
 /* ------------------------------------------------------------------------------------
  * errors
  */
@@ -786,7 +847,7 @@ typedef struct
 {
   const gchar *model;           /* fixture name, NULL: no model property */
   const gchar *labels;          /* fixture name or NULL */
-  GQuark (*domain) (void);
+    GQuark (*domain) (void);
   gint code;
   const gchar *needle;          /* must appear in the error message */
 } ErrorCase;
@@ -928,7 +989,8 @@ GST_END_TEST;
  * (not fresh), equal to the core's for that frame (all frames are identical here). */
 GST_START_TEST (test_async)
 {
-  const gchar *caps = "video/x-raw,format=RGB,width=48,height=32,framerate=30/1";
+  const gchar *caps =
+      "video/x-raw,format=RGB,width=48,height=32,framerate=30/1";
   GstHarness *h = harness_new ("model", "async=true");
   GstVideoInfo info;
   GstBuffer *in;
@@ -963,7 +1025,8 @@ GST_END_TEST;
 /* The LATENCY query adds the inference time in sync mode, nothing in async mode. */
 GST_START_TEST (test_latency)
 {
-  const gchar *caps = "video/x-raw,format=RGB,width=48,height=32,framerate=30/1";
+  const gchar *caps =
+      "video/x-raw,format=RGB,width=48,height=32,framerate=30/1";
   guint mode;
 
   for (mode = 0; mode < 2; mode++) {
@@ -1102,6 +1165,7 @@ deitclassify_suite (void)
   tcase_add_test (tc, test_survives_tee);
   tcase_add_test (tc, test_meta_copy);
   tcase_add_test (tc, test_state_cycles);
+  tcase_add_test (tc, test_model_shared);
   tcase_add_loop_test (tc, test_errors, 0, G_N_ELEMENTS (error_cases));
   tcase_add_test (tc, test_caps_refused);
   tcase_add_test (tc, test_async);

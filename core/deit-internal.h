@@ -88,7 +88,11 @@ struct deit_model {
     size_t  owned_size;
 };
 
-/* Parse config.json into info (no weights). Exposed for tests. */
+/* Parse config.json into info (no weights). Exposed for tests. labels (may be NULL)
+ * receives a NULL-terminated array (g_strfreev) of the config's id2label entries, also for
+ * base / MIM models whose info.num_labels is 0; name (may be NULL) gets _name_or_path or
+ * NULL (g_free). Both stay NULL on failure. Without "architectures", info.arch is the bare
+ * model of model_type's family (deit_model_load then picks the head from the weights). */
 enum deit_status deit_config_parse(const char *json, size_t len, struct deit_model_info *info,
                                    char ***labels, char **name, struct deit_error *err);
 

@@ -56,7 +56,6 @@ struct parsed_config {
     char  *name;
     bool   arch_explicit; /* architectures[0] given (else chosen from model_type + weights) */
     bool   vit_type;      /* model_type "vit" (or a ViT architecture without model_type) */
-    bool   pooler_size_explicit;
 };
 
 static const enum deit_arch all_archs[] = {
@@ -362,7 +361,6 @@ static enum deit_status config_parse_full(const char *json, size_t len, struct p
         (st = cfg_int(o, "pooler_output_size", in->hidden_size, 1, MAX_HIDDEN, &in->pooler_output_size, err)) ||
         (st = cfg_labels(o, pc, err)))
         goto done;
-    pc->pooler_size_explicit = member(o, "pooler_output_size") != NULL;
     in->image_height = img[0];
     in->image_width  = img[1];
     if (patch[0] != patch[1]) {
@@ -410,6 +408,8 @@ done:
 
 enum deit_status deit_config_parse(const char *json, size_t len, struct deit_model_info *info, char ***labels,
                                    char **name, struct deit_error *err) {
+    if (labels) *labels = NULL;
+    if (name) *name = NULL;
     struct parsed_config pc;
     enum deit_status     st = config_parse_full(json, len, &pc, err);
     if (st != DEIT_STATUS_OK) return st;

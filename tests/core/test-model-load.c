@@ -564,6 +564,59 @@ static void test_directory_mmap(void) {
     ckpt_clear(&c);
 }
 
+/* preprocessor_config.json is read from the directory (explicit values from the file),
+ * a ViT without one gets ViTImageProcessor defaults, a broken one fails the load */
+static void test_preprocessor_config(void) {
+    struct ckpt c;
+    ckpt_tiny(&c, "ViTForImageClassification");
+    GByteArray        *st  = ckpt_serialize(&c);
+    char              *cfg = config_json("ViTForImageClassification", NULL);
+    char              *dir = write_dir(cfg, st, NULL);
+    struct deit_error  err;
+    struct deit_model *m = deit_model_load(dir, NULL, &err);
+    CHECK(m != NULL);
+    if (m) {
+        const struct deit_preprocess_config *pp  = deit_model_get_preprocess_config(m);
+        struct deit_preprocess_config        vit = deit_preprocess_default_config("vit");
+        struct deit_preprocess_config        dei = deit_preprocess_default_config("deit");
+        CHECK(vit.do_center_crop != dei.do_center_crop || vit.resample != dei.resample);   /* distinguishable */
+        CHECK(pp->do_center_crop == vit.do_center_crop && pp->resample == vit.resample &&
+              pp->resize_height == vit.resize_height);
+        deit_model_free(m);
+    }
+    char *pp_path = g_build_filename(dir, "preprocessor_config.json", NULL);
+    g_file_set_contents(pp_path,
+                        "{\"image_processor_type\": \"ViTImageProcessor\", \"do_resize\": true, "
+                        "\"size\": {\"height\": 32, \"width\": 32}, \"resample\": 3, \"do_normalize\": true, "
+                        "\"image_mean\": [0.25, 0.5, 0.75], \"image_std\": [0.5, 0.5, 0.125], "
+                        "\"do_rescale\": true, \"rescale_factor\": 0.00390625}",
+                        -1, NULL);
+    m = deit_model_load(dir, NULL, &err);
+    CHECK(m != NULL);
+    if (m) {
+        const struct deit_preprocess_config *pp = deit_model_get_preprocess_config(m);
+        CHECK_INT(pp->resize_height, 32);
+        CHECK_INT(pp->resize_width, 32);
+        CHECK_INT(pp->resample, DEIT_RESAMPLE_BICUBIC);
+        CHECK(pp->image_mean[0] == 0.25f && pp->image_mean[2] == 0.75f && pp->image_std[2] == 0.125f);
+        CHECK(pp->rescale_factor == 0.00390625);
+        deit_model_free(m);
+    } else {
+        printf("  %s\n", err.message);
+    }
+    g_file_set_contents(pp_path, "{\"size\": ", -1, NULL);
+    m = deit_model_load(dir, NULL, &err);
+    EXPECT_ERROR(m, &err, DEIT_STATUS_ERROR_BAD_JSON, "preprocessor_config.json");
+    /* from memory: the same text is parsed, and its error is reported */
+    m = deit_model_load_from_memory(cfg, strlen(cfg), "{\"size\": ", 9, st->data, st->len, &err);
+    EXPECT_ERROR(m, &err, DEIT_STATUS_ERROR_BAD_JSON, "preprocessor_config.json");
+    g_free(pp_path);
+    remove_dir(dir);
+    g_free(cfg);
+    g_byte_array_unref(st);
+    ckpt_clear(&c);
+}
+
 /* ---------------------------------------------------------------------------------------
  * negative tests: files and config
  */
@@ -1247,6 +1300,7 @@ int main(int argc, char **argv) {
     test_unaligned_copy();
     test_directory_mmap();
     test_config_values();
+    test_preprocessor_config();
     test_arch_variants();
     test_errors_files();
     test_errors_config();

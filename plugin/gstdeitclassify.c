@@ -45,9 +45,9 @@
  * arrive while the worker is busy are not classified; frames before the first
  * result carry no meta).
  *
- * Note: GStreamer 1.22's scale transform of the ROI meta (used by videoconvert and
+ * GStreamer 1.22's scale transform of the ROI meta (used by videoconvert and
  * videoscale when they convert) keeps the rectangle but drops the parameter
- * structures; downstream of converters read the #GstDeitClassifyMeta.
+ * structures; the #GstDeitClassifyMeta transform puts them back.
  *
  * ## Latency
  *
@@ -469,9 +469,10 @@ gst_deit_classify_add_roi_meta (GstDeitClassify * self, GstBuffer * buf,
 
   if (n == 0)
     return;
-  roi = gst_buffer_add_video_region_of_interest_meta (buf, "classification",
+  roi = gst_buffer_add_video_region_of_interest_meta (buf,
+      GST_DEIT_CLASSIFY_ROI_TYPE,
       0, 0, GST_VIDEO_INFO_WIDTH (info), GST_VIDEO_INFO_HEIGHT (info));
-  s = gst_structure_new ("deit-classification",
+  s = gst_structure_new (GST_DEIT_CLASSIFY_ROI_PARAM,
       "label", G_TYPE_STRING, res[0].label,
       "label_id", G_TYPE_INT, res[0].class_id,
       "confidence", G_TYPE_DOUBLE, (gdouble) res[0].score,
@@ -496,6 +497,11 @@ gst_deit_classify_attach (GstDeitClassify * self, GstBuffer * buf,
 {
   GstDeitClassifyMeta *meta;
 
+  /* the ROI meta goes first: when converters transform the metas in order, ours
+   * can then restore the ROI parameters that 1.22's ROI scale transform drops
+   * (see gstdeitclassifymeta.c) */
+  if (attach_roi)
+    gst_deit_classify_add_roi_meta (self, buf, info, res, n, fresh);
   meta = gst_buffer_add_deit_classify_meta (buf, self->model_name, res, n,
       inference_pts, fresh);
   if (meta) {
@@ -506,8 +512,6 @@ gst_deit_classify_attach (GstDeitClassify * self, GstBuffer * buf,
     meta->width = GST_VIDEO_INFO_WIDTH (info);
     meta->height = GST_VIDEO_INFO_HEIGHT (info);
   }
-  if (attach_roi)
-    gst_deit_classify_add_roi_meta (self, buf, info, res, n, fresh);
 }
 
 static GstMessage *

@@ -87,6 +87,51 @@ gst_deit_classify_meta_copy_to (GstBuffer * dest,
   return dmeta;
 }
 
+static GstVideoRegionOfInterestMeta *
+find_classification_roi (GstBuffer * buffer, gboolean with_param)
+{
+  GQuark roi_type = g_quark_from_static_string (GST_DEIT_CLASSIFY_ROI_TYPE);
+  gpointer state = NULL;
+  GstMeta *m;
+
+  while ((m = gst_buffer_iterate_meta_filtered (buffer, &state,
+              GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
+    GstVideoRegionOfInterestMeta *roi = (GstVideoRegionOfInterestMeta *) m;
+
+    if (roi->roi_type == roi_type &&
+        (gst_video_region_of_interest_meta_get_param (roi,
+                GST_DEIT_CLASSIFY_ROI_PARAM) != NULL) == with_param)
+      return roi;
+  }
+  return NULL;
+}
+
+/* GStreamer 1.22's scale transform of GstVideoRegionOfInterestMeta (which
+ * videoconvert and videoscale apply to it, as it is tagged "size") keeps the
+ * rectangle but drops the parameter structures. deitclassify attaches its ROI meta
+ * before this meta, so when this meta is transformed the destination already holds
+ * the transformed ROI meta: give it back its parameters. */
+static void
+gst_deit_classify_meta_restore_roi_params (GstBuffer * dest, GstBuffer * src)
+{
+  GstVideoRegionOfInterestMeta *sroi, *droi;
+  GList *l;
+
+  sroi = find_classification_roi (src, TRUE);
+  if (!sroi)
+    return;
+  droi = find_classification_roi (dest, FALSE);
+  if (!droi)
+    return;
+  for (l = sroi->params; l; l = l->next) {
+    GstStructure *s = l->data;
+
+    if (!gst_video_region_of_interest_meta_get_param (droi,
+            gst_structure_get_name (s)))
+      gst_video_region_of_interest_meta_add_param (droi, gst_structure_copy (s));
+  }
+}
+
 static gboolean
 gst_deit_classify_meta_transform (GstBuffer * dest, GstMeta * meta,
     GstBuffer * buffer, GQuark type, gpointer data)
@@ -101,7 +146,11 @@ gst_deit_classify_meta_transform (GstBuffer * dest, GstMeta * meta,
     if (copy->region && (copy->offset != 0
             || copy->size != gst_buffer_get_size (buffer)))
       return TRUE;
-    return gst_deit_classify_meta_copy_to (dest, smeta) != NULL;
+    if (!gst_deit_classify_meta_copy_to (dest, smeta))
+      return FALSE;
+    if (smeta->roi_id == -1)
+      gst_deit_classify_meta_restore_roi_params (dest, buffer);
+    return TRUE;
   }
 
   if (GST_VIDEO_META_TRANSFORM_IS_SCALE (type)) {
@@ -123,6 +172,8 @@ gst_deit_classify_meta_transform (GstBuffer * dest, GstMeta * meta,
     dmeta->y = (guint) gst_util_uint64_scale_int (smeta->y, nh, oh);
     dmeta->width = (guint) gst_util_uint64_scale_int (smeta->width, nw, ow);
     dmeta->height = (guint) gst_util_uint64_scale_int (smeta->height, nh, oh);
+    if (smeta->roi_id == -1)
+      gst_deit_classify_meta_restore_roi_params (dest, buffer);
     return TRUE;
   }
 

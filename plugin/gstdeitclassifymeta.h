@@ -68,6 +68,22 @@ struct _GstDeitClassifyMeta {
   guint x, y, width, height;
 };
 
+/**
+ * GST_DEIT_CLASSIFY_ROI_TYPE:
+ *
+ * roi_type of the full-frame #GstVideoRegionOfInterestMeta that deitclassify attaches
+ * next to its #GstDeitClassifyMeta (property attach-roi-meta).
+ */
+#define GST_DEIT_CLASSIFY_ROI_TYPE "classification"
+
+/**
+ * GST_DEIT_CLASSIFY_ROI_PARAM:
+ *
+ * Name of that ROI meta's parameter structure: fields label, label_id, confidence,
+ * model_name, attribute_name, top_k_label_ids, top_k_labels, top_k_confidences, fresh.
+ */
+#define GST_DEIT_CLASSIFY_ROI_PARAM "deit-classification"
+
 GST_DEIT_META_API
 GType gst_deit_classify_meta_api_get_type (void);
 #define GST_DEIT_CLASSIFY_META_API_TYPE (gst_deit_classify_meta_api_get_type ())

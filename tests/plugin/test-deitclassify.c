@@ -620,7 +620,7 @@ GST_START_TEST (test_switches)
 GST_END_TEST;
 
 /* The meta survives colour conversion and scaling (its API has no tags); the ROI meta
- * rectangle is rescaled to the new frame size. */
+ * is rescaled to the new frame size and keeps its parameters. */
 GST_START_TEST (test_survives_convert_scale)
 {
   const gchar *caps =
@@ -647,8 +647,17 @@ GST_START_TEST (test_survives_convert_scale)
   fail_unless_equals_int (roi->w, 32);
   fail_unless_equals_int (roi->h, 24);
   /* GStreamer 1.22's ROI scale transform (used by videoconvertscale for metas tagged
-   * "size") keeps the rectangle but drops the params: the classification itself
-   * crosses converters in GstDeitClassifyMeta, checked above. */
+   * "size") drops the params; GstDeitClassifyMeta's transform restores them */
+  {
+    GstStructure *p = gst_video_region_of_interest_meta_get_param (roi,
+        GST_DEIT_CLASSIFY_ROI_PARAM);
+    gint label_id;
+
+    fail_unless (p != NULL, "ROI params lost in videoconvert ! videoscale");
+    fail_unless (gst_structure_get_int (p, "label_id", &label_id));
+    fail_unless_equals_int (label_id, r.ids[0]);
+    fail_unless_equals_int (g_list_length (roi->params), 1);
+  }
   gst_buffer_unref (out);
   gst_harness_teardown (h);
   g_free (desc);

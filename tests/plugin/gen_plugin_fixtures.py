@@ -16,7 +16,7 @@ Writes into OUTDIR:
   labels-good.txt   10 lines "file label i"; labels-short.txt 9 lines
   expected.json     {model: {photo: {"ids": top-5 ids, "scores": top-5 probabilities}}}
                     for the photos in IMAGES_DIR, computed with Pillow (transformers' PIL
-                    path, deit-reference.md section 4.2) and the plain-PyTorch model of
+                    path: tests/reference/pil_preprocess.py) and the plain-PyTorch model of
                     tests/reference/deit_torch.py
 
 Usage: gen_plugin_fixtures.py OUTDIR IMAGES_DIR [--stamp FILE]
@@ -31,7 +31,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "reference"))
 
 try:
-    import numpy as np
     import torch
     from PIL import Image
 except ImportError as e:  # meson turns exit code 77 into "skipped" for the dependent tests
@@ -39,6 +38,7 @@ except ImportError as e:  # meson turns exit code 77 into "skipped" for the depe
     sys.exit(77)
 
 import deit_torch  # noqa: E402
+import pil_preprocess  # noqa: E402  (transformers' Pillow path, shared with tests/preprocess)
 
 LABELS = ['class %d, tabby "cat"' % i for i in range(10)]
 SMALL = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=48,
@@ -46,35 +46,6 @@ SMALL = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, interme
 PHOTOS = ["chelsea", "coffee", "astronaut"]
 TOP_K = 5
 HEAD_SCALE = 8.0
-
-
-def pil_preprocess(img, pp):
-    """transformers' PIL path for DeiT/ViT image processors: uint8 Pillow resize to
-    (height, width) with the config's resample (no aspect kept), center crop with floor
-    offsets, rescale in float64 then float32, normalise in float32. Returns [3, H, W]."""
-    def hw(v):
-        if isinstance(v, dict):
-            return int(v["height"]), int(v["width"])
-        return int(v), int(v)
-
-    img = img.convert("RGB")
-    if pp.get("do_resize", True):
-        h, w = hw(pp["size"])
-        resample = pp.get("resample", 3 if "crop_size" in pp else 2)
-        img = img.resize((w, h), resample=resample, reducing_gap=None)
-    a = np.array(img, dtype=np.uint8)
-    if pp.get("do_center_crop", False):
-        ch, cw = hw(pp["crop_size"])
-        top = (a.shape[0] - ch) // 2
-        left = (a.shape[1] - cw) // 2
-        assert top >= 0 and left >= 0
-        a = a[top:top + ch, left:left + cw]
-    x = (a.astype(np.float64) * pp.get("rescale_factor", 1 / 255)).astype(np.float32)
-    if pp.get("do_normalize", True):
-        mean = np.array(pp["image_mean"], dtype=np.float32)
-        std = np.array(pp["image_std"], dtype=np.float32)
-        x = (x - mean) / std
-    return np.ascontiguousarray(x.transpose(2, 0, 1))
 
 
 def top_k(logits, k):
@@ -119,7 +90,8 @@ def main():
         model, cfg, pp = write_model(outdir, name, arch, seed, LABELS)
         expected[name] = {}
         for photo in PHOTOS:
-            x = pil_preprocess(Image.open(os.path.join(images, photo + ".png")), pp)
+            img = Image.open(os.path.join(images, photo + ".png")).convert("RGB")
+            x = pil_preprocess.preprocess(img, pp, cfg["model_type"])
             out = deit_torch.run(model, x[None])
             logits = out["logits"][0]
             ids, scores = top_k(logits, TOP_K)

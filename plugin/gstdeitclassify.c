@@ -81,19 +81,23 @@
  * * `scores` (#GstValueArray of #gdouble): their probabilities
  *
  * ## Example launch lines
+ * (the launch lines of the scripts in pipelines/)
  * |[
  * gst-launch-1.0 -m filesrc location=clip.avi ! decodebin ! videoconvert ! \
  *     deitclassify model=deit-tiny-distilled-patch16-224 ! fakesink
- * ]| Classifies every frame of a file and prints the results (pipelines/classify-file.sh).
+ * ]| Classifies every frame of a file and prints the messages
+ * (pipelines/classify-file.sh).
  * |[
- * gst-launch-1.0 -m v4l2src ! videoconvert ! \
+ * gst-launch-1.0 -m v4l2src device=/dev/video0 ! videoconvert ! \
  *     deitclassify model=deit-tiny-distilled-patch16-224 async=true ! \
- *     videoconvert ! autovideosink
- * ]| Classifies a camera without slowing it down (pipelines/classify-camera.sh).
+ *     deitoverlay ! videoconvert ! autovideosink sync=false
+ * ]| Classifies a camera without slowing it down and draws the result
+ * (pipelines/classify-camera.sh).
  * |[
- * gst-launch-1.0 -m filesrc location=photo.png ! pngdec ! videoconvert ! \
- *     deitclassify model=deit-tiny-distilled-patch16-224 top-k=3 ! fakesink
- * ]| Classifies one image (pipelines/classify-images.sh runs it for a folder).
+ * gst-launch-1.0 -m filesrc location=photo.png ! decodebin ! videoconvert ! \
+ *     deitclassify model=deit-tiny-distilled-patch16-224 ! fakesink
+ * ]| Classifies one image (pipelines/classify-images.sh runs it for each image
+ * of a folder).
  *
  * `GST_DEBUG=deitclassify:5,deitcore:5` shows the model summary, caps and per-frame
  * results.

@@ -179,6 +179,8 @@ static void ckpt_tiny(struct ckpt *c, const char *arch) {
 
 /* safetensors bytes: 8-byte LE header length, JSON header padded with spaces to a multiple
  * of 8, then the tensors' data in order. */
+static int g_extra_pad;   /* extra trailing spaces after the header JSON (multiple of 8) */
+
 static GByteArray *ckpt_serialize(const struct ckpt *c) {
     GString *h   = g_string_new("{\"__metadata__\":{\"format\":\"pt\"}");
     uint64_t off = 0;
@@ -192,6 +194,7 @@ static GByteArray *ckpt_serialize(const struct ckpt *c) {
     }
     g_string_append(h, "}");
     while ((8 + h->len) % 8) g_string_append_c(h, ' ');
+    for (int i = 0; i < g_extra_pad; i++) g_string_append_c(h, ' ');
     GByteArray *out = g_byte_array_new();
     uint8_t     len8[8];
     for (int i = 0; i < 8; i++) len8[i] = (uint8_t)((uint64_t)h->len >> (8 * i));
@@ -324,6 +327,29 @@ static void test_valid_teacher(void) {
 out:
     g_free(cfg);
     g_byte_array_unref(st);
+    ckpt_clear(&c);
+}
+
+/* writers pad the header JSON with trailing spaces; readers must accept any amount */
+static void test_header_padding(void) {
+    struct ckpt c;
+    ckpt_tiny(&c, "DeiTForImageClassificationWithTeacher");
+    char *cfg = config_json("DeiTForImageClassificationWithTeacher", NULL);
+    for (int pad = 0; pad <= 64; pad += 8) {
+        g_extra_pad           = pad;
+        GByteArray       *st  = ckpt_serialize(&c);
+        struct deit_error err;
+        struct deit_model *m  = load_mem(cfg, st, st->len, &err);
+        CHECK(m != NULL);
+        if (m) {
+            CHECK(weight_equals(m->w.layers[0].fc2_b, &c, "deit.encoder.layer.0.output.dense.bias"));
+            CHECK_INT(m->info.weight_bytes_copied, 0);
+        }
+        deit_model_free(m);
+        g_byte_array_unref(st);
+    }
+    g_extra_pad = 0;
+    g_free(cfg);
     ckpt_clear(&c);
 }
 
@@ -1296,6 +1322,7 @@ int main(int argc, char **argv) {
     }
     test_valid_teacher();
     test_valid_archs();
+    test_header_padding();
     test_half_conversion();
     test_unaligned_copy();
     test_directory_mmap();

@@ -1,8 +1,14 @@
 /* gstdeitoverlay.c - draws the results of deitclassify on the video.
  *
+ * Text and shapes are drawn with Pango/Cairo into premultiplied ARGB patches the size
+ * of what is drawn (panel, label tag, box edges) and blended into the frame in its own
+ * format: RGB directly, YUV by converting each patch pixel with the frame's matrix and
+ * range (subsampled chroma takes the mean over its block), so no videoconvert is needed
+ * and pixels outside the patches are never written.
+ *
  * Limits: draws what GstDeitClassifyMeta carries and nothing else (no tracking, no
- * history); the panel and labels are redrawn only when the drawn text changes, so a
- * result carried over by `interval` costs one blend per frame.
+ * history); 8-bit formats only; the patches are redrawn only when the drawn text
+ * changes, so a result carried over by `interval` costs one blend per frame.
  */
 
 /**
@@ -22,8 +28,9 @@
  * legible on any picture, and its size follows the frame height unless
  * #GstDeitOverlay:font-desc gives a size. The panel is rendered into an ARGB surface
  * the size of the panel only and blended into the frame in the frame's own format
- * (RGB and YUV formats, no conversion needed); pixels outside the drawn regions are
- * not modified, and buffers without a meta pass unchanged.
+ * (RGB and YUV formats, no conversion needed): YUV frames get the panel's colours
+ * converted with their own colour matrix and range. Pixels outside the drawn regions
+ * are not modified, and buffers without a meta pass unchanged.
  *
  * ## Example launch line
  * |[
@@ -73,8 +80,8 @@ enum
   PROP_BOX_COLOR,
 };
 
-/* the formats gst_video_overlay_composition_blend() handles that users meet in
- * practice: RGB family, planar and semi-planar 4:2:0, 4:2:2, 4:4:4, packed 4:2:2 */
+/* 8-bit RGB family, planar and semi-planar 4:2:0, 4:2:2, 4:4:4, packed 4:2:2 and
+ * AYUV: blend_patch() handles any 8-bit format described by GstVideoFormatInfo */
 #define OVERLAY_FORMATS "{ RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, ARGB, ABGR, RGB, BGR, " \
     "I420, YV12, NV12, NV21, Y42B, Y444, YUY2, UYVY, AYUV }"
 
@@ -104,8 +111,8 @@ struct _GstDeitOverlay
   /* streaming thread only */
   PangoFontMap *font_map;
   PangoContext *pango_context;
-  GstVideoOverlayComposition *composition;      /* last drawing, reused while */
-  gchar *composition_key;       /* ... the text and boxes stay the same */
+  GArray *patches;              /* of Patch: the last drawing, reused while */
+  gchar *patches_key;           /* ... the text and boxes stay the same */
 };
 
 /* A copy of the properties taken once per frame, so drawing runs without the lock. */
@@ -122,16 +129,42 @@ typedef struct
   guint cookie;
 } DrawSettings;
 
-/* An ARGB (cairo, premultiplied) canvas backed by a GstBuffer that becomes one
- * GstVideoOverlayRectangle. */
+/* A premultiplied ARGB32 image (cairo's native-endian layout) and where it goes in
+ * the frame; the drawing of a frame is a list of these. */
 typedef struct
 {
-  GstBuffer *buffer;
-  GstMapInfo map;
+  gint comp;                    /* GST_VIDEO_COMP_* index in the frame's format */
+  gint cx0, cy0, cw, ch;        /* covered samples, in the component's grid */
+  gint32 *c;                    /* per sample: Q16 colour contribution, and */
+  gint32 *inv;                  /* (255 - mean alpha) * 257; 65535: untouched */
+} Converted;
+
+typedef struct
+{
+  guint8 *data;
+  gint stride;
+  gint x, y, width, height;
+  Converted conv[4];            /* the patch in the frame's format, made once */
+  gint n_conv;
+} Patch;
+
+/* A cairo context drawing into a new Patch. */
+typedef struct
+{
+  Patch patch;
   cairo_surface_t *surface;
   cairo_t *cr;
-  gint width, height;
 } Canvas;
+
+/* Colour conversion for blending: component c of the frame receives
+ * off_a[c][a] + (m[c][0] * r + m[c][1] * g + m[c][2] * b) of a premultiplied (a, r, g,
+ * b) pixel, in Q16 fixed point of the 0-255 scale; off_a[c][a] = off[c] * a / 255.
+ * Identity for RGB frames; the frame's matrix and range for YUV frames. */
+typedef struct
+{
+  gint32 off_a[3][256];
+  gint32 m[3][3];
+} BlendCoeffs;
 
 GType
 gst_deit_overlay_corner_get_type (void)
@@ -176,53 +209,44 @@ canvas_init (Canvas * c, gint width, gint height)
   memset (c, 0, sizeof (*c));
   if (width <= 0 || height <= 0 || stride <= 0)
     return FALSE;
-  c->width = width;
-  c->height = height;
-  c->buffer = gst_buffer_new_allocate (NULL, (gsize) stride * height, NULL);
-  if (c->buffer == NULL)
-    return FALSE;
-  {
-    gsize offset[GST_VIDEO_MAX_PLANES] = { 0, };
-    gint strides[GST_VIDEO_MAX_PLANES] = { stride, };
-
-    /* cairo's ARGB32 is native-endian premultiplied ARGB, which is what
-     * GST_VIDEO_OVERLAY_COMPOSITION_FORMAT_RGB names (BGRA on little endian) */
-    gst_buffer_add_video_meta_full (c->buffer, GST_VIDEO_FRAME_FLAG_NONE,
-        GST_VIDEO_OVERLAY_COMPOSITION_FORMAT_RGB, width, height, 1, offset,
-        strides);
-  }
-  gst_buffer_map (c->buffer, &c->map, GST_MAP_READWRITE);
-  memset (c->map.data, 0, c->map.size);
-  c->surface = cairo_image_surface_create_for_data (c->map.data,
+  c->patch.width = width;
+  c->patch.height = height;
+  c->patch.stride = stride;
+  c->patch.data = g_malloc0 ((gsize) stride * height);
+  c->surface = cairo_image_surface_create_for_data (c->patch.data,
       CAIRO_FORMAT_ARGB32, width, height, stride);
   c->cr = cairo_create (c->surface);
   return TRUE;
 }
 
-/* Finishes drawing and adds the canvas at (x, y) of the frame to @comp. */
+/* Finishes drawing and appends the canvas, to go at (x, y) of the frame. */
 static void
-canvas_finish (Canvas * c, GstVideoOverlayComposition ** comp, gint x, gint y)
+canvas_finish (Canvas * c, GArray * patches, gint x, gint y)
 {
-  GstVideoOverlayRectangle *rect;
-
   cairo_destroy (c->cr);
   cairo_surface_flush (c->surface);
   cairo_surface_destroy (c->surface);
-  gst_buffer_unmap (c->buffer, &c->map);
+  c->patch.x = x;
+  c->patch.y = y;
+  g_array_append_val (patches, c->patch);
+}
 
-  rect = gst_video_overlay_rectangle_new_raw (c->buffer, x, y, c->width,
-      c->height, GST_VIDEO_OVERLAY_FORMAT_FLAG_PREMULTIPLIED_ALPHA);
-  gst_buffer_unref (c->buffer);
-  if (*comp == NULL)
-    *comp = gst_video_overlay_composition_new (rect);
-  else
-    gst_video_overlay_composition_add_rectangle (*comp, rect);
-  gst_video_overlay_rectangle_unref (rect);
+static void
+patch_clear (gpointer data)
+{
+  Patch *p = data;
+  gint i;
+
+  for (i = 0; i < p->n_conv; i++) {
+    g_free (p->conv[i].c);
+    g_free (p->conv[i].inv);
+  }
+  g_free (p->data);
 }
 
 /* A solid rectangle in @argb, clipped to the frame. */
 static void
-add_solid_rect (GstVideoOverlayComposition ** comp, guint32 argb, gint x,
+add_solid_rect (GArray * patches, guint32 argb, gint x,
     gint y, gint w, gint h, gint frame_w, gint frame_h)
 {
   Canvas c;
@@ -233,7 +257,7 @@ add_solid_rect (GstVideoOverlayComposition ** comp, guint32 argb, gint x,
     return;
   set_source_argb (c.cr, argb, 1.0);
   cairo_paint (c.cr);
-  canvas_finish (&c, comp, x1, y1);
+  canvas_finish (&c, patches, x1, y1);
 }
 
 static PangoLayout *
@@ -303,7 +327,7 @@ typedef struct
 static void
 draw_panel (GstDeitOverlay * self, const GstDeitClassifyMeta * meta,
     const DrawSettings * s, gint frame_w, gint frame_h,
-    GstVideoOverlayComposition ** comp)
+    GArray * patches)
 {
   PangoFontDescription *font = make_font (s, frame_h, 1.0);
   PangoFontDescription *small = make_font (s, frame_h, 0.7);
@@ -417,7 +441,7 @@ draw_panel (GstDeitOverlay * self, const GstDeitClassifyMeta * meta,
       }
       ty += bar_h + row_gap;
     }
-    canvas_finish (&c, comp, x, y);
+    canvas_finish (&c, patches, x, y);
   }
 
   for (i = 0; i < n_rows; i++) {
@@ -437,7 +461,7 @@ draw_panel (GstDeitOverlay * self, const GstDeitClassifyMeta * meta,
 static void
 draw_roi (GstDeitOverlay * self, const GstDeitClassifyMeta * meta,
     const DrawSettings * s, gint frame_w, gint frame_h,
-    GstVideoOverlayComposition ** comp)
+    GArray * patches)
 {
   gint bx = MIN ((gint) MIN (meta->x, G_MAXINT / 2), frame_w);
   gint by = MIN ((gint) MIN (meta->y, G_MAXINT / 2), frame_h);
@@ -455,12 +479,12 @@ draw_roi (GstDeitOverlay * self, const GstDeitClassifyMeta * meta,
   t = MIN (t, MIN (bw, bh) / 2 + 1);
 
   /* four edges, each its own small rectangle so the inside is not blended */
-  add_solid_rect (comp, s->box_color, bx, by, bw, t, frame_w, frame_h);
-  add_solid_rect (comp, s->box_color, bx, by + bh - t, bw, t, frame_w,
+  add_solid_rect (patches, s->box_color, bx, by, bw, t, frame_w, frame_h);
+  add_solid_rect (patches, s->box_color, bx, by + bh - t, bw, t, frame_w,
       frame_h);
-  add_solid_rect (comp, s->box_color, bx, by + t, t, bh - 2 * t, frame_w,
+  add_solid_rect (patches, s->box_color, bx, by + t, t, bh - 2 * t, frame_w,
       frame_h);
-  add_solid_rect (comp, s->box_color, bx + bw - t, by + t, t, bh - 2 * t,
+  add_solid_rect (patches, s->box_color, bx + bw - t, by + t, t, bh - 2 * t,
       frame_w, frame_h);
 
   if (meta->n_results == 0)
@@ -496,11 +520,178 @@ draw_roi (GstDeitOverlay * self, const GstDeitClassifyMeta * meta,
     set_source_argb (c.cr, s->text_color, 1.0);
     cairo_move_to (c.cr, pad, pad);
     pango_cairo_show_layout (c.cr, layout);
-    canvas_finish (&c, comp, bx, tag_y);
+    canvas_finish (&c, patches, bx, tag_y);
   }
   g_object_unref (layout);
   pango_font_description_free (font);
   g_free (text);
+}
+
+/* ------------------------------------------------------------------------ */
+/* blending into the frame, in its own format */
+
+/* Q16 of v / 255 for v in [0, 255]: (v * 65536 + 127) / 255 */
+#define Q16_PER_255(v) (((gint64) (v) * 65536 + 127) / 255)
+
+static void
+blend_coeffs_init (BlendCoeffs * k, const GstVideoInfo * info)
+{
+  gint c;
+
+  memset (k, 0, sizeof (*k));
+  if (GST_VIDEO_INFO_IS_RGB (info)) {
+    /* component 0/1/2 is R/G/B: out = r + dst * (255 - a) / 255 */
+    for (c = 0; c < 3; c++)
+      k->m[c][c] = 65536;
+  } else {
+    /* reference: ITU-R BT.601/709 as GStreamer's video-color.c defines them:
+     * Y = off0 + scale0 * (Kr R + Kg G + Kb B) / 255,
+     * U = off1 + scale1 * (B - Y') / (2 (1 - Kb)) / 255, V likewise with R, Kr */
+    gdouble kr = 0.299, kb = 0.114, kg;
+    gint offset[GST_VIDEO_MAX_COMPONENTS], scale[GST_VIDEO_MAX_COMPONENTS];
+    gdouble m[3][3];
+
+    if (!gst_video_color_matrix_get_Kr_Kb (info->colorimetry.matrix, &kr, &kb)) {
+      kr = 0.299;               /* unknown matrix: BT.601, what videoconvert */
+      kb = 0.114;               /* assumes for SD too */
+    }
+    kg = 1.0 - kr - kb;
+    gst_video_color_range_offsets (info->colorimetry.range, info->finfo, offset,
+        scale);
+    m[0][0] = kr * scale[0];
+    m[0][1] = kg * scale[0];
+    m[0][2] = kb * scale[0];
+    m[1][0] = -kr / (2 * (1 - kb)) * scale[1];
+    m[1][1] = -kg / (2 * (1 - kb)) * scale[1];
+    m[1][2] = (1 - kb) / (2 * (1 - kb)) * scale[1];
+    m[2][0] = (1 - kr) / (2 * (1 - kr)) * scale[2];
+    m[2][1] = -kg / (2 * (1 - kr)) * scale[2];
+    m[2][2] = -kb / (2 * (1 - kr)) * scale[2];
+    for (c = 0; c < 3; c++) {
+      gint j, a;
+
+      for (a = 0; a < 256; a++)
+        k->off_a[c][a] = (gint32) ((offset[c] * a * 65536 + 127) / 255);
+      for (j = 0; j < 3; j++)
+        k->m[c][j] = (gint32) lround (m[c][j] / 255.0 * 65536.0);
+    }
+  }
+}
+
+/* Q16 contribution of premultiplied pixel @v to component @comp (3: alpha). */
+static inline gint32
+contribution (const BlendCoeffs * k, gint comp, guint32 v)
+{
+  gint32 a = v >> 24, r = (v >> 16) & 0xff, g = (v >> 8) & 0xff, b = v & 0xff;
+
+  if (comp == 3)
+    return a << 16;
+  return k->off_a[comp][a] + k->m[comp][0] * r + k->m[comp][1] * g +
+      k->m[comp][2] * b;
+}
+
+/* "over" with premultiplied alpha, Q16 contribution @c, (255 - alpha) * 257 @inv */
+static inline guint8
+over (gint32 c, guint8 dst, gint32 inv)
+{
+  gint32 out = (c + dst * inv + 32768) >> 16;
+
+  return (guint8) CLAMP (out, 0, 255);
+}
+
+/* Converts @p into component @comp of the frame's format: each sample of the
+ * component takes the mean over the patch pixels of its block (one pixel unless the
+ * component is subsampled), block pixels outside the patch counting as transparent,
+ * so samples whose block misses the patch are never written. Runs once per patch. */
+static void
+convert_component (const GstVideoInfo * info, Patch * p, const BlendCoeffs * k,
+    gint comp, gint x0, gint y0, gint x1, gint y1)
+{
+  const GstVideoFormatInfo *fi = info->finfo;
+  gint wsub = GST_VIDEO_FORMAT_INFO_W_SUB (fi, comp);
+  gint hsub = GST_VIDEO_FORMAT_INFO_H_SUB (fi, comp);
+  gint fw = GST_VIDEO_INFO_WIDTH (info), fh = GST_VIDEO_INFO_HEIGHT (info);
+  Converted *cv = &p->conv[p->n_conv++];
+  gint cx, cy, px, py;
+
+  cv->comp = comp;
+  cv->cx0 = x0 >> wsub;
+  cv->cy0 = y0 >> hsub;
+  cv->cw = ((x1 - 1) >> wsub) + 1 - cv->cx0;
+  cv->ch = ((y1 - 1) >> hsub) + 1 - cv->cy0;
+  cv->c = g_new (gint32, (gsize) cv->cw * cv->ch);
+  cv->inv = g_new (gint32, (gsize) cv->cw * cv->ch);
+
+  for (cy = cv->cy0; cy < cv->cy0 + cv->ch; cy++) {
+    gint by0 = MAX (cy << hsub, y0), by1 = MIN ((cy + 1) << hsub, y1);
+    gint bh = MIN ((cy + 1) << hsub, fh) - (cy << hsub);
+
+    for (cx = cv->cx0; cx < cv->cx0 + cv->cw; cx++) {
+      gint bx0 = MAX (cx << wsub, x0), bx1 = MIN ((cx + 1) << wsub, x1);
+      gint n = (MIN ((cx + 1) << wsub, fw) - (cx << wsub)) * bh;
+      gint64 sum_c = 0, sum_inv = 0;
+      gsize i = (gsize) (cy - cv->cy0) * cv->cw + (cx - cv->cx0);
+
+      for (py = by0; py < by1; py++) {
+        const guint32 *src = (const guint32 *) (p->data + (py - p->y) *
+            p->stride);
+
+        for (px = bx0; px < bx1; px++) {
+          sum_c += contribution (k, comp, src[px - p->x]);
+          sum_inv += 255 - (src[px - p->x] >> 24);
+        }
+      }
+      /* block pixels outside the patch: alpha 0 */
+      sum_inv += 255 * (n - (by1 - by0) * (bx1 - bx0));
+      cv->c[i] = (gint32) (sum_c / n);
+      cv->inv[i] = (gint32) (sum_inv * 257 / n);
+    }
+  }
+}
+
+static void
+convert_patch (const GstVideoInfo * info, Patch * p)
+{
+  gint x0 = MAX (p->x, 0), y0 = MAX (p->y, 0);
+  gint x1 = MIN (p->x + p->width, GST_VIDEO_INFO_WIDTH (info));
+  gint y1 = MIN (p->y + p->height, GST_VIDEO_INFO_HEIGHT (info));
+  gint comp, n_comps = GST_VIDEO_INFO_HAS_ALPHA (info) ? 4 : 3;
+  BlendCoeffs *k;
+
+  if (x0 >= x1 || y0 >= y1)
+    return;
+  k = g_new (BlendCoeffs, 1);
+  blend_coeffs_init (k, info);
+  for (comp = 0; comp < n_comps; comp++)
+    convert_component (info, p, k, comp, x0, y0, x1, y1);
+  g_free (k);
+}
+
+/* "over" of the converted patch into the frame: per sample one multiply-add. */
+static void
+blend_patch (GstVideoFrame * f, const Patch * p)
+{
+  const GstVideoFormatInfo *fi = f->info.finfo;
+  gint i, x, y;
+
+  for (i = 0; i < p->n_conv; i++) {
+    const Converted *cv = &p->conv[i];
+    gint plane = GST_VIDEO_FORMAT_INFO_PLANE (fi, cv->comp);
+    gint pstride = GST_VIDEO_FORMAT_INFO_PSTRIDE (fi, cv->comp);
+    gint stride = GST_VIDEO_FRAME_PLANE_STRIDE (f, plane);
+    guint8 *data = (guint8 *) GST_VIDEO_FRAME_PLANE_DATA (f, plane) +
+        GST_VIDEO_FORMAT_INFO_POFFSET (fi, cv->comp) + cv->cx0 * pstride;
+
+    for (y = 0; y < cv->ch; y++) {
+      guint8 *d = data + (gsize) (cv->cy0 + y) * stride;
+      const gint32 *c = cv->c + (gsize) y * cv->cw;
+      const gint32 *inv = cv->inv + (gsize) y * cv->cw;
+
+      for (x = 0; x < cv->cw; x++, d += pstride)
+        if (inv[x] != 255 * 257)
+          *d = over (c[x], *d, inv[x]);
+    }
+  }
 }
 
 /* ------------------------------------------------------------------------ */
@@ -513,7 +704,7 @@ meta_is_drawn (const GstDeitClassifyMeta * meta, const DrawSettings * s)
 }
 
 /* A string naming everything that would be drawn on this frame, or NULL when
- * nothing is: equal keys give equal drawings, so the composition is reused. */
+ * nothing is: equal keys give equal drawings, so the patches are reused. */
 static gchar *
 make_key (GstBuffer * buf, const DrawSettings * s, gint frame_w, gint frame_h)
 {
@@ -547,11 +738,10 @@ make_key (GstBuffer * buf, const DrawSettings * s, gint frame_w, gint frame_h)
   return g_string_free (key, FALSE);
 }
 
-static GstVideoOverlayComposition *
-build_composition (GstDeitOverlay * self, GstBuffer * buf,
-    const DrawSettings * s, gint frame_w, gint frame_h)
+static void
+build_patches (GstDeitOverlay * self, GstBuffer * buf,
+    const DrawSettings * s, gint frame_w, gint frame_h, GArray * patches)
 {
-  GstVideoOverlayComposition *comp = NULL;
   gpointer state = NULL;
   GstMeta *m;
 
@@ -561,7 +751,7 @@ build_composition (GstDeitOverlay * self, GstBuffer * buf,
     GstDeitClassifyMeta *meta = (GstDeitClassifyMeta *) m;
 
     if (meta->roi_id >= 0 && meta_is_drawn (meta, s))
-      draw_roi (self, meta, s, frame_w, frame_h, &comp);
+      draw_roi (self, meta, s, frame_w, frame_h, patches);
   }
   state = NULL;
   while ((m = gst_buffer_iterate_meta_filtered (buf, &state,
@@ -569,11 +759,10 @@ build_composition (GstDeitOverlay * self, GstBuffer * buf,
     GstDeitClassifyMeta *meta = (GstDeitClassifyMeta *) m;
 
     if (meta->roi_id < 0 && meta_is_drawn (meta, s)) {
-      draw_panel (self, meta, s, frame_w, frame_h, &comp);
+      draw_panel (self, meta, s, frame_w, frame_h, patches);
       break;                    /* one panel: the first full-frame result */
     }
   }
-  return comp;
 }
 
 static void
@@ -614,10 +803,9 @@ ensure_pango (GstDeitOverlay * self)
 static void
 clear_cache (GstDeitOverlay * self)
 {
-  if (self->composition)
-    gst_video_overlay_composition_unref (self->composition);
-  self->composition = NULL;
-  g_clear_pointer (&self->composition_key, g_free);
+  if (self->patches)
+    g_array_set_size (self->patches, 0);
+  g_clear_pointer (&self->patches_key, g_free);
 }
 
 static GstFlowReturn
@@ -628,6 +816,7 @@ gst_deit_overlay_transform_frame_ip (GstVideoFilter * filter,
   gint w = GST_VIDEO_FRAME_WIDTH (frame), h = GST_VIDEO_FRAME_HEIGHT (frame);
   DrawSettings s;
   gchar *key;
+  guint i;
 
   snapshot_settings (self, &s);
   key = make_key (frame->buffer, &s, w, h);
@@ -637,22 +826,37 @@ gst_deit_overlay_transform_frame_ip (GstVideoFilter * filter,
     return GST_FLOW_OK;
   }
 
-  if (self->composition_key == NULL || strcmp (key, self->composition_key)) {
+  if (self->patches_key == NULL || strcmp (key, self->patches_key)) {
     clear_cache (self);
     ensure_pango (self);
-    self->composition = build_composition (self, frame->buffer, &s, w, h);
-    self->composition_key = key;
+    build_patches (self, frame->buffer, &s, w, h, self->patches);
+    self->patches_key = key;
     GST_LOG_OBJECT (self, "redrawn: %s", key);
   } else {
     g_free (key);
   }
 
-  if (self->composition && !gst_video_overlay_composition_blend
-      (self->composition, frame))
-    GST_WARNING_OBJECT (self, "could not blend the overlay into %s",
-        gst_video_format_to_string (GST_VIDEO_FRAME_FORMAT (frame)));
+  for (i = 0; i < self->patches->len; i++) {
+    Patch *p = &g_array_index (self->patches, Patch, i);
+
+    if (p->n_conv == 0)
+      convert_patch (&frame->info, p);
+    blend_patch (frame, p);
+  }
   g_free (s.font_desc);
   return GST_FLOW_OK;
+}
+
+/* New caps: the cached patches were converted for the old format and size. */
+static gboolean
+gst_deit_overlay_set_info (GstVideoFilter * filter, GstCaps * incaps,
+    GstVideoInfo * in_info, GstCaps * outcaps, GstVideoInfo * out_info)
+{
+  GstDeitOverlay *self = GST_DEIT_OVERLAY (filter);
+
+  GST_DEBUG_OBJECT (self, "caps %" GST_PTR_FORMAT, incaps);
+  clear_cache (self);
+  return TRUE;
 }
 
 static gboolean
@@ -755,6 +959,7 @@ gst_deit_overlay_finalize (GObject * object)
   GstDeitOverlay *self = GST_DEIT_OVERLAY (object);
 
   clear_cache (self);
+  g_array_unref (self->patches);
   g_clear_object (&self->pango_context);
   g_clear_object (&self->font_map);
   g_free (self->font_desc);
@@ -880,6 +1085,7 @@ gst_deit_overlay_class_init (GstDeitOverlayClass * klass)
       "gst-deit authors");
 
   trans_class->stop = GST_DEBUG_FUNCPTR (gst_deit_overlay_stop);
+  filter_class->set_info = GST_DEBUG_FUNCPTR (gst_deit_overlay_set_info);
   filter_class->transform_frame_ip =
       GST_DEBUG_FUNCPTR (gst_deit_overlay_transform_frame_ip);
 
@@ -897,4 +1103,6 @@ gst_deit_overlay_init (GstDeitOverlay * self)
   self->text_color = DEFAULT_PROP_TEXT_COLOR;
   self->background_color = DEFAULT_PROP_BACKGROUND_COLOR;
   self->box_color = DEFAULT_PROP_BOX_COLOR;
+  self->patches = g_array_new (FALSE, FALSE, sizeof (Patch));
+  g_array_set_clear_func (self->patches, patch_clear);
 }

@@ -473,6 +473,133 @@ GST_START_TEST (test_redraw_on_change)
 
 GST_END_TEST;
 
+/* One sample of each component of @format: the pixel (x, y) of plane 0 and the
+ * chroma sample covering it. */
+static void
+read_yuv (GstBuffer * buf, const gchar * caps_str, gint x, gint y, guint8 yuv[3])
+{
+  GstCaps *caps = gst_caps_from_string (caps_str);
+  GstVideoInfo info;
+  GstVideoFrame f;
+  gint c;
+
+  fail_unless (gst_video_info_from_caps (&info, caps));
+  fail_unless (gst_video_frame_map (&f, &info, buf, GST_MAP_READ));
+  for (c = 0; c < 3; c++) {
+    gint cx = GST_VIDEO_FORMAT_INFO_SCALE_WIDTH (info.finfo, c, x);
+    gint cy = GST_VIDEO_FORMAT_INFO_SCALE_HEIGHT (info.finfo, c, y);
+
+    yuv[c] = ((guint8 *) GST_VIDEO_FRAME_COMP_DATA (&f, c))[cy *
+        GST_VIDEO_FRAME_COMP_STRIDE (&f, c) + cx * GST_VIDEO_FRAME_COMP_PSTRIDE (&f,
+            c)];
+  }
+  gst_video_frame_unmap (&f);
+  gst_caps_unref (caps);
+}
+
+/* What videoconvert makes of the RGB colour @argb in @yuv_caps: the reference
+ * for the overlay's own conversion of its colours. */
+static void
+reference_yuv (guint32 argb, const gchar * yuv_caps, guint8 yuv[3])
+{
+  GstHarness *h = gst_harness_new ("videoconvert");
+  gchar *rgb_caps = g_strdup_printf ("video/x-raw,format=RGB,width=%d,"
+      "height=%d,framerate=30/1", W, H);
+  GstBuffer *in = gst_buffer_new_allocate (NULL, W * H * 3, NULL), *out;
+  GstMapInfo map;
+  gint i;
+
+  gst_harness_set_caps_str (h, rgb_caps, yuv_caps);
+  fail_unless (gst_buffer_map (in, &map, GST_MAP_WRITE));
+  for (i = 0; i < W * H; i++) {
+    map.data[3 * i] = (argb >> 16) & 0xff;
+    map.data[3 * i + 1] = (argb >> 8) & 0xff;
+    map.data[3 * i + 2] = argb & 0xff;
+  }
+  gst_buffer_unmap (in, &map);
+  fail_unless_equals_int (gst_harness_push (h, in), GST_FLOW_OK);
+  out = gst_harness_pull (h);
+  read_yuv (out, yuv_caps, W / 2, H / 2, yuv);
+  gst_buffer_unref (out);
+  g_free (rgb_caps);
+  gst_harness_teardown (h);
+}
+
+/* The panel's opaque background colour lands in YUV frames as videoconvert would
+ * convert it, for BT.601 and BT.709, limited and full range, planar and semi-planar;
+ * and byte-exact in RGB. */
+GST_START_TEST (test_colours)
+{
+  const guint32 bg = 0xff2060c0;
+  const gchar *variants[][2] = {
+    {"I420", "bt601"}, {"I420", "bt709"}, {"NV12", "bt709"},
+    {"I420", "1:4:0:0"},        /* full range, BT.709 matrix */
+    {"Y444", "bt601"}, {"YUY2", "bt709"},
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (variants); i++) {
+    gchar *caps = g_strdup_printf ("video/x-raw,format=%s,width=%d,height=%d,"
+        "framerate=30/1,colorimetry=%s", variants[i][0], W, H, variants[i][1]);
+    gchar *launch = g_strdup_printf ("deitoverlay background-color=0x%08x", bg);
+    GstHarness *h = gst_harness_new_parse (launch);
+    GstVideoInfo info;
+    GstCaps *c = gst_caps_from_string (caps);
+    GstBuffer *in, *out, *copy;
+    guint8 got[3], want[3];
+    Diff d;
+    gint k;
+
+    fail_unless (gst_video_info_from_caps (&info, c));
+    gst_caps_unref (c);
+    gst_harness_set_src_caps_str (h, caps);
+    in = gst_buffer_new_allocate (NULL, GST_VIDEO_INFO_SIZE (&info), NULL);
+    gst_buffer_memset (in, 0, 0x80, GST_VIDEO_INFO_SIZE (&info));
+    add_full_frame_meta (in, 5, TRUE);
+    copy = gst_buffer_copy_deep (in);
+    fail_unless_equals_int (gst_harness_push (h, in), GST_FLOW_OK);
+    out = gst_harness_pull (h);
+    /* 2 pixels into the panel from its top-left corner, rounded to even: on its
+     * padding, left of and above all text, so pure background, as is the whole
+     * 2x2 chroma block there */
+    d = diff_plane (GST_VIDEO_INFO_FORMAT (&info), copy, out, 0, NULL);
+    fail_unless (d.n_changed > 0);
+    read_yuv (out, caps, (d.x0 + 2) & ~1, (d.y0 + 2) & ~1, got);
+    reference_yuv (bg, caps, want);
+    /* +-1: videoconvert and the overlay round the same matrix differently */
+    for (k = 0; k < 3; k++)
+      fail_unless (ABS ((gint) got[k] - (gint) want[k]) <= 1,
+          "%s %s component %d: overlay %u, videoconvert %u", variants[i][0],
+          variants[i][1], k, got[k], want[k]);
+    gst_buffer_unref (out);
+    gst_buffer_unref (copy);
+    gst_harness_teardown (h);
+    g_free (launch);
+    g_free (caps);
+  }
+
+  {
+    GstHarness *h = start_harness ("deitoverlay background-color=0xff2060c0",
+        GST_VIDEO_FORMAT_RGB);
+    GstBuffer *in = make_frame (GST_VIDEO_FORMAT_RGB), *out, *copy;
+    guint8 rgb[3];
+    Diff d;
+
+    add_full_frame_meta (in, 5, TRUE);
+    out = run_frame (h, in, &copy);
+    d = diff_plane (GST_VIDEO_FORMAT_RGB, copy, out, 0, NULL);
+    fail_unless_equals_int (gst_buffer_extract (out, (d.y0 + 1) * W * 3 +
+            (d.x0 + 1) * 3, rgb, 3), 3);
+    fail_unless (rgb[0] == 0x20 && rgb[1] == 0x60 && rgb[2] == 0xc0,
+        "RGB background %02x%02x%02x", rgb[0], rgb[1], rgb[2]);
+    gst_buffer_unref (out);
+    gst_buffer_unref (copy);
+    gst_harness_teardown (h);
+  }
+}
+
+GST_END_TEST;
+
 /* Formats listed in the caps, and one that is not (GRAY16) refused. */
 GST_START_TEST (test_caps)
 {
@@ -519,6 +646,7 @@ deitoverlay_suite (void)
   tcase_add_test (tc, test_roi_i420);
   tcase_add_test (tc, test_redraw_on_change);
   tcase_add_test (tc, test_caps);
+  tcase_add_test (tc, test_colours);
   return s;
 }
 

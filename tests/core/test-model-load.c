@@ -1230,6 +1230,19 @@ static int test_torchbin(const char *python) {
     } else {
         printf("  %s\n", err.message);
     }
+
+    /* use_mmap = false: read, every tensor copied, same values */
+    struct deit_model_params mp = deit_model_default_params();
+    mp.use_mmap                 = false;
+    m                           = deit_model_load(d, &mp, &err);
+    CHECK(m != NULL);
+    if (m) {
+        CHECK(m->map == NULL);
+        CHECK_INT(m->info.weight_bytes_copied, m->info.weight_bytes);
+        check_against_expected(m, exp, "deit.encoder.layer.0.attention.attention.value.weight", m->w.layers[0].v_w);
+        check_against_expected(m, exp, "deit.embeddings.distillation_token", m->w.dist_token);
+        deit_model_free(m);
+    }
     g_free(d);
 
     /* rewritten by Python's zipfile: no 64-byte alignment, same values */

@@ -619,7 +619,8 @@ gst_deit_classify_worker (gpointer data)
 
     g_mutex_lock (&self->lock);
     self->worker_busy = FALSE;
-    stored = ret == GST_FLOW_OK && !self->worker_stop;
+    stored = ret == GST_FLOW_OK && !self->worker_stop &&
+        job->flush_seq == self->flush_seq;
     if (stored)
       gst_deit_classify_store_result (self, res, n, job->pts,
           job->frame_number);
@@ -669,6 +670,7 @@ gst_deit_classify_submit (GstDeitClassify * self, GstVideoFrame * frame,
   job->running_time = gst_segment_to_running_time (&trans->segment,
       GST_FORMAT_TIME, job->pts);
   job->frame_number = frame_number;
+  job->flush_seq = self->flush_seq;
   self->pending = job;
   self->last_submitted = frame_number;
   self->submitted_any = TRUE;
@@ -680,6 +682,7 @@ gst_deit_classify_worker_stop (GstDeitClassify * self)
 {
   GThread *worker;
 
+  g_atomic_int_set (&self->abort, 1);
   g_mutex_lock (&self->lock);
   worker = self->worker;
   self->worker = NULL;
@@ -861,6 +864,7 @@ gst_deit_classify_sink_event (GstBaseTransform * trans, GstEvent * event)
       self->pending = NULL;
       self->have_last = FALSE;
       self->submitted_any = FALSE;
+      self->flush_seq++;
       g_mutex_unlock (&self->lock);
       g_atomic_int_set (&self->abort, 0);
       break;

@@ -29,6 +29,7 @@ typedef struct
   GstVideoInfo info;
   GstClockTime pts, duration, stream_time, running_time;
   guint64 frame_number;
+  guint flush_seq;              /* results of jobs from before a flush are dropped */
 } GstDeitClassifyJob;
 
 struct _GstDeitClassify
@@ -75,6 +76,7 @@ struct _GstDeitClassify
   gboolean worker_stop;
   gboolean worker_busy;
   GstDeitClassifyJob *pending;
+  guint flush_seq;              /* incremented at each FLUSH_STOP */
 };
 
 GST_ELEMENT_REGISTER_DECLARE (deitclassify);

@@ -1064,6 +1064,49 @@ GST_START_TEST (test_latency)
 
 GST_END_TEST;
 
+/* Flushing seeks while frames are being classified (sync and async mode), then a
+ * state change to NULL mid-stream: no error, no crash, no hang. */
+GST_START_TEST (test_flush_seek)
+{
+  gchar *model = data_path ("model");
+  guint mode, i;
+
+  for (mode = 0; mode < 2; mode++) {
+    gchar *desc = g_strdup_printf ("videotestsrc ! "
+        "video/x-raw,width=64,height=48,framerate=30/1 ! deitclassify "
+        "model=\"%s\" async=%s ! fakesink sync=true", model,
+        mode ? "true" : "false");
+    GstElement *p = gst_parse_launch (desc, NULL);
+    GstBus *bus = gst_element_get_bus (p);
+    GstMessage *msg;
+
+    fail_if (gst_element_set_state (p, GST_STATE_PLAYING) ==
+        GST_STATE_CHANGE_FAILURE);
+    fail_unless_equals_int (gst_element_get_state (p, NULL, NULL,
+            30 * GST_SECOND), GST_STATE_CHANGE_SUCCESS);
+    for (i = 0; i < 5; i++) {
+      g_usleep (20000);
+      fail_unless (gst_element_seek_simple (p, GST_FORMAT_TIME,
+              GST_SEEK_FLAG_FLUSH, i * GST_SECOND / 10));
+    }
+    g_usleep (20000);
+    fail_unless_equals_int (gst_element_set_state (p, GST_STATE_NULL),
+        GST_STATE_CHANGE_SUCCESS);
+    msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+    if (msg) {
+      GError *err = NULL;
+      gst_message_parse_error (msg, &err, NULL);
+      fail ("error after flushing seeks: %s", err->message);
+    }
+    gst_object_unref (bus);
+    gst_object_unref (p);
+    g_free (desc);
+  }
+  g_free (model);
+}
+
+GST_END_TEST;
+
 /* ------------------------------------------------------------------------------------
  * end to end against PyTorch + Pillow
  */
@@ -1179,6 +1222,7 @@ deitclassify_suite (void)
   tcase_add_test (tc, test_caps_refused);
   tcase_add_test (tc, test_async);
   tcase_add_test (tc, test_latency);
+  tcase_add_test (tc, test_flush_seek);
   tcase_add_loop_test (tc, test_end_to_end_reference, 0, 6);
   return s;
 }

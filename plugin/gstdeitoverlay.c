@@ -326,8 +326,7 @@ typedef struct
 
 static void
 draw_panel (GstDeitOverlay * self, const GstDeitClassifyMeta * meta,
-    const DrawSettings * s, gint frame_w, gint frame_h,
-    GArray * patches)
+    const DrawSettings * s, gint frame_w, gint frame_h, GArray * patches)
 {
   PangoFontDescription *font = make_font (s, frame_h, 1.0);
   PangoFontDescription *small = make_font (s, frame_h, 0.7);
@@ -460,8 +459,7 @@ draw_panel (GstDeitOverlay * self, const GstDeitClassifyMeta * meta,
 
 static void
 draw_roi (GstDeitOverlay * self, const GstDeitClassifyMeta * meta,
-    const DrawSettings * s, gint frame_w, gint frame_h,
-    GArray * patches)
+    const DrawSettings * s, gint frame_w, gint frame_h, GArray * patches)
 {
   gint bx = MIN ((gint) MIN (meta->x, G_MAXINT / 2), frame_w);
   gint by = MIN ((gint) MIN (meta->y, G_MAXINT / 2), frame_h);

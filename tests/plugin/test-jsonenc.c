@@ -80,8 +80,7 @@ pull_line (GstHarness * h, JsonParser ** parser, GstClockTime expected_pts)
       "more than one line in a buffer");
   *parser = json_parser_new ();
   fail_unless (json_parser_load_from_data (*parser, (const gchar *) map.data,
-          map.size, &err), "line does not parse: %s",
-      err ? err->message : "?");
+          map.size, &err), "line does not parse: %s", err ? err->message : "?");
   gst_buffer_unmap (out, &map);
   gst_buffer_unref (out);
   root = json_parser_get_root (*parser);
@@ -190,8 +189,7 @@ GST_START_TEST (test_fresh_flags)
           i % 3 == 0);
       fail_unless_equals_int64 (json_object_get_int_member (o,
               "inference_pts"), (i / 3) * 3 * FRAME_DURATION);
-      check_results (json_object_get_array_member (o, "results"), results_b,
-          1);
+      check_results (json_object_get_array_member (o, "results"), results_b, 1);
       g_object_unref (parser);
     }
     gst_harness_teardown (h);

@@ -117,7 +117,8 @@ diff_plane (GstVideoFormat format, GstBuffer * a, GstBuffer * b, guint plane,
         gboolean changed = FALSE;
 
         for (c = 0; c < pstride; c++)
-          changed |= da[y * sa + x * pstride + c] != db[y * sb + x * pstride + c];
+          changed |=
+              da[y * sa + x * pstride + c] != db[y * sb + x * pstride + c];
         if (mask)
           mask[y * pw + x] = changed;
         if (!changed)
@@ -309,38 +310,60 @@ GST_START_TEST (test_max_results)
 
 GST_END_TEST;
 
-/* I420: the luma changes in one rectangle at the same place as in RGB (the
- * geometry does not depend on the format), chroma only within that rectangle's
- * 2x2-subsampled footprint. */
-GST_START_TEST (test_panel_i420)
+/* I420 and NV12: the luma changes in one rectangle at the same place as in RGB
+ * (the geometry does not depend on the format), chroma only within that
+ * rectangle's 2x2-subsampled footprint. */
+static void
+check_panel_yuv (GstVideoFormat format)
 {
   Diff rgb = check_panel (GST_VIDEO_FORMAT_RGB, "bottom-right", 5);
-  Diff yuv = check_panel (GST_VIDEO_FORMAT_I420, "bottom-right", 5);
+  Diff yuv = check_panel (format, "bottom-right", 5);
   GstHarness *h = start_harness ("deitoverlay corner=bottom-right "
-      "background-color=0xff000000", GST_VIDEO_FORMAT_I420);
-  GstBuffer *in = make_frame (GST_VIDEO_FORMAT_I420), *copy, *out;
-  guint p;
+      "background-color=0xff000000", format);
+  GstBuffer *in = make_frame (format), *copy, *out;
+  const gchar *name = gst_video_format_to_string (format);
+  guint p, n_planes = format == GST_VIDEO_FORMAT_NV12 ? 2 : 3;
 
   fail_unless (rgb.x0 == yuv.x0 && rgb.y0 == yuv.y0 && rgb.x1 == yuv.x1 &&
-      rgb.y1 == yuv.y1, "I420 panel [%d,%d)-[%d,%d) differs from RGB "
-      "[%d,%d)-[%d,%d)", yuv.x0, yuv.y0, yuv.x1, yuv.y1, rgb.x0, rgb.y0,
+      rgb.y1 == yuv.y1, "%s panel [%d,%d)-[%d,%d) differs from RGB "
+      "[%d,%d)-[%d,%d)", name, yuv.x0, yuv.y0, yuv.x1, yuv.y1, rgb.x0, rgb.y0,
       rgb.x1, rgb.y1);
 
   add_full_frame_meta (in, 5, TRUE);
   out = run_frame (h, in, &copy);
-  for (p = 1; p < 3; p++) {
-    Diff c = diff_plane (GST_VIDEO_FORMAT_I420, copy, out, p, NULL);
+  for (p = 1; p < n_planes; p++) {
+    Diff c = diff_plane (format, copy, out, p, NULL);
 
-    fail_unless (c.n_changed > 0, "plane %u: the amber bars changed no chroma",
-        p);
+    fail_unless (c.n_changed > 0, "%s plane %u: the panel changed no chroma",
+        name, p);
     fail_unless (c.x0 >= yuv.x0 / 2 && c.y0 >= yuv.y0 / 2 &&
         c.x1 <= (yuv.x1 + 1) / 2 && c.y1 <= (yuv.y1 + 1) / 2,
-        "plane %u changed [%d,%d)-[%d,%d), outside the panel's chroma "
-        "footprint", p, c.x0, c.y0, c.x1, c.y1);
+        "%s plane %u changed [%d,%d)-[%d,%d), outside the panel's chroma "
+        "footprint", name, p, c.x0, c.y0, c.x1, c.y1);
   }
   gst_buffer_unref (copy);
   gst_buffer_unref (out);
   gst_harness_teardown (h);
+}
+
+GST_START_TEST (test_panel_i420)
+{
+  check_panel_yuv (GST_VIDEO_FORMAT_I420);
+}
+
+GST_END_TEST;
+
+/* NV12 (chroma interleaved in one plane): as I420. */
+GST_START_TEST (test_panel_nv12)
+{
+  check_panel_yuv (GST_VIDEO_FORMAT_NV12);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_no_meta_nv12)
+{
+  check_no_meta_identical (GST_VIDEO_FORMAT_NV12);
 }
 
 GST_END_TEST;
@@ -476,7 +499,8 @@ GST_END_TEST;
 /* One sample of each component of @format: the pixel (x, y) of plane 0 and the
  * chroma sample covering it. */
 static void
-read_yuv (GstBuffer * buf, const gchar * caps_str, gint x, gint y, guint8 yuv[3])
+read_yuv (GstBuffer * buf, const gchar * caps_str, gint x, gint y,
+    guint8 yuv[3])
 {
   GstCaps *caps = gst_caps_from_string (caps_str);
   GstVideoInfo info;
@@ -490,8 +514,8 @@ read_yuv (GstBuffer * buf, const gchar * caps_str, gint x, gint y, guint8 yuv[3]
     gint cy = GST_VIDEO_FORMAT_INFO_SCALE_HEIGHT (info.finfo, c, y);
 
     yuv[c] = ((guint8 *) GST_VIDEO_FRAME_COMP_DATA (&f, c))[cy *
-        GST_VIDEO_FRAME_COMP_STRIDE (&f, c) + cx * GST_VIDEO_FRAME_COMP_PSTRIDE (&f,
-            c)];
+        GST_VIDEO_FRAME_COMP_STRIDE (&f,
+            c) + cx * GST_VIDEO_FRAME_COMP_PSTRIDE (&f, c)];
   }
   gst_video_frame_unmap (&f);
   gst_caps_unref (caps);
@@ -641,6 +665,8 @@ deitoverlay_suite (void)
   tcase_add_test (tc, test_panel_has_text_rgb);
   tcase_add_test (tc, test_max_results);
   tcase_add_test (tc, test_panel_i420);
+  tcase_add_test (tc, test_panel_nv12);
+  tcase_add_test (tc, test_no_meta_nv12);
   tcase_add_test (tc, test_show_stale);
   tcase_add_test (tc, test_roi_rgb);
   tcase_add_test (tc, test_roi_i420);

@@ -67,11 +67,9 @@ void deit_vpass_row(uint8_t *dst, const uint8_t *src, size_t stride, const int32
                     int32_t *acc);
 
 /* ---- row unpackers (deit-yuv.c) ---------------------------------------------------- */
-/* Colour conversion constants for the YUV formats (GStreamer videoconvert's integer matrix). */
+/* YUV -> RGB coefficients of GStreamer videoconvert's 8-bit AYUV -> RGB routine (deit-yuv.c). */
 struct deit_yuv_matrix {
-    int32_t cy, crv, cgu, cgv, cbu;  /* fixed point coefficients */
-    int32_t y_off;                   /* 16 (limited) or 0 (full) */
-    int     shift;
+    int16_t cy, crv, cbu, cgu, cgv;  /* im[0][0], im[0][2], im[2][1], im[1][1], im[1][2] */
 };
 void deit_yuv_matrix_init(struct deit_yuv_matrix *m, enum deit_color_matrix matrix, bool full_range);
 

@@ -6,8 +6,15 @@
  * unpacks to a single plane (PIL "L" -> "RGB" sets R = G = B = L, and resampling each
  * channel separately with the same weights gives three equal planes, so one is enough).
  */
+#if defined(__clang__)
+#pragma clang fp contract(off)
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=off")
+#endif
+
 #include "deit-resample.h"
 
+#include <math.h>
 #include <string.h>
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
@@ -40,38 +47,99 @@ static void unpack_gray(const uint8_t *restrict s, int n, int16_t *restrict y) {
 }
 
 /* ---------------------------------------------------------------------------------------
- * YUV -> RGB
+ * YUV -> RGB exactly as GStreamer 1.22 videoconvert (GstVideoConverter) computes it for
+ * an RGB output (reference: gst-plugins-base gst-libs/gst/video/video-converter.c
+ * compute_matrix_to_RGB / prepare_matrix / video_converter_matrix8_AYUV_ARGB,
+ * video-orc.orc video_orc_convert_AYUV_ARGB, video-chroma.c; checked bit for bit
+ * against gst-launch-1.0 ... videoconvert ! video/x-raw,format=RGB):
+ *
+ * Matrix: dm = 256 * 255 * YCbCr_to_RGB(Kr, Kb) * diag(1/(float)range) * offset(-range
+ * offsets), in double, im = rint(dm). The fast "AYUV -> RGB" orc routine then uses only
+ * five coefficients and works around 128 (it ignores the matrix's offset column, so in
+ * limited range Y=235 gives 253, not 255 - that is what videoconvert outputs):
+ *   s(x) = (int16)((x ^ 0x80) * 257)             (splatbw of x - 128)
+ *   t    = (s(Y) * im00) >> 16                   (mulhsw)
+ *   R    = clamp(t + (s(V) * im02 >> 16), -128, 127) + 128
+ *   G    = clamp(t + (s(U) * im11 >> 16) + (s(V) * im12 >> 16), -128, 127) + 128
+ *   B    = clamp(t + (s(U) * im21 >> 16), -128, 127) + 128
+ *
+ * Chroma: I420 -> RGB takes a fast path that repeats each chroma sample over its 2x2
+ * block (nearest), whatever the chroma siting. NV12 and YUY2 take the generic path:
+ * chroma upsampling of each unpacked line, horizontally first (centred siting:
+ * (3a+b+2)>>2 / (a+3b+2)>>2; H-cosited: a, (a+b+1)>>1; the last pixel of an even width
+ * keeps its sample), then for 4:2:0 vertically on line pairs (2k-1, 2k): line 2k+1 =
+ * (3*row k + row k+1 + 2)>>2, line 2k = (row k-1 + 3*row k + 2)>>2, line 0 = row 0,
+ * rows clamped to the frame (V-cosited: each line keeps row y/2).
  */
-void deit_yuv_matrix_init(struct deit_yuv_matrix *m, enum deit_color_matrix matrix, bool full_range) {
-    /* Kr, Kb of the matrix; offsets and excursions of the range */
-    double kr = matrix == DEIT_COLOR_MATRIX_BT709 ? 0.2126 : 0.299;
-    double kb = matrix == DEIT_COLOR_MATRIX_BT709 ? 0.0722 : 0.114;
-    double kg = 1.0 - kr - kb;
-    double ys = full_range ? 1.0 : 255.0 / 219.0;
-    double cs = full_range ? 255.0 / 254.0 : 255.0 / 224.0;
-    if (full_range) cs = 1.0;
-    const double one = (double)(1 << 12);
-    m->shift = 12;
-    m->y_off = full_range ? 0 : 16;
-    m->cy    = (int32_t)(ys * one + 0.5);
-    m->crv   = (int32_t)(2.0 * (1.0 - kr) * cs * one + 0.5);
-    m->cbu   = (int32_t)(2.0 * (1.0 - kb) * cs * one + 0.5);
-    m->cgu   = (int32_t)(2.0 * (1.0 - kb) * kb / kg * cs * one + 0.5);
-    m->cgv   = (int32_t)(2.0 * (1.0 - kr) * kr / kg * cs * one + 0.5);
+
+static void mat_mul(double d[4][4], const double a[4][4], const double b[4][4]) {
+    double t[4][4];
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 4; j++) {
+            double x = 0;
+            for (int k = 0; k < 4; k++) x += a[i][k] * b[k][j];
+            t[i][j] = x;
+        }
+    memcpy(d, t, sizeof t);
 }
 
-static inline int16_t clamp255(int32_t v) { return (int16_t)(v < 0 ? 0 : v > 255 ? 255 : v); }
+static void mat_diag(double a[4][4], double d0, double d1, double d2) {
+    memset(a, 0, sizeof(double) * 16);
+    a[0][0] = d0;
+    a[1][1] = d1;
+    a[2][2] = d2;
+    a[3][3] = 1;
+}
 
-/* y, u, v rows already at full horizontal resolution for the n output pixels */
-static void yuv_to_rgb(const struct deit_yuv_matrix *m, const int16_t *yr, const int16_t *ur, const int16_t *vr,
-                       int n, int16_t *r, int16_t *g, int16_t *b) {
-    const int32_t rnd = 1 << (m->shift - 1);
+void deit_yuv_matrix_init(struct deit_yuv_matrix *m, enum deit_color_matrix matrix, bool full_range) {
+    /* gst_video_color_matrix_get_Kr_Kb */
+    double Kr = matrix == DEIT_COLOR_MATRIX_BT709 ? 0.2126 : 0.2990;
+    double Kb = matrix == DEIT_COLOR_MATRIX_BT709 ? 0.0722 : 0.1140;
+    double Kg = 1.0 - Kr - Kb;
+    /* gst_video_color_range_offsets for 8 bits */
+    double off[3]   = {full_range ? 0 : 16, 128, 128};
+    int    scale[3] = {full_range ? 255 : 219, full_range ? 255 : 224, full_range ? 255 : 224};
+    double dm[4][4], a[4][4];
+    mat_diag(dm, 1, 1, 1);
+    mat_diag(a, 1, 1, 1);
+    a[0][3] = -off[0];
+    a[1][3] = -off[1];
+    a[2][3] = -off[2];
+    mat_mul(dm, a, dm);
+    mat_diag(a, 1 / (float)scale[0], 1 / (float)scale[1], 1 / (float)scale[2]);   /* float, as gst */
+    mat_mul(dm, a, dm);
+    const double k[4][4] = {
+        {1., 0., 2 * (1 - Kr), 0.},
+        {1., -2 * Kb * (1 - Kb) / Kg, -2 * Kr * (1 - Kr) / Kg, 0.},
+        {1., 2 * (1 - Kb), 0., 0.},
+        {0., 0., 0., 1.},
+    };
+    mat_mul(dm, k, dm);
+    mat_diag(a, 255.0f, 255.0f, 255.0f);   /* RGB output range */
+    mat_mul(dm, a, dm);
+    mat_diag(a, 256.0f, 256.0f, 256.0f);   /* SCALE_F */
+    mat_mul(dm, a, dm);
+    m->cy  = (int16_t)rint(dm[0][0]);
+    m->crv = (int16_t)rint(dm[0][2]);
+    m->cbu = (int16_t)rint(dm[2][1]);
+    m->cgu = (int16_t)rint(dm[1][1]);
+    m->cgv = (int16_t)rint(dm[1][2]);
+}
+
+static inline int16_t splat(uint8_t x) { return (int16_t)(uint16_t)((x ^ 0x80) * 257); }
+static inline int16_t mulhs(int16_t a, int16_t b) { return (int16_t)(((int32_t)a * b) >> 16); }
+static inline int16_t clamp_s8(int v) { return (int16_t)(v < -128 ? -128 : v > 127 ? 127 : v); }
+
+static void yuv_to_rgb(const struct deit_yuv_matrix *m, const uint8_t *restrict yr, const uint8_t *restrict ur,
+                       const uint8_t *restrict vr, int n, int16_t *restrict r, int16_t *restrict g,
+                       int16_t *restrict b) {
+    const int16_t cy = m->cy, crv = m->crv, cbu = m->cbu, cgu = m->cgu, cgv = m->cgv;
     for (int i = 0; i < n; i++) {
-        int32_t y = (yr[i] - m->y_off) * m->cy;
-        int32_t u = ur[i] - 128, v = vr[i] - 128;
-        r[i] = clamp255((y + m->crv * v + rnd) >> m->shift);
-        g[i] = clamp255((y - m->cgu * u - m->cgv * v + rnd) >> m->shift);
-        b[i] = clamp255((y + m->cbu * u + rnd) >> m->shift);
+        int16_t t = mulhs(splat(yr[i]), cy);
+        int16_t u = splat(ur[i]), v = splat(vr[i]);
+        r[i] = (int16_t)(clamp_s8(t + mulhs(v, crv)) + 128);
+        g[i] = (int16_t)(clamp_s8(t + mulhs(u, cgu) + mulhs(v, cgv)) + 128);
+        b[i] = (int16_t)(clamp_s8(t + mulhs(u, cbu)) + 128);
     }
 }
 
@@ -79,50 +147,82 @@ static const uint8_t *plane_row(const struct deit_image *img, int p, int y) {
     return img->data[p] + (ptrdiff_t)y * img->stride[p];
 }
 
-/* Chroma of a 2x2-subsampled format at full resolution for columns [x0, x0+n) of row y:
- * nearest chroma sample (each chroma sample covers a 2x2 luma block). */
-static void chroma_420(const struct deit_image *img, int y, int x0, int n, int16_t *u, int16_t *v) {
-    int cy = y >> 1;
-    if (img->format == DEIT_PIXEL_FORMAT_I420) {
-        const uint8_t *us = plane_row(img, 1, cy), *vs = plane_row(img, 2, cy);
-        for (int i = 0; i < n; i++) {
-            int cx = (x0 + i) >> 1;
-            u[i] = us[cx];
-            v[i] = vs[cx];
+/* video-chroma.c horizontal 2x upsampling of one unpacked line (full frame width W) at
+ * columns [xs, xs + n); chroma sample k is c[k * step]. */
+static void chroma_up_h(uint8_t *out, const uint8_t *c, int step, int W, int xs, int n, bool cosited) {
+    for (int i = 0; i < n; i++) {
+        int x = xs + i, k = x >> 1, v;
+        if (cosited) {
+            v = ((x & 1) && x < W - 1) ? (c[k * step] + c[(k + 1) * step] + 1) >> 1 : c[k * step];
+        } else if (x == 0 || ((x & 1) && x == W - 1)) {
+            v = c[k * step];
+        } else if (x & 1) {
+            v = (3 * c[k * step] + c[(k + 1) * step] + 2) >> 2;
+        } else {
+            v = (c[(k - 1) * step] + 3 * c[k * step] + 2) >> 2;
         }
-    } else {
-        const uint8_t *uv = plane_row(img, 1, cy);
-        for (int i = 0; i < n; i++) {
-            int cx = (x0 + i) >> 1;
-            u[i] = uv[2 * cx];
-            v[i] = uv[2 * cx + 1];
-        }
+        out[i] = (uint8_t)v;
     }
 }
 
-/* scratch for the YUV path: three rows of int16 on the stack in chunks */
+/* NV12 chroma of line y: horizontal then vertical upsampling (see above) */
+static void chroma_nv12(const struct deit_image *img, int y, int xs, int n, int off, uint8_t *out, uint8_t *tmp) {
+    bool hcos = img->chroma_site & DEIT_CHROMA_SITE_H_COSITED;
+    int  W = img->width, H = img->height;
+    if ((img->chroma_site & DEIT_CHROMA_SITE_V_COSITED) || y == 0) {
+        chroma_up_h(out, plane_row(img, 1, y >> 1) + off, 2, W, xs, n, hcos);
+        return;
+    }
+    int a, b, wa, wb;
+    if (y & 1) {
+        a = y >> 1;
+        b = (y + 1 < H ? y + 1 : H - 1) >> 1;
+        wa = 3;
+        wb = 1;
+    } else {
+        a = (y - 1) >> 1;
+        b = y >> 1;
+        wa = 1;
+        wb = 3;
+    }
+    chroma_up_h(out, plane_row(img, 1, a) + off, 2, W, xs, n, hcos);
+    chroma_up_h(tmp, plane_row(img, 1, b) + off, 2, W, xs, n, hcos);
+    for (int i = 0; i < n; i++) out[i] = (uint8_t)((wa * out[i] + wb * tmp[i] + 2) >> 2);
+}
+
 #define YUV_CHUNK 512
 
 static void unpack_yuv(const struct deit_image *img, const struct deit_yuv_matrix *m, int y, int x0, int n,
                        int16_t *const dst[3]) {
-    int16_t yb[YUV_CHUNK], ub[YUV_CHUNK], vb[YUV_CHUNK];
+    uint8_t yb[YUV_CHUNK], ub[YUV_CHUNK], vb[YUV_CHUNK], tb[YUV_CHUNK];
+    const uint8_t *s0 = plane_row(img, 0, y);
+    bool hcos = img->chroma_site & DEIT_CHROMA_SITE_H_COSITED;
     for (int c0 = 0; c0 < n; c0 += YUV_CHUNK) {
         int cn = n - c0 < YUV_CHUNK ? n - c0 : YUV_CHUNK;
         int xs = x0 + c0;
-        if (img->format == DEIT_PIXEL_FORMAT_YUY2) {
-            const uint8_t *s = plane_row(img, 0, y);
+        const uint8_t *yp = yb;
+        switch (img->format) {
+        case DEIT_PIXEL_FORMAT_I420: {
+            const uint8_t *us = plane_row(img, 1, y >> 1), *vs = plane_row(img, 2, y >> 1);
             for (int i = 0; i < cn; i++) {
-                int x = xs + i;
-                yb[i] = s[2 * x];
-                ub[i] = s[4 * (x >> 1) + 1];
-                vb[i] = s[4 * (x >> 1) + 3];
+                ub[i] = us[(xs + i) >> 1];
+                vb[i] = vs[(xs + i) >> 1];
             }
-        } else {
-            const uint8_t *s = plane_row(img, 0, y);
-            for (int i = 0; i < cn; i++) yb[i] = s[xs + i];
-            chroma_420(img, y, xs, cn, ub, vb);
+            yp = s0 + xs;
+            break;
         }
-        yuv_to_rgb(m, yb, ub, vb, cn, dst[0] + c0, dst[1] + c0, dst[2] + c0);
+        case DEIT_PIXEL_FORMAT_NV12:
+            chroma_nv12(img, y, xs, cn, 0, ub, tb);
+            chroma_nv12(img, y, xs, cn, 1, vb, tb);
+            yp = s0 + xs;
+            break;
+        default: /* YUY2: Y0 U Y1 V */
+            for (int i = 0; i < cn; i++) yb[i] = s0[2 * (xs + i)];
+            chroma_up_h(ub, s0 + 1, 4, img->width, xs, cn, hcos);
+            chroma_up_h(vb, s0 + 3, 4, img->width, xs, cn, hcos);
+            break;
+        }
+        yuv_to_rgb(m, yp, ub, vb, cn, dst[0] + c0, dst[1] + c0, dst[2] + c0);
     }
 }
 

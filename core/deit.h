@@ -250,6 +250,15 @@ enum deit_color_matrix {
     DEIT_COLOR_MATRIX_BT709,
 };
 
+/* Chroma siting, with GstVideoChromaSite's bit values so GST_VIDEO_INFO_CHROMA_SITE() can
+ * be passed as is. videoconvert interpolates NV12 / YUY2 chroma differently per siting;
+ * its I420 -> RGB path repeats each chroma sample whatever the siting. */
+enum deit_chroma_site {
+    DEIT_CHROMA_SITE_UNKNOWN   = 0,       /* no chroma-site in caps: centred, like "jpeg" */
+    DEIT_CHROMA_SITE_H_COSITED = 1 << 1,  /* "mpeg2": chroma on the left luma sample */
+    DEIT_CHROMA_SITE_V_COSITED = 1 << 2,  /* with H: "cosited", "dv" */
+};
+
 struct deit_image {
     enum deit_pixel_format format;
     int             width, height;   /* 1 .. 16384 */
@@ -257,6 +266,7 @@ struct deit_image {
     int             stride[3];       /* bytes per row of each plane */
     enum deit_color_matrix matrix;   /* YUV formats only */
     bool            full_range;      /* YUV formats only: false = limited (16-235) */
+    unsigned        chroma_site;     /* NV12 / YUY2 only: enum deit_chroma_site bits, 0 = centred */
 };
 
 struct deit_rect {

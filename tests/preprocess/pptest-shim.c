@@ -11,8 +11,8 @@ SHIM void *pptest_new(const char *json, const char *default_type, int n_threads,
 SHIM void  pptest_free(void *pp);
 SHIM void  pptest_output_size(void *pp, int *h, int *w);
 SHIM int   pptest_run(void *pp, int format, int width, int height, const uint8_t *d0, const uint8_t *d1,
-                      const uint8_t *d2, int s0, int s1, int s2, int matrix, int full_range, const int *roi,
-                      float *out_f32, uint8_t *out_u8);
+                      const uint8_t *d2, int s0, int s1, int s2, int matrix, int full_range, int chroma_site,
+                      const int *roi, float *out_f32, uint8_t *out_u8);
 SHIM int   pptest_resize_ref(uint8_t *out, int ow, int oh, const uint8_t *in, int iw, int ih, int ch, int filter);
 SHIM int   pptest_config(const char *json, const char *default_type, int *ints, double *dbls, char *errbuf,
                          int errlen);
@@ -43,11 +43,13 @@ void pptest_free(void *pp) { deit_preprocessor_free(pp); }
 void pptest_output_size(void *pp, int *h, int *w) { deit_preprocessor_output_size(pp, h, w); }
 
 int pptest_run(void *pp, int format, int width, int height, const uint8_t *d0, const uint8_t *d1, const uint8_t *d2,
-               int s0, int s1, int s2, int matrix, int full_range, const int *roi, float *out_f32, uint8_t *out_u8) {
+               int s0, int s1, int s2, int matrix, int full_range, int chroma_site, const int *roi, float *out_f32,
+               uint8_t *out_u8) {
     struct deit_image img = {
         .format = (enum deit_pixel_format)format, .width = width, .height = height,
         .data = {d0, d1, d2}, .stride = {s0, s1, s2},
         .matrix = (enum deit_color_matrix)matrix, .full_range = full_range != 0,
+        .chroma_site = (unsigned)chroma_site,
     };
     struct deit_rect r, *rp = NULL;
     if (roi) {

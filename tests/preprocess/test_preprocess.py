@@ -62,7 +62,8 @@ class Lib:
         L.pptest_output_size.argtypes = [c.c_void_p, c.POINTER(c.c_int), c.POINTER(c.c_int)]
         L.pptest_run.restype = c.c_int
         L.pptest_run.argtypes = [c.c_void_p, c.c_int, c.c_int, c.c_int, c.c_void_p, c.c_void_p, c.c_void_p,
-                                 c.c_int, c.c_int, c.c_int, c.c_int, c.c_int, c.c_void_p, c.c_void_p, c.c_void_p]
+                                 c.c_int, c.c_int, c.c_int, c.c_int, c.c_int, c.c_int, c.c_void_p, c.c_void_p,
+                                 c.c_void_p]
         L.pptest_resize_ref.restype = c.c_int
         L.pptest_resize_ref.argtypes = [c.c_void_p, c.c_int, c.c_int, c.c_void_p, c.c_int, c.c_int, c.c_int,
                                         c.c_int]
@@ -95,7 +96,8 @@ class Preprocessor:
         if getattr(self, "pp", None):
             self.L.pptest_free(self.pp)
 
-    def run(self, planes, strides, fmt, width, height, roi=None, u8=True, matrix=0, full_range=False):
+    def run(self, planes, strides, fmt, width, height, roi=None, u8=True, matrix=0, full_range=False,
+            chroma_site=0):
         """planes: list of numpy uint8 arrays (kept alive by the caller); returns (status, out)."""
         ptrs = [p.ctypes.data if p is not None else None for p in planes] + [None] * (3 - len(planes))
         st = list(strides) + [0] * (3 - len(strides))
@@ -107,7 +109,7 @@ class Preprocessor:
             out = np.zeros((3, self.h, self.w), np.float32)
             outp = (out.ctypes.data, None)
         status = self.L.pptest_run(self.pp, FMT[fmt], width, height, ptrs[0], ptrs[1], ptrs[2], st[0], st[1], st[2],
-                                   matrix, 1 if full_range else 0,
+                                   matrix, 1 if full_range else 0, chroma_site,
                                    roi_arr.ctypes.data if roi_arr is not None else None, outp[0], outp[1])
         return status, out
 
@@ -437,7 +439,8 @@ def main():
     lib = Lib(args.lib)
     if args.group == "yuv":
         import yuv_videoconvert
-        rc = yuv_videoconvert.run(lib, args, Preprocessor, check, compare_u8)
+        rc = yuv_videoconvert.run(args, Preprocessor(lib, {}, "deit"), lambda conf: Preprocessor(lib, conf),
+                                  check, find_photos)
     else:
         rc = GROUPS[args.group](lib, args)
     if FAILURES:

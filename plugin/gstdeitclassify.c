@@ -824,6 +824,19 @@ gst_deit_classify_query (GstBaseTransform * trans, GstPadDirection direction,
 
   ret = GST_BASE_TRANSFORM_CLASS (parent_class)->query (trans, direction,
       query);
+  if (ret && direction == GST_PAD_SINK &&
+      GST_QUERY_TYPE (query) == GST_QUERY_CAPS) {
+    GstCaps *filter, *result;
+
+    /* upstream asks what we take, offering only what we cannot: say why the
+     * negotiation is going to fail */
+    gst_query_parse_caps (query, &filter);
+    gst_query_parse_caps_result (query, &result);
+    if (filter && result && gst_caps_is_empty (result))
+      GST_WARNING_OBJECT (self, "upstream offers only %" GST_PTR_FORMAT
+          "; deitclassify accepts video/x-raw, format=%s, width and height "
+          "in [1, 16384]", filter, DEIT_FORMATS);
+  }
   if (ret && direction == GST_PAD_SRC &&
       GST_QUERY_TYPE (query) == GST_QUERY_LATENCY) {
     gboolean live;

@@ -930,7 +930,22 @@ GST_START_TEST (test_errors)
 
 GST_END_TEST;
 
-/* Formats the core does not take are refused at negotiation. */
+static gint n_caps_warnings;
+
+static void
+count_caps_warnings (GstDebugCategory * category, GstDebugLevel level,
+    const gchar * file, const gchar * function, gint line, GObject * object,
+    GstDebugMessage * message, gpointer user_data)
+{
+  if (level == GST_LEVEL_WARNING &&
+      strcmp (gst_debug_category_get_name (category), "deitclassify") == 0 &&
+      strstr (gst_debug_message_get (message),
+          "deitclassify accepts video/x-raw, format={ RGB, BGR,"))
+    g_atomic_int_inc (&n_caps_warnings);
+}
+
+/* Formats the core does not take are refused at negotiation, with a warning in the
+ * debug log naming the accepted formats. */
 GST_START_TEST (test_caps_refused)
 {
   const gchar *refused[] = {
@@ -947,11 +962,25 @@ GST_START_TEST (test_caps_refused)
   GstPad *sink = gst_element_get_static_pad (h->element, "sink");
   guint i;
 
+  gst_debug_set_threshold_for_name ("deitclassify", GST_LEVEL_WARNING);
+  gst_debug_add_log_function (count_caps_warnings, NULL, NULL);
+  n_caps_warnings = 0;
   for (i = 0; i < G_N_ELEMENTS (refused); i++) {
     GstCaps *c = gst_caps_from_string (refused[i]);
     fail_if (gst_pad_query_accept_caps (sink, c), "accepted %s", refused[i]);
     gst_caps_unref (c);
   }
+  /* and the caps query of an upstream that offers only Y444 */
+  {
+    GstCaps *filter = gst_caps_from_string (refused[0]);
+    GstCaps *res = gst_pad_query_caps (sink, filter);
+
+    fail_unless (gst_caps_is_empty (res));
+    gst_caps_unref (res);
+    gst_caps_unref (filter);
+  }
+  gst_debug_remove_log_function (count_caps_warnings);
+  fail_unless_equals_int (n_caps_warnings, G_N_ELEMENTS (refused) + 1);
   for (i = 0; i < G_N_ELEMENTS (accepted); i++) {
     GstCaps *c = gst_caps_from_string (accepted[i]);
     fail_unless (gst_pad_query_accept_caps (sink, c), "refused %s",

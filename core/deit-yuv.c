@@ -128,18 +128,24 @@ void deit_yuv_matrix_init(struct deit_yuv_matrix *m, enum deit_color_matrix matr
 
 static inline int16_t splat(uint8_t x) { return (int16_t)(uint16_t)((x ^ 0x80) * 257); }
 static inline int16_t mulhs(int16_t a, int16_t b) { return (int16_t)(((int32_t)a * b) >> 16); }
-static inline int16_t clamp_s8(int v) { return (int16_t)(v < -128 ? -128 : v > 127 ? 127 : v); }
 
-static void yuv_to_rgb(const struct deit_yuv_matrix *m, const uint8_t *restrict yr, const uint8_t *restrict ur,
+/* always_inline: the hot loops must be compiled inside each target clone of deit_unpack_row */
+#define HOT static inline __attribute__((always_inline))
+
+HOT void yuv_to_rgb(const struct deit_yuv_matrix *m, const uint8_t *restrict yr, const uint8_t *restrict ur,
                        const uint8_t *restrict vr, int n, int16_t *restrict r, int16_t *restrict g,
                        int16_t *restrict b) {
     const int16_t cy = m->cy, crv = m->crv, cbu = m->cbu, cgu = m->cgu, cgv = m->cgv;
+    /* clamp(x, -128, 127) + 128 == clamp(x + 128, 0, 255); all sums fit int16 */
     for (int i = 0; i < n; i++) {
-        int16_t t = mulhs(splat(yr[i]), cy);
+        int16_t t = (int16_t)(mulhs(splat(yr[i]), cy) + 128);
         int16_t u = splat(ur[i]), v = splat(vr[i]);
-        r[i] = (int16_t)(clamp_s8(t + mulhs(v, crv)) + 128);
-        g[i] = (int16_t)(clamp_s8(t + mulhs(u, cgu) + mulhs(v, cgv)) + 128);
-        b[i] = (int16_t)(clamp_s8(t + mulhs(u, cbu)) + 128);
+        int16_t x = (int16_t)(t + mulhs(v, crv));
+        r[i] = x < 0 ? 0 : x > 255 ? 255 : x;
+        x = (int16_t)(t + mulhs(u, cgu) + mulhs(v, cgv));
+        g[i] = x < 0 ? 0 : x > 255 ? 255 : x;
+        x = (int16_t)(t + mulhs(u, cbu));
+        b[i] = x < 0 ? 0 : x > 255 ? 255 : x;
     }
 }
 
@@ -147,26 +153,48 @@ static const uint8_t *plane_row(const struct deit_image *img, int p, int y) {
     return img->data[p] + (ptrdiff_t)y * img->stride[p];
 }
 
-/* video-chroma.c horizontal 2x upsampling of one unpacked line (full frame width W) at
- * columns [xs, xs + n); chroma sample k is c[k * step]. */
-static void chroma_up_h(uint8_t *out, const uint8_t *c, int step, int W, int xs, int n, bool cosited) {
-    for (int i = 0; i < n; i++) {
-        int x = xs + i, k = x >> 1, v;
-        if (cosited) {
-            v = ((x & 1) && x < W - 1) ? (c[k * step] + c[(k + 1) * step] + 1) >> 1 : c[k * step];
-        } else if (x == 0 || ((x & 1) && x == W - 1)) {
-            v = c[k * step];
-        } else if (x & 1) {
-            v = (3 * c[k * step] + c[(k + 1) * step] + 2) >> 2;
-        } else {
-            v = (c[(k - 1) * step] + 3 * c[k * step] + 2) >> 2;
-        }
-        out[i] = (uint8_t)v;
+/* video-chroma.c horizontal 2x upsampling of one unpacked line (full frame width W), value
+ * at column x; chroma sample k is c[k * step]. */
+static inline int chroma_up_h1(const uint8_t *c, int step, int W, int x, bool cosited) {
+    int k = x >> 1;
+    if (cosited) return ((x & 1) && x < W - 1) ? (c[k * step] + c[(k + 1) * step] + 1) >> 1 : c[k * step];
+    if (x == 0 || ((x & 1) && x == W - 1)) return c[k * step];
+    if (x & 1) return (3 * c[k * step] + c[(k + 1) * step] + 2) >> 2;
+    return (c[(k - 1) * step] + 3 * c[k * step] + 2) >> 2;
+}
+
+/* columns [xs, xs + n): scalar at the edges, pairs (2k+1, 2k+2) inside */
+HOT void chroma_up_h(uint8_t *restrict out, const uint8_t *restrict c, int step, int W, int xs, int n,
+                     bool cosited) {
+    int i = 0;
+    if (i < n && !((xs + i) & 1)) {
+        out[i] = (uint8_t)chroma_up_h1(c, step, W, xs + i, cosited);
+        i++;
     }
+    int k = (xs + i) >> 1;   /* x = 2k + 1 */
+    int pairs = (n - i) / 2;
+    if (pairs > (W - 1 - (xs + i)) / 2) pairs = (W - 1 - (xs + i)) / 2;   /* need x + 1 <= W - 1 */
+    if (pairs < 0) pairs = 0;
+    const uint8_t *ck = c + (size_t)k * step;
+    uint8_t *o = out + i;
+    if (cosited) {
+        for (int p = 0; p < pairs; p++) {
+            int a = ck[p * step], b = ck[(p + 1) * step];
+            o[2 * p]     = (uint8_t)((a + b + 1) >> 1);
+            o[2 * p + 1] = (uint8_t)b;
+        }
+    } else {
+        for (int p = 0; p < pairs; p++) {
+            int a = ck[p * step], b = ck[(p + 1) * step];
+            o[2 * p]     = (uint8_t)((3 * a + b + 2) >> 2);
+            o[2 * p + 1] = (uint8_t)((a + 3 * b + 2) >> 2);
+        }
+    }
+    for (i += 2 * pairs; i < n; i++) out[i] = (uint8_t)chroma_up_h1(c, step, W, xs + i, cosited);
 }
 
 /* NV12 chroma of line y: horizontal then vertical upsampling (see above) */
-static void chroma_nv12(const struct deit_image *img, int y, int xs, int n, int off, uint8_t *out, uint8_t *tmp) {
+HOT void chroma_nv12(const struct deit_image *img, int y, int xs, int n, int off, uint8_t *out, uint8_t *tmp) {
     bool hcos = img->chroma_site & DEIT_CHROMA_SITE_H_COSITED;
     int  W = img->width, H = img->height;
     if ((img->chroma_site & DEIT_CHROMA_SITE_V_COSITED) || y == 0) {
@@ -192,7 +220,21 @@ static void chroma_nv12(const struct deit_image *img, int y, int xs, int n, int 
 
 #define YUV_CHUNK 512
 
-static void unpack_yuv(const struct deit_image *img, const struct deit_yuv_matrix *m, int y, int x0, int n,
+/* each chroma sample twice: dst[i] = c[(xs + i) >> 1] */
+HOT void dup2(uint8_t *restrict dst, const uint8_t *restrict c, int xs, int n) {
+    c += xs >> 1;
+    int i = 0;
+    if (xs & 1) dst[i++] = *c++;
+    int pairs = (n - i) >> 1;
+    for (int k = 0; k < pairs; k++) {
+        dst[i + 2 * k]     = c[k];
+        dst[i + 2 * k + 1] = c[k];
+    }
+    i += 2 * pairs;
+    if (i < n) dst[i] = c[pairs];
+}
+
+HOT void unpack_yuv(const struct deit_image *img, const struct deit_yuv_matrix *m, int y, int x0, int n,
                        int16_t *const dst[3]) {
     uint8_t yb[YUV_CHUNK], ub[YUV_CHUNK], vb[YUV_CHUNK], tb[YUV_CHUNK];
     const uint8_t *s0 = plane_row(img, 0, y);
@@ -203,11 +245,8 @@ static void unpack_yuv(const struct deit_image *img, const struct deit_yuv_matri
         const uint8_t *yp = yb;
         switch (img->format) {
         case DEIT_PIXEL_FORMAT_I420: {
-            const uint8_t *us = plane_row(img, 1, y >> 1), *vs = plane_row(img, 2, y >> 1);
-            for (int i = 0; i < cn; i++) {
-                ub[i] = us[(xs + i) >> 1];
-                vb[i] = vs[(xs + i) >> 1];
-            }
+            dup2(ub, plane_row(img, 1, y >> 1), xs, cn);
+            dup2(vb, plane_row(img, 2, y >> 1), xs, cn);
             yp = s0 + xs;
             break;
         }

@@ -369,25 +369,32 @@ __attribute__((target("avx2"))) static void hpass_row_avx2(uint8_t *const dst[3]
 #endif
 #endif /* __SSE2__ */
 
-void deit_hpass_row(uint8_t *const dst[3], const int16_t *const src[3], int nplanes, int n, const int *off,
-                    const int16_t *kh, const int16_t *kl, int kpad) {
+int deit_hpass_simd = -1;
+
+static int hpass_best(void) {
 #if defined(HPASS_AVX2)
-    if (__builtin_cpu_supports("avx2")) {
-        hpass_row_avx2(dst, src, nplanes, n, off, kh, kl, kpad);
-        return;
-    }
+    if (__builtin_cpu_supports("avx2")) return 2;
 #endif
 #if defined(HPASS_SIMD)
-    hpass_row_sse2(dst, src, nplanes, n, off, kh, kl, kpad);
+    return 1;
 #else
-    hpass_row_c(dst, src, nplanes, n, off, kh, kl, kpad);
+    return 0;
 #endif
 }
 
-/* the portable loop, for tests of the SIMD paths */
-void deit_hpass_row_ref(uint8_t *const dst[3], const int16_t *const src[3], int nplanes, int n, const int *off,
-                        const int16_t *kh, const int16_t *kl, int kpad) {
-    hpass_row_c(dst, src, nplanes, n, off, kh, kl, kpad);
+void deit_hpass_row(uint8_t *const dst[3], const int16_t *const src[3], int nplanes, int n, const int *off,
+                    const int16_t *kh, const int16_t *kl, int kpad) {
+    int best = hpass_best();
+    int lvl  = deit_hpass_simd >= 0 && deit_hpass_simd < best ? deit_hpass_simd : best;
+    switch (lvl) {
+#if defined(HPASS_AVX2)
+    case 2: hpass_row_avx2(dst, src, nplanes, n, off, kh, kl, kpad); break;
+#endif
+#if defined(HPASS_SIMD)
+    case 1: hpass_row_sse2(dst, src, nplanes, n, off, kh, kl, kpad); break;
+#endif
+    default: hpass_row_c(dst, src, nplanes, n, off, kh, kl, kpad); break;
+    }
 }
 
 DEIT_CLONES

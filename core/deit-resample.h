@@ -57,9 +57,9 @@ enum deit_status deit_resize_ref(uint8_t *out, int out_w, int out_h, const uint8
  * k split into kh/kl int16 [n * kpad], kpad a multiple of 8. nplanes 1 or 3. */
 void deit_hpass_row(uint8_t *const dst[3], const int16_t *const src[3], int nplanes, int n, const int *off,
                     const int16_t *kh, const int16_t *kl, int kpad);
-/* The same as a plain C loop (the SIMD paths are checked against it). */
-void deit_hpass_row_ref(uint8_t *const dst[3], const int16_t *const src[3], int nplanes, int n, const int *off,
-                        const int16_t *kh, const int16_t *kl, int kpad);
+/* Highest horizontal-pass implementation to use: -1 best available (default), 0 plain C
+ * loop, 1 SSE2, 2 AVX2. Set by tests so every path is compared with Pillow. */
+extern int deit_hpass_simd;
 
 /* Vertical pass of one output row: dst[j] = clip8(1<<21 + sum_t rows[t][j] * k[t]),
  * rows[t] = src + t * stride. acc is scratch of n int32. */

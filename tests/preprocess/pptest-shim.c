@@ -14,6 +14,7 @@ SHIM int   pptest_run(void *pp, int format, int width, int height, const uint8_t
                       const uint8_t *d2, int s0, int s1, int s2, int matrix, int full_range, int chroma_site,
                       const int *roi, float *out_f32, uint8_t *out_u8);
 SHIM int   pptest_resize_ref(uint8_t *out, int ow, int oh, const uint8_t *in, int iw, int ih, int ch, int filter);
+SHIM void  pptest_set_simd(int level);
 SHIM int   pptest_config(const char *json, const char *default_type, int *ints, double *dbls, char *errbuf,
                          int errlen);
 
@@ -63,6 +64,8 @@ int pptest_run(void *pp, int format, int width, int height, const uint8_t *d0, c
 int pptest_resize_ref(uint8_t *out, int ow, int oh, const uint8_t *in, int iw, int ih, int ch, int filter) {
     return deit_resize_ref(out, ow, oh, in, iw, ih, ch, (enum deit_resample)filter);
 }
+
+void pptest_set_simd(int level) { deit_hpass_simd = level; }
 
 /* ints: do_resize, resize_h, resize_w, shortest_edge, resample, do_center_crop, crop_h, crop_w,
  *       do_rescale, do_normalize, status; dbls: rescale_factor, mean[3], std[3] */

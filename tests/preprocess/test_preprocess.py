@@ -434,9 +434,11 @@ def main():
     ap.add_argument("--group", required=True)
     ap.add_argument("--srcdir", default=os.path.join(HERE, "..", ".."))
     ap.add_argument("--workdir", default=None)
+    ap.add_argument("--simd", type=int, default=-1, help="horizontal pass: -1 best, 0 C, 1 SSE2, 2 AVX2")
     args = ap.parse_args()
     print("Pillow", PIL.__version__, "NumPy", np.__version__)
     lib = Lib(args.lib)
+    lib.L.pptest_set_simd(args.simd)
     if args.group == "yuv":
         import yuv_videoconvert
         rc = yuv_videoconvert.run(args, Preprocessor(lib, {}, "deit"), lambda conf: Preprocessor(lib, conf),

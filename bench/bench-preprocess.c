@@ -26,22 +26,34 @@ static double now_ms(void) {
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+static double cpu_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
 }
 
-static double median_run(struct deit_preprocessor *pp, const struct deit_image *img, float *out, int repeats) {
-    double *t = malloc(sizeof(double) * (size_t)repeats);
+/* median wall-clock ms; *cpu gets the median process CPU ms (less sensitive to a busy machine) */
+static double median_run(struct deit_preprocessor *pp, const struct deit_image *img, float *out, int repeats,
+                         double *cpu) {
+    double *t = malloc(sizeof(double) * (size_t)repeats), *c = malloc(sizeof(double) * (size_t)repeats);
     deit_preprocess(pp, img, NULL, out); /* warm-up: builds the geometry plan */
     for (int i = 0; i < repeats; i++) {
-        double t0 = now_ms();
+        double c0 = cpu_ms(), t0 = now_ms();
         deit_preprocess(pp, img, NULL, out);
         t[i] = now_ms() - t0;
+        c[i] = cpu_ms() - c0;
     }
     qsort(t, (size_t)repeats, sizeof(double), cmp_double);
+    qsort(c, (size_t)repeats, sizeof(double), cmp_double);
     double m = t[repeats / 2];
+    *cpu = c[repeats / 2];
     free(t);
+    free(c);
     return m;
 }
 
@@ -134,8 +146,9 @@ int main(int argc, char **argv) {
     struct deit_image img_yuv = {.format = DEIT_PIXEL_FORMAT_I420, .width = w, .height = h,
                                  .data = {yuv, yuv + (size_t)w * h, yuv + (size_t)w * h + (size_t)cw * ch},
                                  .stride = {w, cw, cw}, .matrix = DEIT_COLOR_MATRIX_BT601};
-    double ours_rgb  = median_run(pp, &img_rgb, out, repeats);
-    double ours_i420 = median_run(pp, &img_yuv, out, repeats);
+    double ours_rgb_cpu, ours_i420_cpu;
+    double ours_rgb  = median_run(pp, &img_rgb, out, repeats, &ours_rgb_cpu);
+    double ours_i420 = median_run(pp, &img_yuv, out, repeats, &ours_i420_cpu);
     deit_preprocess(pp, &img_rgb, NULL, out);
     deit_preprocess_u8(pp, &img_rgb, NULL, out_u8);
 
@@ -149,13 +162,15 @@ int main(int argc, char **argv) {
     if (write_file(f_rgb, rgb, n_rgb) || write_file(f_yuv, yuv, n_yuv)) return 1;
     snprintf(cmd, sizeof cmd, "%s %s %s %d %d %s %d %s", python, script, f_rgb, w, h, f_yuv, repeats, prefix);
     FILE *pipe = popen(cmd, "r");
-    double pil_rgb = NAN, pil_i420 = NAN;
+    double pil_rgb = NAN, pil_i420 = NAN, pil_rgb_cpu = NAN, pil_i420_cpu = NAN;
     char pil_ver[32] = "?";
     if (pipe) {
         if (fgets(line, sizeof line, pipe)) {
             char *p;
             if ((p = strstr(line, "\"rgb_ms\": "))) pil_rgb = atof(p + 10);
             if ((p = strstr(line, "\"i420_ms\": "))) pil_i420 = atof(p + 11);
+            if ((p = strstr(line, "\"rgb_cpu_ms\": "))) pil_rgb_cpu = atof(p + 14);
+            if ((p = strstr(line, "\"i420_cpu_ms\": "))) pil_i420_cpu = atof(p + 15);
             if ((p = strstr(line, "\"pillow\": \""))) sscanf(p + 11, "%31[^\"]", pil_ver);
         }
         pclose(pipe);
@@ -179,13 +194,14 @@ int main(int argc, char **argv) {
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
 
-    printf("bench-preprocess: %dx%d frame -> DeiT %dx%d tensor (bicubic 256, crop 224), median of %d runs\n",
-           w, h, ow, oh, repeats);
-    printf("%-6s | %-16s | %-22s | %-7s\n", "input", "gst-deit (ms)", "Pillow " , "speed-up");
-    printf("%-6s | %9.3f (%2d thr) | %9.3f (Pillow %s) | %6.1fx\n", "RGB", ours_rgb, threads, pil_rgb, pil_ver,
-           pil_rgb / ours_rgb);
-    printf("%-6s | %9.3f (%2d thr) | %9.3f (Pillow %s) | %6.1fx\n", "I420", ours_i420, threads, pil_i420, pil_ver,
-           pil_i420 / ours_i420);
+    printf("bench-preprocess: %dx%d frame -> DeiT %dx%d tensor (bicubic 256, crop 224), median of %d runs, "
+           "gst-deit on %d thread(s), Pillow %s on one\n", w, h, ow, oh, repeats, threads, pil_ver);
+    printf("| input | gst-deit wall ms | Pillow wall ms | speed-up | gst-deit CPU ms | Pillow CPU ms | CPU ratio |\n");
+    printf("|-------|-----------------:|---------------:|---------:|----------------:|--------------:|----------:|\n");
+    printf("| RGB   | %16.3f | %14.3f | %7.1fx | %15.3f | %13.3f | %8.1fx |\n", ours_rgb, pil_rgb,
+           pil_rgb / ours_rgb, ours_rgb_cpu, pil_rgb_cpu, pil_rgb_cpu / ours_rgb_cpu);
+    printf("| I420  | %16.3f | %14.3f | %7.1fx | %15.3f | %13.3f | %8.1fx |\n", ours_i420, pil_i420,
+           pil_i420 / ours_i420, ours_i420_cpu, pil_i420_cpu, pil_i420_cpu / ours_i420_cpu);
     if (u8_diff >= 0)
         printf("RGB result vs Pillow: %ld uint8 values differ (bit-exact: %s), max |float diff| %.3g\n", u8_diff,
                u8_diff == 0 ? "yes" : "NO", f_diff);

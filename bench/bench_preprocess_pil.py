@@ -3,7 +3,8 @@
 
 Usage: bench_preprocess_pil.py FRAME.rgb WIDTH HEIGHT FRAME.i420 REPEATS OUT_PREFIX
 
-Prints one JSON line: {"pillow": ver, "rgb_ms": median, "i420_ms": median}. Writes the uint8
+Prints one JSON line: {"pillow": ver, "rgb_ms": .., "rgb_cpu_ms": .., "i420_ms": .., "i420_cpu_ms": ..}
+(medians of wall-clock and process CPU time). Writes the uint8
 result (resize + crop) of the RGB frame to OUT_PREFIX.rgb.u8 so the C side can check
 bit-exactness. What is timed (DeiTImageProcessor defaults, bicubic 256x256, crop 224):
   rgb : Image.frombuffer -> resize (Pillow C) -> np.array -> center crop -> rescale
@@ -56,12 +57,14 @@ def main():
     out["pillow"] = PIL.__version__
     for name, fn in (("rgb", run_rgb), ("i420", run_i420)):
         fn()  # warm-up
-        ts = []
+        ts, cs = [], []
         for _ in range(repeats):
-            t0 = time.perf_counter()
+            c0, t0 = time.process_time(), time.perf_counter()
             x, u8 = fn()
             ts.append((time.perf_counter() - t0) * 1e3)
+            cs.append((time.process_time() - c0) * 1e3)
         out[name + "_ms"] = statistics.median(ts)
+        out[name + "_cpu_ms"] = statistics.median(cs)
         if name == "rgb":
             open(prefix + ".rgb.u8", "wb").write(u8.tobytes())
             open(prefix + ".rgb.f32", "wb").write(x.tobytes())

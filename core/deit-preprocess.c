@@ -423,44 +423,11 @@ static void shortest_edge_size(int w, int h, int s, int *rw, int *rh) {
     }
 }
 
-static enum deit_status plan_build(struct deit_preprocessor *pp, int W, int H) {
-    struct pp_plan *p = &pp->plan;
-    const struct deit_preprocess_config *c = &pp->cfg;
-    plan_free(p);
-    int rw = W, rh = H;
-    if (c->do_resize) {
-        if (c->shortest_edge > 0) shortest_edge_size(W, H, c->shortest_edge, &rw, &rh);
-        else {
-            rw = c->resize_width;
-            rh = c->resize_height;
-        }
-    }
-    if (rw > MAX_DIM || rh > MAX_DIM)
-        return deit_set_error(NULL, DEIT_STATUS_ERROR_INVALID_ARG,
-                              "a %dx%d input would be resized to %dx%d, larger than %d", W, H, rw, rh, MAX_DIM);
-    int oh = pp->out_h, ow = pp->out_w;
-    int top = 0, left = 0;
-    if (c->do_center_crop) {
-        top  = floor_div2(rh - oh);   /* (h - crop_h) // 2; negative = zero padding */
-        left = floor_div2(rw - ow);
-    }
-    p->rw = rw;
-    p->rh = rh;
-    p->i0 = top < 0 ? -top : 0;
-    p->i1 = rh - top < oh ? rh - top : oh;
-    p->j0 = left < 0 ? -left : 0;
-    p->j1 = rw - left < ow ? rw - left : ow;
-    p->tw = p->j1 - p->j0;
-    int th = p->i1 - p->i0;
-
-    enum deit_status st;
+/* Horizontal taps of the needed output columns, split into int16 halves, padded to kpad. */
+static enum deit_status plan_columns(struct pp_plan *p, int W, int left, enum deit_resample filter) {
     struct deit_axis hax;
-    if ((st = deit_axis_init(&hax, W, rw, left + p->j0, left + p->j1, c->resample))) return st;
-    if ((st = deit_axis_init(&p->vax, H, rh, top + p->i0, top + p->i1, c->resample))) {
-        deit_axis_free(&hax);
-        return st;
-    }
-    /* horizontal: columns to unpack, padded taps */
+    enum deit_status st = deit_axis_init(&hax, W, p->rw, left + p->j0, left + p->j1, filter);
+    if (st) return st;
     int sx0 = W, sx1 = 0, maxc = 1;
     for (int j = 0; j < p->tw; j++) {
         if (hax.count[j] == 0) continue;
@@ -472,63 +439,93 @@ static enum deit_status plan_build(struct deit_preprocessor *pp, int W, int H) {
     p->sx0  = sx0;
     p->sxn  = sx1 - sx0;
     p->kpad = (maxc + 7) & ~7;
-    p->upad = (p->sxn + p->kpad + 15) & ~15;
+    p->upad = (p->sxn + p->kpad + 15) & ~15;   /* dot products read up to kpad past a tap start */
     size_t nk = (size_t)(p->tw > 0 ? p->tw : 1) * p->kpad;
     p->hoff = calloc((size_t)(p->tw > 0 ? p->tw : 1), sizeof(int));
     p->kh   = calloc(nk, sizeof(int16_t));
     p->kl   = calloc(nk, sizeof(int16_t));
-    if (!p->hoff || !p->kh || !p->kl) goto oom;
-    for (int j = 0; j < p->tw; j++) {
+    if (!p->hoff || !p->kh || !p->kl) st = DEIT_STATUS_ERROR_NO_MEMORY;
+    for (int j = 0; j < p->tw && !st; j++) {
         p->hoff[j] = hax.count[j] ? hax.first[j] - sx0 : 0;
         for (int t = 0; t < hax.count[j]; t++) {
             int32_t k  = hax.k[(size_t)j * hax.ksize + t];
-            int32_t hi = k >> DEIT_RS_KSPLIT;   /* floor */
-            if (hi < INT16_MIN || hi > INT16_MAX) {
-                deit_axis_free(&hax);
-                return deit_set_error(NULL, DEIT_STATUS_ERROR_INVALID_ARG, "resample weight %d out of range", k);
-            }
+            int32_t hi = k >> DEIT_RS_KSPLIT;   /* floor; kl = k - hi * 2^11 in [0, 2^11) */
+            if (hi < INT16_MIN || hi > INT16_MAX) st = DEIT_STATUS_ERROR_INVALID_ARG;   /* |w| >= 2^4: no filter */
             p->kh[(size_t)j * p->kpad + t] = (int16_t)hi;
             p->kl[(size_t)j * p->kpad + t] = (int16_t)(k & ((1 << DEIT_RS_KSPLIT) - 1));
         }
     }
     deit_axis_free(&hax);
+    return st;
+}
 
-    /* rows of the intermediate image */
-    if (p->vax.pick) {
-        /* identity / nearest: one intermediate row per output row */
-        p->nrows  = th > 0 ? th : 0;
-        p->rowsrc = malloc(sizeof(int) * (size_t)(th > 0 ? th : 1));
-        if (!p->rowsrc) goto oom;
-        for (int i = 0; i < th; i++) {
-            p->rowsrc[i]     = p->vax.first[i];
-            p->vax.first[i]  = i;
-        }
-    } else {
-        int y0 = H, y1 = 0;
+/* Vertical taps of the needed output rows, and which source rows the horizontal pass
+ * must produce: a contiguous range for filters, one row per output row for pick axes
+ * (identity, NEAREST) so that skipped rows are never touched. */
+static enum deit_status plan_rows(struct pp_plan *p, int H, int top, enum deit_resample filter) {
+    int th = p->i1 - p->i0;
+    enum deit_status st = deit_axis_init(&p->vax, H, p->rh, top + p->i0, top + p->i1, filter);
+    if (st) return st;
+    int y0 = 0, y1 = th;
+    if (!p->vax.pick) {
+        y0 = H;
+        y1 = 0;
         for (int i = 0; i < th; i++) {
             if (p->vax.first[i] < y0) y0 = p->vax.first[i];
             if (p->vax.first[i] + p->vax.count[i] > y1) y1 = p->vax.first[i] + p->vax.count[i];
         }
-        if (y1 <= y0) y0 = 0, y1 = 0;
-        p->nrows  = y1 - y0;
-        p->rowsrc = malloc(sizeof(int) * (size_t)(p->nrows > 0 ? p->nrows : 1));
-        if (!p->rowsrc) goto oom;
-        for (int r = 0; r < p->nrows; r++) p->rowsrc[r] = y0 + r;
-        for (int i = 0; i < th; i++) p->vax.first[i] -= y0;
+        if (y1 <= y0) y0 = y1 = 0;
     }
-    p->tmp_plane = (size_t)p->nrows * p->tw;
-    p->tmp       = malloc(3 * p->tmp_plane + 64);
-    p->unpack    = calloc((size_t)pp->n_threads * 3 * p->upad, sizeof(int16_t));
-    p->acc_stride = ((size_t)p->tw * 5 + 63) & ~(size_t)63;
-    p->acc       = malloc((size_t)pp->n_threads * p->acc_stride + 64);
-    if (!p->tmp || !p->unpack || !p->acc) goto oom;
+    p->nrows  = y1 - y0;
+    p->rowsrc = malloc(sizeof(int) * (size_t)(p->nrows > 0 ? p->nrows : 1));
+    if (!p->rowsrc) return DEIT_STATUS_ERROR_NO_MEMORY;
+    for (int r = 0; r < p->nrows; r++) p->rowsrc[r] = p->vax.pick ? p->vax.first[r] : y0 + r;
+    for (int i = 0; i < th; i++) p->vax.first[i] = p->vax.pick ? i : p->vax.first[i] - y0;
+    return DEIT_STATUS_OK;
+}
+
+static enum deit_status plan_build(struct deit_preprocessor *pp, int W, int H) {
+    struct pp_plan *p = &pp->plan;
+    const struct deit_preprocess_config *c = &pp->cfg;
+    plan_free(p);
+    int rw = W, rh = H;
+    if (c->do_resize && c->shortest_edge > 0) {
+        shortest_edge_size(W, H, c->shortest_edge, &rw, &rh);
+    } else if (c->do_resize) {
+        rw = c->resize_width;
+        rh = c->resize_height;
+    }
+    if (rw > MAX_DIM || rh > MAX_DIM)
+        return deit_set_error(NULL, DEIT_STATUS_ERROR_INVALID_ARG,
+                              "a %dx%d input would be resized to %dx%d, larger than %d", W, H, rw, rh, MAX_DIM);
+    int oh = pp->out_h, ow = pp->out_w;
+    int top  = c->do_center_crop ? floor_div2(rh - oh) : 0;   /* (h - crop_h) // 2; < 0: zero padding */
+    int left = c->do_center_crop ? floor_div2(rw - ow) : 0;
+    p->rw = rw;
+    p->rh = rh;
+    p->i0 = top < 0 ? -top : 0;
+    p->i1 = rh - top < oh ? rh - top : oh;
+    p->j0 = left < 0 ? -left : 0;
+    p->j1 = rw - left < ow ? rw - left : ow;
+    p->tw = p->j1 - p->j0;
+    enum deit_status st = plan_columns(p, W, left, c->resample);
+    if (!st) st = plan_rows(p, H, top, c->resample);
+    if (!st) {
+        p->tmp_plane  = (size_t)p->nrows * p->tw;
+        p->tmp        = malloc(3 * p->tmp_plane + 64);
+        p->unpack     = calloc((size_t)pp->n_threads * 3 * p->upad, sizeof(int16_t));
+        p->acc_stride = ((size_t)p->tw * 5 + 63) & ~(size_t)63;   /* int32 acc[tw] + uint8 row[tw] */
+        p->acc        = malloc((size_t)pp->n_threads * p->acc_stride + 64);
+        if (!p->tmp || !p->unpack || !p->acc) st = DEIT_STATUS_ERROR_NO_MEMORY;
+    }
+    if (st) {
+        plan_free(p);
+        return deit_set_error(NULL, st, "cannot prepare the %dx%d -> %dx%d resize (%s)", W, H, rw, rh,
+                              deit_status_to_string(st));
+    }
     p->in_w = W;
     p->in_h = H;
     return DEIT_STATUS_OK;
-oom:
-    deit_axis_free(&hax);
-    plan_free(p);
-    return deit_set_error(NULL, DEIT_STATUS_ERROR_NO_MEMORY, "out of memory preparing a %dx%d resize", W, H);
 }
 
 /* ---------------------------------------------------------------------------------------

@@ -195,7 +195,7 @@ struct deit_model_info {
     float layer_norm_eps;
     enum deit_act hidden_act;
     size_t weight_bytes;               /* bytes of float32 weights the forward pass reads */
-    size_t weight_bytes_copied;        /* of those, bytes converted/copied at load (F16, BF16, unaligned, .bin) */
+    size_t weight_bytes_copied;        /* of those, bytes converted/copied at load (F16, BF16, unaligned, use_mmap false) */
 };
 
 struct deit_model_params {

@@ -50,6 +50,9 @@
 #include <time.h>
 #include <unistd.h>
 
+/* OpenBLAS (for the --blas-threads experiment) */
+void openblas_set_num_threads(int num_threads);
+
 /* ---------------------------------------------------------------------------------------
  * Configurations (transformers' facebook/deit-*-patch16-* config.json values)
  */
@@ -323,7 +326,8 @@ static void usage(void) {
     fprintf(stderr,
             "usage: deit-bench (--config tiny|small|base|base-384 [--distilled|--no-distilled] | --model DIR)\n"
             "                  [--batch N] [--threads N] [--attention auto|eager|fused] [--warmup N] [--iters N]\n"
-            "                  [--in-memory] [--save DIR] [--input FILE.f32] [--output FILE.f32] [--load-iters N]\n");
+            "                  [--in-memory] [--save DIR] [--input FILE.f32] [--output FILE.f32] [--load-iters N]\n"
+            "                  [--blas-threads N]  (experiment: OpenBLAS's own threads for the GEMMs)\n");
 }
 
 static void log_cb(enum deit_log_level level, const char *message, void *user_data) {
@@ -334,7 +338,7 @@ int main(int argc, char **argv) {
     const char *config_name = NULL, *model_dir = NULL, *save_dir = NULL, *input_path = NULL, *output_path = NULL;
     const char *attention = "auto";
     bool        distilled = true, in_memory = false;
-    int         batch = 1, threads = 0, warmup = 3, iters = 20, load_iters = 5;
+    int         batch = 1, threads = 0, warmup = 3, iters = 20, load_iters = 5, blas_threads = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
 #define NEXT() (i + 1 < argc ? argv[++i] : (usage(), exit(2), ""))
@@ -348,6 +352,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--warmup")) warmup = atoi(NEXT());
         else if (!strcmp(a, "--iters")) iters = atoi(NEXT());
         else if (!strcmp(a, "--load-iters")) load_iters = atoi(NEXT());
+        else if (!strcmp(a, "--blas-threads")) blas_threads = atoi(NEXT());
         else if (!strcmp(a, "--in-memory")) in_memory = true;
         else if (!strcmp(a, "--save")) save_dir = NEXT();
         else if (!strcmp(a, "--input")) input_path = NEXT();
@@ -485,6 +490,12 @@ int main(int argc, char **argv) {
         fprintf(stderr, "deit-bench: cannot create state: %s\n", err.message);
         return 1;
     }
+    if (blas_threads > 0) {
+        /* the other parallelism scheme, for measurement only: OpenBLAS threads the GEMMs
+         * and the core's own loops run on --threads workers (use --threads 1 so the two
+         * never nest) */
+        openblas_set_num_threads(blas_threads);
+    }
     const size_t pix = (size_t)mi->num_channels * mi->image_height * mi->image_width;
     if (input_path) {
         FILE  *f  = fopen(input_path, "rb");
@@ -537,8 +548,8 @@ int main(int argc, char **argv) {
     printf("model      %s (%s, D=%d L=%d H=%d I=%d, %dx%d, T=%d)\n", label, deit_arch_to_string(mi->arch),
            mi->hidden_size, mi->num_layers, mi->num_heads, mi->intermediate_size, mi->image_width,
            mi->image_height, mi->num_tokens);
-    printf("run        batch %d, %d threads, attention %s, %d warm-up + %d timed runs\n", batch, threads, attn_s,
-           warmup, iters);
+    printf("run        batch %d, %d threads%s, attention %s, %d warm-up + %d timed runs\n", batch, threads,
+           blas_threads > 0 ? " + OpenBLAS threads" : "", attn_s, warmup, iters);
     printf("time       median %.3f ms/image, min %.3f ms/image\n", med_ms, min_ms);
     printf("compute    %.3f GFLOP/image, %.1f GFLOP/s at the median\n", gflop, gflops);
     printf("memory     peak RSS %.1f MB (F32 weights %.1f MB, %.1f MB of them copied at load)\n", rss, wmb,
@@ -548,9 +559,10 @@ int main(int argc, char **argv) {
                blob ? "from memory" : "checkpoint directory, warm page cache");
     printf("{\"config\":\"%s\",\"arch\":\"%s\",\"distilled\":%s,\"image_size\":%d,\"batch\":%d,\"threads\":%d,"
            "\"attention\":\"%s\",\"iters\":%d,\"median_ms\":%.4f,\"min_ms\":%.4f,\"gflop_per_image\":%.4f,"
-           "\"gflops\":%.2f,\"peak_rss_mb\":%.1f,\"weight_mb\":%.1f,\"load_ms\":%.3f}\n",
+           "\"gflops\":%.2f,\"peak_rss_mb\":%.1f,\"weight_mb\":%.1f,\"load_ms\":%.3f,\"blas_threads\":%d}\n",
            label, deit_arch_to_string(mi->arch), mi->arch == DEIT_ARCH_DEIT_WITH_TEACHER ? "true" : "false",
-           mi->image_height, batch, threads, attn_s, iters, med_ms, min_ms, gflop, gflops, rss, wmb, load_ms);
+           mi->image_height, batch, threads, attn_s, iters, med_ms, min_ms, gflop, gflops, rss, wmb, load_ms,
+           blas_threads);
 
     free(samples);
     deit_state_free(st);

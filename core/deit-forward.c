@@ -26,6 +26,7 @@
 #define KTILE        128 /* key tile of the fused attention */
 #define EAGER_SCORES_FLOATS (64 * 1024) /* per-worker eager score block: 256 KB */
 #define COL_ALIGN    16  /* GEMM column split granularity */
+#define ROW_ALIGN    4   /* GEMM row split granularity */
 
 struct deit_state {
     const struct deit_model  *model;
@@ -271,10 +272,29 @@ static void linear_piece(const struct linear_job *j, const struct linear_seg *g,
         for (int m = 0; m < j->M; m++) gelu_forward(g->out + (size_t)m * g->N + n0, (size_t)cols, j->act);
 }
 
+/* One segment with more rows than columns (DeiT-tiny's fc2 and output projection, the
+ * output projection and fc2 of any model at batch >= 8): split rows instead, so each
+ * worker packs the smaller operand (the weights) in full rather than the larger (the
+ * activations). */
+static void linear_task_rows(const struct linear_job *j, int i, int n) {
+    int m0, m1;
+    deit_pool_split(j->M, ROW_ALIGN, i, n, &m0, &m1);
+    if (m1 <= m0) return;
+    struct linear_job sub = *j;
+    sub.M   = m1 - m0;
+    sub.inp = j->inp + (size_t)m0 * j->ldi;
+    sub.seg[0].out = j->seg[0].out + (size_t)m0 * j->seg[0].N;
+    linear_piece(&sub, &sub.seg[0], 0, j->seg[0].N);
+}
+
 static void linear_task(void *ctx, int i, int n) {
     const struct linear_job *j     = ctx;
     int                      total = 0;
     for (int s = 0; s < j->n_seg; s++) total += j->seg[s].N;
+    if (j->n_seg == 1 && n > 1 && j->M > total) {
+        linear_task_rows(j, i, n);
+        return;
+    }
     int c0, c1;
     deit_pool_split(total, COL_ALIGN, i, n, &c0, &c1);
     for (int s = 0, base = 0; s < j->n_seg; base += j->seg[s].N, s++) {

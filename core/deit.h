@@ -165,7 +165,9 @@ DEIT_API struct deit_preprocess_config deit_preprocess_default_config(const char
 
 /* Parse a preprocessor_config.json file. Missing keys take the defaults of the processor
  * class it names (image_processor_type / feature_extractor_type), else of
- * default_processor_type ("deit" or "vit"). */
+ * default_processor_type ("deit" or "vit"). A missing file is not an error: *out gets
+ * the class defaults and a warning is logged. size / crop_size: {"height","width"},
+ * {"shortest_edge"} (size only), a legacy int n (= n x n) or [h, w]. */
 DEIT_API enum deit_status deit_preprocess_config_load(const char *path, const char *default_processor_type,
                                                       struct deit_preprocess_config *out,
                                                       struct deit_error *err);
@@ -274,7 +276,9 @@ struct deit_rect {
 };
 
 /* A preprocessor: precomputed resampling coefficients and scratch for one frame geometry
- * at a time (recomputed when the input size changes). Not thread-safe; one per user. */
+ * at a time (recomputed when the input size changes). Not thread-safe; one per user.
+ * n_threads <= 0 = all cores. Refuses (BAD_CONFIG) a config whose output size would
+ * depend on the input (shortest_edge or do_resize false, without center crop). */
 struct deit_preprocessor;
 DEIT_API struct deit_preprocessor *deit_preprocessor_new(const struct deit_preprocess_config *config,
                                                          int n_threads, struct deit_error *err);
@@ -285,7 +289,9 @@ DEIT_API void deit_preprocessor_output_size(const struct deit_preprocessor *pp,
                                             int *out_height, int *out_width);
 
 /* Full pipeline: colour conversion to RGB, resize (Pillow), center crop, rescale,
- * normalise. roi NULL = whole image. out holds 3 * out_height * out_width floats. */
+ * normalise. roi NULL = whole image; a roi partly outside the image is clipped to it, an
+ * empty one is INVALID_ARG. out holds 3 * out_height * out_width floats. YUV formats give
+ * what GStreamer 1.22 videoconvert ! video/x-raw,format=RGB would feed in. */
 DEIT_API enum deit_status deit_preprocess(struct deit_preprocessor *pp, const struct deit_image *image,
                                           const struct deit_rect *roi, float *out);
 

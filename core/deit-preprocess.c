@@ -655,8 +655,7 @@ static enum deit_status check_image(const struct deit_image *img) {
                                   "image plane %d stride %d is smaller than a row (%ld bytes)", p, img->stride[p],
                                   row[p]);
     }
-    if (img->format >= DEIT_PIXEL_FORMAT_I420 &&
-        img->matrix != DEIT_COLOR_MATRIX_BT601 && img->matrix != DEIT_COLOR_MATRIX_BT709)
+    if (img->format >= DEIT_PIXEL_FORMAT_I420 && (unsigned)img->matrix > DEIT_COLOR_MATRIX_FCC)
         return deit_set_error(NULL, DEIT_STATUS_ERROR_UNSUPPORTED_FORMAT, "colour matrix %d is not supported",
                               (int)img->matrix);
     return DEIT_STATUS_OK;

@@ -93,8 +93,14 @@ static void mat_diag(double a[4][4], double d0, double d1, double d2) {
 
 void deit_yuv_matrix_init(struct deit_yuv_matrix *m, enum deit_color_matrix matrix, bool full_range) {
     /* gst_video_color_matrix_get_Kr_Kb */
-    double Kr = matrix == DEIT_COLOR_MATRIX_BT709 ? 0.2126 : 0.2990;
-    double Kb = matrix == DEIT_COLOR_MATRIX_BT709 ? 0.0722 : 0.1140;
+    double Kr = 0.2990, Kb = 0.1140;
+    switch (matrix) {
+    case DEIT_COLOR_MATRIX_BT709: Kr = 0.2126, Kb = 0.0722; break;
+    case DEIT_COLOR_MATRIX_BT2020: Kr = 0.2627, Kb = 0.0593; break;
+    case DEIT_COLOR_MATRIX_SMPTE240M: Kr = 0.212, Kb = 0.087; break;
+    case DEIT_COLOR_MATRIX_FCC: Kr = 0.30, Kb = 0.11; break;
+    default: break;
+    }
     double Kg = 1.0 - Kr - Kb;
     /* gst_video_color_range_offsets for 8 bits */
     double off[3]   = {full_range ? 0 : 16, 128, 128};

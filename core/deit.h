@@ -250,13 +250,17 @@ enum deit_pixel_format {
 enum deit_color_matrix {
     DEIT_COLOR_MATRIX_BT601 = 0,
     DEIT_COLOR_MATRIX_BT709,
+    DEIT_COLOR_MATRIX_BT2020,     /* GStreamer's default for caps of >= 2160 lines */
+    DEIT_COLOR_MATRIX_SMPTE240M,
+    DEIT_COLOR_MATRIX_FCC,
 };
 
-/* Chroma siting, with GstVideoChromaSite's bit values so GST_VIDEO_INFO_CHROMA_SITE() can
- * be passed as is. videoconvert interpolates NV12 / YUY2 chroma differently per siting;
- * its I420 -> RGB path repeats each chroma sample whatever the siting. */
+/* Chroma siting, with GstVideoChromaSite's bit values: pass GST_VIDEO_INFO_CHROMA_SITE()
+ * as is (GstVideoInfo already holds GStreamer's default when caps have no chroma-site:
+ * H-cosited above 576 lines, centred below). videoconvert interpolates NV12 / YUY2 chroma
+ * differently per siting; its I420 -> RGB path repeats chroma samples whatever the siting. */
 enum deit_chroma_site {
-    DEIT_CHROMA_SITE_UNKNOWN   = 0,       /* no chroma-site in caps: centred, like "jpeg" */
+    DEIT_CHROMA_SITE_UNKNOWN   = 0,       /* centred, like "jpeg" (GST_VIDEO_CHROMA_SITE_NONE = 1) */
     DEIT_CHROMA_SITE_H_COSITED = 1 << 1,  /* "mpeg2": chroma on the left luma sample */
     DEIT_CHROMA_SITE_V_COSITED = 1 << 2,  /* with H: "cosited", "dv" */
 };
@@ -266,7 +270,7 @@ struct deit_image {
     int             width, height;   /* 1 .. 16384 */
     const uint8_t  *data[3];         /* plane pointers (one for packed formats) */
     int             stride[3];       /* bytes per row of each plane */
-    enum deit_color_matrix matrix;   /* YUV formats only */
+    enum deit_color_matrix matrix;   /* YUV formats only (GstVideoInfo colorimetry.matrix) */
     bool            full_range;      /* YUV formats only: false = limited (16-235) */
     unsigned        chroma_site;     /* NV12 / YUY2 only: enum deit_chroma_site bits, 0 = centred */
 };

@@ -80,12 +80,24 @@ def subsample(fmt, y, u, v):
     return y, u[::2, ::2], v[::2, ::2]
 
 
-def videoconvert(tmpdir, fmt, buf, w, h, bt709, full, site):
+# our enum deit_color_matrix -> GstVideoColorMatrix code in a colorimetry string
+GST_MATRIX = {0: 4, 1: 3, 2: 6, 3: 5, 4: 2}   # BT601, BT709, BT2020, SMPTE240M, FCC
+MATRIX_NAMES = {0: "bt601", 1: "bt709", 2: "bt2020", 3: "smpte240m", 4: "fcc"}
+
+
+def videoconvert(tmpdir, fmt, buf, w, h, matrix, full, site, bare=False):
+    """RGB that videoconvert makes of the frame. bare=True: caps with neither colorimetry nor
+    chroma-site, so GstVideoInfo applies GStreamer's defaults (as for videotestsrc)."""
     src = os.path.join(tmpdir, "in.yuv")
     dst = os.path.join(tmpdir, "out.rgb")
     buf.tofile(src)
-    colorimetry = "%d:%d:0:0" % (1 if full else 2, 3 if bt709 else 4)   # range:matrix:transfer:primaries
-    setter = ['!', 'capssetter', 'caps=video/x-raw,chroma-site=%s' % site] if site else []
+    colorimetry = "%d:%d:0:0" % (1 if full else 2, GST_MATRIX[matrix])   # range:matrix:transfer:primaries
+    if bare:
+        caps = ("video/x-raw,format=%s,width=%d,height=%d,framerate=1/1,interlace-mode=progressive,"
+                "pixel-aspect-ratio=1/1" % (fmt, w, h))
+        setter = ['!', 'capssetter', 'replace=true', 'caps=' + caps]
+    else:
+        setter = ['!', 'capssetter', 'caps=video/x-raw,chroma-site=%s' % site] if site else []
     cmd = ['gst-launch-1.0', '-q', 'filesrc', 'location=' + src, '!', 'rawvideoparse', 'format=' + fmt.lower(),
            'width=%d' % w, 'height=%d' % h, 'framerate=1/1', 'colorimetry=' + colorimetry] + setter + \
           ['!', 'videoconvert', '!', 'video/x-raw,format=RGB', '!', 'filesink', 'location=' + dst]
@@ -102,6 +114,25 @@ def compare(got, exp, what, check, stats):
     stats["values"] += d.size
     stats["off_by_1"] += int((d == 1).sum())
     check(d.max() <= TOL, "%s: max |diff| %d > %d (%d values differ)" % (what, d.max(), TOL, int((d > 0).sum())))
+
+
+def check_case(what, gst_rgb, planes, strides, fmt, w, h, kw, make_pp, pp_deit, check, stats):
+    # 1. colour conversion alone: no resize, crop = frame
+    ident = make_pp({"do_resize": False, "crop_size": {"height": h, "width": w}})
+    st, got = ident.run(planes, strides, fmt, w, h, **kw)
+    check(st == 0, what + ": status %d" % st)
+    compare(got, gst_rgb, what + " conversion", check, stats)
+    # 2. the DeiT pipeline vs Pillow on videoconvert's RGB
+    st, got = pp_deit.run(planes, strides, fmt, w, h, **kw)
+    check(st == 0, what + ": status %d" % st)
+    compare(got, ref.resize_crop_u8(Image.fromarray(gst_rgb), DEIT), what + " deit", check, stats)
+    # 3. a region of interest with odd offsets
+    if w >= 9 and h >= 7:
+        roi = [w // 3 | 1, h // 4 | 1, w // 2, h // 2]
+        st, got = pp_deit.run(planes, strides, fmt, w, h, roi=roi, **kw)
+        crop = gst_rgb[roi[1]:roi[1] + roi[3], roi[0]:roi[0] + roi[2]]
+        compare(got, ref.resize_crop_u8(Image.fromarray(crop), DEIT), what + " roi %s" % roi, check, stats)
+    stats["cases"] += 1
 
 
 def run(args, pp_deit, make_pp, check, find_photos):
@@ -131,33 +162,30 @@ def run(args, pp_deit, make_pp, check, find_photos):
                 y, u, v = subsample(fmt, y444, u444, v444)
                 buf, planes, strides = make_frame(fmt, y, u, v)
                 sites = [None, "mpeg2"] + (["cosited", "jpeg"] if fmt != "I420" else [])
-                for bt709 in ((0, 1) if big else (0,)):
+                for matrix in ((0, 1, 2, 3, 4) if big else (0,)):
                     for full in ((0, 1) if big else (1,)):
                         for site in (sites if big or fmt != "I420" else [None]):
-                            if w == 1 and h == 1 and fmt == "YUY2":
+                            if (w == 1 and h == 1 and fmt == "YUY2") or (matrix > 1 and site != sites[0]):
                                 continue
-                            what = "%s %s %s %s site=%s" % (name, fmt, "bt709" if bt709 else "bt601",
+                            what = "%s %s %s %s site=%s" % (name, fmt, MATRIX_NAMES[matrix],
                                                             "full" if full else "limited", site)
-                            gst_rgb = videoconvert(tmpdir, fmt, buf, w, h, bt709, full, site)
-                            kw = dict(matrix=bt709, full_range=bool(full), chroma_site=SITES[site])
-                            # 1. colour conversion alone: no resize, crop = frame
-                            ident = make_pp({"do_resize": False, "crop_size": {"height": h, "width": w}})
-                            st, got = ident.run(planes, strides, fmt, w, h, **kw)
-                            check(st == 0, what + ": status %d" % st)
-                            compare(got, gst_rgb, what + " conversion", check, stats)
-                            # 2. the DeiT pipeline vs Pillow on videoconvert's RGB
-                            st, got = pp_deit.run(planes, strides, fmt, w, h, **kw)
-                            check(st == 0, what + ": status %d" % st)
-                            compare(got, ref.resize_crop_u8(Image.fromarray(gst_rgb), DEIT), what + " deit", check,
-                                    stats)
-                            # 3. a region of interest with odd offsets
-                            if w >= 9 and h >= 7:
-                                roi = [w // 3 | 1, h // 4 | 1, w // 2, h // 2]
-                                st, got = pp_deit.run(planes, strides, fmt, w, h, roi=roi, **kw)
-                                crop = gst_rgb[roi[1]:roi[1] + roi[3], roi[0]:roi[0] + roi[2]]
-                                compare(got, ref.resize_crop_u8(Image.fromarray(crop), DEIT), what + " roi %s" % roi,
-                                        check, stats)
-                            stats["cases"] += 1
+                            gst_rgb = videoconvert(tmpdir, fmt, buf, w, h, matrix, full, site)
+                            kw = dict(matrix=matrix, full_range=bool(full), chroma_site=SITES[site])
+                            check_case(what, gst_rgb, planes, strides, fmt, w, h, kw, make_pp, pp_deit, check, stats)
+        # caps without colorimetry / chroma-site: the element passes what GstVideoInfo holds,
+        # i.e. GStreamer's defaults (video-info.c set_default_colorimetry): above 576 lines
+        # BT.709 limited + H-cosited ("mpeg2"), else BT.601 limited + centred
+        for (h, w) in [(720, 1280), (480, 640)]:
+            rgb = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+            y444, u444, v444 = rgb_to_yuv444(rgb)
+            hd = h > 576
+            for fmt in ("I420", "NV12", "YUY2"):
+                y, u, v = subsample(fmt, y444, u444, v444)
+                buf, planes, strides = make_frame(fmt, y, u, v)
+                what = "noise%dx%d %s bare caps" % (w, h, fmt)
+                gst_rgb = videoconvert(tmpdir, fmt, buf, w, h, 1 if hd else 0, False, None, bare=True)
+                kw = dict(matrix=1 if hd else 0, full_range=False, chroma_site=SITES["mpeg2" if hd else "jpeg"])
+                check_case(what, gst_rgb, planes, strides, fmt, w, h, kw, make_pp, pp_deit, check, stats)
     print("yuv: %d cases, %d uint8 values compared, %d off by one (tolerance %d)" %
           (stats["cases"], stats["values"], stats["off_by_1"], TOL))
     return 0

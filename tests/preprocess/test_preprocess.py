@@ -254,6 +254,11 @@ def group_sizes(lib, args):
         {"size": {"height": 17, "width": 500}, "do_center_crop": False, "resample": 5},
         {"size": [123, 77], "crop_size": [99, 70], "resample": 4},
         {"size": 438, "crop_size": 384},
+        {"do_rescale": False},                                   # normalise the 0..255 values
+        {"do_normalize": False},                                 # rescale only
+        {"do_rescale": False, "do_normalize": False},            # plain uint8 values as floats
+        {"rescale_factor": 0.5, "image_mean": [1, 2.5, -3], "image_std": [3, 0.1, 7]},
+        {"image_mean": 0.25, "image_std": 0.75, "resample": 0},  # scalar mean / std
     ]
     for (h, w) in [(1, 1), (3, 5), (47, 61), (300, 451), (451, 300), (720, 1280), (50, 900)]:
         rgb = random_image(rng, h, w)

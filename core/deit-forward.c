@@ -47,6 +47,8 @@ struct deit_state {
     float   *scratch;  /* per worker: attention scores (attn_rows, T) or fused tiles */
     size_t   scratch_per_thread;
     int      attn_rows; /* query rows per attention block */
+    bool     attn_packed; /* eager attention through the AVX2 packed-K kernels */
+    size_t   attn_kp_off; /* offset of the packed K of the current head in a worker's scratch */
     float   *logits;   /* (B, K) */
     float   *logits2;  /* (B, K) distillation head */
     float   *pooler;   /* (B, Dp) */
@@ -60,7 +62,7 @@ struct deit_state_params deit_state_default_params(void) {
     return (struct deit_state_params){
         .max_batch = 1,                     /* images per run */
         .n_threads = 0,                     /* 0 = all cores */
-        .attention = DEIT_ATTENTION_AUTO,   /* eager for short sequences, fused for long */
+        .attention = DEIT_ATTENTION_AUTO,   /* the fastest: eager (see deit_state_init) */
     };
 }
 
@@ -134,8 +136,12 @@ struct deit_state *deit_state_init(const struct deit_model *model, const struct 
         return NULL;
     }
     st->attention = p.attention;
-    if (st->attention == DEIT_ATTENTION_AUTO)
-        st->attention = mi->num_tokens > 256 ? DEIT_ATTENTION_FUSED : DEIT_ATTENTION_EAGER;
+    /* auto = eager: with blocks of <= 256 KB of scores per worker, eager never holds the full
+     * (T, T) matrix either, and it is the faster one at every DeiT/ViT size measured
+     * (one head on this machine, bench/README.md: T = 198: packed eager 0.18 ms, OpenBLAS
+     * eager 0.22 ms, fused 0.31 ms; T = 578: 1.26 / 1.72 / 2.26 ms): the fused kernel's
+     * online softmax costs 2 small GEMM calls per 64 x 128 tile and a rescale. */
+    if (st->attention == DEIT_ATTENTION_AUTO) st->attention = DEIT_ATTENTION_EAGER;
 
     const size_t B = (size_t)p.max_batch, T = (size_t)mi->num_tokens, D = (size_t)mi->hidden_size;
     const size_t N = (size_t)mi->num_patches, C = (size_t)mi->num_channels, P = (size_t)mi->patch_size;
@@ -157,9 +163,14 @@ struct deit_state *deit_state_init(const struct deit_model *model, const struct 
      * of L2 on common x86 cores; a whole head for 224-pixel models); fused: QBLOCK rows
      * against KTILE keys */
     if (st->attention == DEIT_ATTENTION_EAGER) {
-        size_t rows   = (size_t)EAGER_SCORES_FLOATS / T;
-        st->attn_rows = (int)(rows < 16 ? 16 : rows > T ? T : rows);
-        st->scratch_per_thread = (size_t)st->attn_rows * T;
+        /* with the AVX2 kernels: scores rows padded to 16 keys, plus the head's packed K */
+        st->attn_packed = attention_packed_supported(mi->head_dim);
+        const size_t Tp = st->attn_packed ? (T + 15) / 16 * 16 : T;
+        size_t rows     = (size_t)EAGER_SCORES_FLOATS / Tp;
+        st->attn_rows   = (int)(rows < 16 ? 16 : rows > T ? T : rows);
+        st->attn_kp_off = ((size_t)st->attn_rows * Tp + 15) & ~(size_t)15;
+        st->scratch_per_thread = st->attn_kp_off;
+        if (st->attn_packed) st->scratch_per_thread += (size_t)attention_packed_k_floats((int)T, mi->head_dim);
     } else {
         st->attn_rows          = QBLOCK;
         st->scratch_per_thread = (size_t)QBLOCK * KTILE + 2 * QBLOCK;
@@ -360,6 +371,8 @@ static void attention_task(void *ctx, int i, int n) {
     const int T = mi->num_tokens, D = mi->hidden_size, H = mi->num_heads, HD = mi->head_dim;
     const float scale = 1.0f / sqrtf((float)HD); /* reference: DeiTSelfAttention.scaling = HD**-0.5 */
     float *scratch = st->scratch + st->scratch_per_thread * (size_t)i;
+    float *kp      = scratch + st->attn_kp_off;
+    int    packed_bh = -1; /* (image, head) whose K is in kp */
     int    q0, q1;
     deit_pool_split(j->B * H * T, 1, i, n, &q0, &q1);
     for (int q = q0; q < q1;) {
@@ -369,7 +382,13 @@ static void attention_task(void *ctx, int i, int n) {
         if (r1 > T) r1 = T;
         if (r1 - r0 > q1 - q) r1 = r0 + (q1 - q);
         const size_t off = (size_t)b * T * D + (size_t)hh * HD;
-        if (st->attention == DEIT_ATTENTION_FUSED)
+        if (st->attn_packed) {
+            if (packed_bh != bh) {
+                attention_pack_k(kp, st->k + off, T, HD, D);
+                packed_bh = bh;
+            }
+            attention_head_packed(st->ctx + off, st->q + off, kp, st->v + off, scratch, r0, r1, T, HD, D, scale);
+        } else if (st->attention == DEIT_ATTENTION_FUSED)
             attention_head_fused(st->ctx + off, st->q + off, st->k + off, st->v + off, scratch, r0, r1, T, HD, D,
                                  scale, KTILE);
         else

@@ -167,6 +167,14 @@ void attention_head_eager(float *ctx, const float *q, const float *k, const floa
                           int T, int HD, int ld, float scale);
 void attention_head_fused(float *ctx, const float *q, const float *k, const float *v, float *scratch, int r0, int r1,
                           int T, int HD, int ld, float scale, int KT);
+/* Eager attention with K packed once per head (AVX2 kernels; HD a multiple of 16):
+ * kp holds attention_packed_k_floats(T, HD) floats (64-byte aligned) filled by
+ * attention_pack_k from the head's K columns; scores holds (r1 - r0) * round_up(T, 16). */
+bool attention_packed_supported(int HD);
+int  attention_packed_k_floats(int T, int HD);
+void attention_pack_k(float *kp, const float *k, int T, int HD, int ld);
+void attention_head_packed(float *ctx, const float *q, const float *kp, const float *v, float *scores, int r0, int r1,
+                           int T, int HD, int ld, float scale);
 void attention_head_ref(float *ctx, const float *q, const float *k, const float *v, int T, int HD, int ld,
                         float scale);
 

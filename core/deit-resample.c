@@ -322,6 +322,10 @@ __attribute__((target("avx2"))) static inline __m128i reduce256(__m256i v) {
     return _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
 }
 
+__attribute__((target("avx2"))) static inline __m256i combine256(__m256i hi, __m256i lo) {
+    return _mm256_add_epi32(_mm256_slli_epi32(hi, DEIT_RS_KSPLIT), lo);
+}
+
 __attribute__((target("avx2"))) static void hpass_row_avx2(uint8_t *const dst[3], const int16_t *const src[3],
                                                           int nplanes, int n, const int *off, const int16_t *kh,
                                                           const int16_t *kl, int kpad) {
@@ -347,9 +351,9 @@ __attribute__((target("avx2"))) static void hpass_row_avx2(uint8_t *const dst[3]
             hi2 = _mm256_add_epi32(hi2, _mm256_madd_epi16(x, hh));
             lo2 = _mm256_add_epi32(lo2, _mm256_madd_epi16(x, ll));
         }
-        __m128i a0 = combine(reduce256(hi0), reduce256(lo0));
-        __m128i a1 = combine(reduce256(hi1), reduce256(lo1));
-        __m128i a2 = combine(reduce256(hi2), reduce256(lo2));
+        __m128i a0 = reduce256(combine256(hi0, lo0));
+        __m128i a1 = reduce256(combine256(hi1, lo1));
+        __m128i a2 = reduce256(combine256(hi2, lo2));
         if (k16 < kpad) {
             __m128i hh = _mm_loadu_si128((const __m128i *)(h + k16));
             __m128i ll = _mm_loadu_si128((const __m128i *)(l + k16));

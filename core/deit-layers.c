@@ -9,6 +9,7 @@
 
 #include <cblas.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ---------------------------------------------------------------------------------------
@@ -25,7 +26,11 @@
 bool deit_cpu_has_avx2(void) {
 #if DEIT_HAVE_X86_SIMD
     static int cached = -1; /* racy but idempotent */
-    if (cached < 0) cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    /* DEIT_DISABLE_AVX2=1 forces the portable code (tests run both paths on AVX2 machines) */
+    if (cached < 0) {
+        const char *off = getenv("DEIT_DISABLE_AVX2");
+        cached = !(off && *off && *off != '0') && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    }
     return cached != 0;
 #else
     return false;

@@ -118,6 +118,8 @@ def main():
     ap.add_argument("--only", default=",".join(DEFAULT), help="comma list of %s" % ",".join(CONFIGS))
     ap.add_argument("--attention-table", action="store_true", help="eager vs fused at batch 1, 2, 4, 8 (base)")
     ap.add_argument("--scaling", action="store_true", help="base batch 1 with 1 thread vs --threads (ours, ORT)")
+    ap.add_argument("--schemes", action="store_true",
+                    help="our pool (OpenBLAS single-threaded) vs OpenBLAS's threads for the GEMMs (tiny, base, base b8)")
     ap.add_argument("--no-torch", action="store_true")
     ap.add_argument("--out", help="also write the Markdown report here")
     a = ap.parse_args()
@@ -218,6 +220,24 @@ def main():
             m1, mT = median_of(sc[(w, 1)])[0], median_of(sc[(w, T)])[0]
             emit("| %s | %.1f | %.1f | %.2fx |" % (wn, m1, mT, m1 / mT))
             summary["scaling_" + w] = m1 / mT
+
+    if a.schemes:
+        emit()
+        emit("Parallelism owner, %d threads (ms/image, %d interleaved rounds): our pool with OpenBLAS "
+             "single-threaded inside it (the default) vs OpenBLAS threading the GEMMs with our loops serial "
+             "(deit-bench --threads 1 --blas-threads %d):" % (T, a.reps, T))
+        emit()
+        emit("| model | batch | our pool | OpenBLAS threads | pool speed-up |")
+        emit("|---|---:|---:|---:|---:|")
+        for n in ("tiny", "base", "base-b8"):
+            cfg, dist, batch, wu, it = CONFIGS[n]
+            d, onnx = prepare(a.build, cfg, dist)
+            runs = {"pool": [], "blas": []}
+            for r in range(a.reps):
+                runs["pool"].append(run_json(ours_cmd(a.build, d, batch, T, wu, it)))
+                runs["blas"].append(run_json(ours_cmd(a.build, d, batch, 1, wu, it) + ["--blas-threads", str(T)]))
+            p, b = median_of(runs["pool"])[0], median_of(runs["blas"])[0]
+            emit("| %s | %d | %.2f | %.2f | %.2fx |" % (n.replace("-b8", ""), batch, p, b, b / p))
 
     if a.attention_table:
         emit()

@@ -87,6 +87,29 @@ static double median(double *v, int n) {
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
+/* current resident set from /proc/self/status (the baseline before the model exists) */
+static double current_rss_mb(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    char  line[256];
+    double mb = 0;
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, "VmRSS:", 6)) mb = atof(line + 6) / 1024.0;
+    if (f) fclose(f);
+    return mb;
+}
+
+/* bytes of the state's activation buffers for one batch, as deit_state_init allocates
+ * them: input, im2col patches, 7 (B*T, D) buffers (h, a, q, k, v, ctx, seq), the (B*T, I)
+ * MLP buffer, logits; per-worker attention scratch is bounded by 256 KB + packed K */
+static double activation_mb(const struct deit_model_info *mi, int batch, int threads) {
+    const double B = batch, T = mi->num_tokens, D = mi->hidden_size, I = mi->intermediate_size;
+    const double pix = (double)mi->num_channels * mi->image_height * mi->image_width;
+    const double patches = (double)mi->num_patches * mi->num_channels * mi->patch_size * mi->patch_size;
+    double floats = B * (pix + patches + 7 * T * D + T * I + 2.0 * mi->num_labels);
+    floats += threads * (64.0 * 1024 + ((mi->num_tokens + 15) / 16 * 16.0) * mi->head_dim);
+    return floats * 4 / (1024.0 * 1024.0);
+}
+
 static double peak_rss_mb(void) {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
@@ -381,6 +404,7 @@ int main(int argc, char **argv) {
     }
     if (threads == 0) threads = deit_default_threads();
     deit_log_set(log_cb, NULL);
+    const double base_rss = current_rss_mb();
 
     struct deit_error  err;
     struct deit_model *model   = NULL;
@@ -543,6 +567,7 @@ int main(int argc, char **argv) {
     const double gflops = gflop / (med_ms / 1e3);
     const double rss    = peak_rss_mb();
     const double wmb    = mi->weight_bytes / (1024.0 * 1024.0);
+    const double amb    = activation_mb(mi, batch, threads);
     const char  *attn_s = att == DEIT_ATTENTION_EAGER ? "eager" : att == DEIT_ATTENTION_FUSED ? "fused" : "auto";
 
     printf("model      %s (%s, D=%d L=%d H=%d I=%d, %dx%d, T=%d)\n", label, deit_arch_to_string(mi->arch),
@@ -552,17 +577,19 @@ int main(int argc, char **argv) {
            blas_threads > 0 ? " + OpenBLAS threads" : "", attn_s, warmup, iters);
     printf("time       median %.3f ms/image, min %.3f ms/image\n", med_ms, min_ms);
     printf("compute    %.3f GFLOP/image, %.1f GFLOP/s at the median\n", gflop, gflops);
-    printf("memory     peak RSS %.1f MB (F32 weights %.1f MB, %.1f MB of them copied at load)\n", rss, wmb,
-           mi->weight_bytes_copied / (1024.0 * 1024.0));
+    printf("memory     peak RSS %.1f MB = F32 weights %.1f MB (%.1f MB of them copied at load) + activations "
+           "%.1f MB + process baseline %.1f MB %+.1f MB\n",
+           rss, wmb, mi->weight_bytes_copied / (1024.0 * 1024.0), amb, base_rss, rss - wmb - amb - base_rss);
     if (load_ms >= 0)
         printf("load       %.2f ms median, %.2f ms min (%s)\n", load_ms, load_min_ms,
                blob ? "from memory" : "checkpoint directory, warm page cache");
     printf("{\"config\":\"%s\",\"arch\":\"%s\",\"distilled\":%s,\"image_size\":%d,\"batch\":%d,\"threads\":%d,"
            "\"attention\":\"%s\",\"iters\":%d,\"median_ms\":%.4f,\"min_ms\":%.4f,\"gflop_per_image\":%.4f,"
-           "\"gflops\":%.2f,\"peak_rss_mb\":%.1f,\"weight_mb\":%.1f,\"load_ms\":%.3f,\"blas_threads\":%d}\n",
+           "\"gflops\":%.2f,\"peak_rss_mb\":%.1f,\"weight_mb\":%.1f,\"activation_mb\":%.1f,\"base_rss_mb\":%.1f,\"load_ms\":%.3f,"
+           "\"blas_threads\":%d}\n",
            label, deit_arch_to_string(mi->arch), mi->arch == DEIT_ARCH_DEIT_WITH_TEACHER ? "true" : "false",
-           mi->image_height, batch, threads, attn_s, iters, med_ms, min_ms, gflop, gflops, rss, wmb, load_ms,
-           blas_threads);
+           mi->image_height, batch, threads, attn_s, iters, med_ms, min_ms, gflop, gflops, rss, wmb, amb, base_rss,
+           load_ms, blas_threads);
 
     free(samples);
     deit_state_free(st);

@@ -90,7 +90,11 @@ def main():
         model, cfg, pp = write_model(outdir, name, arch, seed, LABELS)
         expected[name] = {}
         for photo in PHOTOS:
-            img = Image.open(os.path.join(images, photo + ".png")).convert("RGB")
+            path = os.path.join(images, photo + ".png")
+            if not os.path.exists(path):  # no sample photos: no end-to-end references
+                print("gen_plugin_fixtures.py: %s not found, no reference for it" % path)
+                continue
+            img = Image.open(path).convert("RGB")
             x = pil_preprocess.preprocess(img, pp, cfg["model_type"])
             out = deit_torch.run(model, x[None])
             logits = out["logits"][0]

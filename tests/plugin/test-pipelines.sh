@@ -16,6 +16,7 @@ fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 ok() { echo "ok: $*"; }
 
 [ -f "$model/config.json" ] || { echo "no test checkpoint in $fixtures (torch missing?)"; exit 77; }
+[ -f "$images/chelsea.png" ] || { echo "no sample photos in $images"; exit 77; }
 rm -rf "$work"; mkdir -p "$work"
 
 expected_top1() {   # expected_top1 PHOTO

@@ -88,16 +88,6 @@ static const struct filter FILTERS[6] = {
     [DEIT_RESAMPLE_HAMMING]  = {hamming_filter, 1.0},
 };
 
-double deit_filter_eval(enum deit_resample filter, double x) {
-    if ((unsigned)filter > DEIT_RESAMPLE_HAMMING || !FILTERS[filter].fn) return 0.0;
-    return FILTERS[filter].fn(x);
-}
-
-double deit_filter_support(enum deit_resample filter) {
-    if ((unsigned)filter > DEIT_RESAMPLE_HAMMING) return 0.0;
-    return FILTERS[filter].support;
-}
-
 /* ---------------------------------------------------------------------------------------
  * Coefficients
  */

@@ -42,13 +42,9 @@ enum deit_status deit_axis_init(struct deit_axis *ax, int in_size, int out_size,
                                 enum deit_resample filter);
 void deit_axis_free(struct deit_axis *ax);
 
-/* Pillow's filters, exposed for tests: filter value and support. */
-double deit_filter_eval(enum deit_resample filter, double x);
-double deit_filter_support(enum deit_resample filter);
-
-/* Naive reference: Pillow's ImagingResample / ImagingScaleAffine structure on an
- * interleaved uint8 image of `channels` channels (no crop). Used by tests to check the
- * fast path on many geometries without Python. */
+/* Naive reference: Pillow's ImagingResample / ImagingScaleAffine loop structure on an
+ * interleaved uint8 image of `channels` channels (no crop): the algorithm stated plainly.
+ * pp-ref checks it against Pillow, and the fast path against it on random geometries. */
 enum deit_status deit_resize_ref(uint8_t *out, int out_w, int out_h, const uint8_t *in, int in_w, int in_h,
                                  int channels, enum deit_resample filter);
 

@@ -359,6 +359,17 @@ def group_ref(lib, args):
                 check(st == 0, "ref status")
                 exp = np.array(Image.fromarray(rgb).resize((ow, oh), resample=r, reducing_gap=None))
                 compare_u8(out, exp, "resize_ref %dx%d->%dx%d %s" % (iw, ih, ow, oh, FILTER_NAMES[r]))
+    # the fast path against the naive reference on random geometries (both C: cheap, so many)
+    for n in range(300):
+        ih, iw, oh, ow = [int(v) for v in rng.integers(1, 400, 4)]
+        r = int(rng.integers(0, 6))
+        rgb = random_image(rng, ih, iw)
+        exp = np.zeros((oh, ow, 3), np.uint8)
+        lib.L.pptest_resize_ref(exp.ctypes.data, ow, oh, rgb.ctypes.data, iw, ih, 3, r)
+        pp = Preprocessor(lib, {"size": {"height": oh, "width": ow}, "do_center_crop": False, "resample": r})
+        st, got = pp.run_packed(rgb, "RGB")
+        check(st == 0, "status %d" % st)
+        compare_u8(got, exp, "fast vs naive %dx%d->%dx%d %s" % (iw, ih, ow, oh, FILTER_NAMES[r]))
     print("ref: done")
     return 0
 

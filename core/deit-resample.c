@@ -367,7 +367,7 @@ int deit_hpass_simd = -1;
 
 static int hpass_best(void) {
 #if defined(HPASS_AVX2)
-    if (__builtin_cpu_supports("avx2")) return 2;
+    if (deit_cpu_has_avx2()) return 2;   /* honours DEIT_DISABLE_AVX2=1, like the forward kernels */
 #endif
 #if defined(HPASS_SIMD)
     return 1;

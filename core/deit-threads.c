@@ -14,9 +14,14 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
-#define SPIN_ITERATIONS (1 << 16)
+/* How long a waiting thread spins before it sleeps on the condition variable. Long
+ * enough to bridge the gap between two parallel sections of one forward pass (a few
+ * microseconds), short enough that a spinning thread does not steal a busy machine's
+ * cores from the thread it waits for. DEIT_SPIN_US overrides it (0 = always sleep). */
+#define DEFAULT_SPIN_NS 50000
 
 struct deit_pool {
     int              n;
@@ -31,11 +36,6 @@ struct deit_pool {
     void            *ctx;
 };
 
-struct worker_arg {
-    struct deit_pool *pool;
-    int               index;
-};
-
 static inline void cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
@@ -44,6 +44,54 @@ static inline void cpu_relax(void) {
 #endif
 }
 
+static bool no_new_job(struct deit_pool *pool, unsigned seen) {
+    return atomic_load_explicit(&pool->generation, memory_order_acquire) == seen && !atomic_load(&pool->quit);
+}
+
+static bool workers_busy(struct deit_pool *pool, unsigned unused) {
+    (void)unused;
+    return atomic_load_explicit(&pool->pending, memory_order_acquire) > 0;
+}
+
+static long long spin_budget_ns(void) {
+    static atomic_llong cached = -1;
+    long long           v      = atomic_load(&cached);
+    if (v < 0) {
+        const char *env = getenv("DEIT_SPIN_US");
+        v               = env ? atoll(env) * 1000 : DEFAULT_SPIN_NS;
+        if (v < 0) v = 0;
+        atomic_store(&cached, v);
+    }
+    return v;
+}
+
+static long long now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Spins while cond(arg) holds, for at most the spin budget; returns whether it still holds. */
+static bool spin_while(bool (*cond)(struct deit_pool *, unsigned), struct deit_pool *pool, unsigned arg) {
+    const long long budget = spin_budget_ns();
+    if (budget == 0) return cond(pool, arg);
+    long long start = 0;
+    for (unsigned i = 0;; i++) {
+        if (!cond(pool, arg)) return false;
+        cpu_relax();
+        if ((i & 63) == 63) {
+            const long long t = now_ns();
+            if (start == 0) start = t;
+            else if (t - start > budget) return true;
+        }
+    }
+}
+
+struct worker_arg {
+    struct deit_pool *pool;
+    int               index;
+};
+
 static void *worker_main(void *p) {
     struct worker_arg *arg  = p;
     struct deit_pool  *pool = arg->pool;
@@ -51,21 +99,13 @@ static void *worker_main(void *p) {
     free(arg);
     unsigned seen = 0;
     for (;;) {
-        unsigned gen;
-        int      spins = 0;
-        while ((gen = atomic_load_explicit(&pool->generation, memory_order_acquire)) == seen &&
-               !atomic_load(&pool->quit) && spins < SPIN_ITERATIONS) {
-            cpu_relax();
-            spins++;
-        }
-        if (gen == seen && !atomic_load(&pool->quit)) {
+        if (spin_while(no_new_job, pool, seen)) {
             pthread_mutex_lock(&pool->mutex);
-            while ((gen = atomic_load(&pool->generation)) == seen && !atomic_load(&pool->quit))
-                pthread_cond_wait(&pool->wake, &pool->mutex);
+            while (no_new_job(pool, seen)) pthread_cond_wait(&pool->wake, &pool->mutex);
             pthread_mutex_unlock(&pool->mutex);
         }
         if (atomic_load(&pool->quit)) break;
-        seen = gen;
+        seen = atomic_load_explicit(&pool->generation, memory_order_acquire);
         pool->fn(pool->ctx, idx, pool->n);
         if (atomic_fetch_sub_explicit(&pool->pending, 1, memory_order_acq_rel) == 1) {
             pthread_mutex_lock(&pool->mutex);
@@ -144,12 +184,7 @@ void deit_pool_run(struct deit_pool *pool, deit_pool_fn fn, void *ctx) {
     pthread_cond_broadcast(&pool->wake);
     pthread_mutex_unlock(&pool->mutex);
     fn(ctx, 0, pool->n);
-    int spins = 0;
-    while (atomic_load_explicit(&pool->pending, memory_order_acquire) > 0 && spins < SPIN_ITERATIONS) {
-        cpu_relax();
-        spins++;
-    }
-    if (atomic_load(&pool->pending) > 0) {
+    if (spin_while(workers_busy, pool, 0)) {
         pthread_mutex_lock(&pool->mutex);
         while (atomic_load(&pool->pending) > 0) pthread_cond_wait(&pool->done_cond, &pool->mutex);
         pthread_mutex_unlock(&pool->mutex);

@@ -269,6 +269,23 @@ gst_deit_classify_format_to_core (GstVideoFormat format,
 }
 
 /* Describe a mapped frame to the core: planes, strides, colorimetry. */
+static enum deit_color_matrix
+gst_deit_classify_matrix_to_core (GstVideoColorMatrix matrix)
+{
+  switch (matrix) {
+    case GST_VIDEO_COLOR_MATRIX_BT709:
+      return DEIT_COLOR_MATRIX_BT709;
+    case GST_VIDEO_COLOR_MATRIX_BT2020:
+      return DEIT_COLOR_MATRIX_BT2020;
+    case GST_VIDEO_COLOR_MATRIX_SMPTE240M:
+      return DEIT_COLOR_MATRIX_SMPTE240M;
+    case GST_VIDEO_COLOR_MATRIX_FCC:
+      return DEIT_COLOR_MATRIX_FCC;
+    default:
+      return DEIT_COLOR_MATRIX_BT601;
+  }
+}
+
 static gboolean
 gst_deit_classify_frame_to_image (const GstVideoFrame * frame,
     struct deit_image *img)
@@ -286,9 +303,12 @@ gst_deit_classify_frame_to_image (const GstVideoFrame * frame,
     img->data[i] = GST_VIDEO_FRAME_PLANE_DATA (frame, i);
     img->stride[i] = GST_VIDEO_FRAME_PLANE_STRIDE (frame, i);
   }
-  img->matrix = info->colorimetry.matrix == GST_VIDEO_COLOR_MATRIX_BT709 ?
-      DEIT_COLOR_MATRIX_BT709 : DEIT_COLOR_MATRIX_BT601;
+  /* the info's colorimetry and chroma siting as they are: GstVideoInfo already
+   * holds GStreamer's defaults for caps without them, the same ones videoconvert
+   * uses, so the core reproduces videoconvert's RGB exactly */
+  img->matrix = gst_deit_classify_matrix_to_core (info->colorimetry.matrix);
   img->full_range = info->colorimetry.range == GST_VIDEO_COLOR_RANGE_0_255;
+  img->chroma_site = GST_VIDEO_INFO_CHROMA_SITE (info);
   return TRUE;
 }
 
@@ -783,9 +803,9 @@ gst_deit_classify_set_info (GstVideoFilter * filter, GstCaps * incaps,
     goto unsupported;
 
   if (GST_VIDEO_INFO_IS_YUV (in_info) &&
-      in_info->colorimetry.matrix != GST_VIDEO_COLOR_MATRIX_BT709 &&
-      in_info->colorimetry.matrix != GST_VIDEO_COLOR_MATRIX_BT601)
-    GST_WARNING_OBJECT (self, "colour matrix %d not supported, using BT.601",
+      (in_info->colorimetry.matrix == GST_VIDEO_COLOR_MATRIX_RGB ||
+          in_info->colorimetry.matrix == GST_VIDEO_COLOR_MATRIX_UNKNOWN))
+    GST_WARNING_OBJECT (self, "colour matrix %d not usable for YUV, using BT.601",
         in_info->colorimetry.matrix);
   GST_DEBUG_OBJECT (self, "configured for %" GST_PTR_FORMAT, incaps);
   return TRUE;

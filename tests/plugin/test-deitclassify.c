@@ -346,6 +346,58 @@ GST_START_TEST (test_values_match_core)
 
 GST_END_TEST;
 
+/* YUV frames give the result that converting them with videoconvert to RGB first gives:
+ * the element passes the caps' colorimetry and chroma siting (or GstVideoInfo's
+ * defaults for caps without them: BT.709 + H-cosited chroma at HD sizes) to the core,
+ * which reproduces videoconvert's RGB exactly. */
+static const gchar *yuv_cases[] = {
+  "video/x-raw,format=NV12,width=1280,height=720,framerate=30/1",
+  "video/x-raw,format=YUY2,width=1280,height=720,framerate=30/1",
+  "video/x-raw,format=I420,width=720,height=480,framerate=30/1",
+  "video/x-raw,format=NV12,width=640,height=360,framerate=30/1,"
+      "colorimetry=bt709,chroma-site=jpeg",
+  "video/x-raw,format=NV12,width=1920,height=1080,framerate=30/1,"
+      "colorimetry=bt2020",
+};
+
+GST_START_TEST (test_yuv_matches_videoconvert)
+{
+  gchar *dir = data_path ("model");
+  gchar *desc = g_strdup_printf ("videoconvert ! video/x-raw,format=RGB ! "
+      "deitclassify model=\"%s\" threads=1", dir);
+  GstHarness *direct = harness_new ("model", NULL);
+  GstHarness *converted = gst_harness_new_parse (desc);
+  GstVideoInfo info;
+  GstBuffer *in, *out_direct, *out_converted;
+  GstDeitClassifyMeta *m1, *m2;
+  guint i;
+
+  info_from_string (&info, yuv_cases[__i__]);
+  gst_harness_set_src_caps_str (direct, yuv_cases[__i__]);
+  gst_harness_set_src_caps_str (converted, yuv_cases[__i__]);
+  in = random_frame (&info, 7 + __i__);
+  out_converted = gst_harness_push_and_pull (converted, gst_buffer_copy (in));
+  out_direct = gst_harness_push_and_pull (direct, in);
+  m1 = gst_buffer_get_deit_classify_meta (out_direct);
+  m2 = gst_buffer_get_deit_classify_meta (out_converted);
+  fail_unless (m1 != NULL && m2 != NULL);
+  fail_unless_equals_int (m1->n_results, m2->n_results);
+  for (i = 0; i < m1->n_results; i++) {
+    fail_unless_equals_int (m1->results[i].class_id, m2->results[i].class_id);
+    fail_unless (fabs (m1->results[i].score - m2->results[i].score) <= CORE_EPS,
+        "%s: score %u direct %.9f via videoconvert %.9f", yuv_cases[__i__], i,
+        m1->results[i].score, m2->results[i].score);
+  }
+  gst_buffer_unref (out_direct);
+  gst_buffer_unref (out_converted);
+  gst_harness_teardown (direct);
+  gst_harness_teardown (converted);
+  g_free (desc);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
 /* Labels in the meta come from config.json id2label (label i is "class i ...", see
  * gen_plugin_fixtures.py), or from the labels file when one is given. */
 GST_START_TEST (test_labels)
@@ -1239,6 +1291,8 @@ deitclassify_suite (void)
   tcase_set_timeout (tc, 120);
   tcase_add_loop_test (tc, test_values_match_core, 0,
       G_N_ELEMENTS (format_cases));
+  tcase_add_loop_test (tc, test_yuv_matches_videoconvert, 0,
+      G_N_ELEMENTS (yuv_cases));
   tcase_add_test (tc, test_labels);
   tcase_add_test (tc, test_top_k);
   tcase_add_test (tc, test_threshold);

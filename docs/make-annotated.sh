@@ -8,14 +8,19 @@
 # Without DEIT_MODEL it makes a small random-weight DeiT checkpoint whose 8 labels are
 # made up (tests/pipelines/make_checkpoint.py --size demo, needs /usr/bin/python3 with
 # torch): the pictures then show what the overlay looks like, not a real classification.
-# The photos are read from ../shared/images (SAMPLE_IMAGES=DIR to override).
+# The photos are read from tests/data (else ../shared/images; SAMPLE_IMAGES=DIR to
+# override).
 #
 # chelsea is classified and annotated in RGB (panel top-left), coffee in I420 (panel
 # bottom-right), to show that the overlay draws into YUV frames without a conversion.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="$(cd "${1:-$root/build}" && pwd)"
-images="${SAMPLE_IMAGES:-$root/../shared/images}"
+images="${SAMPLE_IMAGES:-}"
+if [ -z "$images" ]; then
+  images="$root/tests/data"
+  [ -f "$images/chelsea.png" ] || images="$root/../shared/images"
+fi
 export GST_PLUGIN_PATH="$build/plugin${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
 
 model="${DEIT_MODEL:-}"

@@ -12,7 +12,7 @@
 #   3. the random-weight test checkpoint the build generates
 #      (BUILD_DIR/tests/plugin/fixtures/model): the pipeline runs the same way, but its
 #      labels and probabilities are MEANINGLESS (the model is random).
-# Samples: the photos in ../shared/images (beside the source tree) or tests/data, made
+# Samples: the photos in tests/data, made
 # into a 3-second clip with make-sample-clip.sh; without photos a videotestsrc clip.
 # DEIT_OFFLINE=1 skips the download. Exit status 0 when both pipelines ran.
 set -euo pipefail
@@ -86,7 +86,7 @@ fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/gst-deit-example.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 photos_dir=
-for d in "$root/../shared/images" "$root/tests/data"; do
+for d in "$root/tests/data"; do
   if compgen -G "$d/*.png" >/dev/null; then photos_dir=$(cd "$d" && pwd); break; fi
 done
 clip=$work/sample.avi

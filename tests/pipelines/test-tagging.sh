@@ -99,6 +99,13 @@ tag-many)
   rc=$?
   [ "$rc" -eq 2 ] && ok "--list: exit status 2" || { cat stderr2.txt; fail "--list: exit status $rc, expected 2"; }
   grep -q "0 of 2 files" stderr2.txt && ok "--skip-done left out the tagged file" || fail "--skip-done"
+  # --sshlogin with ":" (GNU parallel's name for this machine): the option handling of
+  # the multi-machine mode, without a network
+  rm -f videos/a.webm.tags.jsonl
+  "$pipelines/tag-many.sh" --model "$ckpt" --sshlogin : videos/a.webm 2> stderr3.txt
+  rc=$?
+  [ "$rc" -eq 0 ] && check videos/a.webm.tags.jsonl 20 1 && ok "--sshlogin :" ||
+    { cat stderr3.txt; fail "--sshlogin : (exit status $rc)"; }
   "$pipelines/tag-many.sh" --model "$ckpt" "$work/empty-dir-that-does-not-exist" 2> /dev/null
   rc=$?
   [ "$rc" -eq 1 ] && ok "a missing file counts as failed" || fail "missing file: exit $rc"

@@ -29,7 +29,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 tag_video="$here/tag-video.sh"
 
 usage() {
-  sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 101
 }
 

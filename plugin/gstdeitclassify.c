@@ -568,19 +568,21 @@ gst_deit_classify_message_new (GstDeitClassify * self,
   return gst_message_new_element (GST_OBJECT (self), s);
 }
 
-/* Tell the pipeline when the measured inference time moved away from what the last
- * LATENCY query answered (sync mode only: async mode adds no latency). */
+/* Tell a live pipeline when the measured inference time grew more than 25% above what
+ * the last LATENCY query answered, or fell below half of it (sync mode only: async mode
+ * adds no latency). Non-live pipelines do not sync on latency, so they are not
+ * disturbed with latency messages at all. */
 static void
 gst_deit_classify_check_latency (GstDeitClassify * self)
 {
   gboolean changed = FALSE;
 
   g_mutex_lock (&self->lock);
-  if (self->reported_latency != GST_CLOCK_TIME_NONE &&
+  if (self->upstream_live && self->reported_latency != GST_CLOCK_TIME_NONE &&
       self->inference_time != GST_CLOCK_TIME_NONE) {
     GstClockTime est = self->inference_time, rep = self->reported_latency;
 
-    changed = est > rep + rep / 4 || est + est / 4 < rep;
+    changed = est > rep + rep / 4 || est * 2 < rep;
   }
   if (changed)
     self->reported_latency = GST_CLOCK_TIME_NONE;       /* until the next query */
@@ -870,6 +872,9 @@ gst_deit_classify_query (GstBaseTransform * trans, GstPadDirection direction,
     g_mutex_unlock (&self->lock);
 
     gst_query_parse_latency (query, &live, &min, &max);
+    g_mutex_lock (&self->lock);
+    self->upstream_live = live;
+    g_mutex_unlock (&self->lock);
     GST_DEBUG_OBJECT (self, "upstream latency min %" GST_TIME_FORMAT
         " max %" GST_TIME_FORMAT ", adding %" GST_TIME_FORMAT,
         GST_TIME_ARGS (min), GST_TIME_ARGS (max), GST_TIME_ARGS (ours));
@@ -1069,6 +1074,7 @@ gst_deit_classify_start (GstBaseTransform * trans)
       threads > 0 ? threads : deit_default_threads ());
   self->inference_timed = FALSE;
   self->reported_latency = GST_CLOCK_TIME_NONE;
+  self->upstream_live = FALSE;
   self->async_active = async;
   self->worker_stop = FALSE;
   self->worker_busy = FALSE;
@@ -1302,6 +1308,7 @@ gst_deit_classify_init (GstDeitClassify * self)
   self->async = DEFAULT_PROP_ASYNC;
   self->inference_time = GST_CLOCK_TIME_NONE;
   self->reported_latency = GST_CLOCK_TIME_NONE;
+  self->upstream_live = FALSE;
   g_mutex_init (&self->lock);
   g_cond_init (&self->cond);
   gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), TRUE);

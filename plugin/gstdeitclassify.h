@@ -72,6 +72,7 @@ struct _GstDeitClassify
   GstClockTime inference_time;  /* moving average of preprocess + run */
   gboolean inference_timed;     /* inference_time measured, not estimated */
   GstClockTime reported_latency;
+  gboolean upstream_live;       /* from the last LATENCY query */
   GThread *worker;
   gboolean worker_stop;
   gboolean worker_busy;

@@ -1145,6 +1145,45 @@ GST_START_TEST (test_latency)
 
 GST_END_TEST;
 
+/* A non-live pipeline gets no latency messages from the element (they only matter to
+ * live pipelines, and re-posting them made gst-launch redistribute latency over and
+ * over on a busy machine). */
+GST_START_TEST (test_no_latency_messages_when_not_live)
+{
+  gchar *model = data_path ("model");
+  gchar *desc = g_strdup_printf ("videotestsrc num-buffers=20 ! "
+      "video/x-raw,format=I420,width=96,height=64 ! deitclassify name=d "
+      "model=\"%s\" threads=1 ! fakesink sync=false", model);
+  GstElement *pipe = gst_parse_launch (desc, NULL);
+  GstBus *bus = gst_element_get_bus (pipe);
+  GstElement *d = gst_bin_get_by_name (GST_BIN (pipe), "d");
+  GstMessage *msg;
+  guint latency_msgs = 0;
+  gboolean done = FALSE;
+
+  fail_unless (pipe != NULL);
+  fail_unless (gst_element_set_state (pipe, GST_STATE_PLAYING) !=
+      GST_STATE_CHANGE_FAILURE);
+  while (!done && (msg = gst_bus_timed_pop (bus, 60 * GST_SECOND))) {
+    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_LATENCY &&
+        GST_MESSAGE_SRC (msg) == GST_OBJECT (d))
+      latency_msgs++;
+    fail_if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR);
+    done = GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS;
+    gst_message_unref (msg);
+  }
+  fail_unless (done, "no EOS");
+  fail_unless_equals_int (latency_msgs, 0);
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (d);
+  gst_object_unref (bus);
+  gst_object_unref (pipe);
+  g_free (desc);
+  g_free (model);
+}
+
+GST_END_TEST;
+
 /* Flushing seeks while frames are being classified (sync and async mode), then a
  * state change to NULL mid-stream: no error, no crash, no hang. */
 GST_START_TEST (test_flush_seek)
@@ -1308,6 +1347,7 @@ deitclassify_suite (void)
   tcase_add_test (tc, test_caps_refused);
   tcase_add_test (tc, test_async);
   tcase_add_test (tc, test_latency);
+  tcase_add_test (tc, test_no_latency_messages_when_not_live);
   tcase_add_test (tc, test_flush_seek);
 #if HAVE_TEST_IMAGES
   tcase_add_loop_test (tc, test_end_to_end_reference, 0, 6);

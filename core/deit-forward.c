@@ -6,27 +6,44 @@
  * Order of operations mirrors transformers' modeling_deit.py / modeling_vit.py:
  *   patch_embed_forward  Conv2d(C->D, P, stride P) as im2col + GEMM      (DeiTPatchEmbeddings)
  *   pos_embed_forward    [cls, (dist), patches (mask_token where masked)] + position_embeddings
- *   block_forward x L    h += o_proj(attn(LN1(h)));  h += fc2(gelu(fc1(LN2(h))))   (pre-norm)
+ *   layer x L            h += o_proj(attn(LN1(h)));  h += fc2(gelu(fc1(LN2(h))))   (pre-norm)
  *   layernorm            final LayerNorm over all tokens (DeiTModel.layernorm)
  *   head_forward         classifier(s) on token 0 (and 1), pooler, or the MIM decoder
  *
- * Parallelism: every parallel section is one deit_pool_run() over the state's workers.
- * GEMMs are split by output columns (each worker packs only its slice of the weights),
- * attention by (image, head, block of query rows), row-wise ops by rows. OpenBLAS itself
- * runs single-threaded (deit_blas_single_thread), so there is one owner of the cores.
+ * Parallelism: everything up to the final LayerNorm is one deit_pool_run() over the
+ * state's workers, a sequence of phases whose chunks the workers claim dynamically (see
+ * "The forward pass as one parallel region"). GEMM phases are cut by output columns (each
+ * chunk packs only its slice of the weights) or, when a layer has more rows than outputs,
+ * by rows; attention by query rows of (image, head); row-wise ops by rows. OpenBLAS itself
+ * runs single-threaded (deit_blas_single_thread), so there is one owner of the cores
+ * (measured against OpenBLAS's own threading in bench/README.md).
  */
 #include "deit-internal.h"
 
 #include <cblas.h>
 #include <math.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define QBLOCK       64  /* query rows per fused attention block */
 #define KTILE        128 /* key tile of the fused attention */
 #define EAGER_SCORES_FLOATS (64 * 1024) /* per-worker eager score block: 256 KB */
+#define PRE_PHASES   3   /* forward region: im2col, patch GEMM, position embeddings */
+#define LAYER_PHASES 7   /* forward region: LN1, qkv, attention, out proj, LN2, fc1, fc2 */
+#ifndef YIELD_AFTER_SPINS
+#define YIELD_AFTER_SPINS 2048
+#endif
 #define COL_ALIGN    16  /* GEMM column split granularity */
 #define ROW_ALIGN    4   /* GEMM row split granularity */
+
+/* chunk counters of one phase of the forward region (deit_state_run), a cache line each */
+struct phase_sync {
+    atomic_int next; /* next chunk to claim */
+    atomic_int done; /* chunks finished */
+    char       pad[64 - 2 * sizeof(atomic_int)];
+};
 
 struct deit_state {
     const struct deit_model  *model;
@@ -48,6 +65,8 @@ struct deit_state {
     size_t   scratch_per_thread;
     int      attn_rows; /* query rows per attention block */
     bool     attn_packed; /* eager attention through the AVX2 packed-K kernels */
+    struct phase_sync *sync; /* per phase of the forward region: chunk counters */
+    int      n_phases;
     size_t   attn_kp_off; /* offset of the packed K of the current head in a worker's scratch */
     float   *logits;   /* (B, K) */
     float   *logits2;  /* (B, K) distillation head */
@@ -101,6 +120,7 @@ void deit_state_free(struct deit_state *st) {
     free(st->pooler);
     free(st->dec);
     free(st->recon);
+    free(st->sync);
     free(st);
 }
 
@@ -188,6 +208,11 @@ struct deit_state *deit_state_init(const struct deit_model *model, const struct 
         st->recon = alloc_floats(B * N * r * r * C, &ok);
         st->mask  = calloc(B * N, 1);
         ok        = ok && st->mask;
+    }
+    st->n_phases = PRE_PHASES + LAYER_PHASES * mi->num_layers + 1;
+    if (posix_memalign((void **)&st->sync, 64, sizeof(struct phase_sync) * (size_t)st->n_phases) != 0) {
+        st->sync = NULL;
+        ok       = false;
     }
     if (!ok) {
         deit_state_free(st);
@@ -323,16 +348,6 @@ static void par_linear(struct deit_state *st, float *out, const float *inp, int 
     deit_pool_run(st->pool, linear_task, &j);
 }
 
-/* q, k, v = a Wq^T + bq, a Wk^T + bk, a Wv^T + bv in one section */
-static void par_linear_qkv(struct deit_state *st, const struct deit_layer_weights *lw, int M) {
-    const int         D = st->model->info.hidden_size;
-    struct linear_job j = { .inp = st->a, .M = M, .K = D, .ldi = D, .n_seg = 3 };
-    j.seg[0] = (struct linear_seg){ st->q, lw->q_w, lw->q_b, D };
-    j.seg[1] = (struct linear_seg){ st->k, lw->k_w, lw->k_b, D };
-    j.seg[2] = (struct linear_seg){ st->v, lw->v_w, lw->v_b, D };
-    deit_pool_run(st->pool, linear_task, &j);
-}
-
 struct layernorm_job {
     float       *out;
     const float *inp;
@@ -348,33 +363,18 @@ static void layernorm_task(void *ctx, int i, int n) {
     layernorm_forward(j->out + (size_t)m0 * j->D, j->inp + (size_t)m0 * j->D, j->w, j->b, m1 - m0, j->D, j->eps);
 }
 
-static void par_layernorm(struct deit_state *st, float *out, const float *inp, const float *w, const float *b,
-                          int M) {
-    const struct deit_model_info *mi = &st->model->info;
-    struct layernorm_job j = { out, inp, w, b, M, mi->hidden_size, mi->layer_norm_eps };
-    deit_pool_run(st->pool, layernorm_task, &j);
-}
-
-struct attention_job {
-    struct deit_state *st;
-    int                B;
-};
-
-/* Query rows of every (image, head) pair form one list of B*H*T rows, split evenly across
- * the workers; each worker walks its range in blocks of at most st->attn_rows rows that
+/* Query rows of every (image, head) pair form one list of B*H*T rows, split into chunks;
+ * a worker walks the rows [q0, q1) of a chunk in blocks of at most st->attn_rows rows that
  * stay within one head (eager: scores of the block are (rows, T) in the worker's scratch;
  * fused: (QBLOCK, KTILE) tiles). */
-static void attention_task(void *ctx, int i, int n) {
-    struct attention_job         *j  = ctx;
-    struct deit_state            *st = j->st;
+static void attention_rows(struct deit_state *st, int B, int q0, int q1, int thread) {
     const struct deit_model_info *mi = &st->model->info;
     const int T = mi->num_tokens, D = mi->hidden_size, H = mi->num_heads, HD = mi->head_dim;
     const float scale = 1.0f / sqrtf((float)HD); /* reference: DeiTSelfAttention.scaling = HD**-0.5 */
-    float *scratch = st->scratch + st->scratch_per_thread * (size_t)i;
+    float *scratch = st->scratch + st->scratch_per_thread * (size_t)thread;
     float *kp      = scratch + st->attn_kp_off;
     int    packed_bh = -1; /* (image, head) whose K is in kp */
-    int    q0, q1;
-    deit_pool_split(j->B * H * T, 1, i, n, &q0, &q1);
+    (void)B;
     for (int q = q0; q < q1;) {
         const int    bh = q / T, r0 = q % T;
         const int    b = bh / H, hh = bh % H;
@@ -449,21 +449,6 @@ static void pos_embed_forward(struct deit_state *st, int B) {
     }
 }
 
-static void block_forward(struct deit_state *st, const struct deit_layer_weights *lw, int B) {
-    const struct deit_model_info *mi = &st->model->info;
-    const int D = mi->hidden_size, NI = mi->intermediate_size, M = B * mi->num_tokens;
-    /* attention: a = LN1(h); q, k, v = a W^T + b; ctx = attn(q, k, v); h += ctx Wo^T + bo */
-    par_layernorm(st, st->a, st->h, lw->ln1_w, lw->ln1_b, M);
-    par_linear_qkv(st, lw, M);
-    struct attention_job aj = { st, B };
-    deit_pool_run(st->pool, attention_task, &aj);
-    par_linear(st, st->h, st->ctx, D, lw->o_w, lw->o_b, M, D, D, true, false);
-    /* mlp: a = LN2(h); mlp = gelu(a W1^T + b1); h += mlp W2^T + b2 */
-    par_layernorm(st, st->a, st->h, lw->ln2_w, lw->ln2_b, M);
-    par_linear(st, st->mlp, st->a, D, lw->fc1_w, lw->fc1_b, M, D, NI, false, true);
-    par_linear(st, st->h, st->mlp, NI, lw->fc2_w, lw->fc2_b, M, NI, D, true, false);
-}
-
 /* Heads on the final sequence seq (B*T, D). */
 static void head_forward(struct deit_state *st, int B) {
     const struct deit_model      *m  = st->model;
@@ -515,24 +500,156 @@ static void head_forward(struct deit_state *st, int B) {
     }
 }
 
+/* ---------------------------------------------------------------------------------------
+ * The forward pass as one parallel region
+ *
+ * Embeddings, the L layers and the final LayerNorm are a list of phases (im2col, patch
+ * GEMM, position embeddings; per layer LN1, q/k/v, attention, output projection, LN2,
+ * fc1 + GELU, fc2; final LN), each cut into chunks. All workers enter one
+ * deit_pool_run(); in every phase they claim chunks with an atomic counter, and a phase
+ * starts when the previous one has all its chunks done. A worker the OS has not
+ * scheduled (a busy machine) therefore holds nobody up: the others take its chunks, and
+ * it joins whatever phase is current when it runs, where a fixed split with one pool run
+ * per phase waited for every worker at each of the ~90 phase boundaries.
+ * GEMM phases have one chunk per worker (each chunk repacks an operand, see linear_task),
+ * the cheaper phases two.
+ */
+enum phase_kind { PH_IM2COL, PH_PATCH, PH_POS, PH_LN1, PH_QKV, PH_ATTN, PH_OPROJ, PH_LN2, PH_FC1, PH_FC2, PH_LNF };
+
+struct region {
+    struct deit_state            *st;
+    const struct deit_run_params *rp;
+    int                           B, n_phases;
+    atomic_int                    aborted;
+};
+
+static inline void spin_pause(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+static enum phase_kind phase_kind_of(const struct region *rg, int p, int *layer) {
+    *layer = 0;
+    if (p < PRE_PHASES) return (enum phase_kind)p;
+    if (p == rg->n_phases - 1) return PH_LNF;
+    *layer = (p - PRE_PHASES) / LAYER_PHASES;
+    return (enum phase_kind)(PH_LN1 + (p - PRE_PHASES) % LAYER_PHASES);
+}
+
+static int phase_chunks(const struct region *rg, enum phase_kind k) {
+    const int n = deit_pool_size(rg->st->pool);
+    if (n == 1 || k == PH_POS) return 1;
+    if (k == PH_PATCH || k == PH_QKV || k == PH_OPROJ || k == PH_FC1 || k == PH_FC2) return n;
+    return 2 * n;
+}
+
+static void run_chunk(struct region *rg, enum phase_kind k, int l, int c, int nc, int thread) {
+    struct deit_state              *st = rg->st;
+    const struct deit_model        *m  = st->model;
+    const struct deit_model_info   *mi = &m->info;
+    const struct deit_layer_weights *lw = &m->w.layers[l];
+    const int D = mi->hidden_size, NI = mi->intermediate_size, KK = mi->num_channels * mi->patch_size * mi->patch_size;
+    const int M = rg->B * mi->num_tokens;
+    struct linear_job    lj = { .M = M, .K = D, .ldi = D, .n_seg = 1, .act = mi->hidden_act };
+    struct layernorm_job nj = { .M = M, .D = D, .eps = mi->layer_norm_eps };
+    switch (k) {
+    case PH_IM2COL: {
+        struct im2col_job ij = { st, rg->B };
+        im2col_task(&ij, c, nc);
+        return;
+    }
+    case PH_PATCH:
+        lj.inp = st->patches, lj.M = rg->B * mi->num_patches, lj.K = KK, lj.ldi = KK;
+        lj.seg[0] = (struct linear_seg){ st->a, m->w.patch_w, m->w.patch_b, D };
+        break;
+    case PH_POS:
+        pos_embed_forward(st, rg->B);
+        return;
+    case PH_LN1:
+    case PH_LN2:
+    case PH_LNF:
+        nj.inp = st->h;
+        nj.out = k == PH_LNF ? st->seq : st->a;
+        nj.w   = k == PH_LN1 ? lw->ln1_w : k == PH_LN2 ? lw->ln2_w : m->w.ln_f_w;
+        nj.b   = k == PH_LN1 ? lw->ln1_b : k == PH_LN2 ? lw->ln2_b : m->w.ln_f_b;
+        layernorm_task(&nj, c, nc);
+        return;
+    case PH_QKV:
+        lj.inp = st->a, lj.n_seg = 3;
+        lj.seg[0] = (struct linear_seg){ st->q, lw->q_w, lw->q_b, D };
+        lj.seg[1] = (struct linear_seg){ st->k, lw->k_w, lw->k_b, D };
+        lj.seg[2] = (struct linear_seg){ st->v, lw->v_w, lw->v_b, D };
+        break;
+    case PH_ATTN: {
+        int q0, q1;
+        deit_pool_split(rg->B * mi->num_heads * mi->num_tokens, 1, c, nc, &q0, &q1);
+        attention_rows(st, rg->B, q0, q1, thread);
+        return;
+    }
+    case PH_OPROJ: /* h += ctx Wo^T + bo */
+        lj.inp = st->ctx, lj.accumulate = true;
+        lj.seg[0] = (struct linear_seg){ st->h, lw->o_w, lw->o_b, D };
+        break;
+    case PH_FC1: /* mlp = gelu(a W1^T + b1) */
+        lj.inp = st->a, lj.gelu = true;
+        lj.seg[0] = (struct linear_seg){ st->mlp, lw->fc1_w, lw->fc1_b, NI };
+        break;
+    case PH_FC2: /* h += mlp W2^T + b2 */
+        lj.inp = st->mlp, lj.K = NI, lj.ldi = NI, lj.accumulate = true;
+        lj.seg[0] = (struct linear_seg){ st->h, lw->fc2_w, lw->fc2_b, D };
+        break;
+    }
+    linear_task(&lj, c, nc);
+}
+
+static void region_task(void *ctx, int thread, int n_threads) {
+    struct region *rg = ctx;
+    (void)n_threads;
+    for (int p = 0; p < rg->n_phases; p++) {
+        int             l;
+        enum phase_kind k = phase_kind_of(rg, p, &l);
+        if (p > 0) {
+            /* the previous phase must be complete: every chunk of it has been claimed by a
+             * running worker (we only get here after failing to claim one), so this ends */
+            int             pl, spins = 0;
+            const int       want = phase_chunks(rg, phase_kind_of(rg, p - 1, &pl));
+            while (atomic_load_explicit(&rg->st->sync[p - 1].done, memory_order_acquire) < want) {
+                if (++spins < YIELD_AFTER_SPINS)
+                    spin_pause();
+                else
+                    sched_yield(); /* the worker we wait for may need this CPU */
+            }
+        }
+        if (k == PH_LN1 && thread == 0 && rg->rp->abort_callback &&
+            rg->rp->abort_callback(rg->rp->abort_user_data))
+            atomic_store(&rg->aborted, 1);
+        if (atomic_load_explicit(&rg->aborted, memory_order_relaxed)) return;
+        const int          nc = phase_chunks(rg, k);
+        struct phase_sync *ps = &rg->st->sync[p];
+        for (;;) {
+            const int c = atomic_fetch_add_explicit(&ps->next, 1, memory_order_relaxed);
+            if (c >= nc) break;
+            run_chunk(rg, k, l, c, nc, thread);
+            atomic_fetch_add_explicit(&ps->done, 1, memory_order_release);
+        }
+    }
+}
+
 enum deit_status deit_state_run(struct deit_state *st, int batch, const struct deit_run_params *params) {
     if (!st || batch < 1 || batch > st->params.max_batch) return DEIT_STATUS_ERROR_INVALID_ARG;
-    const struct deit_run_params  rp = params ? *params : deit_run_default_params();
-    const struct deit_model      *m  = st->model;
-    const struct deit_model_info *mi = &m->info;
-    const int D = mi->hidden_size, N = mi->num_patches, C = mi->num_channels, P = mi->patch_size;
+    const struct deit_run_params rp = params ? *params : deit_run_default_params();
     st->last_batch = 0;
-
-    struct im2col_job ij = { st, batch };
-    deit_pool_run(st->pool, im2col_task, &ij);
-    par_linear(st, st->a, st->patches, C * P * P, m->w.patch_w, m->w.patch_b, batch * N, C * P * P, D, false, false);
-    pos_embed_forward(st, batch);
-
-    for (int l = 0; l < mi->num_layers; l++) {
-        if (rp.abort_callback && rp.abort_callback(rp.abort_user_data)) return DEIT_STATUS_ABORTED;
-        block_forward(st, &m->w.layers[l], batch);
+    struct region rg = { .st = st, .rp = &rp, .B = batch, .n_phases = st->n_phases };
+    atomic_init(&rg.aborted, 0);
+    for (int p = 0; p < st->n_phases; p++) {
+        atomic_store_explicit(&st->sync[p].next, 0, memory_order_relaxed);
+        atomic_store_explicit(&st->sync[p].done, 0, memory_order_relaxed);
     }
-    par_layernorm(st, st->seq, st->h, m->w.ln_f_w, m->w.ln_f_b, batch * mi->num_tokens);
+    deit_pool_run(st->pool, region_task, &rg); /* publishes the resets to the workers */
+    if (atomic_load(&rg.aborted)) return DEIT_STATUS_ABORTED;
     head_forward(st, batch);
     st->last_batch = batch;
     return DEIT_STATUS_OK;

@@ -169,6 +169,7 @@ def main():
     emit("| model | batch | ours ms/img | ORT ms/img | PyTorch ms/img | ours/ORT | ours/PyTorch | ours GFLOP/s | "
          "% of sgemm | peak RSS MB ours / ORT / PyTorch | load ms ours / ORT |")
     emit("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
+    emit("| | | median (min) | median (min) | median (min) | median (min) | median | median | median | | |")
     summary = {}
     for n in names:
         cfg, dist, batch, wu, it = CONFIGS[n]
@@ -185,15 +186,16 @@ def main():
             t_med, t_min = median_of(res[n]["torch"])
             t_rss = max(x["peak_rss_mb"] for x in res[n]["torch"])
             t_base = min(x["base_rss_mb"] for x in res[n]["torch"])
-            t_cell, t_ratio = "%.2f" % t_med, "%.2fx" % (o_med / t_med)
+            t_cell, t_ratio = "%.2f (%.2f)" % (t_med, t_min), "%.2fx" % (o_med / t_med)
             t_rss_cell = "%.0f (+%.0f)" % (t_rss, t_rss - t_base)
         else:
             t_med, t_cell, t_ratio, t_rss_cell = None, "-", "-", "-"
         label = "%s%s %d" % ("DeiT-" if dist else "ViT-", cfg.replace("-384", ""),
                              384 if cfg.endswith("384") else 224)
-        emit("| %s | %d | %.2f | %.2f | %s | %.2fx | %s | %.1f | %.0f%% | %.0f / %.0f (+%.0f) / %s | %.1f / %.0f |" % (
-            label, batch, o_med, r_med, t_cell, o_med / r_med, t_ratio, gfs, 100 * gfs / sg, o_rss, r_rss,
-            r_rss - r_base, t_rss_cell, o_load, r_load))
+        emit("| %s | %d | %.2f (%.2f) | %.2f (%.2f) | %s | %.2fx (%.2fx) | %s | %.1f | %.0f%% | %.0f / %.0f (+%.0f) / %s "
+             "| %.1f / %.0f |" % (
+                 label, batch, o_med, o_min, r_med, r_min, t_cell, o_med / r_med, o_min / r_min, t_ratio, gfs,
+                 100 * gfs / sg, o_rss, r_rss, r_rss - r_base, t_rss_cell, o_load, r_load))
         summary[n] = {"ours_ms": o_med, "ours_min_ms": o_min, "ort_ms": r_med, "ort_min_ms": r_min,
                       "torch_ms": t_med, "gflops": gfs, "sgemm_gflops": sg, "ours_rss_mb": o_rss,
                       "ort_rss_mb": r_rss, "ort_base_rss_mb": r_base, "weight_mb": res[n]["ours"][0]["weight_mb"],
@@ -214,11 +216,11 @@ def main():
                 sc[("ours", t)].append(run_json(ours_cmd(a.build, d, 1, t, 1, 5)))
                 sc[("ort", t)].append(run_json(ort_cmd(onnx, 1, t, 1, 5)))
         emit()
-        emit("| runtime | 1 thread | %d threads | speed-up |" % T)
+        emit("| runtime | 1 thread, median (min) | %d threads, median (min) | speed-up, median (min) |" % T)
         emit("|---|---:|---:|---:|")
         for w, wn in (("ours", "ours"), ("ort", "ONNX Runtime")):
-            m1, mT = median_of(sc[(w, 1)])[0], median_of(sc[(w, T)])[0]
-            emit("| %s | %.1f | %.1f | %.2fx |" % (wn, m1, mT, m1 / mT))
+            (m1, n1), (mT, nT) = median_of(sc[(w, 1)]), median_of(sc[(w, T)])
+            emit("| %s | %.1f (%.1f) | %.1f (%.1f) | %.2fx (%.2fx) |" % (wn, m1, n1, mT, nT, m1 / mT, n1 / nT))
             summary["scaling_" + w] = m1 / mT
 
     if a.schemes:

@@ -560,6 +560,9 @@ int main(int argc, char **argv) {
         }
         if (!f || fclose(f) != 0) fprintf(stderr, "deit-bench: cannot write %s\n", output_path);
     }
+    double *order = malloc((size_t)iters * sizeof *order); /* samples in run order, for the JSON line */
+    if (!order) return 1;
+    memcpy(order, samples, (size_t)iters * sizeof *order);
     double min_ms = samples[0];
     for (int i = 1; i < iters; i++) min_ms = samples[i] < min_ms ? samples[i] : min_ms;
     const double med_ms = median(samples, iters);
@@ -586,10 +589,15 @@ int main(int argc, char **argv) {
     printf("{\"config\":\"%s\",\"arch\":\"%s\",\"distilled\":%s,\"image_size\":%d,\"batch\":%d,\"threads\":%d,"
            "\"attention\":\"%s\",\"iters\":%d,\"median_ms\":%.4f,\"min_ms\":%.4f,\"gflop_per_image\":%.4f,"
            "\"gflops\":%.2f,\"peak_rss_mb\":%.1f,\"weight_mb\":%.1f,\"activation_mb\":%.1f,\"base_rss_mb\":%.1f,\"load_ms\":%.3f,"
-           "\"blas_threads\":%d}\n",
+           "\"blas_threads\":%d",
            label, deit_arch_to_string(mi->arch), mi->arch == DEIT_ARCH_DEIT_WITH_TEACHER ? "true" : "false",
            mi->image_height, batch, threads, attn_s, iters, med_ms, min_ms, gflop, gflops, rss, wmb, amb, base_rss,
            load_ms, blas_threads);
+    /* the JSON line goes on: per-run ms/image so that scripts can pool runs */
+    printf(",\"samples\":[");
+    for (int i = 0; i < iters; i++) printf("%s%.4f", i ? "," : "", order[i]);
+    printf("]}\n");
+    free(order);
 
     free(samples);
     deit_state_free(st);

@@ -129,6 +129,11 @@ GST_DEBUG_CATEGORY_STATIC (deit_classify_debug);
 #define DEFAULT_PROP_ASYNC FALSE
 
 #define MAX_THREADS 1024
+#define DEFAULT_PROP_BATCH_SIZE 1
+#define MAX_BATCH_SIZE 64
+/* batch mode never holds more frames than this (interval > 1 holds the frames in
+ * between too): a batch then runs with the frames it has */
+#define MAX_HELD_FRAMES 256
 
 enum
 {
@@ -142,6 +147,7 @@ enum
   PROP_POST_MESSAGES,
   PROP_ATTACH_ROI_META,
   PROP_ASYNC,
+  PROP_BATCH_SIZE,
 };
 
 #define DEIT_FORMATS "{ RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, ARGB, ABGR, " \
@@ -349,68 +355,23 @@ gst_deit_classify_estimate_time (const struct deit_model_info *mi,
  * Inference
  */
 
-/* Preprocess, run and take the top-k of one frame. On success *out (g_free) holds
- * *n_out results whose labels are owned by the element. */
+/* Preprocess a frame into input slot "slot" of the state. */
 static GstFlowReturn
-gst_deit_classify_infer (GstDeitClassify * self, const GstVideoFrame * frame,
-    guint top_k, gfloat threshold, GstDeitClassification ** out, guint * n_out)
+gst_deit_classify_preprocess (GstDeitClassify * self,
+    const GstVideoFrame * frame, gint slot)
 {
   struct deit_image img;
-  struct deit_run_params rp = deit_run_default_params ();
-  struct deit_class_score *scores;
   enum deit_status status;
-  gint64 t0, t1;
-  gint k, n, i;
+  gint64 t0;
 
-  *out = NULL;
-  *n_out = 0;
   if (!gst_deit_classify_frame_to_image (frame, &img))
     goto not_negotiated;
 
   t0 = g_get_monotonic_time ();
-  status = deit_state_preprocess (self->state, 0, &img, NULL);
+  status = deit_state_preprocess (self->state, slot, &img, NULL);
   if (status != DEIT_STATUS_OK)
     goto preprocess_failed;
-
-  rp.abort_callback = gst_deit_classify_abort_cb;
-  rp.abort_user_data = self;
-  status = deit_state_run (self->state, 1, &rp);
-  if (status == DEIT_STATUS_ABORTED)
-    return GST_FLOW_FLUSHING;
-  if (status != DEIT_STATUS_OK)
-    goto run_failed;
-  t1 = g_get_monotonic_time ();
-
-  k = (gint) MIN (top_k, (guint) self->num_classes);
-  scores = g_new0 (struct deit_class_score, k);
-  n = deit_state_top_k (self->state, 0, k, threshold, scores);
-  *out = g_new0 (GstDeitClassification, MAX (n, 1));
-  for (i = 0; i < n; i++) {
-    (*out)[i].class_id = scores[i].class_id;
-    (*out)[i].label = (gchar *) gst_deit_classify_label (self,
-        scores[i].class_id);
-    (*out)[i].score = scores[i].score;
-    (*out)[i].logit = scores[i].logit;
-  }
-  *n_out = n;
-  g_free (scores);
-
-  g_mutex_lock (&self->lock);
-  /* exponential moving average, 1/4 weight on the newest measurement */
-  if (!self->inference_timed || self->inference_time == GST_CLOCK_TIME_NONE)
-    self->inference_time = (t1 - t0) * GST_USECOND;
-  else
-    self->inference_time = (3 * self->inference_time +
-        (t1 - t0) * GST_USECOND) / 4;
-  self->inference_timed = TRUE;
-  g_mutex_unlock (&self->lock);
-
-  if (gst_debug_category_get_threshold (GST_CAT_DEFAULT) >= GST_LEVEL_LOG) {
-    for (i = 0; i < n; i++)
-      GST_LOG_OBJECT (self, "top %d: %d %s %.6f", i, (*out)[i].class_id,
-          (*out)[i].label, (*out)[i].score);
-    GST_LOG_OBJECT (self, "inference took %" G_GINT64_FORMAT " us", t1 - t0);
-  }
+  self->preprocess_us = g_get_monotonic_time () - t0;
   return GST_FLOW_OK;
 
   /* ERRORS */
@@ -428,12 +389,101 @@ preprocess_failed:
         ("deit_state_preprocess: %s", deit_status_to_string (status)));
     return GST_FLOW_ERROR;
   }
+}
+
+/* Run the first n input slots. */
+static GstFlowReturn
+gst_deit_classify_run (GstDeitClassify * self, gint n)
+{
+  struct deit_run_params rp = deit_run_default_params ();
+  enum deit_status status;
+
+  rp.abort_callback = gst_deit_classify_abort_cb;
+  rp.abort_user_data = self;
+  status = deit_state_run (self->state, n, &rp);
+  if (status == DEIT_STATUS_ABORTED)
+    return GST_FLOW_FLUSHING;
+  if (status != DEIT_STATUS_OK)
+    goto run_failed;
+  return GST_FLOW_OK;
+
+  /* ERRORS */
 run_failed:
   {
     GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Inference failed."),
         ("deit_state_run: %s", deit_status_to_string (status)));
     return GST_FLOW_ERROR;
   }
+}
+
+/* The top-k of input slot "slot" after a run: *out (g_free) holds *n_out results
+ * whose labels are owned by the element. */
+static void
+gst_deit_classify_results (GstDeitClassify * self, gint slot, guint top_k,
+    gfloat threshold, GstDeitClassification ** out, guint * n_out)
+{
+  struct deit_class_score *scores;
+  gint k, n, i;
+
+  k = (gint) MIN (top_k, (guint) self->num_classes);
+  scores = g_new0 (struct deit_class_score, k);
+  n = deit_state_top_k (self->state, slot, k, threshold, scores);
+  *out = g_new0 (GstDeitClassification, MAX (n, 1));
+  for (i = 0; i < n; i++) {
+    (*out)[i].class_id = scores[i].class_id;
+    (*out)[i].label = (gchar *) gst_deit_classify_label (self,
+        scores[i].class_id);
+    (*out)[i].score = scores[i].score;
+    (*out)[i].logit = scores[i].logit;
+  }
+  *n_out = n;
+  g_free (scores);
+
+  if (gst_debug_category_get_threshold (GST_CAT_DEFAULT) >= GST_LEVEL_LOG) {
+    for (i = 0; i < n; i++)
+      GST_LOG_OBJECT (self, "slot %d top %d: %d %s %.6f", slot, i,
+          (*out)[i].class_id, (*out)[i].label, (*out)[i].score);
+  }
+}
+
+/* Fold one measurement into the inference time: exponential moving average, 1/4
+ * weight on the newest. */
+static void
+gst_deit_classify_update_time (GstDeitClassify * self, gint64 us)
+{
+  g_mutex_lock (&self->lock);
+  if (!self->inference_timed || self->inference_time == GST_CLOCK_TIME_NONE)
+    self->inference_time = us * GST_USECOND;
+  else
+    self->inference_time = (3 * self->inference_time + us * GST_USECOND) / 4;
+  self->inference_timed = TRUE;
+  g_mutex_unlock (&self->lock);
+}
+
+/* Preprocess, run and take the top-k of one frame (input slot 0). On success *out
+ * (g_free) holds *n_out results whose labels are owned by the element. */
+static GstFlowReturn
+gst_deit_classify_infer (GstDeitClassify * self, const GstVideoFrame * frame,
+    guint top_k, gfloat threshold, GstDeitClassification ** out, guint * n_out)
+{
+  GstFlowReturn ret;
+  gint64 t0, t1;
+
+  *out = NULL;
+  *n_out = 0;
+  t0 = g_get_monotonic_time ();
+  ret = gst_deit_classify_preprocess (self, frame, 0);
+  if (ret != GST_FLOW_OK)
+    return ret;
+  ret = gst_deit_classify_run (self, 1);
+  if (ret != GST_FLOW_OK)
+    return ret;
+  t1 = g_get_monotonic_time ();
+
+  gst_deit_classify_results (self, 0, top_k, threshold, out, n_out);
+  gst_deit_classify_update_time (self, t1 - t0);
+  GST_LOG_OBJECT (self, "inference took %" G_GINT64_FORMAT " us", t1 - t0);
+  return GST_FLOW_OK;
 }
 
 /* Replace the latest result; takes ownership of res. Called with self->lock. */
@@ -568,19 +618,53 @@ gst_deit_classify_message_new (GstDeitClassify * self,
   return gst_message_new_element (GST_OBJECT (self), s);
 }
 
-/* Tell a live pipeline when the measured inference time grew more than 25% above what
- * the last LATENCY query answered, or fell below half of it (sync mode only: async mode
- * adds no latency). Non-live pipelines do not sync on latency, so they are not
- * disturbed with latency messages at all. */
+/* Most frames batch mode holds back at once: (batch-size - 1) x interval + 1, capped
+ * at MAX_HELD_FRAMES (a batch then runs early, partial). */
+static guint
+gst_deit_classify_max_held (guint batch, guint interval)
+{
+  guint64 n = (guint64) (batch - 1) * interval + 1;
+
+  return (guint) MIN (n, MAX_HELD_FRAMES);
+}
+
+/* What the element adds to the latency (called with self->lock): nothing in async
+ * mode; the inference time in sync mode; in batch mode the time of a full batch
+ * plus the frame durations the first frame of a batch waits for the last one. */
+static GstClockTime
+gst_deit_classify_own_latency (GstDeitClassify * self, guint interval)
+{
+  GstClockTime t;
+
+  if (self->async_active)
+    return 0;
+  t = self->inference_time == GST_CLOCK_TIME_NONE ? 0 : self->inference_time;
+  if (self->batch_active > 1 && self->frame_duration != GST_CLOCK_TIME_NONE)
+    t += (gst_deit_classify_max_held (self->batch_active, interval) - 1) *
+        self->frame_duration;
+  return t;
+}
+
+/* Tell a live pipeline when the element's latency (measured inference time, and the
+ * frames a batch holds) grew more than 25% above what the last LATENCY query
+ * answered, or fell below half of it (sync mode only: async mode adds no latency).
+ * Non-live pipelines do not sync on latency, so they are not disturbed with latency
+ * messages at all. */
 static void
 gst_deit_classify_check_latency (GstDeitClassify * self)
 {
   gboolean changed = FALSE;
+  guint interval;
+
+  GST_OBJECT_LOCK (self);
+  interval = self->interval;
+  GST_OBJECT_UNLOCK (self);
 
   g_mutex_lock (&self->lock);
   if (self->upstream_live && self->reported_latency != GST_CLOCK_TIME_NONE &&
       self->inference_time != GST_CLOCK_TIME_NONE) {
-    GstClockTime est = self->inference_time, rep = self->reported_latency;
+    GstClockTime est = gst_deit_classify_own_latency (self, interval);
+    GstClockTime rep = self->reported_latency;
 
     changed = est > rep + rep / 4 || est * 2 < rep;
   }
@@ -720,6 +804,308 @@ gst_deit_classify_worker_stop (GstDeitClassify * self)
 }
 
 /* ------------------------------------------------------------------------------------
+ * Batch mode (sync, batch-size > 1)
+ *
+ * transform_frame_ip() preprocesses each frame due for inference into the next input
+ * slot and holds the frame back (frames skipped by interval after a held one are held
+ * too: they carry the result of the classified frame before them); generate_output()
+ * adopts the buffer and, once batch-size frames are due, runs the batch, attaches the
+ * results to every held frame in order and hands them to the base class' chain
+ * function one per call. Serialized events and queries (EOS, caps, segment, gap,
+ * drain...) first run and push a partial batch, so nothing overtakes a held frame;
+ * FLUSH_STOP and stop() drop the held frames. Only the streaming thread touches the
+ * queues (FLUSH_STOP and stop() run while it is out of the element).
+ */
+static void
+gst_deit_classify_held_free (GstDeitClassifyHeld * held)
+{
+  if (held->buffer)
+    gst_buffer_unref (held->buffer);
+  g_free (held);
+}
+
+static void
+gst_deit_classify_batch_clear (GstDeitClassify * self)
+{
+  GstDeitClassifyHeld *held;
+  GstBuffer *buf;
+  guint n = 0;
+
+  while ((held = g_queue_pop_head (&self->held))) {
+    gst_deit_classify_held_free (held);
+    n++;
+  }
+  while ((buf = g_queue_pop_head (&self->ready))) {
+    gst_buffer_unref (buf);
+    n++;
+  }
+  if (n)
+    GST_DEBUG_OBJECT (self, "dropped %u held frames", n);
+  self->n_due = 0;
+  self->cur_held = FALSE;
+  self->discont_seen = FALSE;
+}
+
+/* Hold the current frame (called from transform_frame_ip in batch mode). */
+static GstFlowReturn
+gst_deit_classify_batch_add (GstDeitClassify * self, GstVideoFrame * frame,
+    guint64 frame_number, gboolean due, gboolean attach_roi)
+{
+  GstBaseTransform *trans = GST_BASE_TRANSFORM (self);
+  GstBuffer *buf = frame->buffer;
+  GstDeitClassifyHeld *held;
+  GstFlowReturn ret;
+
+  if (!due && g_queue_is_empty (&self->held)) {
+    /* no classified frame waits before this one: its result is known, let it go */
+    g_mutex_lock (&self->lock);
+    if (self->have_last)
+      gst_deit_classify_attach (self, buf, &frame->info, self->last,
+          self->n_last, self->last_pts, FALSE, frame_number, attach_roi);
+    g_mutex_unlock (&self->lock);
+    return GST_FLOW_OK;
+  }
+  if (due) {
+    ret = gst_deit_classify_preprocess (self, frame, self->n_due);
+    if (ret != GST_FLOW_OK)
+      return ret;
+  }
+  held = g_new0 (GstDeitClassifyHeld, 1);
+  held->info = frame->info;
+  held->pts = GST_BUFFER_PTS (buf);
+  held->duration = GST_BUFFER_DURATION (buf);
+  held->stream_time = gst_segment_to_stream_time (&trans->segment,
+      GST_FORMAT_TIME, held->pts);
+  held->running_time = gst_segment_to_running_time (&trans->segment,
+      GST_FORMAT_TIME, held->pts);
+  held->frame_number = frame_number;
+  held->slot = due ? (gint) self->n_due++ : -1;
+  g_queue_push_tail (&self->held, held);
+  self->cur_held = TRUE;
+  GST_LOG_OBJECT (self, "holding frame %" G_GUINT64_FORMAT " (slot %d, %u held)",
+      frame_number, held->slot, g_queue_get_length (&self->held));
+  return GST_FLOW_OK;
+}
+
+/* Run the held frames due for inference (a full or partial batch), attach the results
+ * to every held frame in order, post the messages and move the frames to the ready
+ * queue. On FLUSHING (aborted) or an error the frames stay held. */
+static GstFlowReturn
+gst_deit_classify_batch_run (GstDeitClassify * self)
+{
+  GstDeitClassifyHeld *held;
+  guint n = self->n_due, top_k;
+  gfloat threshold;
+  gboolean post, attach_roi;
+  GstFlowReturn ret;
+  gint64 t0, t1;
+
+  GST_OBJECT_LOCK (self);
+  top_k = self->top_k;
+  threshold = (gfloat) self->threshold;
+  post = self->post_messages;
+  attach_roi = self->attach_roi_meta;
+  GST_OBJECT_UNLOCK (self);
+
+  if (n > 0) {
+    t0 = g_get_monotonic_time ();
+    ret = gst_deit_classify_run (self, (gint) n);
+    if (ret != GST_FLOW_OK)
+      return ret;
+    t1 = g_get_monotonic_time ();
+    GST_LOG_OBJECT (self, "batch of %u took %" G_GINT64_FORMAT " us", n,
+        t1 - t0);
+    /* the latency of a full batch: its run plus the last frame's preprocessing */
+    if (n == self->batch_active)
+      gst_deit_classify_update_time (self, t1 - t0 + self->preprocess_us);
+  }
+
+  while ((held = g_queue_pop_head (&self->held))) {
+    GstDeitClassification *res = NULL;
+    guint n_res = 0;
+    gboolean fresh = held->slot >= 0;
+
+    if (fresh)
+      gst_deit_classify_results (self, held->slot, top_k, threshold, &res,
+          &n_res);
+    g_mutex_lock (&self->lock);
+    if (fresh)
+      gst_deit_classify_store_result (self, res, n_res, held->pts,
+          held->frame_number);
+    if (self->have_last)
+      gst_deit_classify_attach (self, held->buffer, &held->info, self->last,
+          self->n_last, self->last_pts, fresh, held->frame_number, attach_roi);
+    g_mutex_unlock (&self->lock);
+    /* res stays valid: only this thread replaces the result in sync mode */
+    if (fresh && post)
+      gst_element_post_message (GST_ELEMENT (self),
+          gst_deit_classify_message_new (self, res, n_res, held->pts,
+              held->stream_time, held->running_time, held->duration,
+              held->frame_number));
+    g_queue_push_tail (&self->ready, held->buffer);
+    held->buffer = NULL;
+    gst_deit_classify_held_free (held);
+  }
+  self->n_due = 0;
+  if (n > 0)
+    gst_deit_classify_check_latency (self);
+  return GST_FLOW_OK;
+}
+
+/* Run a partial batch and push every held frame, in order (EOS, caps, segment, gap
+ * and other serialized events and queries, a DISCONT). */
+static GstFlowReturn
+gst_deit_classify_drain (GstDeitClassify * self)
+{
+  GstBaseTransform *trans = GST_BASE_TRANSFORM (self);
+  GstFlowReturn ret = GST_FLOW_OK;
+  GstBuffer *buf;
+
+  if (self->batch_active <= 1)
+    return GST_FLOW_OK;
+  if (g_queue_is_empty (&self->held) && g_queue_is_empty (&self->ready))
+    return GST_FLOW_OK;
+  GST_DEBUG_OBJECT (self, "draining %u held frames (%u due) and %u ready",
+      g_queue_get_length (&self->held), self->n_due,
+      g_queue_get_length (&self->ready));
+  if (!g_queue_is_empty (&self->held))
+    ret = gst_deit_classify_batch_run (self);
+  if (ret != GST_FLOW_OK) {
+    gst_deit_classify_batch_clear (self);
+    return ret;
+  }
+  while ((buf = g_queue_pop_head (&self->ready))) {
+    if (ret != GST_FLOW_OK) {
+      gst_buffer_unref (buf);
+      continue;
+    }
+    /* the base class marks the next buffer it pushes DISCONT; these bypass it */
+    if (self->discont_seen) {
+      buf = gst_buffer_make_writable (buf);
+      GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
+      self->discont_seen = FALSE;
+    }
+    ret = gst_pad_push (trans->srcpad, buf);
+  }
+  if (ret != GST_FLOW_OK)
+    GST_DEBUG_OBJECT (self, "pushing held frames: %s", gst_flow_get_name (ret));
+  return ret;
+}
+
+static GstFlowReturn
+gst_deit_classify_submit_input_buffer (GstBaseTransform * trans,
+    gboolean is_discont, GstBuffer * input)
+{
+  GstDeitClassify *self = GST_DEIT_CLASSIFY (trans);
+
+  /* The base class marks the next buffer it pushes DISCONT after a DISCONT input
+   * (or a QoS drop); with frames held that would be the oldest held one, so push
+   * those first. The flag stays pending until a buffer goes out: handle it once. */
+  if (self->batch_active > 1 && is_discont && !self->discont_seen) {
+    GstFlowReturn ret = gst_deit_classify_drain (self);
+
+    if (ret != GST_FLOW_OK) {
+      gst_buffer_unref (input);
+      return ret;
+    }
+    self->discont_seen = TRUE;
+  }
+  return GST_BASE_TRANSFORM_CLASS (parent_class)->submit_input_buffer (trans,
+      is_discont, input);
+}
+
+static GstFlowReturn
+gst_deit_classify_generate_output (GstBaseTransform * trans,
+    GstBuffer ** outbuf)
+{
+  GstDeitClassify *self = GST_DEIT_CLASSIFY (trans);
+  GstDeitClassifyHeld *held;
+  GstBuffer *buf = NULL;
+  GstFlowReturn ret;
+
+  if (self->batch_active <= 1)
+    return GST_BASE_TRANSFORM_CLASS (parent_class)->generate_output (trans,
+        outbuf);
+
+  /* the frames of a finished batch, one per call: the chain function pushes each
+   * and calls again until no buffer comes */
+  *outbuf = g_queue_pop_head (&self->ready);
+  if (*outbuf) {
+    self->discont_seen = FALSE;
+    return GST_FLOW_OK;
+  }
+
+  self->cur_held = FALSE;
+  ret = GST_BASE_TRANSFORM_CLASS (parent_class)->generate_output (trans, &buf);
+  if (!self->cur_held) {
+    /* no input, an error, or a frame that needed no holding */
+    *outbuf = buf;
+    if (buf && ret == GST_FLOW_OK)
+      self->discont_seen = FALSE;
+    return ret;
+  }
+  self->cur_held = FALSE;
+  held = g_queue_peek_tail (&self->held);
+  if (ret != GST_FLOW_OK || !buf) {
+    /* transform_frame_ip holds a frame only as its last, successful step */
+    g_queue_pop_tail (&self->held);
+    if (held->slot >= 0)
+      self->n_due--;
+    gst_deit_classify_held_free (held);
+    *outbuf = buf;
+    return ret;
+  }
+  held->buffer = buf;
+
+  if (self->n_due < self->batch_active &&
+      g_queue_get_length (&self->held) < MAX_HELD_FRAMES)
+    return GST_FLOW_OK;         /* no buffer: wait for the next frame */
+
+  ret = gst_deit_classify_batch_run (self);
+  if (ret != GST_FLOW_OK)
+    return ret;
+  *outbuf = g_queue_pop_head (&self->ready);
+  if (*outbuf)
+    self->discont_seen = FALSE;
+  return GST_FLOW_OK;
+}
+
+/* Upstream allocates the frames we hold: ask its pool for that many more. */
+static gboolean
+gst_deit_classify_propose_allocation (GstBaseTransform * trans,
+    GstQuery * decide_query, GstQuery * query)
+{
+  GstDeitClassify *self = GST_DEIT_CLASSIFY (trans);
+  guint i, extra, interval;
+
+  if (!GST_BASE_TRANSFORM_CLASS (parent_class)->propose_allocation (trans,
+          decide_query, query))
+    return FALSE;
+  if (self->batch_active <= 1)
+    return TRUE;
+
+  GST_OBJECT_LOCK (self);
+  interval = self->interval;
+  GST_OBJECT_UNLOCK (self);
+  extra = gst_deit_classify_max_held (self->batch_active, interval) - 1;
+  for (i = 0; i < gst_query_get_n_allocation_pools (query); i++) {
+    GstBufferPool *pool;
+    guint size, min, max;
+
+    gst_query_parse_nth_allocation_pool (query, i, &pool, &size, &min, &max);
+    min += extra;
+    if (max != 0 && max < min)
+      max = min;
+    GST_DEBUG_OBJECT (self, "pool %u: asking for %u buffers at least (%u held)",
+        i, min, extra + 1);
+    gst_query_set_nth_allocation_pool (query, i, pool, size, min, max);
+    if (pool)
+      gst_object_unref (pool);
+  }
+  return TRUE;
+}
+
+/* ------------------------------------------------------------------------------------
  * GstVideoFilter / GstBaseTransform vfuncs
  */
 static GstFlowReturn
@@ -759,6 +1145,10 @@ gst_deit_classify_transform_frame_ip (GstVideoFilter * filter,
     self->submitted_any = TRUE;
   }
   g_mutex_unlock (&self->lock);
+
+  if (self->batch_active > 1)
+    return gst_deit_classify_batch_add (self, frame, frame_number, run,
+        attach_roi);
 
   if (run) {
     ret = gst_deit_classify_infer (self, frame, top_k, threshold, &res, &n);
@@ -809,6 +1199,11 @@ gst_deit_classify_set_info (GstVideoFilter * filter, GstCaps * incaps,
           in_info->colorimetry.matrix == GST_VIDEO_COLOR_MATRIX_UNKNOWN))
     GST_WARNING_OBJECT (self, "colour matrix %d not usable for YUV, using BT.601",
         in_info->colorimetry.matrix);
+  g_mutex_lock (&self->lock);
+  self->frame_duration = GST_VIDEO_INFO_FPS_N (in_info) > 0 ?
+      gst_util_uint64_scale_int (GST_SECOND, GST_VIDEO_INFO_FPS_D (in_info),
+      GST_VIDEO_INFO_FPS_N (in_info)) : GST_CLOCK_TIME_NONE;
+  g_mutex_unlock (&self->lock);
   GST_DEBUG_OBJECT (self, "configured for %" GST_PTR_FORMAT, incaps);
   return TRUE;
 
@@ -844,6 +1239,10 @@ gst_deit_classify_query (GstBaseTransform * trans, GstPadDirection direction,
   GstDeitClassify *self = GST_DEIT_CLASSIFY (trans);
   gboolean ret;
 
+  /* serialized queries (drain, allocation...) come after the frames we hold */
+  if (direction == GST_PAD_SINK && GST_QUERY_IS_SERIALIZED (query))
+    gst_deit_classify_drain (self);
+
   ret = GST_BASE_TRANSFORM_CLASS (parent_class)->query (trans, direction,
       query);
   if (ret && direction == GST_PAD_SINK &&
@@ -861,20 +1260,27 @@ gst_deit_classify_query (GstBaseTransform * trans, GstPadDirection direction,
   }
   if (ret && direction == GST_PAD_SRC &&
       GST_QUERY_TYPE (query) == GST_QUERY_LATENCY) {
-    gboolean live;
+    gboolean live, unknown_rate;
     GstClockTime min, max, ours;
+    guint interval;
 
-    g_mutex_lock (&self->lock);
-    ours = self->async_active ? 0 : self->inference_time;
-    if (ours == GST_CLOCK_TIME_NONE)
-      ours = 0;
-    self->reported_latency = ours;
-    g_mutex_unlock (&self->lock);
+    GST_OBJECT_LOCK (self);
+    interval = self->interval;
+    GST_OBJECT_UNLOCK (self);
 
     gst_query_parse_latency (query, &live, &min, &max);
     g_mutex_lock (&self->lock);
+    ours = gst_deit_classify_own_latency (self, interval);
+    self->reported_latency = ours;
     self->upstream_live = live;
+    unknown_rate = self->batch_active > 1 &&
+        self->frame_duration == GST_CLOCK_TIME_NONE;
     g_mutex_unlock (&self->lock);
+    if (live && unknown_rate)
+      GST_WARNING_OBJECT (self, "batch-size %u in a live pipeline with a "
+          "variable frame rate: the frames a batch holds back are not in the "
+          "latency; use batch-size=1 or async=true for live sources",
+          self->batch_active);
     GST_DEBUG_OBJECT (self, "upstream latency min %" GST_TIME_FORMAT
         " max %" GST_TIME_FORMAT ", adding %" GST_TIME_FORMAT,
         GST_TIME_ARGS (min), GST_TIME_ARGS (max), GST_TIME_ARGS (ours));
@@ -891,6 +1297,12 @@ gst_deit_classify_sink_event (GstBaseTransform * trans, GstEvent * event)
 {
   GstDeitClassify *self = GST_DEIT_CLASSIFY (trans);
 
+  /* nothing overtakes a held frame: EOS, caps (before they apply), segment, gap,
+   * tags... first run the partial batch and push what is held */
+  if (GST_EVENT_IS_SERIALIZED (event) &&
+      GST_EVENT_TYPE (event) != GST_EVENT_FLUSH_STOP)
+    gst_deit_classify_drain (self);
+
   switch (GST_EVENT_TYPE (event)) {
     case GST_EVENT_FLUSH_START:
       g_atomic_int_set (&self->abort, 1);
@@ -904,6 +1316,8 @@ gst_deit_classify_sink_event (GstBaseTransform * trans, GstEvent * event)
       self->submitted_any = FALSE;
       self->flush_seq++;
       g_mutex_unlock (&self->lock);
+      /* the streaming thread is out of the element now: drop the held frames */
+      gst_deit_classify_batch_clear (self);
       g_atomic_int_set (&self->abort, 0);
       break;
     default:
@@ -975,6 +1389,8 @@ gst_deit_classify_stop (GstBaseTransform * trans)
   GstDeitClassify *self = GST_DEIT_CLASSIFY (trans);
 
   gst_deit_classify_worker_stop (self);
+  gst_deit_classify_batch_clear (self);
+  self->batch_active = 1;
 
   deit_state_free (self->state);
   self->state = NULL;
@@ -1026,6 +1442,7 @@ gst_deit_classify_start (GstBaseTransform * trans)
   gchar *location, *labels_location;
   gint threads, n_labels = 0;
   gboolean async;
+  guint batch;
   GError *gerr = NULL;
 
   GST_OBJECT_LOCK (self);
@@ -1033,7 +1450,15 @@ gst_deit_classify_start (GstBaseTransform * trans)
   labels_location = g_strdup (self->labels_location);
   threads = self->threads;
   async = self->async;
+  batch = self->batch_size;
   GST_OBJECT_UNLOCK (self);
+
+  /* async mode classifies the newest frame alone: it wins over batch-size */
+  if (async && batch > 1) {
+    GST_WARNING_OBJECT (self, "batch-size %u ignored: async mode classifies "
+        "one frame at a time", batch);
+    batch = 1;
+  }
 
   g_atomic_int_set (&self->abort, 0);
 
@@ -1060,7 +1485,7 @@ gst_deit_classify_start (GstBaseTransform * trans)
   }
   gst_deit_classify_log_summary (self, mi);
 
-  sp.max_batch = 1;
+  sp.max_batch = (gint) batch;
   sp.n_threads = threads;
   self->state = deit_state_init (self->model, &sp, &err);
   if (!self->state)
@@ -1070,7 +1495,7 @@ gst_deit_classify_start (GstBaseTransform * trans)
   self->frame_count = 0;
   self->have_last = FALSE;
   self->submitted_any = FALSE;
-  self->inference_time = gst_deit_classify_estimate_time (mi,
+  self->inference_time = batch * gst_deit_classify_estimate_time (mi,
       threads > 0 ? threads : deit_default_threads ());
   self->inference_timed = FALSE;
   self->reported_latency = GST_CLOCK_TIME_NONE;
@@ -1079,8 +1504,13 @@ gst_deit_classify_start (GstBaseTransform * trans)
   self->worker_stop = FALSE;
   self->worker_busy = FALSE;
   g_mutex_unlock (&self->lock);
-  GST_DEBUG_OBJECT (self, "estimated inference time %" GST_TIME_FORMAT,
-      GST_TIME_ARGS (self->inference_time));
+  self->batch_active = batch;
+  self->n_due = 0;
+  self->cur_held = FALSE;
+  self->discont_seen = FALSE;
+  self->preprocess_us = 0;
+  GST_DEBUG_OBJECT (self, "estimated inference time %" GST_TIME_FORMAT
+      " (batch of %u)", GST_TIME_ARGS (self->inference_time), batch);
 
   if (async) {
     self->worker = g_thread_try_new ("deitclassify", gst_deit_classify_worker,
@@ -1217,6 +1647,10 @@ gst_deit_classify_set_property (GObject * object, guint prop_id,
       if (gst_deit_classify_can_change (self, pspec->name))
         self->async = g_value_get_boolean (value);
       break;
+    case PROP_BATCH_SIZE:
+      if (gst_deit_classify_can_change (self, pspec->name))
+        self->batch_size = g_value_get_uint (value);
+      break;
     case PROP_TOP_K:
       self->top_k = g_value_get_uint (value);
       break;
@@ -1258,6 +1692,9 @@ gst_deit_classify_get_property (GObject * object, guint prop_id,
       break;
     case PROP_ASYNC:
       g_value_set_boolean (value, self->async);
+      break;
+    case PROP_BATCH_SIZE:
+      g_value_set_uint (value, self->batch_size);
       break;
     case PROP_TOP_K:
       g_value_set_uint (value, self->top_k);
@@ -1306,6 +1743,11 @@ gst_deit_classify_init (GstDeitClassify * self)
   self->post_messages = DEFAULT_PROP_POST_MESSAGES;
   self->attach_roi_meta = DEFAULT_PROP_ATTACH_ROI_META;
   self->async = DEFAULT_PROP_ASYNC;
+  self->batch_size = DEFAULT_PROP_BATCH_SIZE;
+  self->batch_active = 1;
+  g_queue_init (&self->held);
+  g_queue_init (&self->ready);
+  self->frame_duration = GST_CLOCK_TIME_NONE;
   self->inference_time = GST_CLOCK_TIME_NONE;
   self->reported_latency = GST_CLOCK_TIME_NONE;
   self->upstream_live = FALSE;
@@ -1449,6 +1891,27 @@ gst_deit_classify_class_init (GstDeitClassifyClass * klass)
           "Classify on a worker thread; frames never wait and carry the latest "
           "result (for live sources)", DEFAULT_PROP_ASYNC, G_PARAM_READWRITE |
           G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
+  /**
+   * GstDeitClassify:batch-size:
+   *
+   * Offline throughput: classify this many frames per inference. The element
+   * holds the frames back until batch-size of them are due for inference
+   * (with #GstDeitClassify:interval N, the frames in between are held too,
+   * up to (batch-size - 1) x N + 1 frames, at most 256), then classifies them
+   * together and pushes them in order. Results are the same as with
+   * batch-size 1; only the frames come out in bursts. A partial batch runs at
+   * EOS, caps changes and any other serialized event or query; flushing drops
+   * it. In live pipelines the LATENCY query includes the frames held; with
+   * #GstDeitClassify:async, batch-size is ignored.
+   *
+   * Since: 0.2
+   */
+  g_object_class_install_property (gobject_class, PROP_BATCH_SIZE,
+      g_param_spec_uint ("batch-size", "Batch Size",
+          "Frames classified together in one inference (offline throughput: "
+          "frames are held back until a batch is full; ignored with async)",
+          1, MAX_BATCH_SIZE, DEFAULT_PROP_BATCH_SIZE, G_PARAM_READWRITE |
+          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
 
   gst_element_class_set_static_metadata (element_class,
       "DeiT image classifier", "Filter/Analyzer/Video",
@@ -1464,6 +1927,12 @@ gst_deit_classify_class_init (GstDeitClassifyClass * klass)
   trans_class->accept_caps = GST_DEBUG_FUNCPTR (gst_deit_classify_accept_caps);
   trans_class->query = GST_DEBUG_FUNCPTR (gst_deit_classify_query);
   trans_class->sink_event = GST_DEBUG_FUNCPTR (gst_deit_classify_sink_event);
+  trans_class->submit_input_buffer =
+      GST_DEBUG_FUNCPTR (gst_deit_classify_submit_input_buffer);
+  trans_class->generate_output =
+      GST_DEBUG_FUNCPTR (gst_deit_classify_generate_output);
+  trans_class->propose_allocation =
+      GST_DEBUG_FUNCPTR (gst_deit_classify_propose_allocation);
   trans_class->passthrough_on_same_caps = FALSE;
   trans_class->transform_ip_on_passthrough = FALSE;
   filter_class->set_info = GST_DEBUG_FUNCPTR (gst_deit_classify_set_info);

@@ -32,6 +32,18 @@ typedef struct
   guint flush_seq;              /* results of jobs from before a flush are dropped */
 } GstDeitClassifyJob;
 
+/* One frame held back in batch mode (batch-size > 1): either due for inference
+ * (slot >= 0: its input slot in the state) or skipped by interval (slot -1, it
+ * carries the result of the last classified frame before it). */
+typedef struct
+{
+  GstBuffer *buffer;            /* owned; NULL until generate_output() adopts it */
+  GstVideoInfo info;
+  GstClockTime pts, duration, stream_time, running_time;
+  guint64 frame_number;
+  gint slot;
+} GstDeitClassifyHeld;
+
 struct _GstDeitClassify
 {
   GstVideoFilter videofilter;
@@ -46,6 +58,7 @@ struct _GstDeitClassify
   gboolean post_messages;
   gboolean attach_roi_meta;
   gboolean async;
+  guint batch_size;
 
   /* set in start(), cleared in stop(); used by the streaming thread (sync mode)
    * or by the worker (async mode) */
@@ -57,6 +70,15 @@ struct _GstDeitClassify
   gchar *model_name;
   gboolean async_active;        /* value of "async" latched at start() */
   gint abort;                   /* atomic: makes a running inference stop */
+
+  /* batch mode, streaming thread only (and FLUSH_STOP / stop(), when it is idle) */
+  guint batch_active;           /* images per run: batch-size, 1 in async mode */
+  GQueue held;                  /* GstDeitClassifyHeld, oldest first */
+  GQueue ready;                 /* GstBuffer: classified, to be pushed in order */
+  guint n_due;                  /* held frames due for inference = slots used */
+  gboolean cur_held;            /* transform_frame_ip held the current frame */
+  gboolean discont_seen;        /* base class has a DISCONT pending, handled */
+  gint64 preprocess_us;         /* time of the latest preprocessing */
 
   /* protected by lock */
   GMutex lock;
@@ -73,6 +95,7 @@ struct _GstDeitClassify
   gboolean inference_timed;     /* inference_time measured, not estimated */
   GstClockTime reported_latency;
   gboolean upstream_live;       /* from the last LATENCY query */
+  GstClockTime frame_duration;  /* from the caps' framerate, NONE if variable */
   GThread *worker;
   gboolean worker_stop;
   gboolean worker_busy;

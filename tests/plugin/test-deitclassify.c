@@ -1191,11 +1191,12 @@ GST_START_TEST (test_flush_seek)
   gchar *model = data_path ("model");
   guint mode, i;
 
-  for (mode = 0; mode < 2; mode++) {
+  /* sync, async, batch-size=4 (partial batches pending at the seeks) */
+  for (mode = 0; mode < 3; mode++) {
     gchar *desc = g_strdup_printf ("videotestsrc ! "
         "video/x-raw,width=64,height=48,framerate=30/1 ! deitclassify "
-        "model=\"%s\" async=%s ! fakesink sync=true", model,
-        mode ? "true" : "false");
+        "model=\"%s\" async=%s batch-size=%d ! fakesink sync=true", model,
+        mode == 1 ? "true" : "false", mode == 2 ? 4 : 1);
     GstElement *p = gst_parse_launch (desc, NULL);
     GstBus *bus = gst_element_get_bus (p);
     GstMessage *msg;
@@ -1223,6 +1224,475 @@ GST_START_TEST (test_flush_seek)
     g_free (desc);
   }
   g_free (model);
+}
+
+GST_END_TEST;
+
+/* ------------------------------------------------------------------------------------
+ * batch-size
+ */
+
+/* What came out of one run of a frame sequence through the element. */
+typedef struct
+{
+  guint n_out;
+  GstBuffer *out[32];
+  guint out_after_push[32];     /* buffers downstream after each push */
+  GList *msgs;                  /* GstStructure, in posting order */
+} SeqRun;
+
+#define SEQ_CAPS "video/x-raw,format=RGB,width=40,height=30,framerate=10/1"
+
+static GstBuffer *
+seq_frame (const GstVideoInfo * info, guint i)
+{
+  GstBuffer *buf = random_frame (info, 5000 + i);
+
+  GST_BUFFER_PTS (buf) = i * GST_SECOND / 10;
+  GST_BUFFER_DTS (buf) = i * GST_SECOND / 10;
+  GST_BUFFER_DURATION (buf) = GST_SECOND / 10;
+  GST_BUFFER_OFFSET (buf) = i;
+  if (i == 0)
+    GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
+  return buf;
+}
+
+/* Push n_frames seeded random frames (PTS i/10 s), then EOS; collect buffers and
+ * messages. */
+static void
+seq_run (guint batch, guint interval, guint n_frames, SeqRun * run)
+{
+  gchar *props = g_strdup_printf ("batch-size=%u interval=%u", batch,
+      interval);
+  GstHarness *h = harness_new ("model", props);
+  GstBus *bus = harness_bus (h);
+  GstVideoInfo info;
+  GstStructure *s;
+  GstBuffer *out;
+  guint i;
+
+  fail_unless (n_frames <= G_N_ELEMENTS (run->out));
+  memset (run, 0, sizeof (*run));
+  info_from_string (&info, SEQ_CAPS);
+  gst_harness_set_src_caps_str (h, SEQ_CAPS);
+  for (i = 0; i < n_frames; i++) {
+    fail_unless_equals_int (gst_harness_push (h, seq_frame (&info, i)),
+        GST_FLOW_OK);
+    run->out_after_push[i] = gst_harness_buffers_received (h);
+  }
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  while ((out = gst_harness_try_pull (h))) {
+    fail_unless (run->n_out < G_N_ELEMENTS (run->out), "too many buffers");
+    run->out[run->n_out++] = out;
+  }
+  while ((s = pop_deit_message (bus)))
+    run->msgs = g_list_append (run->msgs, s);
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+  g_free (props);
+}
+
+static void
+seq_run_clear (SeqRun * run)
+{
+  guint i;
+
+  for (i = 0; i < run->n_out; i++)
+    gst_buffer_unref (run->out[i]);
+  g_list_free_full (run->msgs, (GDestroyNotify) gst_structure_free);
+}
+
+static void
+check_results_equal (const GstDeitClassifyMeta * a,
+    const GstDeitClassifyMeta * b)
+{
+  guint i;
+
+  fail_unless_equals_int (a->n_results, b->n_results);
+  for (i = 0; i < a->n_results; i++) {
+    fail_unless_equals_int (a->results[i].class_id, b->results[i].class_id);
+    fail_unless_equals_string (a->results[i].label, b->results[i].label);
+    fail_unless (fabs (a->results[i].score - b->results[i].score) <= CORE_EPS,
+        "score %u: batch %.9f single %.9f", i, a->results[i].score,
+        b->results[i].score);
+  }
+}
+
+typedef struct
+{
+  guint interval, n_frames;
+} BatchCase;
+
+/* interval 1: batches 0-3, 4-7, partial 8-10 at EOS; interval 3: frames 0, 3, 6, 9
+ * make a batch (frames 0-9), then frame 12 and 13 wait as a partial batch until EOS */
+static const BatchCase batch_cases[] = { {1, 11}, {3, 14} };
+
+/* batch-size=4 gives what batch-size=1 gives: the same buffers in the same order
+ * with the same timestamps, offsets and flags, the same top-k (scores within 1e-6,
+ * see the top of the file), fresh flags, frame numbers and inference PTS, the same
+ * messages; the frames due for inference also match the core (1e-6). Frames are
+ * held until 4 are due for inference, the partial batch comes out at EOS. */
+GST_START_TEST (test_batch_matches_single)
+{
+  const BatchCase *bc = &batch_cases[__i__];
+  const guint batch = 4;
+  SeqRun single, batched;
+  GstVideoInfo info;
+  guint i, held = 0, due = 0, out = 0;
+  GList *la, *lb;
+
+  info_from_string (&info, SEQ_CAPS);
+  seq_run (1, bc->interval, bc->n_frames, &single);
+  seq_run (batch, bc->interval, bc->n_frames, &batched);
+
+  fail_unless_equals_int (single.n_out, bc->n_frames);
+  fail_unless_equals_int (batched.n_out, bc->n_frames);
+
+  /* buffers downstream after each push, from the documented rule: a frame due for
+   * inference is held until batch-size frames are due; a frame skipped by interval
+   * is held behind a held frame, else passes at once */
+  for (i = 0; i < bc->n_frames; i++) {
+    gboolean is_due = i % bc->interval == 0;
+
+    if (!is_due && held == 0) {
+      out++;
+    } else {
+      held++;
+      due += is_due;
+      if (due == batch) {
+        out += held;
+        held = due = 0;
+      }
+    }
+    fail_unless_equals_int (single.out_after_push[i], i + 1);
+    fail_unless_equals_int (batched.out_after_push[i], out);
+  }
+  fail_unless (held > 0, "the case must end with a partial batch");
+
+  for (i = 0; i < bc->n_frames; i++) {
+    GstBuffer *a = batched.out[i], *b = single.out[i];
+    GstDeitClassifyMeta *ma = gst_buffer_get_deit_classify_meta (a);
+    GstDeitClassifyMeta *mb = gst_buffer_get_deit_classify_meta (b);
+    GstVideoRegionOfInterestMeta *ra = get_roi_meta (a), *rb = get_roi_meta (b);
+    guint src = i - i % bc->interval;
+
+    fail_unless_equals_uint64 (GST_BUFFER_PTS (a), i * GST_SECOND / 10);
+    fail_unless_equals_uint64 (GST_BUFFER_DTS (a), i * GST_SECOND / 10);
+    fail_unless_equals_uint64 (GST_BUFFER_DURATION (a), GST_SECOND / 10);
+    fail_unless_equals_uint64 (GST_BUFFER_OFFSET (a), i);
+    fail_unless_equals_int (GST_BUFFER_FLAG_IS_SET (a, GST_BUFFER_FLAG_DISCONT),
+        i == 0);
+    fail_unless_equals_int (GST_BUFFER_FLAGS (a), GST_BUFFER_FLAGS (b));
+    fail_unless (ma != NULL && mb != NULL, "frame %u: no meta", i);
+    fail_unless_equals_int (ma->fresh, mb->fresh);
+    fail_unless_equals_int (ma->fresh, i % bc->interval == 0);
+    fail_unless_equals_uint64 (ma->frame_number, i);
+    fail_unless_equals_uint64 (mb->frame_number, i);
+    fail_unless_equals_uint64 (ma->inference_pts, src * GST_SECOND / 10);
+    fail_unless_equals_uint64 (mb->inference_pts, src * GST_SECOND / 10);
+    fail_unless_equals_int (ma->width, 40);
+    fail_unless_equals_int (ma->height, 30);
+    check_results_equal (ma, mb);
+    fail_unless (ra != NULL && rb != NULL);
+    fail_unless_equals_int (ra->w, 40);
+    if (i % bc->interval == 0) {
+      GstBuffer *in = seq_frame (&info, i);
+      Result r;
+
+      core_classify ("model", in, &info, 0, FALSE, 5, 0.0f, &r);
+      check_meta_equals (ma, &r);
+      gst_buffer_unref (in);
+    }
+  }
+
+  /* one message per classified frame, in order */
+  fail_unless_equals_int (g_list_length (batched.msgs),
+      (bc->n_frames + bc->interval - 1) / bc->interval);
+  fail_unless_equals_int (g_list_length (batched.msgs),
+      g_list_length (single.msgs));
+  for (la = batched.msgs, lb = single.msgs, i = 0; la && lb;
+      la = la->next, lb = lb->next, i++) {
+    const GstStructure *sa = la->data, *sb = lb->data;
+    guint64 fa, fb, ta, tb, rta, rtb;
+    const GValue *ia, *ib, *va, *vb;
+    guint k;
+
+    fail_unless (gst_structure_get_uint64 (sa, "frame", &fa));
+    fail_unless (gst_structure_get_uint64 (sb, "frame", &fb));
+    fail_unless (gst_structure_get_uint64 (sa, "timestamp", &ta));
+    fail_unless (gst_structure_get_uint64 (sb, "timestamp", &tb));
+    fail_unless (gst_structure_get_uint64 (sa, "running-time", &rta));
+    fail_unless (gst_structure_get_uint64 (sb, "running-time", &rtb));
+    fail_unless_equals_uint64 (fa, i * bc->interval);
+    fail_unless_equals_uint64 (fa, fb);
+    fail_unless_equals_uint64 (ta, tb);
+    fail_unless_equals_uint64 (ta, fa * GST_SECOND / 10);
+    fail_unless_equals_uint64 (rta, rtb);
+    ia = gst_structure_get_value (sa, "class-ids");
+    ib = gst_structure_get_value (sb, "class-ids");
+    va = gst_structure_get_value (sa, "scores");
+    vb = gst_structure_get_value (sb, "scores");
+    fail_unless_equals_int (gst_value_array_get_size (ia),
+        gst_value_array_get_size (ib));
+    for (k = 0; k < gst_value_array_get_size (ia); k++) {
+      fail_unless_equals_int (g_value_get_int (gst_value_array_get_value (ia,
+                  k)), g_value_get_int (gst_value_array_get_value (ib, k)));
+      fail_unless (fabs (g_value_get_double (gst_value_array_get_value (va,
+                      k)) - g_value_get_double (gst_value_array_get_value (vb,
+                      k))) <= CORE_EPS);
+    }
+  }
+  seq_run_clear (&single);
+  seq_run_clear (&batched);
+}
+
+GST_END_TEST;
+
+static GstPadProbeReturn
+record_data_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  GString *log = user_data;
+
+  if (GST_PAD_PROBE_INFO_TYPE (info) & GST_PAD_PROBE_TYPE_BUFFER) {
+    GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+
+    g_string_append_printf (log, "b%" G_GUINT64_FORMAT " ",
+        GST_BUFFER_PTS (buf) / (GST_SECOND / 10));
+  } else if (GST_PAD_PROBE_INFO_TYPE (info) & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
+    GstEvent *ev = GST_PAD_PROBE_INFO_EVENT (info);
+
+    if (GST_EVENT_TYPE (ev) == GST_EVENT_CAPS ||
+        GST_EVENT_TYPE (ev) == GST_EVENT_GAP ||
+        GST_EVENT_TYPE (ev) == GST_EVENT_EOS ||
+        GST_EVENT_TYPE (ev) == GST_EVENT_TAG)
+      g_string_append_printf (log, "%s ", GST_EVENT_TYPE_NAME (ev));
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+/* A partial batch goes out before a caps change (with the old size in its metas),
+ * before a gap, a tag event and EOS: the order of buffers and events downstream
+ * stays the order upstream sent them. */
+GST_START_TEST (test_batch_drains_before_events)
+{
+  const gchar *caps_a =
+      "video/x-raw,format=RGB,width=40,height=30,framerate=10/1";
+  const gchar *caps_b =
+      "video/x-raw,format=RGB,width=24,height=20,framerate=10/1";
+  GstHarness *h = harness_new ("model", "batch-size=4");
+  GString *log = g_string_new (NULL);
+  GstVideoInfo info_a, info_b;
+  GstPad *srcpad;
+  GstBuffer *buf;
+  guint i, n = 0;
+
+  srcpad = gst_element_get_static_pad (h->element, "src");
+  gst_pad_add_probe (srcpad, GST_PAD_PROBE_TYPE_BUFFER |
+      GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, record_data_probe, log, NULL);
+  info_from_string (&info_a, caps_a);
+  info_from_string (&info_b, caps_b);
+  gst_harness_set_src_caps_str (h, caps_a);
+  for (i = 0; i < 2; i++)
+    gst_harness_push (h, seq_frame (&info_a, n++));
+  fail_unless_equals_int (gst_harness_buffers_received (h), 0);
+  gst_harness_set_src_caps_str (h, caps_b);
+  fail_unless_equals_int (gst_harness_buffers_received (h), 2);
+  gst_harness_push (h, seq_frame (&info_b, n++));
+  fail_unless (gst_harness_push_event (h,
+          gst_event_new_gap (n * GST_SECOND / 10, GST_SECOND / 10)));
+  fail_unless_equals_int (gst_harness_buffers_received (h), 3);
+  n++;                          /* the gap */
+  gst_harness_push (h, seq_frame (&info_b, n++));
+  fail_unless (gst_harness_push_event (h,
+          gst_event_new_tag (gst_tag_list_new (GST_TAG_TITLE, "t", NULL))));
+  fail_unless_equals_int (gst_harness_buffers_received (h), 4);
+  gst_harness_push (h, seq_frame (&info_b, n++));
+  fail_unless_equals_int (gst_harness_buffers_received (h), 4);
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  fail_unless_equals_int (gst_harness_buffers_received (h), 5);
+  fail_unless_equals_string (log->str, "caps b0 b1 caps b2 gap b4 tag b5 eos ");
+
+  /* each frame is fresh and describes its own size */
+  for (i = 0; i < 5; i++) {
+    GstDeitClassifyMeta *meta;
+
+    buf = gst_harness_pull (h);
+    meta = gst_buffer_get_deit_classify_meta (buf);
+    fail_unless (meta != NULL);
+    fail_unless (meta->fresh);
+    fail_unless_equals_int (meta->width, i < 2 ? 40 : 24);
+    fail_unless_equals_uint64 (meta->frame_number, i);
+    gst_buffer_unref (buf);
+  }
+  gst_object_unref (srcpad);
+  g_string_free (log, TRUE);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* A flush drops a partial batch (no buffer, no message for it); the frames after the
+ * flush are classified afresh, frame numbers going on counting. */
+GST_START_TEST (test_batch_flush)
+{
+  GstHarness *h = harness_new ("model", "batch-size=4");
+  GstBus *bus = harness_bus (h);
+  GstVideoInfo info;
+  GstSegment seg;
+  GstStructure *s;
+  guint i, n_msgs = 0;
+
+  info_from_string (&info, SEQ_CAPS);
+  gst_harness_set_src_caps_str (h, SEQ_CAPS);
+  for (i = 0; i < 3; i++)
+    gst_harness_push (h, seq_frame (&info, i));
+  fail_unless_equals_int (gst_harness_buffers_received (h), 0);
+  fail_unless (gst_harness_push_event (h, gst_event_new_flush_start ()));
+  fail_unless (gst_harness_push_event (h, gst_event_new_flush_stop (TRUE)));
+  gst_segment_init (&seg, GST_FORMAT_TIME);
+  fail_unless (gst_harness_push_event (h, gst_event_new_segment (&seg)));
+  fail_unless (pop_deit_message (bus) == NULL);
+  for (i = 10; i < 14; i++)
+    gst_harness_push (h, seq_frame (&info, i));
+  fail_unless_equals_int (gst_harness_buffers_received (h), 4);
+  for (i = 10; i < 14; i++) {
+    GstBuffer *in = seq_frame (&info, i), *out = gst_harness_pull (h);
+    GstDeitClassifyMeta *meta = gst_buffer_get_deit_classify_meta (out);
+    Result r;
+
+    fail_unless_equals_uint64 (GST_BUFFER_PTS (out), i * GST_SECOND / 10);
+    core_classify ("model", in, &info, 0, FALSE, 5, 0.0f, &r);
+    check_meta_equals (meta, &r);
+    fail_unless (meta->fresh);
+    fail_unless_equals_uint64 (meta->frame_number, i - 10 + 3);
+    gst_buffer_unref (in);
+    gst_buffer_unref (out);
+  }
+  while ((s = pop_deit_message (bus))) {
+    guint64 ts;
+
+    fail_unless (gst_structure_get_uint64 (s, "timestamp", &ts));
+    fail_unless_equals_uint64 (ts, (10 + n_msgs) * GST_SECOND / 10);
+    gst_structure_free (s);
+    n_msgs++;
+  }
+  fail_unless_equals_int (n_msgs, 4);
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+static void
+count_handoff (GstElement * sink, GstBuffer * buf, GstPad * pad,
+    gpointer user_data)
+{
+  guint *counts = user_data;
+  GstDeitClassifyMeta *meta = gst_buffer_get_deit_classify_meta (buf);
+
+  /* [0] buffers, [1] with a fresh meta, [2] out of order */
+  counts[0]++;
+  if (meta && meta->fresh)
+    counts[1]++;
+  if (GST_BUFFER_PTS (buf) != counts[3])
+    counts[2]++;
+  counts[3] = GST_BUFFER_PTS (buf) + GST_BUFFER_DURATION (buf);
+}
+
+/* NULL <-> PLAYING cycles with batch-size=4: 7 frames (one full batch, a partial one
+ * at EOS) reach the sink in order, each classified; then NULL in the middle of a
+ * stream with frames held, and PLAYING again. */
+GST_START_TEST (test_batch_state_cycles)
+{
+  gchar *model = data_path ("model");
+  gchar *desc = g_strdup_printf ("videotestsrc num-buffers=7 ! "
+      "video/x-raw,width=48,height=32,framerate=30/1 ! deitclassify "
+      "model=\"%s\" threads=1 batch-size=4 ! fakesink name=fs "
+      "signal-handoffs=true sync=false", model);
+  gint i;
+
+  for (i = 0; i < 3; i++) {
+    GstElement *p = gst_parse_launch (desc, NULL);
+    GstElement *fs = gst_bin_get_by_name (GST_BIN (p), "fs");
+    GstBus *bus = gst_element_get_bus (p);
+    GstMessage *msg;
+    guint counts[4] = { 0, 0, 0, 0 };
+
+    g_signal_connect (fs, "handoff", G_CALLBACK (count_handoff), counts);
+    fail_if (gst_element_set_state (p, GST_STATE_PLAYING) ==
+        GST_STATE_CHANGE_FAILURE);
+    msg = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND,
+        GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+    fail_unless (msg != NULL);
+    fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_EOS);
+    gst_message_unref (msg);
+    fail_unless_equals_int (counts[0], 7);
+    fail_unless_equals_int (counts[1], 7);
+    fail_unless_equals_int (counts[2], 0);
+    fail_unless_equals_int (gst_element_set_state (p, GST_STATE_NULL),
+        GST_STATE_CHANGE_SUCCESS);
+    /* PLAYING and at once NULL: frames may be held when the element stops */
+    fail_if (gst_element_set_state (p, GST_STATE_PLAYING) ==
+        GST_STATE_CHANGE_FAILURE);
+    g_usleep (i * 10000);
+    fail_unless_equals_int (gst_element_set_state (p, GST_STATE_NULL),
+        GST_STATE_CHANGE_SUCCESS);
+    gst_object_unref (fs);
+    gst_object_unref (bus);
+    gst_object_unref (p);
+  }
+  g_free (desc);
+  g_free (model);
+}
+
+GST_END_TEST;
+
+/* batch-size: a READY-mutable guint 1..64, default 1; async mode wins (frames go
+ * out one by one); the LATENCY query of a live pipeline adds the 3 frame durations
+ * the first frame of a batch of 4 waits. */
+GST_START_TEST (test_batch_property_async_latency)
+{
+  GstElement *e = gst_element_factory_make ("deitclassify", NULL);
+  GParamSpecUInt *ps = (GParamSpecUInt *)
+      g_object_class_find_property (G_OBJECT_GET_CLASS (e), "batch-size");
+  GstVideoInfo info;
+  GstHarness *h;
+  GstQuery *q;
+  gboolean live;
+  GstClockTime min, max;
+  guint i;
+
+  fail_unless (ps != NULL);
+  fail_unless_equals_int (ps->minimum, 1);
+  fail_unless_equals_int (ps->maximum, 64);
+  fail_unless_equals_int (ps->default_value, 1);
+  fail_unless (((GParamSpec *) ps)->flags & GST_PARAM_MUTABLE_READY);
+  gst_object_unref (e);
+
+  info_from_string (&info, SEQ_CAPS);
+  h = harness_new ("model", "batch-size=4 async=true");
+  gst_harness_set_src_caps_str (h, SEQ_CAPS);
+  for (i = 0; i < 3; i++) {
+    gst_harness_push (h, seq_frame (&info, i));
+    fail_unless_equals_int (gst_harness_buffers_received (h), i + 1);
+  }
+  gst_harness_teardown (h);
+
+  h = harness_new ("model", "batch-size=4");
+  gst_harness_set_src_caps_str (h, SEQ_CAPS);
+  gst_harness_set_upstream_latency (h, 10 * GST_MSECOND);
+  for (i = 0; i < 4; i++)
+    gst_harness_push (h, seq_frame (&info, i));
+  fail_unless_equals_int (gst_harness_buffers_received (h), 4);
+  q = gst_query_new_latency ();
+  fail_unless (gst_pad_peer_query (h->sinkpad, q));
+  gst_query_parse_latency (q, &live, &min, &max);
+  fail_unless (min > 10 * GST_MSECOND + 3 * GST_SECOND / 10,
+      "min %" GST_TIME_FORMAT, GST_TIME_ARGS (min));
+  gst_query_unref (q);
+  gst_harness_teardown (h);
 }
 
 GST_END_TEST;
@@ -1349,6 +1819,12 @@ deitclassify_suite (void)
   tcase_add_test (tc, test_latency);
   tcase_add_test (tc, test_no_latency_messages_when_not_live);
   tcase_add_test (tc, test_flush_seek);
+  tcase_add_loop_test (tc, test_batch_matches_single, 0,
+      G_N_ELEMENTS (batch_cases));
+  tcase_add_test (tc, test_batch_drains_before_events);
+  tcase_add_test (tc, test_batch_flush);
+  tcase_add_test (tc, test_batch_state_cycles);
+  tcase_add_test (tc, test_batch_property_async_latency);
 #if HAVE_TEST_IMAGES
   tcase_add_loop_test (tc, test_end_to_end_reference, 0, 6);
 #endif

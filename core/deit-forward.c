@@ -22,10 +22,12 @@
 
 #include <cblas.h>
 #include <math.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define QBLOCK       64  /* query rows per fused attention block */
 #define KTILE        128 /* key tile of the fused attention */
@@ -131,6 +133,96 @@ void deit_state_free(struct deit_state *st) {
 
 static bool arch_is_mim(enum deit_arch a) { return a == DEIT_ARCH_DEIT_MIM || a == DEIT_ARCH_VIT_MIM; }
 
+/* ---------------------------------------------------------------------------------------
+ * Weights in GEMM panels, once per model
+ *
+ * The first deit_state_init() of a model rearranges the encoder's linear weights (patch
+ * embedding, q, k, v, output, fc1, fc2) in place into 16-column panels for
+ * linear_forward_packed (deit-layers.c), so no GEMM repacks them per call. In place means
+ * no second copy: the weight file is mapped MAP_PRIVATE, so the rewritten pages become
+ * private copies of the file pages they replace (RSS stays one set of weights) and the
+ * file on disk is untouched; converted tensors live in the model's own buffer. It is done
+ * under a process-wide lock before any state of the model exists, and the mapping is made
+ * read-only again afterwards, so the model stays immutable for every state. Skipped (the
+ * OpenBLAS path is used) without AVX2 + FMA, when a dimension is not a multiple of 16, or
+ * when a weight lies in caller memory (deit_model_load_from_memory).
+ * Cost: one pass over the weights at the first state creation, split across the state's
+ * workers (DeiT-base, 2 threads: see bench/README.md).
+ */
+static pthread_mutex_t pack_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static bool in_range(const void *p, size_t bytes, const void *base, size_t size) {
+    const char *c = p, *b = base;
+    return base && c >= b && c + bytes <= b + size;
+}
+
+struct pack_job {
+    struct pack_mat { const float *w; int N, K; } *mat;
+    int    n_mat;
+    float *tmp;      /* per worker: biggest matrix */
+    size_t tmp_floats;
+};
+
+static void pack_task(void *ctx, int i, int n) {
+    struct pack_job *j = ctx;
+    for (int k = i; k < j->n_mat; k += n)
+        linear_pack_weights((float *)j->mat[k].w, j->mat[k].N, j->mat[k].K, j->tmp + j->tmp_floats * (size_t)i);
+}
+
+static void prepack_model(struct deit_model *m, struct deit_pool *pool) {
+    pthread_mutex_lock(&pack_lock);
+    if (m->gemm_pack_tried) {
+        pthread_mutex_unlock(&pack_lock);
+        return;
+    }
+    m->gemm_pack_tried = true;
+    const struct deit_model_info *mi = &m->info;
+    const int D = mi->hidden_size, NI = mi->intermediate_size, KK = mi->num_channels * mi->patch_size * mi->patch_size;
+    const int L = mi->num_layers;
+    /* (pointer, N, K) of every matrix to pack */
+    const int n_mat = 1 + 6 * L;
+    struct pack_mat *mat = calloc((size_t)n_mat, sizeof *mat);
+    bool ok = mat && linear_packed_supported(D) && linear_packed_supported(NI);
+    bool in_map = false;
+    size_t biggest = 0;
+    if (ok) {
+        int i = 0;
+        mat[i++] = (struct pack_mat){ m->w.patch_w, D, KK };
+        for (int l = 0; l < L; l++) {
+            const struct deit_layer_weights *lw = &m->w.layers[l];
+            mat[i++] = (struct pack_mat){ lw->q_w, D, D };
+            mat[i++] = (struct pack_mat){ lw->k_w, D, D };
+            mat[i++] = (struct pack_mat){ lw->v_w, D, D };
+            mat[i++] = (struct pack_mat){ lw->o_w, D, D };
+            mat[i++] = (struct pack_mat){ lw->fc1_w, NI, D };
+            mat[i++] = (struct pack_mat){ lw->fc2_w, D, NI };
+        }
+        for (i = 0; ok && i < n_mat; i++) {
+            const size_t bytes = (size_t)mat[i].N * mat[i].K * sizeof(float);
+            if (in_range(mat[i].w, bytes, m->map, m->map_size))
+                in_map = true;
+            else if (!in_range(mat[i].w, bytes, m->owned, m->owned_size))
+                ok = false; /* caller memory: not ours to rearrange */
+            if (bytes > biggest) biggest = bytes;
+        }
+    }
+    float    *tmp = NULL;
+    const int nt  = deit_pool_size(pool);
+    biggest       = (biggest + 63) & ~(size_t)63;
+    if (ok && posix_memalign((void **)&tmp, 64, biggest * (size_t)nt) != 0) ok = false, tmp = NULL;
+    if (ok && in_map && mprotect(m->map, m->map_size, PROT_READ | PROT_WRITE) != 0) ok = false;
+    if (ok) {
+        struct pack_job pj = { mat, n_mat, tmp, biggest / sizeof(float) };
+        deit_pool_run(pool, pack_task, &pj); /* matrices dealt out to the state's workers */
+        if (in_map) mprotect(m->map, m->map_size, PROT_READ);
+        m->gemm_packed = true;
+    }
+    DEIT_LOG_DEBUG("linear weights %s", ok ? "packed into 16-column panels" : "used as stored (OpenBLAS packs per call)");
+    free(tmp);
+    free(mat);
+    pthread_mutex_unlock(&pack_lock);
+}
+
 struct deit_state *deit_state_init(const struct deit_model *model, const struct deit_state_params *params,
                                    struct deit_error *err) {
     if (!model) {
@@ -160,6 +252,7 @@ struct deit_state *deit_state_init(const struct deit_model *model, const struct 
                        p.n_threads);
         return NULL;
     }
+    prepack_model((struct deit_model *)model, st->pool); /* once per model, see above */
     st->attention = p.attention;
     /* auto = eager: with blocks of <= 256 KB of scores per worker, eager never holds the full
      * (T, T) matrix either, and it is the faster one at every DeiT/ViT size measured
@@ -282,6 +375,7 @@ struct linear_seg {
     float       *out;
     const float *w, *bias;
     int          N;
+    bool         packed; /* w is in 16-column panels (model->gemm_packed) */
 };
 
 struct linear_job {
@@ -297,7 +391,9 @@ struct linear_job {
 static void linear_piece(const struct linear_job *j, const struct linear_seg *g, int n0, int n1) {
     const int cols = n1 - n0;
     if (cols <= 0) return;
-    if (j->accumulate) {
+    if (g->packed) {
+        linear_forward_packed(g->out, g->N, j->inp, j->ldi, g->w, g->bias, j->M, j->K, n0, n1, j->accumulate);
+    } else if (j->accumulate) {
         if (g->bias)
             for (int m = 0; m < j->M; m++) {
                 float *o = g->out + (size_t)m * g->N + n0;
@@ -349,7 +445,7 @@ static void par_linear(struct deit_state *st, float *out, const float *inp, int 
                        const float *bias, int M, int K, int N, bool accumulate, bool gelu) {
     struct linear_job j = { .inp = inp, .M = M, .K = K, .ldi = ldi, .n_seg = 1, .accumulate = accumulate,
                             .gelu = gelu, .act = st->model->info.hidden_act };
-    j.seg[0] = (struct linear_seg){ out, w, bias, N };
+    j.seg[0] = (struct linear_seg){ out, w, bias, N, false };
     deit_pool_run(st->pool, linear_task, &j);
 }
 
@@ -568,7 +664,7 @@ static void run_chunk(struct region *rg, enum phase_kind k, int l, int c, int nc
     }
     case PH_PATCH:
         lj.inp = st->patches, lj.M = rg->B * mi->num_patches, lj.K = KK, lj.ldi = KK;
-        lj.seg[0] = (struct linear_seg){ st->a, m->w.patch_w, m->w.patch_b, D };
+        lj.seg[0] = (struct linear_seg){ st->a, m->w.patch_w, m->w.patch_b, D, m->gemm_packed };
         break;
     case PH_POS:
         pos_embed_forward(st, rg->B);
@@ -584,9 +680,9 @@ static void run_chunk(struct region *rg, enum phase_kind k, int l, int c, int nc
         return;
     case PH_QKV:
         lj.inp = st->a, lj.n_seg = 3;
-        lj.seg[0] = (struct linear_seg){ st->q, lw->q_w, lw->q_b, D };
-        lj.seg[1] = (struct linear_seg){ st->k, lw->k_w, lw->k_b, D };
-        lj.seg[2] = (struct linear_seg){ st->v, lw->v_w, lw->v_b, D };
+        lj.seg[0] = (struct linear_seg){ st->q, lw->q_w, lw->q_b, D, m->gemm_packed };
+        lj.seg[1] = (struct linear_seg){ st->k, lw->k_w, lw->k_b, D, m->gemm_packed };
+        lj.seg[2] = (struct linear_seg){ st->v, lw->v_w, lw->v_b, D, m->gemm_packed };
         break;
     case PH_ATTN: {
         int q0, q1;
@@ -596,15 +692,15 @@ static void run_chunk(struct region *rg, enum phase_kind k, int l, int c, int nc
     }
     case PH_OPROJ: /* h += ctx Wo^T + bo */
         lj.inp = st->ctx, lj.accumulate = true;
-        lj.seg[0] = (struct linear_seg){ st->h, lw->o_w, lw->o_b, D };
+        lj.seg[0] = (struct linear_seg){ st->h, lw->o_w, lw->o_b, D, m->gemm_packed };
         break;
     case PH_FC1: /* mlp = gelu(a W1^T + b1) */
         lj.inp = st->a, lj.gelu = true;
-        lj.seg[0] = (struct linear_seg){ st->mlp, lw->fc1_w, lw->fc1_b, NI };
+        lj.seg[0] = (struct linear_seg){ st->mlp, lw->fc1_w, lw->fc1_b, NI, m->gemm_packed };
         break;
     case PH_FC2: /* h += mlp W2^T + b2 */
         lj.inp = st->mlp, lj.K = NI, lj.ldi = NI, lj.accumulate = true;
-        lj.seg[0] = (struct linear_seg){ st->h, lw->fc2_w, lw->fc2_b, D };
+        lj.seg[0] = (struct linear_seg){ st->h, lw->fc2_w, lw->fc2_b, D, m->gemm_packed };
         break;
     }
     linear_task(&lj, c, nc);

@@ -86,6 +86,12 @@ struct deit_model {
     size_t  map_size;
     void   *owned;               /* 64-byte aligned buffer of converted/copied tensors */
     size_t  owned_size;
+
+    /* deit-forward.c: the encoder's linear weights (patch, q, k, v, o, fc1, fc2) were
+     * rearranged in place into 16-column panels by the first deit_state_init() (under a
+     * global lock; the model's storage is then read-only again) */
+    bool    gemm_packed;
+    bool    gemm_pack_tried;
 };
 
 /* Parse config.json into info (no weights). Exposed for tests. labels (may be NULL)
@@ -171,6 +177,11 @@ void attention_head_fused(float *ctx, const float *q, const float *k, const floa
  * kp holds attention_packed_k_floats(T, HD) floats (64-byte aligned) filled by
  * attention_pack_k from the head's K columns; scores holds (r1 - r0) * round_up(T, 16). */
 bool attention_packed_supported(int HD);
+/* Linear layers on weights packed once into 16-column panels (AVX2; N a multiple of 16) */
+bool linear_packed_supported(int N);
+void linear_pack_weights(float *w, int N, int K, float *tmp);
+void linear_forward_packed(float *out, int ldo, const float *inp, int ldi, const float *wp, const float *bias, int M,
+                           int K, int n0, int n1, bool accumulate);
 int  attention_packed_k_floats(int T, int HD);
 void attention_pack_k(float *kp, const float *k, int T, int HD, int ld);
 void attention_head_packed(float *ctx, const float *q, const float *kp, const float *v, float *scores, int r0, int r1,

@@ -21,6 +21,8 @@
 #define DEIT_HAVE_X86_SIMD 1
 #include <immintrin.h>
 #define AVX2_FN __attribute__((target("avx2,fma")))
+/* the 6-row register tiles must be fully unrolled to stay in registers (-O2 does not) */
+#define UNROLL6 _Pragma("GCC unroll 6")
 #endif
 
 bool deit_cpu_has_avx2(void) {
@@ -426,9 +428,55 @@ void attention_head_fused(float *ctx, const float *q, const float *k, const floa
  */
 int attention_packed_k_floats(int T, int HD) { return ((T + 15) / 16) * 16 * HD; }
 
+#if DEIT_HAVE_X86_SIMD
+/* 8 keys x 8 dims -> 8 dims x 8 keys (the classic unpack / shuffle / permute transpose) */
+static AVX2_FN void pack_k_8x8_avx2(float *dst, const float *src, int ld) {
+    __m256 r0 = _mm256_loadu_ps(src + 0 * (size_t)ld), r1 = _mm256_loadu_ps(src + 1 * (size_t)ld);
+    __m256 r2 = _mm256_loadu_ps(src + 2 * (size_t)ld), r3 = _mm256_loadu_ps(src + 3 * (size_t)ld);
+    __m256 r4 = _mm256_loadu_ps(src + 4 * (size_t)ld), r5 = _mm256_loadu_ps(src + 5 * (size_t)ld);
+    __m256 r6 = _mm256_loadu_ps(src + 6 * (size_t)ld), r7 = _mm256_loadu_ps(src + 7 * (size_t)ld);
+    __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+    __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+    __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
+    __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+    __m256 u0 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0));
+    __m256 u1 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2));
+    __m256 u2 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0));
+    __m256 u3 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2));
+    __m256 u4 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(1, 0, 1, 0));
+    __m256 u5 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(3, 2, 3, 2));
+    __m256 u6 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(1, 0, 1, 0));
+    __m256 u7 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(3, 2, 3, 2));
+    /* dst row d holds keys 0..7 of dim d; rows are 16 floats apart (one panel row) */
+    _mm256_storeu_ps(dst + 0 * 16, _mm256_permute2f128_ps(u0, u4, 0x20));
+    _mm256_storeu_ps(dst + 1 * 16, _mm256_permute2f128_ps(u1, u5, 0x20));
+    _mm256_storeu_ps(dst + 2 * 16, _mm256_permute2f128_ps(u2, u6, 0x20));
+    _mm256_storeu_ps(dst + 3 * 16, _mm256_permute2f128_ps(u3, u7, 0x20));
+    _mm256_storeu_ps(dst + 4 * 16, _mm256_permute2f128_ps(u0, u4, 0x31));
+    _mm256_storeu_ps(dst + 5 * 16, _mm256_permute2f128_ps(u1, u5, 0x31));
+    _mm256_storeu_ps(dst + 6 * 16, _mm256_permute2f128_ps(u2, u6, 0x31));
+    _mm256_storeu_ps(dst + 7 * 16, _mm256_permute2f128_ps(u3, u7, 0x31));
+}
+#endif
+
 /* kp[jb][d][l] = k[(jb*16 + l) * ld + d], zero past T */
 void attention_pack_k(float *kp, const float *k, int T, int HD, int ld) {
     const int nb = (T + 15) / 16;
+#if DEIT_HAVE_X86_SIMD
+    if (deit_cpu_has_avx2() && HD % 8 == 0) {
+        const int full = T / 8; /* whole groups of 8 keys */
+        for (int g = 0; g < full; g++) {
+            float *dst = kp + (size_t)(g / 2) * HD * 16 + (g % 2) * 8;
+            for (int d = 0; d < HD; d += 8) pack_k_8x8_avx2(dst + (size_t)d * 16, k + (size_t)g * 8 * ld + d, ld);
+        }
+        /* the last partial group and the zero padding up to the panel end */
+        for (int j = full * 8; j < nb * 16; j++) {
+            float *dst = kp + (size_t)(j / 16) * HD * 16 + (j % 16);
+            for (int d = 0; d < HD; d++) dst[(size_t)d * 16] = j < T ? k[(size_t)j * ld + d] : 0.0f;
+        }
+        return;
+    }
+#endif
     for (int jb = 0; jb < nb; jb++) {
         float *dst = kp + (size_t)jb * HD * 16;
         for (int l = 0; l < 16; l++) {
@@ -448,10 +496,10 @@ void attention_pack_k(float *kp, const float *k, int T, int HD, int ld) {
 static inline __attribute__((always_inline)) AVX2_FN void scores_tile(int NR, float *s, int lds, const float *q,
                                                                      int ldq, const float *kp, int HD, float scale) {
     __m256 a0[6], a1[6];
-    for (int r = 0; r < 6; r++) a0[r] = a1[r] = _mm256_setzero_ps();
+    UNROLL6 for (int r = 0; r < 6; r++) a0[r] = a1[r] = _mm256_setzero_ps();
     for (int d = 0; d < HD; d++) {
         const __m256 b0 = _mm256_load_ps(kp + (size_t)d * 16), b1 = _mm256_load_ps(kp + (size_t)d * 16 + 8);
-        for (int r = 0; r < 6; r++) {
+        UNROLL6 for (int r = 0; r < 6; r++) {
             if (r < NR) {
                 const __m256 x = _mm256_broadcast_ss(q + (size_t)r * ldq + d);
                 a0[r]          = _mm256_fmadd_ps(x, b0, a0[r]);
@@ -460,7 +508,7 @@ static inline __attribute__((always_inline)) AVX2_FN void scores_tile(int NR, fl
         }
     }
     const __m256 vs = _mm256_set1_ps(scale);
-    for (int r = 0; r < 6; r++) {
+    UNROLL6 for (int r = 0; r < 6; r++) {
         if (r < NR) {
             _mm256_storeu_ps(s + (size_t)r * lds, _mm256_mul_ps(a0[r], vs));
             _mm256_storeu_ps(s + (size_t)r * lds + 8, _mm256_mul_ps(a1[r], vs));
@@ -472,10 +520,10 @@ static inline __attribute__((always_inline)) AVX2_FN void scores_tile(int NR, fl
 static inline __attribute__((always_inline)) AVX2_FN void context_tile(int NR, float *o, int ldo, const float *p,
                                                                       int ldp, const float *v, int ldv, int T) {
     __m256 a0[6], a1[6];
-    for (int r = 0; r < 6; r++) a0[r] = a1[r] = _mm256_setzero_ps();
+    UNROLL6 for (int r = 0; r < 6; r++) a0[r] = a1[r] = _mm256_setzero_ps();
     for (int j = 0; j < T; j++) {
         const __m256 b0 = _mm256_loadu_ps(v + (size_t)j * ldv), b1 = _mm256_loadu_ps(v + (size_t)j * ldv + 8);
-        for (int r = 0; r < 6; r++) {
+        UNROLL6 for (int r = 0; r < 6; r++) {
             if (r < NR) {
                 const __m256 x = _mm256_broadcast_ss(p + (size_t)r * ldp + j);
                 a0[r]          = _mm256_fmadd_ps(x, b0, a0[r]);
@@ -483,7 +531,7 @@ static inline __attribute__((always_inline)) AVX2_FN void context_tile(int NR, f
             }
         }
     }
-    for (int r = 0; r < 6; r++) {
+    UNROLL6 for (int r = 0; r < 6; r++) {
         if (r < NR) {
             _mm256_storeu_ps(o + (size_t)r * ldo, a0[r]);
             _mm256_storeu_ps(o + (size_t)r * ldo + 8, a1[r]);
@@ -520,6 +568,83 @@ static AVX2_FN void attention_packed_avx2(float *ctx, const float *q, const floa
         }
 }
 #endif
+
+/* ---------------------------------------------------------------------------------------
+ * Linear layers on weights packed into 16-column panels (AVX2). OpenBLAS packs the
+ * weights again on every call: at batch 1 that copy is 8-13 % of the forward pass (the
+ * weights are streamed once per image anyway, but OpenBLAS reads them twice). With the
+ * weights stored once as panels wp[N/16][K][16] (the layout attention_pack_k produces,
+ * rows = output features), a 6 x 16 register tile reads the activations in place
+ * (broadcasts) and each panel sequentially: 84-95 GFLOP/s per core on DeiT's shapes
+ * against OpenBLAS's 66-90 (198 x 192..3072, caches flushed between calls).
+ */
+#if DEIT_HAVE_X86_SIMD
+/* out[r][0..16) (+)= sum_k inp[r][k] wp[k][0..16) + bias[0..16) for NR <= 6 rows */
+static inline __attribute__((always_inline)) AVX2_FN void linear_tile(int NR, float *out, int ldo, const float *inp,
+                                                                     int ldi, const float *wp, int K,
+                                                                     const float *bias, bool accumulate) {
+    __m256 a0[6], a1[6];
+    UNROLL6 for (int r = 0; r < 6; r++) a0[r] = a1[r] = _mm256_setzero_ps();
+    for (int k = 0; k < K; k++) {
+        const __m256 b0 = _mm256_loadu_ps(wp + (size_t)k * 16), b1 = _mm256_loadu_ps(wp + (size_t)k * 16 + 8);
+        UNROLL6 for (int r = 0; r < 6; r++) {
+            if (r < NR) {
+                const __m256 x = _mm256_broadcast_ss(inp + (size_t)r * ldi + k);
+                a0[r]          = _mm256_fmadd_ps(x, b0, a0[r]);
+                a1[r]          = _mm256_fmadd_ps(x, b1, a1[r]);
+            }
+        }
+    }
+    const __m256 c0 = bias ? _mm256_loadu_ps(bias) : _mm256_setzero_ps();
+    const __m256 c1 = bias ? _mm256_loadu_ps(bias + 8) : _mm256_setzero_ps();
+    UNROLL6 for (int r = 0; r < 6; r++) {
+        if (r < NR) {
+            float *o  = out + (size_t)r * ldo;
+            __m256 v0 = _mm256_add_ps(a0[r], c0), v1 = _mm256_add_ps(a1[r], c1);
+            if (accumulate) {
+                v0 = _mm256_add_ps(v0, _mm256_loadu_ps(o));
+                v1 = _mm256_add_ps(v1, _mm256_loadu_ps(o + 8));
+            }
+            _mm256_storeu_ps(o, v0);
+            _mm256_storeu_ps(o + 8, v1);
+        }
+    }
+}
+
+static AVX2_FN void linear_packed_avx2(float *out, int ldo, const float *inp, int ldi, const float *wp,
+                                       const float *bias, int M, int K, int n0, int n1, bool accumulate) {
+    for (int n = n0; n < n1; n += 16) {
+        const float *panel = wp + (size_t)(n / 16) * K * 16;
+        const float *b     = bias ? bias + n : NULL;
+        for (int m = 0; m < M; m += 6) {
+            const int    nr = M - m < 6 ? M - m : 6;
+            float       *o  = out + (size_t)m * ldo + n;
+            const float *x  = inp + (size_t)m * ldi;
+            TILE_SWITCH(linear_tile, nr, o, ldo, x, ldi, panel, K, b, accumulate);
+        }
+    }
+}
+#endif
+
+bool linear_packed_supported(int N) { return deit_cpu_has_avx2() && N % 16 == 0; }
+
+/* w (N, K) row-major -> panels [N/16][K][16] in place; tmp holds N*K floats */
+void linear_pack_weights(float *w, int N, int K, float *tmp) {
+    attention_pack_k(tmp, w, N, K, K); /* the same panel layout: rows of w are the "keys" */
+    memcpy(w, tmp, (size_t)N * K * sizeof(float));
+}
+
+/* Columns [n0, n1) (multiples of 16) of out (M, ldo) (+)= inp (M, K) . W^T + bias, with W
+ * packed by linear_pack_weights. Only when linear_packed_supported(N). */
+void linear_forward_packed(float *out, int ldo, const float *inp, int ldi, const float *wp, const float *bias, int M,
+                           int K, int n0, int n1, bool accumulate) {
+#if DEIT_HAVE_X86_SIMD
+    if (M > 0 && n1 > n0) linear_packed_avx2(out, ldo, inp, ldi, wp, bias, M, K, n0, n1, accumulate);
+#else
+    (void)out, (void)ldo, (void)inp, (void)ldi, (void)wp, (void)bias, (void)M, (void)K, (void)n0, (void)n1,
+        (void)accumulate;
+#endif
+}
 
 bool attention_packed_supported(int HD) {
     return deit_cpu_has_avx2() && HD % 16 == 0;

@@ -2,6 +2,8 @@
  * register tiles, core/deit-layers.c attention_head_packed) against the naive double
  * reference attention_head_ref, on seeded random q/k/v.
  *
+ * Also the linear layers on weights packed into 16-column panels (linear_forward_packed)
+ * against linear_forward_ref.
  * Shapes: DeiT-tiny/base at 224 (T = 198, HD = 64), 384 (T = 578), a ragged T (not a
  * multiple of 16, so the zero-padded key panel must not leak into the softmax), HD = 16
  * and 32, and query blocks whose row counts are not multiples of the 6-row tile.
@@ -54,6 +56,34 @@ static int check(int T, int HD, int H, int block) {
     return bad != 0;
 }
 
+/* linear_forward_packed on columns [n0, n1) against linear_forward_ref (double) */
+static int check_linear(int M, int K, int N, int n0, int n1, bool bias, bool accumulate) {
+    float *x = malloc(sizeof(float) * M * K), *w = malloc(sizeof(float) * N * K), *b = malloc(sizeof(float) * N);
+    float *tmp = malloc(sizeof(float) * N * K), *got = malloc(sizeof(float) * M * N), *ref = malloc(sizeof(float) * M * N);
+    float *init = malloc(sizeof(float) * M * N);
+    for (int i = 0; i < M * K; i++) x[i] = frand();
+    for (int i = 0; i < N * K; i++) w[i] = 0.1f * frand();
+    for (int i = 0; i < N; i++) b[i] = 0.5f * frand();
+    for (int i = 0; i < M * N; i++) init[i] = got[i] = frand();
+    linear_forward_ref(ref, x, w, bias ? b : NULL, M, K, N);
+    linear_pack_weights(w, N, K, tmp);
+    linear_forward_packed(got, N, x, K, w, bias ? b : NULL, M, K, n0, n1, accumulate);
+    double maxd = 0;
+    int    bad  = 0;
+    for (int m = 0; m < M; m++)
+        for (int n = 0; n < N; n++) {
+            const size_t i    = (size_t)m * N + n;
+            const double want = n < n0 || n >= n1 ? init[i] : ref[i] + (accumulate ? init[i] : 0.0);
+            const double d    = fabs((double)got[i] - want);
+            if (!(d <= 1e-5 + 1e-5 * fabs(want))) bad++;
+            if (!(d <= maxd)) maxd = d;
+        }
+    printf("packed linear %4dx%-4d->%-3d cols [%d,%d)%s%s maxdiff=%.3g %s\n", M, K, N, n0, n1, bias ? " +bias" : "",
+           accumulate ? " +=" : "", maxd, bad ? "FAIL" : "ok");
+    free(x), free(w), free(b), free(tmp), free(got), free(ref), free(init);
+    return bad != 0;
+}
+
 int main(void) {
     if (!attention_packed_supported(64)) {
         printf("no AVX2/FMA: packed attention not used on this CPU, skipping\n");
@@ -67,6 +97,12 @@ int main(void) {
     fails += check(70, 16, 2, 7);     /* small head, ragged key panel */
     fails += check(5, 32, 1, 5);      /* fewer keys than one panel */
     fails += check(1, 16, 1, 1);      /* one token */
+    /* linear layers on packed weights: 6-row tiles with remainders, column slices (a
+     * worker's share), K not a multiple of 8, no bias, accumulate into a residual */
+    fails += check_linear(198, 192, 48, 0, 48, true, false);
+    fails += check_linear(7, 64, 32, 16, 32, true, true);
+    fails += check_linear(1, 3, 16, 0, 16, false, false);
+    fails += check_linear(13, 768, 64, 16, 48, false, true);
     printf("%s\n", fails ? "FAILED" : "all passed");
     return fails ? 1 : 0;
 }

@@ -3,12 +3,14 @@
 # as JSON Lines next to it: VIDEO.tags.jsonl, one object per classified frame (see the
 # deitjsonenc element for the fields).
 #
-# Usage: tag-video.sh VIDEO [MODEL] [--interval N] [--top-k K] [--threshold P]
+# Usage: tag-video.sh VIDEO [MODEL] [--interval N] [--batch B] [--top-k K] [--threshold P]
 #                     [--threads T] [--output FILE] [--quiet]
 #   VIDEO      any file GStreamer can decode (decodebin picks the demuxer and decoder)
 #   MODEL      checkpoint directory (config.json, preprocessor_config.json, weights);
 #              default: $DEIT_MODEL
 #   --interval N   classify every Nth frame only; the file then has one line per N frames
+#   --batch B      classify B frames per inference (deitclassify batch-size, 1..64,
+#                  default 1): more frames per second, the same results
 #   --output FILE  default VIDEO.tags.jsonl; written to FILE.part first and renamed on
 #                  success, so a failed run never leaves a truncated result
 #   --quiet        no progress lines
@@ -18,22 +20,23 @@
 #
 # The launch line it runs (GST_DEBUG=deitclassify:5 shows what the element does):
 #   gst-launch-1.0 -e filesrc location=VIDEO ! decodebin ! videoconvert ! progressreport ! \
-#     deitclassify model=MODEL interval=N ! deitjsonenc fresh-only=true ! filesink location=OUT
+#     deitclassify model=MODEL interval=N batch-size=B ! deitjsonenc fresh-only=true ! filesink location=OUT
 # (videoconvert right after decodebin: only the video stream links, audio is ignored.)
 # The plugin is found through GST_PLUGIN_PATH (e.g. GST_PLUGIN_PATH=build/plugin) or an
 # installed copy.
 set -euo pipefail
 
 usage() {
-  sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
-video="" model="${DEIT_MODEL:-}" interval=1 topk=5 threshold=0 threads=0 output="" quiet=0
+video="" model="${DEIT_MODEL:-}" interval=1 batch=1 topk=5 threshold=0 threads=0 output="" quiet=0
 positional=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --interval) interval="${2:?--interval needs a number}"; shift 2 ;;
+    --batch) batch="${2:?--batch needs a number}"; shift 2 ;;
     --top-k) topk="${2:?--top-k needs a number}"; shift 2 ;;
     --threshold) threshold="${2:?--threshold needs a probability}"; shift 2 ;;
     --threads) threads="${2:?--threads needs a number}"; shift 2 ;;
@@ -58,6 +61,12 @@ if [ ! -f "$video" ]; then
   exit 1
 fi
 case "$interval" in ''|*[!0-9]*|0) echo "tag-video.sh: --interval must be a positive integer" >&2; exit 2 ;; esac
+case "$batch" in
+  ''|*[!0-9]*) echo "tag-video.sh: --batch must be an integer from 1 to 64" >&2; exit 2 ;;
+esac
+if [ "$batch" -lt 1 ] || [ "$batch" -gt 64 ]; then
+  echo "tag-video.sh: --batch must be an integer from 1 to 64" >&2; exit 2
+fi
 [ -n "$output" ] || output="$video.tags.jsonl"
 
 progress="progressreport update-freq=1" launch_opts=(-e)
@@ -69,7 +78,7 @@ rm -f "$part"
 # to stderr so stdout stays clean for callers (tag-many.sh).
 if gst-launch-1.0 "${launch_opts[@]}" \
     filesrc location="$video" ! decodebin ! videoconvert ! $progress ! \
-    deitclassify model="$model" interval="$interval" top-k="$topk" threshold="$threshold" \
+    deitclassify model="$model" interval="$interval" batch-size="$batch" top-k="$topk" threshold="$threshold" \
       threads="$threads" post-messages=false ! \
     deitjsonenc fresh-only=true ! filesink location="$part" >&2; then
   mv -f "$part" "$output"

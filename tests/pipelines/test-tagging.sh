@@ -34,8 +34,8 @@ make_clip() {
     { echo "could not make the test clip $1 (vp8enc, $2 from gstreamer1.0-plugins-good)" >&2; exit 1; }
 }
 
-check() {  # check FILE FRAMES INTERVAL
-  "$py" "$here/check_tags.py" "$1" --frames "$2" --interval "$3" --config "$ckpt/config.json"
+check() {  # check FILE FRAMES INTERVAL [--same-as OTHER]
+  "$py" "$here/check_tags.py" "$1" --frames "$2" --interval "$3" --config "$ckpt/config.json" "${@:4}"
 }
 
 case "$mode" in
@@ -54,6 +54,21 @@ tag-video)
     check every4.jsonl 30 4 && ok "interval 4" || fail "interval 4"
   else
     fail "tag-video.sh --interval 4 failed"
+  fi
+  # --batch 4 (deitclassify batch-size=4; 30 frames: 7 batches and a partial one of 2 at
+  # EOS): the same lines as frame by frame (scores within 1e-6, see check_tags.py)
+  if "$pipelines/tag-video.sh" -q clip.webm "$ckpt" --batch 4 --output batch4.jsonl; then
+    check batch4.jsonl 30 1 --same-as clip.webm.tags.jsonl && ok "--batch 4 = batch 1" ||
+      fail "--batch 4 differs from batch 1"
+  else
+    fail "tag-video.sh --batch 4 failed"
+  fi
+  # --batch 3 --interval 4: frames 0, 4, ..., 28 in batches of 3 (the last one partial)
+  if "$pipelines/tag-video.sh" -q clip.webm "$ckpt" --interval 4 --batch 3 --output every4b3.jsonl; then
+    check every4b3.jsonl 30 4 --same-as every4.jsonl && ok "--interval 4 --batch 3 = batch 1" ||
+      fail "--interval 4 --batch 3 differs from batch 1"
+  else
+    fail "tag-video.sh --interval 4 --batch 3 failed"
   fi
   # DEIT_MODEL instead of the MODEL argument
   if DEIT_MODEL="$ckpt" "$pipelines/tag-video.sh" -q clip.webm --output env.jsonl; then
@@ -75,6 +90,8 @@ tag-video)
   [ $? -ne 0 ] && [ ! -e nomodel.jsonl ] && ok "missing model fails" || fail "missing model: exit 0 or output left"
   "$pipelines/tag-video.sh" clip.webm "$ckpt" --interval 0 2> /dev/null
   [ $? -eq 2 ] && ok "interval 0 is a usage error" || fail "interval 0 accepted"
+  "$pipelines/tag-video.sh" clip.webm "$ckpt" --batch 65 2> /dev/null
+  [ $? -eq 2 ] && ok "batch 65 is a usage error" || fail "batch 65 accepted"
   ;;
 
 tag-many)

@@ -225,21 +225,24 @@ def main():
 
     if a.schemes:
         emit()
-        emit("Parallelism owner, %d threads (ms/image, %d interleaved rounds): our pool with OpenBLAS "
-             "single-threaded inside it (the default) vs OpenBLAS threading the GEMMs with our loops serial "
-             "(deit-bench --threads 1 --blas-threads %d):" % (T, a.reps, T))
+        emit("Parallelism owner and GEMM path, %d threads (ms/image, median, %d interleaved rounds): our pool "
+             "with our kernels on weights packed once (the default); our pool with OpenBLAS single-threaded "
+             "GEMMs on the weights as stored (deit-bench --no-packed-weights); OpenBLAS threading its GEMMs "
+             "with our loops serial (deit-bench --threads 1 --blas-threads %d):" % (T, a.reps, T))
         emit()
-        emit("| model | batch | our pool | OpenBLAS threads | pool speed-up |")
-        emit("|---|---:|---:|---:|---:|")
+        emit("| model | batch | our pool, packed weights (default) | our pool, OpenBLAS GEMMs | "
+             "OpenBLAS threads, OpenBLAS GEMMs | default vs OpenBLAS threads |")
+        emit("|---|---:|---:|---:|---:|---:|")
         for n in ("tiny", "base", "base-b8"):
             cfg, dist, batch, wu, it = CONFIGS[n]
             d, onnx = prepare(a.build, cfg, dist)
-            runs = {"pool": [], "blas": []}
+            runs = {"pool": [], "nopack": [], "blas": []}
             for r in range(a.reps):
                 runs["pool"].append(run_json(ours_cmd(a.build, d, batch, T, wu, it)))
+                runs["nopack"].append(run_json(ours_cmd(a.build, d, batch, T, wu, it) + ["--no-packed-weights"]))
                 runs["blas"].append(run_json(ours_cmd(a.build, d, batch, 1, wu, it) + ["--blas-threads", str(T)]))
-            p, b = median_of(runs["pool"])[0], median_of(runs["blas"])[0]
-            emit("| %s | %d | %.2f | %.2f | %.2fx |" % (n.replace("-b8", ""), batch, p, b, b / p))
+            p, q, b = (median_of(runs[k])[0] for k in ("pool", "nopack", "blas"))
+            emit("| %s | %d | %.2f | %.2f | %.2f | %.2fx |" % (n.replace("-b8", ""), batch, p, q, b, b / p))
 
     if a.attention_table:
         emit()

@@ -350,7 +350,8 @@ static void usage(void) {
             "usage: deit-bench (--config tiny|small|base|base-384 [--distilled|--no-distilled] | --model DIR)\n"
             "                  [--batch N] [--threads N] [--attention auto|eager|fused] [--warmup N] [--iters N]\n"
             "                  [--in-memory] [--save DIR] [--input FILE.f32] [--output FILE.f32] [--load-iters N]\n"
-            "                  [--blas-threads N]  (experiment: OpenBLAS's own threads for the GEMMs)\n");
+            "                  [--blas-threads N]  (experiment: OpenBLAS's own threads for the GEMMs)\n"
+            "                  [--no-packed-weights]  (experiment: OpenBLAS GEMMs on the weights as stored)\n");
 }
 
 static void log_cb(enum deit_log_level level, const char *message, void *user_data) {
@@ -360,7 +361,7 @@ static void log_cb(enum deit_log_level level, const char *message, void *user_da
 int main(int argc, char **argv) {
     const char *config_name = NULL, *model_dir = NULL, *save_dir = NULL, *input_path = NULL, *output_path = NULL;
     const char *attention = "auto";
-    bool        distilled = true, in_memory = false;
+    bool        distilled = true, in_memory = false, no_packed = false;
     int         batch = 1, threads = 0, warmup = 3, iters = 20, load_iters = 5, blas_threads = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -376,6 +377,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--iters")) iters = atoi(NEXT());
         else if (!strcmp(a, "--load-iters")) load_iters = atoi(NEXT());
         else if (!strcmp(a, "--blas-threads")) blas_threads = atoi(NEXT());
+        else if (!strcmp(a, "--no-packed-weights")) no_packed = true;
         else if (!strcmp(a, "--in-memory")) in_memory = true;
         else if (!strcmp(a, "--save")) save_dir = NEXT();
         else if (!strcmp(a, "--input")) input_path = NEXT();
@@ -403,6 +405,9 @@ int main(int argc, char **argv) {
         return 2;
     }
     if (threads == 0) threads = deit_default_threads();
+    /* OpenBLAS threading only applies to GEMMs that go through OpenBLAS: keep the weights
+     * as stored (no per-model panel packing) for that scheme */
+    if (blas_threads > 0 || no_packed) setenv("DEIT_NO_PACKED_WEIGHTS", "1", 1);
     deit_log_set(log_cb, NULL);
     const double base_rss = current_rss_mb();
 

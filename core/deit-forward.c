@@ -182,7 +182,9 @@ static void prepack_model(struct deit_model *m, struct deit_pool *pool) {
     /* (pointer, N, K) of every matrix to pack */
     const int n_mat = 1 + 6 * L;
     struct pack_mat *mat = calloc((size_t)n_mat, sizeof *mat);
-    bool ok = mat && linear_packed_supported(D) && linear_packed_supported(NI);
+    /* DEIT_NO_PACKED_WEIGHTS=1 keeps the weights as stored (OpenBLAS path): for benchmarks */
+    const char *no_pack = getenv("DEIT_NO_PACKED_WEIGHTS");
+    bool ok = mat && linear_packed_supported(D) && linear_packed_supported(NI) && !(no_pack && *no_pack && *no_pack != '0');
     bool in_map = false;
     size_t biggest = 0;
     if (ok) {

@@ -6,7 +6,10 @@
  * Frames are never modified. Models are shared between elements naming the same
  * checkpoint directory (a process-wide refcounted cache).
  *
- * Limits: batch 1, full-frame classification only (no per-ROI cascade yet).
+ * With batch-size N > 1, frames are held back and classified N at a time (see the
+ * batch mode section below).
+ *
+ * Limits: full-frame classification only (no per-ROI cascade yet).
  */
 
 /**
@@ -45,6 +48,21 @@
  * arrive while the worker is busy are not classified; frames before the first
  * result carry no meta).
  *
+ * ## Batching
+ *
+ * With #GstDeitClassify:batch-size N > 1 (offline throughput), each frame due
+ * for inference is preprocessed as it arrives and held back; when N are due
+ * they are classified as one batch and all held frames are pushed in order,
+ * timestamps and flags untouched, with the same metas and messages as with
+ * batch-size 1 (probabilities within 1e-6: the larger matrix products sum in
+ * another order). With #GstDeitClassify:interval K the frames in between are
+ * held too: up to (N-1) x K + 1 frames, at most 256. EOS, caps changes, gap and
+ * other serialized events and queries first run the partial batch and push the
+ * held frames; flushing drops them. Held frames are late by design, so QoS
+ * (dropping late frames) is off while the element runs in batch mode. The
+ * allocation query asks upstream for the extra buffers held.
+ * #GstDeitClassify:async wins over batch-size (ignored, with a warning).
+ *
  * GStreamer 1.22's scale transform of the ROI meta (used by videoconvert and
  * videoscale when they convert) keeps the rectangle but drops the parameter
  * structures; the #GstDeitClassifyMeta transform puts them back.
@@ -54,8 +72,10 @@
  * In the default synchronous mode every frame waits for its inference, so the
  * element adds its inference time to the LATENCY query: an estimate from the
  * model's size before the first frame, then the measured moving average (a
- * latency message is posted when it moves by more than 25%). Asynchronous mode
- * adds no latency.
+ * latency message is posted when it moves by more than 25%). In batch mode it
+ * adds the time of a batch plus the (N-1) x K frame durations the first frame
+ * of a batch waits for the last one (from the caps' framerate).
+ * Asynchronous mode adds no latency.
  *
  * ## Element messages
  *
@@ -1077,17 +1097,28 @@ gst_deit_classify_propose_allocation (GstBaseTransform * trans,
 {
   GstDeitClassify *self = GST_DEIT_CLASSIFY (trans);
   guint i, extra, interval;
+  gboolean ret;
 
-  if (!GST_BASE_TRANSFORM_CLASS (parent_class)->propose_allocation (trans,
-          decide_query, query))
-    return FALSE;
+  ret = GST_BASE_TRANSFORM_CLASS (parent_class)->propose_allocation (trans,
+      decide_query, query);
   if (self->batch_active <= 1)
-    return TRUE;
+    return ret;
 
+  /* also when downstream did not answer (fakesink): the pool hint is ours */
   GST_OBJECT_LOCK (self);
   interval = self->interval;
   GST_OBJECT_UNLOCK (self);
   extra = gst_deit_classify_max_held (self->batch_active, interval) - 1;
+  if (extra > 0 && gst_query_get_n_allocation_pools (query) == 0) {
+    GstCaps *caps;
+    GstVideoInfo info;
+
+    /* no pool downstream: still tell upstream how many buffers we keep */
+    gst_query_parse_allocation (query, &caps, NULL);
+    if (caps && gst_video_info_from_caps (&info, caps))
+      gst_query_add_allocation_pool (query, NULL, GST_VIDEO_INFO_SIZE (&info),
+          0, 0);
+  }
   for (i = 0; i < gst_query_get_n_allocation_pools (query); i++) {
     GstBufferPool *pool;
     guint size, min, max;
@@ -1102,7 +1133,7 @@ gst_deit_classify_propose_allocation (GstBaseTransform * trans,
     if (pool)
       gst_object_unref (pool);
   }
-  return TRUE;
+  return ret || extra > 0;
 }
 
 /* ------------------------------------------------------------------------------------
@@ -1391,6 +1422,10 @@ gst_deit_classify_stop (GstBaseTransform * trans)
   gst_deit_classify_worker_stop (self);
   gst_deit_classify_batch_clear (self);
   self->batch_active = 1;
+  if (self->qos_overridden) {
+    gst_base_transform_set_qos_enabled (trans, TRUE);
+    self->qos_overridden = FALSE;
+  }
 
   deit_state_free (self->state);
   self->state = NULL;
@@ -1505,6 +1540,12 @@ gst_deit_classify_start (GstBaseTransform * trans)
   self->worker_busy = FALSE;
   g_mutex_unlock (&self->lock);
   self->batch_active = batch;
+  /* held frames are late by design: QoS would drop frames that must be tagged */
+  if (batch > 1 && gst_base_transform_is_qos_enabled (trans)) {
+    GST_INFO_OBJECT (self, "batch mode: QoS off while running");
+    gst_base_transform_set_qos_enabled (trans, FALSE);
+    self->qos_overridden = TRUE;
+  }
   self->n_due = 0;
   self->cur_held = FALSE;
   self->discont_seen = FALSE;

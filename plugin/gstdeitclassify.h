@@ -79,6 +79,7 @@ struct _GstDeitClassify
   gboolean cur_held;            /* transform_frame_ip held the current frame */
   gboolean discont_seen;        /* base class has a DISCONT pending, handled */
   gint64 preprocess_us;         /* time of the latest preprocessing */
+  gboolean qos_overridden;      /* batch mode turned the base class' QoS off */
 
   /* protected by lock */
   GMutex lock;

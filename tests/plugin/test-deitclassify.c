@@ -1650,8 +1650,9 @@ GST_START_TEST (test_batch_state_cycles)
 GST_END_TEST;
 
 /* batch-size: a READY-mutable guint 1..64, default 1; async mode wins (frames go
- * out one by one); the LATENCY query of a live pipeline adds the 3 frame durations
- * the first frame of a batch of 4 waits. */
+ * out one by one); the allocation query asks for the 3 buffers held beyond the
+ * usual one; the LATENCY query of a live pipeline adds the 3 frame durations the
+ * first frame of a batch of 4 waits. */
 GST_START_TEST (test_batch_property_async_latency)
 {
   GstElement *e = gst_element_factory_make ("deitclassify", NULL);
@@ -1682,6 +1683,22 @@ GST_START_TEST (test_batch_property_async_latency)
 
   h = harness_new ("model", "batch-size=4");
   gst_harness_set_src_caps_str (h, SEQ_CAPS);
+  /* the allocation query asks upstream pools for the 3 extra buffers held */
+  {
+    GstCaps *caps = gst_caps_from_string (SEQ_CAPS);
+    GstQuery *aq = gst_query_new_allocation (caps, TRUE);
+    guint size, min_buffers, max_buffers;
+
+    fail_unless (gst_pad_peer_query (h->srcpad, aq));
+    fail_unless_equals_int (gst_query_get_n_allocation_pools (aq), 1);
+    gst_query_parse_nth_allocation_pool (aq, 0, NULL, &size, &min_buffers,
+        &max_buffers);
+    fail_unless_equals_int (size, GST_VIDEO_INFO_SIZE (&info));
+    fail_unless_equals_int (min_buffers, 3);
+    fail_unless_equals_int (max_buffers, 0);
+    gst_query_unref (aq);
+    gst_caps_unref (caps);
+  }
   gst_harness_set_upstream_latency (h, 10 * GST_MSECOND);
   for (i = 0; i < 4; i++)
     gst_harness_push (h, seq_frame (&info, i));

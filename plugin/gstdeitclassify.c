@@ -902,8 +902,9 @@ gst_deit_classify_batch_add (GstDeitClassify * self, GstVideoFrame * frame,
   held->slot = due ? (gint) self->n_due++ : -1;
   g_queue_push_tail (&self->held, held);
   self->cur_held = TRUE;
-  GST_LOG_OBJECT (self, "holding frame %" G_GUINT64_FORMAT " (slot %d, %u held)",
-      frame_number, held->slot, g_queue_get_length (&self->held));
+  GST_LOG_OBJECT (self,
+      "holding frame %" G_GUINT64_FORMAT " (slot %d, %u held)", frame_number,
+      held->slot, g_queue_get_length (&self->held));
   return GST_FLOW_OK;
 }
 

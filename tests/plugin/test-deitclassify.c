@@ -1459,7 +1459,8 @@ record_data_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 
     g_string_append_printf (log, "b%" G_GUINT64_FORMAT " ",
         GST_BUFFER_PTS (buf) / (GST_SECOND / 10));
-  } else if (GST_PAD_PROBE_INFO_TYPE (info) & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
+  } else if (GST_PAD_PROBE_INFO_TYPE (info) &
+      GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
     GstEvent *ev = GST_PAD_PROBE_INFO_EVENT (info);
 
     if (GST_EVENT_TYPE (ev) == GST_EVENT_CAPS ||

@@ -146,8 +146,8 @@ static bool arch_is_mim(enum deit_arch a) { return a == DEIT_ARCH_DEIT_MIM || a 
  * read-only again afterwards, so the model stays immutable for every state. Skipped (the
  * OpenBLAS path is used) without AVX2 + FMA, when a dimension is not a multiple of 16, or
  * when a weight lies in caller memory (deit_model_load_from_memory).
- * Cost: one pass over the weights at the first state creation, split across the state's
- * workers (DeiT-base, 2 threads: see bench/README.md).
+ * Cost: one pass over the weights at the first state creation (DeiT-base: see
+ * bench/README.md), single-threaded before the state's workers start.
  */
 static pthread_mutex_t pack_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -247,6 +247,10 @@ struct deit_state *deit_state_init(const struct deit_model *model, const struct 
     st->model  = model;
     st->params = p;
     deit_blas_single_thread();
+    /* once per model, see above; before our workers exist: with other threads of this
+     * process running, every copy-on-write fault of the rewrite costs a TLB-shootdown IPI
+     * (in a VM that made the pass 3x slower) */
+    prepack_model((struct deit_model *)model, NULL);
     st->pool = deit_pool_new(p.n_threads);
     if (!st->pool) {
         deit_state_free(st);
@@ -254,7 +258,6 @@ struct deit_state *deit_state_init(const struct deit_model *model, const struct 
                        p.n_threads);
         return NULL;
     }
-    prepack_model((struct deit_model *)model, st->pool); /* once per model, see above */
     st->attention = p.attention;
     /* auto = eager: with blocks of <= 256 KB of scores per worker, eager never holds the full
      * (T, T) matrix either, and it is the faster one at every DeiT/ViT size measured

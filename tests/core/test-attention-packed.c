@@ -103,6 +103,8 @@ int main(void) {
     fails += check_linear(7, 64, 32, 16, 32, true, true);
     fails += check_linear(1, 3, 16, 0, 16, false, false);
     fails += check_linear(13, 768, 64, 16, 48, false, true);
+    fails += check_linear(301, 768, 32, 0, 32, true, true); /* 3 row blocks of 126 */
+    fails += check_linear(70, 3072, 16, 0, 16, true, false); /* row blocks of 30 */
     printf("%s\n", fails ? "FAILED" : "all passed");
     return fails ? 1 : 0;
 }

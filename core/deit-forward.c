@@ -21,6 +21,7 @@
 #include "deit-internal.h"
 
 #include <cblas.h>
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <sched.h>
@@ -238,6 +239,24 @@ struct deit_state *deit_state_init(const struct deit_model *model, const struct 
                        p.max_batch, p.n_threads);
         return NULL;
     }
+    /* the kernels index one batch's activations with int: B * T * max(D, I) (and the
+     * patch and pixel buffers) must stay below INT_MAX */
+    {
+        const struct deit_model_info *m0 = &model->info;
+        int64_t per_image = (int64_t)m0->num_tokens * (m0->hidden_size > m0->intermediate_size
+                                                           ? m0->hidden_size : m0->intermediate_size);
+        int64_t pix = (int64_t)m0->num_channels * m0->image_height * m0->image_width;
+        int64_t hd  = (int64_t)m0->num_heads * m0->num_tokens;
+        if (pix > per_image) per_image = pix;
+        if (hd > per_image) per_image = hd;
+        if ((int64_t)p.max_batch * per_image > INT_MAX) {
+            deit_set_error(err, DEIT_STATUS_ERROR_INVALID_ARG,
+                           "deit_state_init: max_batch %d is too large for this model (%lld activations per "
+                           "image in one buffer): use at most %lld",
+                           p.max_batch, (long long)per_image, (long long)(INT_MAX / per_image));
+            return NULL;
+        }
+    }
     struct deit_state *st = calloc(1, sizeof *st);
     if (!st) {
         deit_set_error(err, DEIT_STATUS_ERROR_NO_MEMORY, "deit_state_init: out of memory");
@@ -341,25 +360,56 @@ uint8_t *deit_state_mask(struct deit_state *st, int b) {
     return st->mask + (size_t)b * st->model->info.num_patches;
 }
 
+/* The preprocessor for a model's state (pool = the state's), checked against the model. */
+static struct deit_preprocessor *model_preprocessor(const struct deit_model *model, struct deit_pool *pool,
+                                                    struct deit_error *err) {
+    const struct deit_model_info *mi = &model->info;
+    if (mi->num_channels != 3) {
+        deit_set_error(err, DEIT_STATUS_ERROR_BAD_CONFIG,
+                       "config.json num_channels is %d but frames are preprocessed to RGB (3 channels): "
+                       "fill deit_state_input() yourself for this model",
+                       mi->num_channels);
+        return NULL;
+    }
+    struct deit_error perr;
+    struct deit_preprocessor *pp = deit_preprocessor_new_with_pool(&model->preprocess, pool, &perr);
+    if (!pp) {
+        deit_set_error(err, perr.status, "preprocessor_config.json: %s", perr.message);
+        return NULL;
+    }
+    int oh = 0, ow = 0;
+    deit_preprocessor_output_size(pp, &oh, &ow);
+    if (oh != mi->image_height || ow != mi->image_width) {
+        deit_preprocessor_free(pp);
+        deit_set_error(err, DEIT_STATUS_ERROR_BAD_CONFIG,
+                       "preprocessor_config.json produces %dx%d images but the model takes %dx%d: "
+                       "fix size/crop_size to match config.json image_size",
+                       ow, oh, mi->image_width, mi->image_height);
+        return NULL;
+    }
+    return pp;
+}
+
+enum deit_status deit_model_check_preprocess(const struct deit_model *model, struct deit_error *err) {
+    if (!model) return deit_set_error(err, DEIT_STATUS_ERROR_INVALID_ARG, "deit_model_check_preprocess: model is NULL");
+    struct deit_preprocessor *pp = model_preprocessor(model, NULL, err);
+    if (!pp) return err ? err->status : DEIT_STATUS_ERROR_BAD_CONFIG;
+    deit_preprocessor_free(pp);
+    if (err) {
+        err->status     = DEIT_STATUS_OK;
+        err->message[0] = 0;
+    }
+    return DEIT_STATUS_OK;
+}
+
 enum deit_status deit_state_preprocess(struct deit_state *st, int b, const struct deit_image *image,
                                        const struct deit_rect *roi) {
     float *slot = deit_state_input(st, b);
     if (!slot || !image) return DEIT_STATUS_ERROR_INVALID_ARG;
     if (!st->pp) {
         struct deit_error err;
-        st->pp = deit_preprocessor_new_with_pool(&st->model->preprocess, st->pool, &err);
+        st->pp = model_preprocessor(st->model, st->pool, &err);
         if (!st->pp) return err.status;
-        int oh = 0, ow = 0;
-        deit_preprocessor_output_size(st->pp, &oh, &ow);
-        const struct deit_model_info *mi = &st->model->info;
-        if (oh != mi->image_height || ow != mi->image_width) {
-            deit_preprocessor_free(st->pp);
-            st->pp = NULL;
-            return deit_set_error(NULL, DEIT_STATUS_ERROR_BAD_CONFIG,
-                                  "preprocessor_config.json produces %dx%d images but the model takes %dx%d: "
-                                  "fix size/crop_size to match config.json image_size",
-                                  ow, oh, mi->image_width, mi->image_height);
-        }
     }
     return deit_preprocess(st->pp, image, roi, slot);
 }

@@ -9,6 +9,7 @@
 
 #include <cblas.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,13 +28,16 @@
 
 bool deit_cpu_has_avx2(void) {
 #if DEIT_HAVE_X86_SIMD
-    static int cached = -1; /* racy but idempotent */
+    /* computed once; racing first callers compute the same value (atomic: no data race) */
+    static atomic_int cached = -1;
+    int               v      = atomic_load_explicit(&cached, memory_order_relaxed);
     /* DEIT_DISABLE_AVX2=1 forces the portable code (tests run both paths on AVX2 machines) */
-    if (cached < 0) {
+    if (v < 0) {
         const char *off = getenv("DEIT_DISABLE_AVX2");
-        cached = !(off && *off && *off != '0') && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+        v = !(off && *off && *off != '0') && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+        atomic_store_explicit(&cached, v, memory_order_relaxed);
     }
-    return cached != 0;
+    return v != 0;
 #else
     return false;
 #endif

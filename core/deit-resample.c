@@ -27,7 +27,8 @@
 /* Hot kernels get an AVX2 clone picked at load time (ifunc); the default clone is baseline
  * x86-64 (SSE2), so the binary still runs anywhere. Both clones are plain C that gcc
  * vectorises (pmaddwd for the int16 dot products). */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \
+    !defined(__SANITIZE_THREAD__) /* ifunc resolvers run before TSan is initialised */
 #define DEIT_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define DEIT_CLONES

@@ -58,8 +58,11 @@ static long long spin_budget_ns(void) {
     long long           v      = atomic_load(&cached);
     if (v < 0) {
         const char *env = getenv("DEIT_SPIN_US");
-        v               = env ? atoll(env) * 1000 : DEFAULT_SPIN_NS;
-        if (v < 0) v = 0;
+        v               = DEFAULT_SPIN_NS;
+        if (env) {
+            long long us = atoll(env);
+            v            = us < 0 ? 0 : us > 1000000 ? 1000000000LL : us * 1000; /* at most 1 s */
+        }
         atomic_store(&cached, v);
     }
     return v;

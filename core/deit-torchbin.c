@@ -99,7 +99,7 @@ static void zip64_extra(const uint8_t *x, size_t n, uint64_t *usize, uint64_t *c
 
 static enum deit_status zip_open(struct zip *z, const uint8_t *d, size_t size, const char *source,
                                  struct deit_error *err) {
-    uint64_t         count, cd_off, cd_size;
+    uint64_t         count = 0, cd_off = 0, cd_size = 0; /* set when the status is OK */
     enum deit_status st = zip_find_cd(d, size, &count, &cd_off, &cd_size, source, err);
     if (st != DEIT_STATUS_OK) return st;
     if (count > cd_size / 46)

@@ -17,7 +17,8 @@
 #include <math.h>
 #include <string.h>
 
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \
+    !defined(__SANITIZE_THREAD__) /* ifunc resolvers run before TSan is initialised */
 #define DEIT_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define DEIT_CLONES

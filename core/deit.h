@@ -11,17 +11,25 @@
  * No GStreamer dependency: GLib, json-glib, OpenBLAS, pthreads and libm only.
  *
  * Thread safety
- *   - struct deit_model is immutable after deit_model_load(): share one between any
- *     number of threads and elements. Free it only when no state uses it.
+ *   - struct deit_model is immutable after deit_model_load() as far as callers can
+ *     see: share one between any number of threads and elements. Free it only when no
+ *     state uses it. (Internally, the first deit_state_init() of a model rearranges its
+ *     linear weights into GEMM panels, once, in place, under a lock: ~50 ms for
+ *     DeiT-tiny, ~0.5 s for DeiT-base. Later states of the model skip it.)
  *   - struct deit_state holds the scratch buffers and worker threads of one inference
  *     at a time: use one state per concurrent inference; never share a state between
  *     threads without a lock.
  *   - deit_log_set() is process-global; call it before loading models.
  *
  * Parallelism has a single owner: each state owns a pool of n_threads workers (the
- * calling thread is worker 0) that splits GEMM output columns, attention heads and
- * preprocessing rows. OpenBLAS is asked to run single-threaded inside those workers
- * (openblas_set_num_threads(1) at first state creation), so the two never nest.
+ * calling thread is worker 0). A forward pass is one parallel region: a list of phases
+ * (patch embedding, then per layer LayerNorm, QKV, attention, projection, LayerNorm,
+ * MLP, ...), each cut into chunks (GEMM row x column tiles, (image, head) pairs, token
+ * rows) that the workers claim with an atomic counter, a phase starting when the
+ * previous one is complete; preprocessing splits output rows the same way. OpenBLAS
+ * is asked to run single-threaded inside those workers (openblas_set_num_threads(1) at
+ * first state creation), so the two never nest. Waiting workers spin for 50 us, then
+ * sleep (DEIT_SPIN_US overrides the spin).
  *
  * Usage
  *
@@ -223,6 +231,13 @@ DEIT_API void deit_model_free(struct deit_model *model);
 DEIT_API const struct deit_model_info        *deit_model_get_info(const struct deit_model *model);
 DEIT_API const struct deit_preprocess_config *deit_model_get_preprocess_config(const struct deit_model *model);
 
+/* Whether deit_state_preprocess() can feed this model: 3 input channels (config.json
+ * num_channels) and a preprocessor_config.json whose resize + crop produce the model's
+ * image_size. OK, or BAD_CONFIG with a message naming the fields to fix. Callers that
+ * preprocess frames (the GStreamer element) check this once at start-up; callers that
+ * fill deit_state_input() themselves need not. */
+DEIT_API enum deit_status deit_model_check_preprocess(const struct deit_model *model, struct deit_error *err);
+
 /* Label of a class from config.json id2label; "LABEL_<id>" when absent; NULL out of range. */
 DEIT_API const char *deit_model_get_label(const struct deit_model *model, int class_id);
 
@@ -333,8 +348,9 @@ DEIT_API float *deit_state_input(struct deit_state *state, int b);
 DEIT_API uint8_t *deit_state_mask(struct deit_state *state, int b);
 
 /* Preprocess a frame straight into input slot b, with the model's preprocessor config
- * and the state's threads. The config's crop (or resize) size must equal the model's
- * image size, otherwise DEIT_STATUS_ERROR_BAD_CONFIG. */
+ * and the state's threads. The model must take 3 channels and the config's crop (or
+ * resize) size must equal the model's image size, otherwise DEIT_STATUS_ERROR_BAD_CONFIG
+ * (the message goes to the log callback; deit_model_check_preprocess() returns it). */
 DEIT_API enum deit_status deit_state_preprocess(struct deit_state *state, int b, const struct deit_image *image,
                                                 const struct deit_rect *roi);
 

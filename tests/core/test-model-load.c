@@ -626,9 +626,48 @@ static void test_preprocessor_config(void) {
         CHECK_INT(pp->resample, DEIT_RESAMPLE_BICUBIC);
         CHECK(pp->image_mean[0] == 0.25f && pp->image_mean[2] == 0.75f && pp->image_std[2] == 0.125f);
         CHECK(pp->rescale_factor == 0.00390625);
+        CHECK_INT(deit_model_check_preprocess(m, &err), DEIT_STATUS_OK);
         deit_model_free(m);
     } else {
         printf("  %s\n", err.message);
+    }
+    /* a processor whose output is not the model's image size loads (tensors can still be
+     * fed directly), but cannot preprocess frames: said at the check, and by
+     * deit_state_preprocess, with the fields to fix */
+    g_file_set_contents(pp_path,
+                        "{\"image_processor_type\": \"ViTImageProcessor\", \"do_resize\": true, "
+                        "\"size\": {\"height\": 48, \"width\": 40}}",
+                        -1, NULL);
+    m = deit_model_load(dir, NULL, &err);
+    CHECK(m != NULL);
+    if (m) {
+        CHECK_INT(deit_model_check_preprocess(m, &err), DEIT_STATUS_ERROR_BAD_CONFIG);
+        CHECK(strstr(err.message, "produces 40x48 images but the model takes 32x32") != NULL);
+        CHECK(strstr(err.message, "size/crop_size") != NULL);
+        struct deit_state_params sp = deit_state_default_params();
+        sp.n_threads                = 1;
+        struct deit_state *st_      = deit_state_init(m, &sp, &err);
+        CHECK(st_ != NULL);
+        if (st_) {
+            uint8_t          px[4 * 4 * 3] = { 0 };
+            struct deit_image img = { .format = DEIT_PIXEL_FORMAT_RGB, .width = 4, .height = 4 };
+            img.data[0]   = px;
+            img.stride[0] = 12;
+            CHECK_INT(deit_state_preprocess(st_, 0, &img, NULL), DEIT_STATUS_ERROR_BAD_CONFIG);
+            deit_state_free(st_);
+        }
+        deit_model_free(m);
+    }
+    g_file_set_contents(pp_path,
+                        "{\"image_processor_type\": \"ViTImageProcessor\", \"do_resize\": true, "
+                        "\"size\": {\"shortest_edge\": 32}, \"do_center_crop\": false}",
+                        -1, NULL);
+    m = deit_model_load(dir, NULL, &err);
+    CHECK(m != NULL);
+    if (m) {
+        CHECK_INT(deit_model_check_preprocess(m, &err), DEIT_STATUS_ERROR_BAD_CONFIG);
+        CHECK(strstr(err.message, "preprocessor_config.json: the output size would depend on each input") != NULL);
+        deit_model_free(m);
     }
     g_file_set_contents(pp_path, "{\"size\": ", -1, NULL);
     m = deit_model_load(dir, NULL, &err);
@@ -639,6 +678,52 @@ static void test_preprocessor_config(void) {
     g_free(pp_path);
     remove_dir(dir);
     g_free(cfg);
+    g_byte_array_unref(st);
+    ckpt_clear(&c);
+}
+
+/* deit_state_init refuses a batch whose activations would overflow the kernels' int
+ * indexing (B * per-image values > INT_MAX), with the largest batch that fits, instead
+ * of computing garbage; one below the limit is accepted (the buffers are not touched
+ * until a forward pass, so this costs only address space). */
+static void test_state_batch_limit(void) {
+    struct ckpt c;
+    ckpt_tiny(&c, "DeiTModel");
+    const int64_t pos[] = { 1, (2048 / P_) * (2048 / P_) + 2, D_ };
+    struct tspec *t     = ckpt_find(&c, "embeddings.position_embeddings");
+    size_t        nb    = (size_t)(pos[0] * pos[1] * pos[2]) * 4;
+    void         *zeros = g_malloc0(nb);
+    tspec_set(t, "F32", 3, pos, zeros, nb);
+    g_free(zeros);
+    GByteArray *st  = ckpt_serialize(&c);
+    GString    *cfg = g_string_new(NULL);
+    char       *c0  = config_json("DeiTModel", NULL);
+    g_string_assign(cfg, c0);
+    CHECK(g_string_replace(cfg, "\"image_size\": 32,", "\"image_size\": 2048,", 1) == 1);
+    struct deit_error  err;
+    struct deit_model *m = load_mem(cfg->str, st, st->len, &err);
+    CHECK(m != NULL);
+    if (m) {
+        /* 3 x 2048 x 2048 input values per image: INT_MAX / 12582912 = 170 */
+        struct deit_state_params sp = deit_state_default_params();
+        sp.n_threads                = 1;
+        sp.max_batch                = 171;
+        struct deit_state *s1       = deit_state_init(m, &sp, &err);
+        CHECK(s1 == NULL);
+        CHECK_INT(err.status, DEIT_STATUS_ERROR_INVALID_ARG);
+        CHECK(strstr(err.message, "max_batch 171 is too large") && strstr(err.message, "at most 170"));
+        printf("ok   batch limit: %s\n", err.message);
+        deit_state_free(s1);
+        sp.max_batch = 2;
+        s1           = deit_state_init(m, &sp, &err);
+        CHECK(s1 != NULL);
+        deit_state_free(s1);
+        deit_model_free(m);
+    } else {
+        printf("  %s\n", err.message);
+    }
+    g_free(c0);
+    g_string_free(cfg, TRUE);
     g_byte_array_unref(st);
     ckpt_clear(&c);
 }
@@ -1341,6 +1426,7 @@ int main(int argc, char **argv) {
     test_directory_mmap();
     test_config_values();
     test_preprocessor_config();
+    test_state_batch_limit();
     test_arch_variants();
     test_errors_files();
     test_errors_config();

@@ -779,9 +779,14 @@ gst_deit_classify_submit (GstDeitClassify * self, GstVideoFrame * frame,
   GstVideoFrame copy;
 
   job = g_new0 (GstDeitClassifyJob, 1);
-  job->info = frame->info;
+  /* The copy gets the negotiated info's default (packed) layout, not
+   * frame->info: a frame mapped through a GstVideoMeta carries the upstream
+   * buffer's strides and offsets (padded rows, planes far apart) while its
+   * size field still describes the packed layout, so copying into a buffer
+   * of that size with those strides would write past its end. */
+  job->info = GST_VIDEO_FILTER (self)->in_info;
   job->buffer =
-      gst_buffer_new_allocate (NULL, GST_VIDEO_INFO_SIZE (&frame->info), NULL);
+      gst_buffer_new_allocate (NULL, GST_VIDEO_INFO_SIZE (&job->info), NULL);
   if (!job->buffer
       || !gst_video_frame_map (&copy, &job->info, job->buffer, GST_MAP_WRITE)) {
     gst_deit_classify_job_free (job);
@@ -1368,10 +1373,25 @@ gst_deit_classify_read_labels (const gchar * path, gint * n_out,
     GError ** error)
 {
   gchar *contents = NULL, **lines;
+  const gchar *bad = NULL;
+  gsize len = 0;
   gint n, i;
 
-  if (!g_file_get_contents (path, &contents, NULL, error))
+  if (!g_file_get_contents (path, &contents, &len, error))
     return NULL;
+  /* labels end up in GValues, bus messages and JSON: they must be UTF-8 */
+  if (!g_utf8_validate (contents, len, &bad)) {
+    gint line = 1;
+    const gchar *c;
+
+    for (c = contents; c < bad; c++)
+      line += *c == '\n';
+    g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+        "line %d is not UTF-8 text (or the file holds a NUL byte): save the "
+        "file as UTF-8, one label per line", line);
+    g_free (contents);
+    return NULL;
+  }
   lines = g_strsplit (contents, "\n", -1);
   g_free (contents);
   n = g_strv_length (lines);
@@ -1520,6 +1540,10 @@ gst_deit_classify_start (GstBaseTransform * trans)
       goto labels_mismatch;
   }
   gst_deit_classify_log_summary (self, mi);
+  /* a preprocessing config that cannot feed the model fails here, with the
+   * fields to fix, not on the first frame */
+  if (deit_model_check_preprocess (self->model, &err) != DEIT_STATUS_OK)
+    goto cannot_preprocess;
 
   sp.max_batch = (gint) batch;
   sp.n_threads = threads;
@@ -1591,9 +1615,13 @@ no_classifier:
   }
 labels_unreadable:
   {
-    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
-        ("Could not read labels file \"%s\": %s", labels_location,
-            gerr->message), (NULL));
+    if (g_error_matches (gerr, G_FILE_ERROR, G_FILE_ERROR_INVAL))
+      GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+          ("Labels file \"%s\": %s", labels_location, gerr->message), (NULL));
+    else
+      GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+          ("Could not read labels file \"%s\": %s", labels_location,
+              gerr->message), (NULL));
     g_clear_error (&gerr);
     goto fail;
   }
@@ -1603,6 +1631,14 @@ labels_mismatch:
         ("Labels file \"%s\" has %d labels but model \"%s\" has %d classes: "
             "give one label per line, one line per class.", labels_location,
             n_labels, location, mi->num_labels), (NULL));
+    goto fail;
+  }
+cannot_preprocess:
+  {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("Model \"%s\" cannot be fed video frames: %s", location,
+            err.message),
+        ("deit_model_check_preprocess: %s", deit_status_to_string (err.status)));
     goto fail;
   }
 state_failed:

@@ -13,6 +13,9 @@ Writes into OUTDIR:
   model-base/       DeiTModel (no classification head)
   model-truncated/  model/ with model.safetensors cut in half
   model-badjson/    model/ with a config.json that is not JSON
+  model-badcrop/    model/ with a preprocessor crop_size (48) that is not image_size (32)
+  model-1ch/        a DeiT classifier with num_channels 1 (frames are RGB)
+  labels-latin1.txt 10 labels, line 5 in Latin-1 (not UTF-8)
   labels-good.txt   10 lines "file label i"; labels-short.txt 9 lines
   expected.json     {model: {photo: {"ids": top-5 ids, "scores": top-5 probabilities}}}
                     for the photos in IMAGES_DIR, computed with Pillow (transformers' PIL
@@ -117,6 +120,27 @@ def main():
     with open(os.path.join(bad, "config.json"), "w") as f:
         f.write('{ "architectures": ["DeiTForImageClassificationWithTeacher"], oops\n')
 
+    # preprocessor_config.json whose crop (48) is not the model's image_size (32)
+    badcrop = os.path.join(outdir, "model-badcrop")
+    shutil.rmtree(badcrop, ignore_errors=True)
+    shutil.copytree(os.path.join(outdir, "model"), badcrop)
+    with open(os.path.join(badcrop, "preprocessor_config.json")) as f:
+        ppc = json.load(f)
+    ppc["crop_size"] = {"height": 48, "width": 48}
+    with open(os.path.join(badcrop, "preprocessor_config.json"), "w") as f:
+        json.dump(ppc, f, indent=2)
+
+    # a one-channel (grey) model: loads and runs on tensors, but frames are RGB
+    cfg1 = deit_torch.make_config("DeiTForImageClassificationWithTeacher", labels=LABELS,
+                                  name="gst-deit-test/plugin-model-1ch",
+                                  **dict(SMALL, num_channels=1))
+    deit_torch.write_checkpoint(os.path.join(outdir, "model-1ch"),
+                                deit_torch.build_model(cfg1, seed=4545), cfg1,
+                                preprocessor=deit_torch.make_preprocessor_config(cfg1))
+
+    with open(os.path.join(outdir, "labels-latin1.txt"), "wb") as f:
+        f.write(b"".join(b"label %d\n" % i for i in range(4)) + b"caf\xe9\n" +
+                b"".join(b"label %d\n" % i for i in range(5, 10)))
     with open(os.path.join(outdir, "labels-good.txt"), "w") as f:
         f.write("".join("file label %d\n" % i for i in range(10)))
     with open(os.path.join(outdir, "labels-short.txt"), "w") as f:

@@ -928,6 +928,12 @@ static const ErrorCase error_cases[] = {
       GST_RESOURCE_ERROR_SETTINGS, "has 9 labels"},
   {"model", "no-such-labels.txt", gst_resource_error_quark,
       GST_RESOURCE_ERROR_NOT_FOUND, "no-such-labels.txt"},
+  {"model", "labels-latin1.txt", gst_resource_error_quark,
+      GST_RESOURCE_ERROR_SETTINGS, "line 5 is not UTF-8"},
+  {"model-badcrop", NULL, gst_resource_error_quark,
+      GST_RESOURCE_ERROR_SETTINGS, "produces 48x48 images but the model takes 32x32"},
+  {"model-1ch", NULL, gst_resource_error_quark,
+      GST_RESOURCE_ERROR_SETTINGS, "num_channels is 1"},
 };
 
 /* Each bad configuration fails READY -> PAUSED with the right error; never a crash. */
@@ -1108,6 +1114,104 @@ GST_START_TEST (test_async)
   fail_unless (got, "no result from the worker");
   gst_buffer_unref (in);
   gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* Upstream buffers with padded rows and planes far apart (a GstVideoMeta whose
+ * strides and offsets differ from the packed layout, as decoders and v4l2src
+ * produce): the sync path reads them through the meta, the async path copies
+ * them into a packed frame for its worker.  Both must give the core's result
+ * for the packed frame with the same pixels, and the padding bytes (garbage
+ * here) must not matter. */
+static GstBuffer *
+padded_copy (const GstVideoInfo * info, GstBuffer * packed, guint32 seed)
+{
+  /* planes 48 MiB apart (zero pages, never touched except the rows written
+   * below): a copy that used these offsets on a packed-size buffer would
+   * write far outside it and crash, not just corrupt the heap quietly */
+  const gsize gap = 48 << 20;
+  GstVideoInfo pinfo = *info;
+  GstVideoFrame src, dst;
+  GstBuffer *buf;
+  GRand *rand = g_rand_new_with_seed (seed);
+  guint8 *mem;
+  gsize size;
+  guint p;
+  gint y, x;
+
+  for (p = 0; p < GST_VIDEO_INFO_N_PLANES (info); p++) {
+    pinfo.stride[p] = info->stride[p] + 40 + 8 * p;
+    pinfo.offset[p] = 64 + p * gap;
+  }
+  size = 64 + GST_VIDEO_INFO_N_PLANES (info) * gap;
+  pinfo.size = size;
+  mem = g_malloc0 (size);
+  buf = gst_buffer_new_wrapped (mem, size);
+  fail_unless (gst_video_frame_map (&src, info, packed, GST_MAP_READ));
+  fail_unless (gst_video_frame_map (&dst, &pinfo, buf, GST_MAP_WRITE));
+  /* garbage in the row padding, then the pixels */
+  for (p = 0; p < GST_VIDEO_INFO_N_PLANES (info); p++)
+    for (y = 0; y < GST_VIDEO_INFO_COMP_HEIGHT (info, p); y++)
+      for (x = 0; x < pinfo.stride[p]; x++)
+        ((guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&dst, p))[y * pinfo.stride[p] +
+            x] = g_rand_int_range (rand, 0, 256);
+  fail_unless (gst_video_frame_copy (&dst, &src));
+  gst_video_frame_unmap (&dst);
+  gst_video_frame_unmap (&src);
+  g_rand_free (rand);
+  gst_buffer_add_video_meta_full (buf, GST_VIDEO_FRAME_FLAG_NONE,
+      GST_VIDEO_INFO_FORMAT (info), GST_VIDEO_INFO_WIDTH (info),
+      GST_VIDEO_INFO_HEIGHT (info), GST_VIDEO_INFO_N_PLANES (info),
+      pinfo.offset, pinfo.stride);
+  return buf;
+}
+
+GST_START_TEST (test_padded_video_meta)
+{
+  const gchar *fmts[] = { "I420", "RGB", "NV12" };
+  guint f, mode;
+
+  for (f = 0; f < G_N_ELEMENTS (fmts); f++) {
+    gchar *caps = g_strdup_printf ("video/x-raw,format=%s,width=50,height=34,"
+        "framerate=30/1%s", fmts[f], f == 1 ? "" : ",colorimetry=bt601");
+    GstVideoInfo info;
+    GstBuffer *packed, *padded;
+    Result r;
+
+    info_from_string (&info, caps);
+    packed = random_frame (&info, 400 + f);
+    padded = padded_copy (&info, packed, 500 + f);
+    core_classify ("model", packed, &info, DEIT_COLOR_MATRIX_BT601, FALSE, 5,
+        0.0f, &r);
+    for (mode = 0; mode < 2; mode++) {
+      GstHarness *h = harness_new ("model", mode ? "async=true" : NULL);
+      gboolean got = FALSE;
+      gint i;
+
+      gst_harness_set_src_caps_str (h, caps);
+      /* sync: the first frame carries a fresh result; async: bounded wait */
+      for (i = 0; i < 2000 && !got; i++) {
+        GstBuffer *out = gst_harness_push_and_pull (h, gst_buffer_ref (padded));
+        GstDeitClassifyMeta *meta = gst_buffer_get_deit_classify_meta (out);
+
+        if (!mode)
+          fail_unless (meta != NULL && meta->fresh);
+        if (meta) {
+          check_meta_equals (meta, &r);
+          got = TRUE;
+        }
+        gst_buffer_unref (out);
+        if (!got)
+          g_usleep (5000);
+      }
+      fail_unless (got, "%s %s: no result", fmts[f], mode ? "async" : "sync");
+      gst_harness_teardown (h);
+    }
+    gst_buffer_unref (padded);
+    gst_buffer_unref (packed);
+    g_free (caps);
+  }
 }
 
 GST_END_TEST;
@@ -1834,6 +1938,7 @@ deitclassify_suite (void)
   tcase_add_loop_test (tc, test_errors, 0, G_N_ELEMENTS (error_cases));
   tcase_add_test (tc, test_caps_refused);
   tcase_add_test (tc, test_async);
+  tcase_add_test (tc, test_padded_video_meta);
   tcase_add_test (tc, test_latency);
   tcase_add_test (tc, test_no_latency_messages_when_not_live);
   tcase_add_test (tc, test_flush_seek);

@@ -110,6 +110,33 @@ add_time (JsonBuilder * b, const gchar * name, GstClockTime t)
     json_builder_add_null_value (b);
 }
 
+/* A string value that is valid JSON whatever the application put in the meta:
+ * invalid UTF-8 becomes U+FFFD (g_utf8_make_valid), and so does U+001F, which
+ * json-glib 1.6 (Debian 12) writes unescaped (it escapes the other C0 controls
+ * as \u00XX), which would make the line unparseable. */
+static void
+add_string (JsonBuilder * b, const gchar * s)
+{
+  gchar *valid, *p;
+  GString *out;
+
+  if (g_utf8_validate (s, -1, NULL) && !strchr (s, 0x1f)) {
+    json_builder_add_string_value (b, s);
+    return;
+  }
+  valid = g_utf8_make_valid (s, -1);
+  out = g_string_sized_new (strlen (valid) + 8);
+  for (p = valid; *p; p++) {
+    if (*p == 0x1f)
+      g_string_append (out, "\xef\xbf\xbd");
+    else
+      g_string_append_c (out, *p);
+  }
+  json_builder_add_string_value (b, out->str);
+  g_string_free (out, TRUE);
+  g_free (valid);
+}
+
 static void
 add_results (JsonBuilder * b, const GstDeitClassifyMeta * meta)
 {
@@ -125,7 +152,7 @@ add_results (JsonBuilder * b, const GstDeitClassifyMeta * meta)
     json_builder_add_int_value (b, r->class_id);
     json_builder_set_member_name (b, "label");
     if (r->label)
-      json_builder_add_string_value (b, r->label);
+      add_string (b, r->label);
     else
       json_builder_add_null_value (b);
     json_builder_set_member_name (b, "score");
@@ -215,7 +242,7 @@ build_line (GstDeitJsonEnc * self, GstBuffer * buf, gboolean add_empty,
       GST_CLOCK_TIME_NONE);
   json_builder_set_member_name (b, "model");
   if (main_meta && main_meta->model_name)
-    json_builder_add_string_value (b, main_meta->model_name);
+    add_string (b, main_meta->model_name);
   else
     json_builder_add_null_value (b);
   json_builder_set_member_name (b, "fresh");

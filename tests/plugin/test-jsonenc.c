@@ -78,6 +78,12 @@ pull_line (GstHarness * h, JsonParser ** parser, GstClockTime expected_pts)
       "line not terminated by a newline");
   fail_unless (memchr (map.data, '\n', map.size - 1) == NULL,
       "more than one line in a buffer");
+  /* strict JSON (RFC 8259): UTF-8, no raw control characters in strings */
+  fail_unless (g_utf8_validate ((const gchar *) map.data, map.size, NULL),
+      "line is not UTF-8");
+  for (gsize i = 0; i + 1 < map.size; i++)
+    fail_unless (map.data[i] >= 0x20, "raw control byte 0x%02x at %" G_GSIZE_FORMAT,
+        map.data[i], i);
   *parser = json_parser_new ();
   fail_unless (json_parser_load_from_data (*parser, (const gchar *) map.data,
           map.size, &err), "line does not parse: %s", err ? err->message : "?");
@@ -152,6 +158,38 @@ GST_START_TEST (test_values)
   fail_unless_equals_string (gst_structure_get_string (s, "format"),
       "deitclassify");
   gst_caps_unref (caps);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* Labels an application put in the meta that are not valid JSON text as they
+ * are: control characters are escaped (json-glib 1.6 leaves U+001F raw, the
+ * element replaces it), invalid UTF-8 becomes U+FFFD. Every line stays strict
+ * JSON (checked in pull_line). */
+GST_START_TEST (test_awkward_labels)
+{
+  static const GstDeitClassification awkward[] = {
+    {1, (gchar *) "bell\x01 unit\x1f sep\x1e end", 0.5f, 1.0f},
+    {2, (gchar *) "caf\xe9 latin-1", 0.25f, 0.0f},
+  };
+  GstHarness *h = start_harness ("deitjsonenc");
+  GstBuffer *buf = make_buffer (0);
+  JsonParser *parser;
+  JsonObject *o;
+  JsonArray *arr;
+
+  add_meta (buf, awkward, 2, 0, TRUE, 0);
+  fail_unless_equals_int (gst_harness_push (h, buf), GST_FLOW_OK);
+  o = pull_line (h, &parser, 0);
+  arr = json_object_get_array_member (o, "results");
+  fail_unless_equals_string (json_object_get_string_member
+      (json_array_get_object_element (arr, 0), "label"),
+      "bell\x01 unit\xef\xbf\xbd sep\x1e end");
+  fail_unless_equals_string (json_object_get_string_member
+      (json_array_get_object_element (arr, 1), "label"),
+      "caf\xef\xbf\xbd latin-1");
+  g_object_unref (parser);
   gst_harness_teardown (h);
 }
 
@@ -348,6 +386,7 @@ deitjsonenc_suite (void)
 
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_values);
+  tcase_add_test (tc, test_awkward_labels);
   tcase_add_test (tc, test_fresh_flags);
   tcase_add_test (tc, test_no_meta);
   tcase_add_test (tc, test_rois);

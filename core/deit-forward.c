@@ -75,6 +75,7 @@ struct deit_state {
     bool     attn_packed; /* eager attention through the AVX2 packed-K kernels */
     struct phase_sync *sync; /* per phase of the forward region: chunk counters */
     int      n_phases;
+    bool     fuse_rows; /* per layer two phases: attention, then everything row-wise (below) */
     size_t   attn_kp_off; /* offset of the packed K of the current head in a worker's scratch */
     float   *logits;   /* (B, K) */
     float   *logits2;  /* (B, K) distillation head */
@@ -331,7 +332,20 @@ struct deit_state *deit_state_init(const struct deit_model *model, const struct 
         st->mask  = calloc(B * N, 1);
         ok        = ok && st->mask;
     }
-    st->n_phases = PRE_PHASES + LAYER_PHASES * mi->num_layers + 1;
+    /* Row-fused layers (one phase per layer besides attention) split every GEMM of a layer
+     * by rows, so each worker streams all of the layer's weights: a win when they are small
+     * enough to stay in the shared cache (DeiT-tiny, 1.8 MB per layer: 7 % faster median,
+     * fewer barriers), a loss when they come from DRAM twice (DeiT-base, 28 MB per layer:
+     * 12 % slower at batch 1; DeiT-small, 7 MB: even). bench/README.md has the runs.
+     * DEIT_FUSE_ROWS=0|1 overrides the choice (tests run both). */
+    {
+        const size_t layer_bytes = 4 * ((size_t)4 * mi->hidden_size * mi->hidden_size +
+                                        (size_t)2 * mi->hidden_size * mi->intermediate_size);
+        const char  *e           = getenv("DEIT_FUSE_ROWS");
+        st->fuse_rows            = e && *e ? *e != '0' : layer_bytes <= ((size_t)4 << 20);
+    }
+    st->n_phases = st->fuse_rows ? PRE_PHASES + 1 + 2 * mi->num_layers
+                                 : PRE_PHASES + LAYER_PHASES * mi->num_layers + 1;
     if (posix_memalign((void **)&st->sync, 64, sizeof(struct phase_sync) * (size_t)st->n_phases) != 0) {
         st->sync = NULL;
         ok       = false;
@@ -344,8 +358,9 @@ struct deit_state *deit_state_init(const struct deit_model *model, const struct 
         return NULL;
     }
     memset(st->input, 0, B * pix * sizeof(float));
-    DEIT_LOG_DEBUG("state: batch %d, %d threads, %s attention", p.max_batch, nt,
-                   st->attention == DEIT_ATTENTION_FUSED ? "fused" : "eager");
+    DEIT_LOG_DEBUG("state: batch %d, %d threads, %s attention, %s layers (%d phases)", p.max_batch, nt,
+                   st->attention == DEIT_ATTENTION_FUSED ? "fused" : "eager",
+                   st->fuse_rows ? "row-fused" : "phase-per-operation", st->n_phases);
     return st;
 }
 
@@ -670,7 +685,8 @@ static void head_forward(struct deit_state *st, int B) {
  * GEMM phases have one chunk per worker (each chunk repacks an operand, see linear_task),
  * the cheaper phases two.
  */
-enum phase_kind { PH_IM2COL, PH_PATCH, PH_POS, PH_LN1, PH_QKV, PH_ATTN, PH_OPROJ, PH_LN2, PH_FC1, PH_FC2, PH_LNF };
+enum phase_kind { PH_IM2COL, PH_PATCH, PH_POS, PH_LN1, PH_QKV, PH_ATTN, PH_OPROJ, PH_LN2, PH_FC1, PH_FC2, PH_LNF,
+                  PH_ROWS };
 
 struct region {
     struct deit_state            *st;
@@ -690,6 +706,12 @@ static inline void spin_pause(void) {
 static enum phase_kind phase_kind_of(const struct region *rg, int p, int *layer) {
     *layer = 0;
     if (p < PRE_PHASES) return (enum phase_kind)p;
+    if (rg->st->fuse_rows) {
+        /* PH_ROWS of layer l finishes layer l (l >= 0) and starts layer l + 1 */
+        const int q = p - PRE_PHASES;
+        *layer      = q / 2 - (q % 2 == 0);
+        return q % 2 == 0 ? PH_ROWS : PH_ATTN;
+    }
     if (p == rg->n_phases - 1) return PH_LNF;
     *layer = (p - PRE_PHASES) / LAYER_PHASES;
     return (enum phase_kind)(PH_LN1 + (p - PRE_PHASES) % LAYER_PHASES);
@@ -702,6 +724,57 @@ static int phase_chunks(const struct region *rg, enum phase_kind k) {
     return 2 * n;
 }
 
+/* rows [m0, m1) of out (M, N) [+]= inp (M, K) W^T + b for every segment of j */
+static void linear_rows(const struct linear_job *j, int m0, int m1) {
+    if (m1 <= m0) return;
+    struct linear_job sub = *j;
+    sub.M   = m1 - m0;
+    sub.inp = j->inp + (size_t)m0 * j->ldi;
+    for (int s = 0; s < j->n_seg; s++) {
+        sub.seg[s].out = j->seg[s].out + (size_t)m0 * j->seg[s].N;
+        linear_piece(&sub, &sub.seg[s], 0, j->seg[s].N);
+    }
+}
+
+/* Everything between two attentions is row-wise: token rows [m0, m1) go through
+ *   (layer l >= 0)  h += ctx Wo^T + bo;  a = LN2(h);  mlp = gelu(a W1^T + b1);  h += mlp W2^T + b2
+ *   (then)          a = LN1'(h); q, k, v = a Wqkv'^T + bqkv' of layer l + 1, or seq = LNF(h) after the last
+ * with no barrier in between: a forward pass has 2 L + 4 phases instead of 7 L + 4. */
+static void rows_chunk(struct deit_state *st, int B, int l, int m0, int m1) {
+    const struct deit_model      *m  = st->model;
+    const struct deit_model_info *mi = &m->info;
+    const int D = mi->hidden_size, NI = mi->intermediate_size, L = mi->num_layers;
+    const int M = B * mi->num_tokens, rows = m1 - m0;
+    (void)M;
+    if (rows <= 0) return;
+    const size_t off = (size_t)m0 * D;
+    if (l >= 0) {
+        const struct deit_layer_weights *lw = &m->w.layers[l];
+        struct linear_job                lj = { .M = M, .K = D, .ldi = D, .n_seg = 1, .act = mi->hidden_act };
+        lj.inp = st->ctx, lj.accumulate = true;
+        lj.seg[0] = (struct linear_seg){ st->h, lw->o_w, lw->o_b, D, m->gemm_packed };
+        linear_rows(&lj, m0, m1);
+        layernorm_forward(st->a + off, st->h + off, lw->ln2_w, lw->ln2_b, rows, D, mi->layer_norm_eps);
+        lj.inp = st->a, lj.accumulate = false, lj.gelu = true;
+        lj.seg[0] = (struct linear_seg){ st->mlp, lw->fc1_w, lw->fc1_b, NI, m->gemm_packed };
+        linear_rows(&lj, m0, m1);
+        lj.inp = st->mlp, lj.K = NI, lj.ldi = NI, lj.accumulate = true, lj.gelu = false;
+        lj.seg[0] = (struct linear_seg){ st->h, lw->fc2_w, lw->fc2_b, D, m->gemm_packed };
+        linear_rows(&lj, m0, m1);
+    }
+    if (l + 1 == L) {
+        layernorm_forward(st->seq + off, st->h + off, m->w.ln_f_w, m->w.ln_f_b, rows, D, mi->layer_norm_eps);
+        return;
+    }
+    const struct deit_layer_weights *nw = &m->w.layers[l + 1];
+    layernorm_forward(st->a + off, st->h + off, nw->ln1_w, nw->ln1_b, rows, D, mi->layer_norm_eps);
+    struct linear_job qj = { .M = M, .K = D, .ldi = D, .n_seg = 3, .inp = st->a, .act = mi->hidden_act };
+    qj.seg[0] = (struct linear_seg){ st->q, nw->q_w, nw->q_b, D, m->gemm_packed };
+    qj.seg[1] = (struct linear_seg){ st->k, nw->k_w, nw->k_b, D, m->gemm_packed };
+    qj.seg[2] = (struct linear_seg){ st->v, nw->v_w, nw->v_b, D, m->gemm_packed };
+    linear_rows(&qj, m0, m1);
+}
+
 static void run_chunk(struct region *rg, enum phase_kind k, int l, int c, int nc, int thread) {
     struct deit_state              *st = rg->st;
     const struct deit_model        *m  = st->model;
@@ -712,6 +785,12 @@ static void run_chunk(struct region *rg, enum phase_kind k, int l, int c, int nc
     struct linear_job    lj = { .M = M, .K = D, .ldi = D, .n_seg = 1, .act = mi->hidden_act };
     struct layernorm_job nj = { .M = M, .D = D, .eps = mi->layer_norm_eps };
     switch (k) {
+    case PH_ROWS: {
+        int m0, m1;
+        deit_pool_split(M, 6, c, nc, &m0, &m1); /* 6: the packed kernel's row tile */
+        rows_chunk(st, rg->B, l, m0, m1);
+        return;
+    }
     case PH_IM2COL: {
         struct im2col_job ij = { st, rg->B };
         im2col_task(&ij, c, nc);
@@ -779,7 +858,7 @@ static void region_task(void *ctx, int thread, int n_threads) {
                     sched_yield(); /* the worker we wait for may need this CPU */
             }
         }
-        if (k == PH_LN1 && thread == 0 && rg->rp->abort_callback &&
+        if ((rg->st->fuse_rows ? k == PH_ATTN : k == PH_LN1) && thread == 0 && rg->rp->abort_callback &&
             rg->rp->abort_callback(rg->rp->abort_user_data))
             atomic_store(&rg->aborted, 1);
         if (atomic_load_explicit(&rg->aborted, memory_order_relaxed)) return;

@@ -728,6 +728,85 @@ static void test_state_batch_limit(void) {
     ckpt_clear(&c);
 }
 
+/* deit_state_run's abort callback: called once per layer by the calling thread; returning
+ * true ends the run with DEIT_STATUS_ABORTED and no outputs; the state stays usable and the
+ * next run computes the same logits as a run that was never interrupted. Both layer
+ * schedules (row-fused and one phase per operation), 1 and 3 threads. */
+struct abort_ctx {
+    int calls, abort_at;
+};
+static bool abort_cb(void *user_data) {
+    struct abort_ctx *a = user_data;
+    return ++a->calls >= a->abort_at;
+}
+
+static void test_abort(void) {
+    struct ckpt c;
+    ckpt_tiny(&c, "DeiTForImageClassificationWithTeacher");
+    char    *c0  = config_json("DeiTForImageClassificationWithTeacher", NULL);
+    GString *cfg = g_string_new(c0);
+    g_free(c0);
+    CHECK(g_string_replace(cfg, "\"num_hidden_layers\": 1,", "\"num_hidden_layers\": 3,", 1) == 1);
+    /* ckpt_tiny has L_ = 1 layer; layers 1 and 2 are copies of it under their names */
+    int n0 = c.n;
+    for (int l = 1; l < 3; l++)
+        for (int i = 0; i < n0; i++)
+            if (strstr(c.t[i].name, "encoder.layer.0.")) {
+                char name[128];
+                g_strlcpy(name, c.t[i].name, sizeof name);
+                char *pos = strstr(name, "layer.0.");
+                pos[6]    = (char)('0' + l);
+                struct tspec *t = ckpt_add(&c, name, c.t[i].n_dims, c.t[i].shape);
+                memcpy(t->data, c.t[i].data, t->n_bytes);
+            }
+    GByteArray        *st = ckpt_serialize(&c);
+    struct deit_error  err;
+    struct deit_model *m = load_mem(cfg->str, st, st->len, &err);
+    CHECK(m != NULL);
+    if (!m) printf("  %s\n", err.message);
+    for (int fuse = 0; m && fuse < 2; fuse++)
+        for (int threads = 1; threads <= 3; threads += 2) {
+            g_setenv("DEIT_FUSE_ROWS", fuse ? "1" : "0", TRUE);
+            struct deit_state_params sp = deit_state_default_params();
+            sp.n_threads                = threads;
+            struct deit_state *s1       = deit_state_init(m, &sp, &err);
+            CHECK(s1 != NULL);
+            if (!s1) continue;
+            float *in = deit_state_input(s1, 0);
+            for (int i = 0; i < C_ * IMG_ * IMG_; i++) in[i] = (float)((i * 37) % 101) / 50.0f - 1.0f;
+            float ref[K_];
+            size_t n = 0;
+            CHECK_INT(deit_state_run(s1, 1, NULL), DEIT_STATUS_OK);
+            memcpy(ref, deit_state_get_output(s1, DEIT_OUTPUT_LOGITS, 0, &n), sizeof ref);
+            CHECK_INT((int)n, K_);
+            for (int at = 1; at <= 3; at++) {
+                struct abort_ctx       a  = { 0, at };
+                struct deit_run_params rp = deit_run_default_params();
+                rp.abort_callback         = abort_cb;
+                rp.abort_user_data        = &a;
+                CHECK_INT(deit_state_run(s1, 1, &rp), DEIT_STATUS_ABORTED);
+                CHECK_INT(a.calls, at);
+                CHECK(deit_state_get_output(s1, DEIT_OUTPUT_LOGITS, 0, NULL) == NULL);
+            }
+            /* a callback that never aborts is called once per layer */
+            struct abort_ctx       a  = { 0, 1000 };
+            struct deit_run_params rp = deit_run_default_params();
+            rp.abort_callback         = abort_cb;
+            rp.abort_user_data        = &a;
+            CHECK_INT(deit_state_run(s1, 1, &rp), DEIT_STATUS_OK);
+            CHECK_INT(a.calls, 3);
+            const float *out = deit_state_get_output(s1, DEIT_OUTPUT_LOGITS, 0, NULL);
+            CHECK(out && memcmp(out, ref, sizeof ref) == 0);
+            deit_state_free(s1);
+        }
+    g_unsetenv("DEIT_FUSE_ROWS");
+    printf("ok   abort callback\n");
+    deit_model_free(m);
+    g_string_free(cfg, TRUE);
+    g_byte_array_unref(st);
+    ckpt_clear(&c);
+}
+
 /* ---------------------------------------------------------------------------------------
  * negative tests: files and config
  */
@@ -1427,6 +1506,7 @@ int main(int argc, char **argv) {
     test_config_values();
     test_preprocessor_config();
     test_state_batch_limit();
+    test_abort();
     test_arch_variants();
     test_errors_files();
     test_errors_config();

@@ -40,6 +40,10 @@
 #ifndef GEMM_CHUNKS_PER_WORKER
 #define GEMM_CHUNKS_PER_WORKER 1
 #endif
+/* chunks per worker of a row-fused phase (a block of token rows through a whole layer) */
+#ifndef ROWS_CHUNKS_PER_WORKER
+#define ROWS_CHUNKS_PER_WORKER 2
+#endif
 #ifndef YIELD_AFTER_SPINS
 #define YIELD_AFTER_SPINS 2048
 #endif
@@ -721,6 +725,7 @@ static int phase_chunks(const struct region *rg, enum phase_kind k) {
     const int n = deit_pool_size(rg->st->pool);
     if (n == 1 || k == PH_POS) return 1;
     if (k == PH_PATCH || k == PH_QKV || k == PH_OPROJ || k == PH_FC1 || k == PH_FC2) return GEMM_CHUNKS_PER_WORKER * n;
+    if (k == PH_ROWS) return ROWS_CHUNKS_PER_WORKER * n;
     return 2 * n;
 }
 

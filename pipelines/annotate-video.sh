@@ -48,13 +48,19 @@ if [ ! -f "$video" ]; then
   echo "annotate-video.sh: $video: no such file" >&2
   exit 1
 fi
-progress="progressreport update-freq=1"
-[ "$quiet" -eq 1 ] && progress="identity"
+case "$interval" in ''|*[!0-9]*|0) echo "annotate-video.sh: --interval must be a positive integer" >&2; exit 2 ;; esac
+case "$corner" in
+  top-left|top-right|bottom-left|bottom-right) ;;
+  *) echo "annotate-video.sh: --corner must be top-left, top-right, bottom-left or bottom-right" >&2; exit 2 ;;
+esac
+progress="progressreport update-freq=1" launch_opts=(-e)
+# --quiet: no progress lines and no gst-launch state messages (as in tag-video.sh)
+[ "$quiet" -eq 1 ] && progress="identity" && launch_opts=(-e -q)
 threads=$(nproc 2>/dev/null || echo 1)
 
 # vp8enc: deadline=1 is "realtime" speed; the target bitrate scales with the picture
 # (vp8enc's default of 256 kbit/s would blur the text on large frames).
-if gst-launch-1.0 -e \
+if gst-launch-1.0 "${launch_opts[@]}" \
     filesrc location="$video" ! decodebin ! videoconvert ! $progress ! \
     deitclassify model="$model" interval="$interval" post-messages=false ! \
     deitoverlay corner="$corner" ! videoconvert ! \

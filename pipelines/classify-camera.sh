@@ -9,7 +9,7 @@
 # never waits for the model; every frame carries the latest result, which deitoverlay
 # draws. One deitclassify message per classified frame is printed (-m).
 #
-# The launch line (GST_DEBUG=deitclassify:5 for the model summary and timings):
+# The launch line (GST_DEBUG=deitclassify:5 for the model summary, :6 for timings):
 #   gst-launch-1.0 -m v4l2src device=DEVICE ! videoconvert ! \
 #     deitclassify model=MODEL async=true ! deitoverlay ! videoconvert ! \
 #     autovideosink sync=false

@@ -9,7 +9,7 @@
 # One "deitclassify" element message per classified frame is printed (gst-launch-1.0 -m):
 # timestamp, class-id, label, score and the top-k arrays class-ids, labels, scores.
 #
-# The launch line (GST_DEBUG=deitclassify:5 shows the model summary and per-frame results;
+# The launch line (GST_DEBUG=deitclassify:5 shows the model summary, :6 the per-frame results;
 # no videoscale needed: deitclassify resizes and crops as preprocessor_config.json says):
 #   gst-launch-1.0 -m filesrc location=VIDEO ! decodebin ! videoconvert ! \
 #     deitclassify model=MODEL ! fakesink

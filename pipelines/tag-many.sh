@@ -81,11 +81,16 @@ if [ -n "$list" ]; then
     [ -n "$f" ] && files+=("$f")
   done < <(if [ "$list" = "-" ]; then cat; else cat -- "$list"; fi)
 fi
-if [ "$skip_done" -eq 1 ]; then
+if [ "$skip_done" -eq 1 ] && [ ${#files[@]} -gt 0 ]; then
   todo=()
   for f in "${files[@]}"; do
     [ "$f.tags.jsonl" -nt "$f" ] || todo+=("$f")
   done
+  if [ ${#todo[@]} -eq 0 ]; then
+    # Nothing left to do is success (a re-run over a finished folder), not a usage error.
+    echo "tag-many.sh: all ${#files[@]} files already tagged (--skip-done)" >&2
+    exit 0
+  fi
   files=("${todo[@]}")
 fi
 if [ ${#files[@]} -eq 0 ]; then
@@ -107,9 +112,10 @@ fi
 echo "tag-many.sh: ${#files[@]} files, $jobs at a time, $threads inference threads each" >&2
 
 # One tag-video.sh per file; its errors go to stderr grouped per job. --halt never:
-# a failure does not stop the other jobs.
+# a failure does not stop the other jobs. -q: GNU parallel runs the command through a
+# shell; -q quotes each word, so a model or script path with spaces stays one argument.
 printf '%s\0' "${files[@]}" |
-  parallel --will-cite -0 --jobs "$jobs" --halt never --joblog "$joblog" "${remote[@]}" \
+  parallel --will-cite -0 -q --jobs "$jobs" --halt never --joblog "$joblog" "${remote[@]}" \
     "$tag_video" --quiet --threads "$threads" --interval "$interval" {} "$model"
 
 # The job log has one line per job (after a header): Seq Host Starttime JobRuntime Send

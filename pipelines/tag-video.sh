@@ -67,6 +67,18 @@ esac
 if [ "$batch" -lt 1 ] || [ "$batch" -gt 64 ]; then
   echo "tag-video.sh: --batch must be an integer from 1 to 64" >&2; exit 2
 fi
+# Check the numbers here: gst-launch-1.0 would only warn about an out-of-range property
+# value, keep the default and exit 0.
+case "$topk" in ''|*[!0-9]*|0) echo "tag-video.sh: --top-k must be a positive integer" >&2; exit 2 ;; esac
+case "$threads" in
+  ''|*[!0-9]*) echo "tag-video.sh: --threads must be an integer from 0 to 1024 (0 = one per core)" >&2; exit 2 ;;
+esac
+if [ "$threads" -gt 1024 ]; then
+  echo "tag-video.sh: --threads must be an integer from 0 to 1024 (0 = one per core)" >&2; exit 2
+fi
+if ! awk -v p="$threshold" 'BEGIN { exit !(p ~ /^([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$/ && p + 0 <= 1) }'; then
+  echo "tag-video.sh: --threshold must be a probability from 0 to 1" >&2; exit 2
+fi
 [ -n "$output" ] || output="$video.tags.jsonl"
 
 progress="progressreport update-freq=1" launch_opts=(-e)

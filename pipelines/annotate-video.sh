@@ -56,6 +56,12 @@ esac
 progress="progressreport update-freq=1" launch_opts=(-e)
 # --quiet: no progress lines and no gst-launch state messages (as in tag-video.sh)
 [ "$quiet" -eq 1 ] && progress="identity" && launch_opts=(-e -q)
+# GStreamer must find the plugin; say how when it does not (the usual first-run mistake).
+if ! gst-inspect-1.0 deitclassify >/dev/null 2>&1; then
+  echo "annotate-video.sh: GStreamer does not find the deitclassify element: export GST_PLUGIN_PATH=BUILD_DIR/plugin" \
+    "(e.g. $(cd "$(dirname "$0")/.." && pwd)/build/plugin) or install gst-deit" >&2
+  exit 1
+fi
 threads=$(nproc 2>/dev/null || echo 1)
 
 # vp8enc: deadline=1 is "realtime" speed; the target bitrate scales with the picture

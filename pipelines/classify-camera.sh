@@ -23,6 +23,12 @@ if [ $# -gt 0 ] && [[ $1 != *=* ]] && [[ $1 != /dev/* ]]; then model=$1; shift; 
 if [ $# -gt 0 ] && [[ $1 == /dev/* ]]; then device=$1; shift; fi
 [ -n "$model" ] || { echo "classify-camera.sh: no MODEL given and DEIT_MODEL is not set" >&2; usage; }
 
+# GStreamer must find the plugin; say how when it does not (the usual first-run mistake).
+if ! gst-inspect-1.0 deitclassify >/dev/null 2>&1; then
+  echo "classify-camera.sh: GStreamer does not find the deitclassify element: export GST_PLUGIN_PATH=BUILD_DIR/plugin" \
+    "(e.g. $(cd "$(dirname "$0")/.." && pwd)/build/plugin) or install gst-deit" >&2
+  exit 1
+fi
 exec gst-launch-1.0 -m \
   v4l2src device="$device" ! videoconvert ! \
   deitclassify model="$model" async=true "$@" ! deitoverlay ! videoconvert ! \

@@ -24,6 +24,12 @@ if [ $# -gt 0 ] && [[ $1 != *=* ]]; then model=$1; shift; fi
 [ -n "$model" ] || { echo "classify-file.sh: no MODEL given and DEIT_MODEL is not set" >&2; usage; }
 [ -f "$video" ] || { echo "classify-file.sh: $video: no such file" >&2; exit 1; }
 
+# GStreamer must find the plugin; say how when it does not (the usual first-run mistake).
+if ! gst-inspect-1.0 deitclassify >/dev/null 2>&1; then
+  echo "classify-file.sh: GStreamer does not find the deitclassify element: export GST_PLUGIN_PATH=BUILD_DIR/plugin" \
+    "(e.g. $(cd "$(dirname "$0")/.." && pwd)/build/plugin) or install gst-deit" >&2
+  exit 1
+fi
 exec gst-launch-1.0 -m \
   filesrc location="$video" ! decodebin ! videoconvert ! \
   deitclassify model="$model" "$@" ! fakesink

@@ -25,12 +25,20 @@ shopt -s nullglob nocaseglob
 files=("$dir"/*.png "$dir"/*.jpg "$dir"/*.jpeg)
 [ ${#files[@]} -gt 0 ] || { echo "classify-images.sh: no .png/.jpg/.jpeg file in $dir" >&2; exit 1; }
 
+# GStreamer must find the plugin; say how when it does not (the usual first-run mistake).
+if ! gst-inspect-1.0 deitclassify >/dev/null 2>&1; then
+  echo "classify-images.sh: GStreamer does not find the deitclassify element: export GST_PLUGIN_PATH=BUILD_DIR/plugin" \
+    "(e.g. $(cd "$(dirname "$0")/.." && pwd)/build/plugin) or install gst-deit" >&2
+  exit 1
+fi
 status=0
 for f in "${files[@]}"; do
   if ! out=$(gst-launch-1.0 -m filesrc location="$f" ! decodebin ! videoconvert ! \
                deitclassify model="$model" "$@" ! fakesink 2>&1); then
     echo "$f: failed" >&2
-    printf '%s\n' "$out" | grep -E '^(ERROR|Additional debug info)' -A1 >&2 || true
+    # the ERROR lines, each with the line after its "Additional debug info:"
+    printf '%s\n' "$out" | awk '/^ERROR/ || /^Additional debug info/ || prev { print }
+      { prev = /^Additional debug info/ }' >&2 || true
     status=1
     continue
   fi

@@ -98,6 +98,13 @@ if [ ${#files[@]} -eq 0 ]; then
   exit 101
 fi
 
+# Without remote machines, check once that GStreamer finds the plugin (else every file
+# would fail with the same error).
+if [ ${#sshlogins[@]} -eq 0 ] && ! gst-inspect-1.0 deitclassify >/dev/null 2>&1; then
+  echo "tag-many.sh: GStreamer does not find the deitclassify element: export GST_PLUGIN_PATH=BUILD_DIR/plugin" \
+    "(e.g. $(cd "$here/.." && pwd)/build/plugin) or install gst-deit" >&2
+  exit 101
+fi
 cores=$(nproc 2>/dev/null || echo 1)
 [ -n "$jobs" ] || jobs=$cores
 [ -n "$threads" ] || threads=$(( cores / jobs > 0 ? cores / jobs : 1 ))

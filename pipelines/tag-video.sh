@@ -84,6 +84,12 @@ fi
 progress="progressreport update-freq=1" launch_opts=(-e)
 [ "$quiet" -eq 1 ] && progress="identity" && launch_opts=(-e -q)
 
+# GStreamer must find the plugin; say how when it does not (the usual first-run mistake).
+if ! gst-inspect-1.0 deitclassify >/dev/null 2>&1; then
+  echo "tag-video.sh: GStreamer does not find the deitclassify element: export GST_PLUGIN_PATH=BUILD_DIR/plugin" \
+    "(e.g. $(cd "$(dirname "$0")/.." && pwd)/build/plugin) or install gst-deit" >&2
+  exit 1
+fi
 part="$output.part"
 rm -f "$part"
 # gst-launch prints its state messages and progressreport its lines on stdout: send them

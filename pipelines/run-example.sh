@@ -9,9 +9,9 @@
 #   2. facebook/deit-tiny-distilled-patch16-224 from the Hugging Face Hub, downloaded once
 #      into ${XDG_CACHE_HOME:-~/.cache}/gst-deit/ (config.json, preprocessor_config.json,
 #      model.safetensors or pytorch_model.bin), when the network allows;
-#   3. the random-weight test checkpoint the build generates
-#      (BUILD_DIR/tests/plugin/fixtures/model): the pipeline runs the same way, but its
-#      labels and probabilities are MEANINGLESS (the model is random).
+#   3. a random-weight test checkpoint the build generates
+#      (BUILD_DIR/tests/plugin/tagging-checkpoint, labels marked "(made-up)"): the pipeline
+#      runs the same way, but its labels and probabilities are MEANINGLESS (random model).
 # Samples: the photos in tests/data, made
 # into a 3-second clip with make-sample-clip.sh; without photos a videotestsrc clip.
 # DEIT_OFFLINE=1 skips the download. Exit status 0 when both pipelines ran.
@@ -66,7 +66,10 @@ elif download_model 2>/dev/null; then
   echo "== model: $hub_repo (Hugging Face Hub, cached in $cache)"
 else
   rm -f "$cache"/*.part 2>/dev/null || true
-  model=$build/tests/plugin/fixtures/model
+  # tagging-checkpoint's labels say "(made-up)"; fixtures/model's ('class 1, tabby "cat"',
+  # made to test quoting) looked like a real answer for every photo.
+  model=$build/tests/plugin/tagging-checkpoint
+  [ -f "$model/config.json" ] || model=$build/tests/plugin/fixtures/model
   if [ ! -f "$model/config.json" ]; then
     echo "== generating the test checkpoint (needs /usr/bin/python3 with torch and PIL)"
     /usr/bin/python3 "$root/tests/plugin/gen_plugin_fixtures.py" "$build/example-fixtures" \
@@ -118,7 +121,7 @@ if [ -n "$photos_dir" ]; then
   while IFS= read -r line; do
     f=${line%%: deitclassify, *}
     printf '%s\n' "Got message #0 from element \"x\" (element): deitclassify, ${line#*: deitclassify, }" |
-      summarize | sed "s|^  t=  0.00s|  $(basename "$f")|"
+      summarize | sed "s|^  t=  0.00s|  $(printf '%-13s' "$(basename "$f")")|"
   done
 fi
 

@@ -744,7 +744,6 @@ gst_deit_classify_worker (gpointer data)
     }
 
     g_mutex_lock (&self->lock);
-    self->worker_busy = FALSE;
     stored = ret == GST_FLOW_OK && !self->worker_stop &&
         job->flush_seq == self->flush_seq;
     if (stored)
@@ -763,6 +762,9 @@ gst_deit_classify_worker (gpointer data)
       g_free (res);
     gst_deit_classify_job_free (job);
     g_mutex_lock (&self->lock);
+    /* busy until the message is out: EOS waits for this (see sink_event) */
+    self->worker_busy = FALSE;
+    g_cond_broadcast (&self->cond);
   }
   g_mutex_unlock (&self->lock);
   return NULL;
@@ -805,7 +807,7 @@ gst_deit_classify_submit (GstDeitClassify * self, GstVideoFrame * frame,
   self->pending = job;
   self->last_submitted = frame_number;
   self->submitted_any = TRUE;
-  g_cond_signal (&self->cond);
+  g_cond_broadcast (&self->cond);      /* the worker, not an EOS waiter */
 }
 
 static void
@@ -1341,6 +1343,15 @@ gst_deit_classify_sink_event (GstBaseTransform * trans, GstEvent * event)
     gst_deit_classify_drain (self);
 
   switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_EOS:
+      /* async: the frame being classified has passed already, but its bus
+       * message is still due (a short file can end before the first result) */
+      g_mutex_lock (&self->lock);
+      while (self->async_active && !self->worker_stop &&
+          (self->pending || self->worker_busy))
+        g_cond_wait (&self->cond, &self->lock);
+      g_mutex_unlock (&self->lock);
+      break;
     case GST_EVENT_FLUSH_START:
       g_atomic_int_set (&self->abort, 1);
       break;
@@ -1511,8 +1522,9 @@ gst_deit_classify_start (GstBaseTransform * trans)
 
   /* async mode classifies the newest frame alone: it wins over batch-size */
   if (async && batch > 1) {
-    GST_WARNING_OBJECT (self, "batch-size %u ignored: async mode classifies "
-        "one frame at a time", batch);
+    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+        ("batch-size=%u is ignored with async=true: async mode classifies "
+            "the newest frame alone.", batch), (NULL));
     batch = 1;
   }
 

@@ -1118,6 +1118,46 @@ GST_START_TEST (test_async)
 
 GST_END_TEST;
 
+/* async=true and a stream that ends while its only frame is being classified (a short
+ * file into a sink with sync=false): EOS waits for the worker, so the frame's bus
+ * message is posted before EOS goes on, with the core's values. */
+GST_START_TEST (test_async_eos_posts_result)
+{
+  const gchar *caps =
+      "video/x-raw,format=RGB,width=48,height=32,framerate=30/1";
+  GstHarness *h = harness_new ("model", "async=true");
+  GstBus *bus = harness_bus (h);
+  GstVideoInfo info;
+  GstBuffer *in, *out;
+  GstStructure *msg;
+  const GValue *ids;
+  Result r;
+  guint i;
+
+  info_from_string (&info, caps);
+  gst_harness_set_src_caps_str (h, caps);
+  in = random_frame (&info, 91);
+  core_classify ("model", in, &info, 0, FALSE, 5, 0.0f, &r);
+  out = gst_harness_push_and_pull (h, in);
+  fail_unless (out != NULL);
+  gst_buffer_unref (out);
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  msg = pop_deit_message (bus);
+  fail_unless (msg != NULL, "no deitclassify message before EOS left the element");
+  ids = gst_structure_get_value (msg, "class-ids");
+  fail_unless (ids != NULL);
+  fail_unless_equals_int (gst_value_array_get_size (ids), r.n);
+  for (i = 0; i < (guint) r.n; i++)
+    fail_unless_equals_int (g_value_get_int (gst_value_array_get_value (ids, i)),
+        r.ids[i]);
+  gst_structure_free (msg);
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 /* Upstream buffers with padded rows and planes far apart (a GstVideoMeta whose
  * strides and offsets differ from the packed layout, as decoders and v4l2src
  * produce): the sync path reads them through the meta, the async path copies
@@ -1939,6 +1979,7 @@ deitclassify_suite (void)
   tcase_add_test (tc, test_caps_refused);
   tcase_add_test (tc, test_async);
   tcase_add_test (tc, test_padded_video_meta);
+  tcase_add_test (tc, test_async_eos_posts_result);
   tcase_add_test (tc, test_latency);
   tcase_add_test (tc, test_no_latency_messages_when_not_live);
   tcase_add_test (tc, test_flush_seek);

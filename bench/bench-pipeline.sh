@@ -17,6 +17,7 @@ FRAMES=${2:-300}
 THREADS=${3:-2}
 HERE=$(cd "$(dirname "$0")" && pwd)
 MODEL="$HERE/.cache/tiny-distilled"
+mkdir -p "$HERE/.cache"
 
 if [ ! -f "$BUILD/plugin/libgstdeit.so" ]; then
     echo "bench-pipeline: $BUILD/plugin/libgstdeit.so not built (the deitclassify element)" >&2

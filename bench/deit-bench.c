@@ -40,6 +40,7 @@
 #include "deit.h"
 
 #include <errno.h>
+#include <glib.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -443,7 +444,10 @@ int main(int argc, char **argv) {
             load_ms = load_min_ms = now_ms() - t0;
         } else {
             if (save_dir) {
-                mkdir(save_dir, 0755);
+                if (g_mkdir_with_parents(save_dir, 0755) != 0) {
+                    fprintf(stderr, "deit-bench: cannot create %s: %s\n", save_dir, g_strerror(errno));
+                    return 1;
+                }
                 dir = strdup(save_dir);
             } else {
                 const char *t = getenv("TMPDIR");

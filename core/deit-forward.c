@@ -784,7 +784,8 @@ static void run_chunk(struct region *rg, enum phase_kind k, int l, int c, int nc
     struct deit_state              *st = rg->st;
     const struct deit_model        *m  = st->model;
     const struct deit_model_info   *mi = &m->info;
-    const struct deit_layer_weights *lw = &m->w.layers[l];
+    /* l is -1 for the first row-fused phase (nothing of layer -1 is read there) */
+    const struct deit_layer_weights *lw = l >= 0 ? &m->w.layers[l] : NULL;
     const int D = mi->hidden_size, NI = mi->intermediate_size, KK = mi->num_channels * mi->patch_size * mi->patch_size;
     const int M = rg->B * mi->num_tokens;
     struct linear_job    lj = { .M = M, .K = D, .ldi = D, .n_seg = 1, .act = mi->hidden_act };

@@ -20,7 +20,7 @@ set -euo pipefail
 
 usage() {
   sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2
-  exit 2
+  exit "${1:-2}"
 }
 
 model="${DEIT_MODEL:-}" interval=1 corner=top-left quiet=0
@@ -30,7 +30,7 @@ while [ $# -gt 0 ]; do
     --interval) interval="${2:?--interval needs a number}"; shift 2 ;;
     --corner) corner="${2:?--corner needs a corner name}"; shift 2 ;;
     --quiet|-q) quiet=1; shift ;;
-    -h|--help) usage ;;
+    -h|--help) usage 0 ;;
     -*) echo "annotate-video.sh: unknown option $1" >&2; usage ;;
     *) positional+=("$1"); shift ;;
   esac

@@ -30,7 +30,7 @@ tag_video="$here/tag-video.sh"
 
 usage() {
   sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//' >&2
-  exit 101
+  exit "${1:-101}"
 }
 
 model="${DEIT_MODEL:-}" jobs="" threads="" interval=1 skip_done=0 transfer=0
@@ -46,7 +46,7 @@ while [ $# -gt 0 ]; do
     --transfer) transfer=1; shift ;;
     --list) list="${2:?--list needs a file}"; shift 2 ;;
     --joblog) joblog="${2:?--joblog needs a file}"; shift 2 ;;
-    -h|--help) usage ;;
+    -h|--help) usage 0 ;;
     --) shift; inputs+=("$@"); break ;;
     -*) echo "tag-many.sh: unknown option $1" >&2; usage ;;
     *) inputs+=("$1"); shift ;;

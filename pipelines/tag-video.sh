@@ -28,7 +28,7 @@ set -euo pipefail
 
 usage() {
   sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//' >&2
-  exit 2
+  exit "${1:-2}"
 }
 
 video="" model="${DEIT_MODEL:-}" interval=1 batch=1 topk=5 threshold=0 threads=0 output="" quiet=0
@@ -42,7 +42,7 @@ while [ $# -gt 0 ]; do
     --threads) threads="${2:?--threads needs a number}"; shift 2 ;;
     --output|-o) output="${2:?--output needs a file name}"; shift 2 ;;
     --quiet|-q) quiet=1; shift ;;
-    -h|--help) usage ;;
+    -h|--help) usage 0 ;;
     --) shift; positional+=("$@"); break ;;
     -*) echo "tag-video.sh: unknown option $1" >&2; usage ;;
     *) positional+=("$1"); shift ;;

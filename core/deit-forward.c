@@ -411,8 +411,9 @@ static struct deit_preprocessor *model_preprocessor(const struct deit_model *mod
 
 enum deit_status deit_model_check_preprocess(const struct deit_model *model, struct deit_error *err) {
     if (!model) return deit_set_error(err, DEIT_STATUS_ERROR_INVALID_ARG, "deit_model_check_preprocess: model is NULL");
-    struct deit_preprocessor *pp = model_preprocessor(model, NULL, err);
-    if (!pp) return err ? err->status : DEIT_STATUS_ERROR_BAD_CONFIG;
+    struct deit_error         local;
+    struct deit_preprocessor *pp = model_preprocessor(model, NULL, err ? err : &local);
+    if (!pp) return (err ? err : &local)->status;
     deit_preprocessor_free(pp);
     if (err) {
         err->status     = DEIT_STATUS_OK;
@@ -729,6 +730,39 @@ static int phase_chunks(const struct region *rg, enum phase_kind k) {
     return 2 * n;
 }
 
+/* The linear job of one of a layer's GEMM phases (PH_QKV, PH_OPROJ, PH_FC1, PH_FC2) over
+ * all B * T token rows: what run_chunk splits by columns and rows_chunk by rows. */
+static struct linear_job layer_linear(const struct deit_state *st, int B, const struct deit_layer_weights *lw,
+                                      enum phase_kind k) {
+    const struct deit_model      *m  = st->model;
+    const struct deit_model_info *mi = &m->info;
+    const int D = mi->hidden_size, NI = mi->intermediate_size;
+    struct linear_job lj = { .M = B * mi->num_tokens, .K = D, .ldi = D, .n_seg = 1, .act = mi->hidden_act };
+    switch (k) {
+    case PH_QKV: /* q, k, v = a Wqkv^T + bqkv */
+        lj.inp = st->a, lj.n_seg = 3;
+        lj.seg[0] = (struct linear_seg){ st->q, lw->q_w, lw->q_b, D, m->gemm_packed };
+        lj.seg[1] = (struct linear_seg){ st->k, lw->k_w, lw->k_b, D, m->gemm_packed };
+        lj.seg[2] = (struct linear_seg){ st->v, lw->v_w, lw->v_b, D, m->gemm_packed };
+        break;
+    case PH_OPROJ: /* h += ctx Wo^T + bo */
+        lj.inp = st->ctx, lj.accumulate = true;
+        lj.seg[0] = (struct linear_seg){ st->h, lw->o_w, lw->o_b, D, m->gemm_packed };
+        break;
+    case PH_FC1: /* mlp = gelu(a W1^T + b1) */
+        lj.inp = st->a, lj.gelu = true;
+        lj.seg[0] = (struct linear_seg){ st->mlp, lw->fc1_w, lw->fc1_b, NI, m->gemm_packed };
+        break;
+    case PH_FC2: /* h += mlp W2^T + b2 */
+        lj.inp = st->mlp, lj.K = NI, lj.ldi = NI, lj.accumulate = true;
+        lj.seg[0] = (struct linear_seg){ st->h, lw->fc2_w, lw->fc2_b, D, m->gemm_packed };
+        break;
+    default:
+        break;
+    }
+    return lj;
+}
+
 /* rows [m0, m1) of out (M, N) [+]= inp (M, K) W^T + b for every segment of j */
 static void linear_rows(const struct linear_job *j, int m0, int m1) {
     if (m1 <= m0) return;
@@ -748,36 +782,27 @@ static void linear_rows(const struct linear_job *j, int m0, int m1) {
 static void rows_chunk(struct deit_state *st, int B, int l, int m0, int m1) {
     const struct deit_model      *m  = st->model;
     const struct deit_model_info *mi = &m->info;
-    const int D = mi->hidden_size, NI = mi->intermediate_size, L = mi->num_layers;
-    const int M = B * mi->num_tokens, rows = m1 - m0;
-    (void)M;
+    const int D = mi->hidden_size, rows = m1 - m0;
     if (rows <= 0) return;
     const size_t off = (size_t)m0 * D;
     if (l >= 0) {
         const struct deit_layer_weights *lw = &m->w.layers[l];
-        struct linear_job                lj = { .M = M, .K = D, .ldi = D, .n_seg = 1, .act = mi->hidden_act };
-        lj.inp = st->ctx, lj.accumulate = true;
-        lj.seg[0] = (struct linear_seg){ st->h, lw->o_w, lw->o_b, D, m->gemm_packed };
-        linear_rows(&lj, m0, m1);
+        struct linear_job                oproj = layer_linear(st, B, lw, PH_OPROJ);
+        struct linear_job                fc1   = layer_linear(st, B, lw, PH_FC1);
+        struct linear_job                fc2   = layer_linear(st, B, lw, PH_FC2);
+        linear_rows(&oproj, m0, m1);
         layernorm_forward(st->a + off, st->h + off, lw->ln2_w, lw->ln2_b, rows, D, mi->layer_norm_eps);
-        lj.inp = st->a, lj.accumulate = false, lj.gelu = true;
-        lj.seg[0] = (struct linear_seg){ st->mlp, lw->fc1_w, lw->fc1_b, NI, m->gemm_packed };
-        linear_rows(&lj, m0, m1);
-        lj.inp = st->mlp, lj.K = NI, lj.ldi = NI, lj.accumulate = true, lj.gelu = false;
-        lj.seg[0] = (struct linear_seg){ st->h, lw->fc2_w, lw->fc2_b, D, m->gemm_packed };
-        linear_rows(&lj, m0, m1);
+        linear_rows(&fc1, m0, m1);
+        linear_rows(&fc2, m0, m1);
     }
-    if (l + 1 == L) {
+    if (l + 1 == mi->num_layers) {
         layernorm_forward(st->seq + off, st->h + off, m->w.ln_f_w, m->w.ln_f_b, rows, D, mi->layer_norm_eps);
         return;
     }
-    const struct deit_layer_weights *nw = &m->w.layers[l + 1];
+    const struct deit_layer_weights *nw  = &m->w.layers[l + 1];
+    struct linear_job                qkv = layer_linear(st, B, nw, PH_QKV);
     layernorm_forward(st->a + off, st->h + off, nw->ln1_w, nw->ln1_b, rows, D, mi->layer_norm_eps);
-    struct linear_job qj = { .M = M, .K = D, .ldi = D, .n_seg = 3, .inp = st->a, .act = mi->hidden_act };
-    qj.seg[0] = (struct linear_seg){ st->q, nw->q_w, nw->q_b, D, m->gemm_packed };
-    qj.seg[1] = (struct linear_seg){ st->k, nw->k_w, nw->k_b, D, m->gemm_packed };
-    qj.seg[2] = (struct linear_seg){ st->v, nw->v_w, nw->v_b, D, m->gemm_packed };
-    linear_rows(&qj, m0, m1);
+    linear_rows(&qkv, m0, m1);
 }
 
 static void run_chunk(struct region *rg, enum phase_kind k, int l, int c, int nc, int thread) {
@@ -786,7 +811,7 @@ static void run_chunk(struct region *rg, enum phase_kind k, int l, int c, int nc
     const struct deit_model_info   *mi = &m->info;
     /* l is -1 for the first row-fused phase (nothing of layer -1 is read there) */
     const struct deit_layer_weights *lw = l >= 0 ? &m->w.layers[l] : NULL;
-    const int D = mi->hidden_size, NI = mi->intermediate_size, KK = mi->num_channels * mi->patch_size * mi->patch_size;
+    const int D = mi->hidden_size, KK = mi->num_channels * mi->patch_size * mi->patch_size;
     const int M = rg->B * mi->num_tokens;
     struct linear_job    lj = { .M = M, .K = D, .ldi = D, .n_seg = 1, .act = mi->hidden_act };
     struct layernorm_job nj = { .M = M, .D = D, .eps = mi->layer_norm_eps };
@@ -819,10 +844,10 @@ static void run_chunk(struct region *rg, enum phase_kind k, int l, int c, int nc
         layernorm_task(&nj, c, nc);
         return;
     case PH_QKV:
-        lj.inp = st->a, lj.n_seg = 3;
-        lj.seg[0] = (struct linear_seg){ st->q, lw->q_w, lw->q_b, D, m->gemm_packed };
-        lj.seg[1] = (struct linear_seg){ st->k, lw->k_w, lw->k_b, D, m->gemm_packed };
-        lj.seg[2] = (struct linear_seg){ st->v, lw->v_w, lw->v_b, D, m->gemm_packed };
+    case PH_OPROJ:
+    case PH_FC1:
+    case PH_FC2:
+        lj = layer_linear(st, rg->B, lw, k);
         break;
     case PH_ATTN: {
         int q0, q1;
@@ -830,17 +855,7 @@ static void run_chunk(struct region *rg, enum phase_kind k, int l, int c, int nc
         attention_rows(st, rg->B, q0, q1, thread);
         return;
     }
-    case PH_OPROJ: /* h += ctx Wo^T + bo */
-        lj.inp = st->ctx, lj.accumulate = true;
-        lj.seg[0] = (struct linear_seg){ st->h, lw->o_w, lw->o_b, D, m->gemm_packed };
-        break;
-    case PH_FC1: /* mlp = gelu(a W1^T + b1) */
-        lj.inp = st->a, lj.gelu = true;
-        lj.seg[0] = (struct linear_seg){ st->mlp, lw->fc1_w, lw->fc1_b, NI, m->gemm_packed };
-        break;
-    case PH_FC2: /* h += mlp W2^T + b2 */
-        lj.inp = st->mlp, lj.K = NI, lj.ldi = NI, lj.accumulate = true;
-        lj.seg[0] = (struct linear_seg){ st->h, lw->fc2_w, lw->fc2_b, D, m->gemm_packed };
+    default:
         break;
     }
     linear_task(&lj, c, nc);

@@ -29,6 +29,11 @@
  *              out proj  T * D * D
  *              mlp       2 * T * D * I
  *   heads                NH * D * K
+ * A classifier's last layer (unless --full-hidden-state) runs scores, context, out proj
+ * and mlp for its NP prefix tokens only (deit_state_params.full_hidden_state): there T
+ * becomes NP in those four terms. That executed count gives GFLOP/s; "gflop_model" in the
+ * JSON is the full count, the work the same model costs in a runtime that computes every
+ * token (ONNX Runtime, PyTorch).
  *   GFLOP/s = 2 * multiply-adds / (median seconds per image) / 1e9.
  * LayerNorm, softmax, GELU and bias adds are not counted (O(T*D) each, < 1 %).
  *
@@ -334,12 +339,14 @@ static int write_text(const char *path, const char *text) {
 /* ---------------------------------------------------------------------------------------
  * FLOP count, see the header comment.
  */
-static double flops_per_image(const struct deit_model_info *mi) {
+static double flops_per_image(const struct deit_model_info *mi, bool pruned) {
     const double N = mi->num_patches, T = mi->num_tokens, D = mi->hidden_size, I = mi->intermediate_size;
     const double KK = (double)mi->num_channels * mi->patch_size * mi->patch_size;
     const double NH = mi->arch == DEIT_ARCH_DEIT_WITH_TEACHER ? 2 : 1;
+    const double TQ = pruned ? mi->num_prefix_tokens : T; /* query rows of the last layer */
     double       macs = N * KK * D;
-    macs += mi->num_layers * (3 * T * D * D + 2 * T * T * D + T * D * D + 2 * T * D * I);
+    macs += (mi->num_layers - 1) * (3 * T * D * D + 2 * T * T * D + T * D * D + 2 * T * D * I);
+    macs += 3 * T * D * D + 2 * TQ * T * D + TQ * D * D + 2 * TQ * D * I;
     macs += NH * D * mi->num_labels;
     return 2.0 * macs;
 }
@@ -352,7 +359,8 @@ static void usage(void) {
             "                  [--batch N] [--threads N] [--attention auto|eager|fused] [--warmup N] [--iters N]\n"
             "                  [--in-memory] [--save DIR] [--input FILE.f32] [--output FILE.f32] [--load-iters N]\n"
             "                  [--blas-threads N]  (experiment: OpenBLAS's own threads for the GEMMs)\n"
-            "                  [--no-packed-weights]  (experiment: OpenBLAS GEMMs on the weights as stored)\n");
+            "                  [--no-packed-weights]  (experiment: OpenBLAS GEMMs on the weights as stored)\n"
+            "                  [--full-hidden-state]  (classifiers: compute every token of the last layer)\n");
 }
 
 static void log_cb(enum deit_log_level level, const char *message, void *user_data) {
@@ -362,7 +370,7 @@ static void log_cb(enum deit_log_level level, const char *message, void *user_da
 int main(int argc, char **argv) {
     const char *config_name = NULL, *model_dir = NULL, *save_dir = NULL, *input_path = NULL, *output_path = NULL;
     const char *attention = "auto";
-    bool        distilled = true, in_memory = false, no_packed = false;
+    bool        distilled = true, in_memory = false, no_packed = false, full_hidden = false;
     int         batch = 1, threads = 0, warmup = 3, iters = 20, load_iters = 5, blas_threads = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -379,6 +387,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--load-iters")) load_iters = atoi(NEXT());
         else if (!strcmp(a, "--blas-threads")) blas_threads = atoi(NEXT());
         else if (!strcmp(a, "--no-packed-weights")) no_packed = true;
+        else if (!strcmp(a, "--full-hidden-state")) full_hidden = true;
         else if (!strcmp(a, "--in-memory")) in_memory = true;
         else if (!strcmp(a, "--save")) save_dir = NEXT();
         else if (!strcmp(a, "--input")) input_path = NEXT();
@@ -518,6 +527,7 @@ int main(int argc, char **argv) {
     sp.max_batch = batch;
     sp.n_threads = threads;
     sp.attention = att;
+    sp.full_hidden_state = full_hidden;
     const double t_init = now_ms();
     struct deit_state *st = deit_state_init(model, &sp, &err);
     const double init_ms = now_ms() - t_init; /* the first state of a model packs its weights */
@@ -577,7 +587,10 @@ int main(int argc, char **argv) {
     double min_ms = samples[0];
     for (int i = 1; i < iters; i++) min_ms = samples[i] < min_ms ? samples[i] : min_ms;
     const double med_ms = median(samples, iters);
-    const double gflop  = flops_per_image(mi) / 1e9;
+    /* the forward pass skips the unread tokens of a classifier's last layer (see deit.h) */
+    const bool   pruned = !full_hidden && deit_state_get_output(st, DEIT_OUTPUT_LAST_HIDDEN_STATE, 0, NULL) == NULL;
+    const double gflop  = flops_per_image(mi, pruned) / 1e9;
+    const double gflop_model = flops_per_image(mi, false) / 1e9;
     const double gflops = gflop / (med_ms / 1e3);
     const double rss    = peak_rss_mb();
     const double wmb    = mi->weight_bytes / (1024.0 * 1024.0);
@@ -590,7 +603,8 @@ int main(int argc, char **argv) {
     printf("run        batch %d, %d threads%s, attention %s, %d warm-up + %d timed runs\n", batch, threads,
            blas_threads > 0 ? " + OpenBLAS threads" : "", attn_s, warmup, iters);
     printf("time       median %.3f ms/image, min %.3f ms/image\n", med_ms, min_ms);
-    printf("compute    %.3f GFLOP/image, %.1f GFLOP/s at the median\n", gflop, gflops);
+    printf("compute    %.3f GFLOP/image executed (the full model: %.3f), %.1f GFLOP/s at the median\n", gflop,
+           gflop_model, gflops);
     printf("memory     peak RSS %.1f MB = F32 weights %.1f MB (%.1f MB of them copied at load) + activations "
            "%.1f MB + process baseline %.1f MB %+.1f MB\n",
            rss, wmb, mi->weight_bytes_copied / (1024.0 * 1024.0), amb, base_rss, rss - wmb - amb - base_rss);
@@ -598,11 +612,11 @@ int main(int argc, char **argv) {
         printf("load       %.2f ms median, %.2f ms min (%s); first deit_state_init %.1f ms\n", load_ms,
                load_min_ms, blob ? "from memory" : "checkpoint directory, warm page cache", init_ms);
     printf("{\"config\":\"%s\",\"arch\":\"%s\",\"distilled\":%s,\"image_size\":%d,\"batch\":%d,\"threads\":%d,"
-           "\"attention\":\"%s\",\"iters\":%d,\"median_ms\":%.4f,\"min_ms\":%.4f,\"gflop_per_image\":%.4f,"
+           "\"attention\":\"%s\",\"iters\":%d,\"median_ms\":%.4f,\"min_ms\":%.4f,\"gflop_per_image\":%.4f,\"gflop_model\":%.4f,"
            "\"gflops\":%.2f,\"peak_rss_mb\":%.1f,\"weight_mb\":%.1f,\"activation_mb\":%.1f,\"base_rss_mb\":%.1f,\"load_ms\":%.3f,"
            "\"state_init_ms\":%.1f,\"blas_threads\":%d",
            label, deit_arch_to_string(mi->arch), mi->arch == DEIT_ARCH_DEIT_WITH_TEACHER ? "true" : "false",
-           mi->image_height, batch, threads, attn_s, iters, med_ms, min_ms, gflop, gflops, rss, wmb, amb, base_rss,
+           mi->image_height, batch, threads, attn_s, iters, med_ms, min_ms, gflop, gflop_model, gflops, rss, wmb, amb, base_rss,
            load_ms, init_ms, blas_threads);
     /* the JSON line goes on: per-run ms/image so that scripts can pool runs */
     printf(",\"samples\":[");

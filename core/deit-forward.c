@@ -81,6 +81,8 @@ struct deit_state {
     int      n_phases;
     bool     fuse_rows; /* per layer two phases: attention, then everything row-wise (below) */
     size_t   attn_kp_off; /* offset of the packed K of the current head in a worker's scratch */
+    bool     prune_last; /* last layer: only the prefix tokens after attention (see layer_pruned) */
+    float   *hp;       /* (B*NP, D) residual of the prefix tokens in the last layer (prune_last) */
     float   *logits;   /* (B, K) */
     float   *logits2;  /* (B, K) distillation head */
     float   *pooler;   /* (B, Dp) */
@@ -95,6 +97,7 @@ struct deit_state_params deit_state_default_params(void) {
         .max_batch = 1,                     /* images per run */
         .n_threads = 0,                     /* 0 = all cores */
         .attention = DEIT_ATTENTION_AUTO,   /* the fastest: eager (see deit_state_init) */
+        .full_hidden_state = false,         /* classifiers: last layer for the read tokens only */
     };
 }
 
@@ -127,6 +130,7 @@ void deit_state_free(struct deit_state *st) {
     free(st->ctx);
     free(st->mlp);
     free(st->seq);
+    free(st->hp);
     free(st->scratch);
     free(st->logits);
     free(st->logits2);
@@ -138,6 +142,10 @@ void deit_state_free(struct deit_state *st) {
 }
 
 static bool arch_is_mim(enum deit_arch a) { return a == DEIT_ARCH_DEIT_MIM || a == DEIT_ARCH_VIT_MIM; }
+
+static bool arch_is_classifier(enum deit_arch a) {
+    return a == DEIT_ARCH_DEIT_WITH_TEACHER || a == DEIT_ARCH_DEIT_CLASSIFICATION || a == DEIT_ARCH_VIT_CLASSIFICATION;
+}
 
 /* ---------------------------------------------------------------------------------------
  * Weights in GEMM panels, once per model
@@ -306,6 +314,13 @@ struct deit_state *deit_state_init(const struct deit_model *model, const struct 
     st->ctx     = alloc_floats(B * T * D, &ok);
     st->mlp     = alloc_floats(B * T * NI, &ok);
     st->seq     = alloc_floats(B * T * D, &ok);
+    /* The heads of a classifier read tokens 0 (and 1) of the final sequence: in the last
+     * layer only attention's keys and values need every token, so after attention it runs
+     * on the NP prefix rows of each image alone, their residual gathered into hp. Each row
+     * is computed by the same kernels in the same order either way: the logits are equal
+     * to the bit (tests/core: test-prune-last). */
+    st->prune_last = arch_is_classifier(mi->arch) && !p.full_hidden_state;
+    if (st->prune_last) st->hp = alloc_floats(B * (size_t)mi->num_prefix_tokens * D, &ok);
     /* eager: as many query rows per block as keep the (rows, T) scores within ~256 KB (half
      * of L2 on common x86 cores; a whole head for 224-pixel models); fused: QBLOCK rows
      * against KTILE keys */
@@ -543,32 +558,36 @@ static void layernorm_task(void *ctx, int i, int n) {
  * a worker walks the rows [q0, q1) of a chunk in blocks of at most st->attn_rows rows that
  * stay within one head (eager: scores of the block are (rows, T) in the worker's scratch;
  * fused: (QBLOCK, KTILE) tiles). */
-static void attention_rows(struct deit_state *st, int B, int q0, int q1, int thread) {
+static void attention_rows(struct deit_state *st, int B, int q0, int q1, int thread, bool pruned) {
     const struct deit_model_info *mi = &st->model->info;
     const int T = mi->num_tokens, D = mi->hidden_size, H = mi->num_heads, HD = mi->head_dim;
+    /* pruned (last layer of a classifier): only the prefix query rows, whose context rows go
+     * to ctx row b*NP + i (the compact rows the rest of the layer reads) */
+    const int NP = mi->num_prefix_tokens, TQ = pruned ? NP : T;
     const float scale = 1.0f / sqrtf((float)HD); /* reference: DeiTSelfAttention.scaling = HD**-0.5 */
     float *scratch = st->scratch + st->scratch_per_thread * (size_t)thread;
     float *kp      = scratch + st->attn_kp_off;
     int    packed_bh = -1; /* (image, head) whose K is in kp */
     (void)B;
     for (int q = q0; q < q1;) {
-        const int    bh = q / T, r0 = q % T;
+        const int    bh = q / TQ, r0 = q % TQ;
         const int    b = bh / H, hh = bh % H;
         int          r1 = r0 + st->attn_rows;
-        if (r1 > T) r1 = T;
+        if (r1 > TQ) r1 = TQ;
         if (r1 - r0 > q1 - q) r1 = r0 + (q1 - q);
-        const size_t off = (size_t)b * T * D + (size_t)hh * HD;
+        const size_t off  = (size_t)b * T * D + (size_t)hh * HD;
+        float       *ctx  = st->ctx + (size_t)b * TQ * D + (size_t)hh * HD;
         if (st->attn_packed) {
             if (packed_bh != bh) {
                 attention_pack_k(kp, st->k + off, T, HD, D);
                 packed_bh = bh;
             }
-            attention_head_packed(st->ctx + off, st->q + off, kp, st->v + off, scratch, r0, r1, T, HD, D, scale);
+            attention_head_packed(ctx, st->q + off, kp, st->v + off, scratch, r0, r1, T, HD, D, scale);
         } else if (st->attention == DEIT_ATTENTION_FUSED)
-            attention_head_fused(st->ctx + off, st->q + off, st->k + off, st->v + off, scratch, r0, r1, T, HD, D,
+            attention_head_fused(ctx, st->q + off, st->k + off, st->v + off, scratch, r0, r1, T, HD, D,
                                  scale, KTILE);
         else
-            attention_head_eager(st->ctx + off, st->q + off, st->k + off, st->v + off, scratch, r0, r1, T, HD, D,
+            attention_head_eager(ctx, st->q + off, st->k + off, st->v + off, scratch, r0, r1, T, HD, D,
                                  scale);
         q += r1 - r0;
     }
@@ -730,14 +749,44 @@ static int phase_chunks(const struct region *rg, enum phase_kind k) {
     return 2 * n;
 }
 
-/* The linear job of one of a layer's GEMM phases (PH_QKV, PH_OPROJ, PH_FC1, PH_FC2) over
- * all B * T token rows: what run_chunk splits by columns and rows_chunk by rows. */
-static struct linear_job layer_linear(const struct deit_state *st, int B, const struct deit_layer_weights *lw,
-                                      enum phase_kind k) {
+/* Whether layer l runs its post-attention part on the prefix rows alone (st->prune_last):
+ * those are then B*NP compact rows (row b*NP + i = token i of image b) of ctx, a and mlp,
+ * with the residual in st->hp, gathered from h before the layer's attention. */
+static bool layer_pruned(const struct deit_state *st, int l) {
+    return st->prune_last && l == st->model->info.num_layers - 1;
+}
+
+/* hp row b*NP + i = h row b*T + i, for the prefix rows among token rows [m0, m1) */
+static void gather_prefix_rows(struct deit_state *st, int m0, int m1) {
+    const struct deit_model_info *mi = &st->model->info;
+    const int T = mi->num_tokens, NP = mi->num_prefix_tokens, D = mi->hidden_size;
+    for (int r = m0; r < m1; r++)
+        if (r % T < NP)
+            memcpy(st->hp + ((size_t)(r / T) * NP + r % T) * D, st->h + (size_t)r * D, (size_t)D * sizeof(float));
+}
+
+/* the final LayerNorm of compact prefix rows [r0, r1) of hp into their rows of seq */
+static void final_layernorm_prefix(struct deit_state *st, int r0, int r1) {
     const struct deit_model      *m  = st->model;
     const struct deit_model_info *mi = &m->info;
+    const int T = mi->num_tokens, NP = mi->num_prefix_tokens, D = mi->hidden_size;
+    for (int r = r0; r < r1; r++)
+        layernorm_forward(st->seq + ((size_t)(r / NP) * T + r % NP) * D, st->hp + (size_t)r * D, m->w.ln_f_w,
+                          m->w.ln_f_b, 1, D, mi->layer_norm_eps);
+}
+
+/* The linear job of one of layer l's GEMM phases (PH_QKV, PH_OPROJ, PH_FC1, PH_FC2) over
+ * all B * T token rows (B * NP compact rows after a pruned attention): what run_chunk
+ * splits by columns and rows_chunk by rows. */
+static struct linear_job layer_linear(const struct deit_state *st, int B, int l, enum phase_kind k) {
+    const struct deit_model          *m  = st->model;
+    const struct deit_model_info     *mi = &m->info;
+    const struct deit_layer_weights *lw = &m->w.layers[l];
     const int D = mi->hidden_size, NI = mi->intermediate_size;
-    struct linear_job lj = { .M = B * mi->num_tokens, .K = D, .ldi = D, .n_seg = 1, .act = mi->hidden_act };
+    const bool pruned = k != PH_QKV && layer_pruned(st, l);
+    float     *h      = pruned ? st->hp : st->h;
+    struct linear_job lj = { .M = B * (pruned ? mi->num_prefix_tokens : mi->num_tokens), .K = D, .ldi = D,
+                             .n_seg = 1, .act = mi->hidden_act };
     switch (k) {
     case PH_QKV: /* q, k, v = a Wqkv^T + bqkv */
         lj.inp = st->a, lj.n_seg = 3;
@@ -747,7 +796,7 @@ static struct linear_job layer_linear(const struct deit_state *st, int B, const 
         break;
     case PH_OPROJ: /* h += ctx Wo^T + bo */
         lj.inp = st->ctx, lj.accumulate = true;
-        lj.seg[0] = (struct linear_seg){ st->h, lw->o_w, lw->o_b, D, m->gemm_packed };
+        lj.seg[0] = (struct linear_seg){ h, lw->o_w, lw->o_b, D, m->gemm_packed };
         break;
     case PH_FC1: /* mlp = gelu(a W1^T + b1) */
         lj.inp = st->a, lj.gelu = true;
@@ -755,7 +804,7 @@ static struct linear_job layer_linear(const struct deit_state *st, int B, const 
         break;
     case PH_FC2: /* h += mlp W2^T + b2 */
         lj.inp = st->mlp, lj.K = NI, lj.ldi = NI, lj.accumulate = true;
-        lj.seg[0] = (struct linear_seg){ st->h, lw->fc2_w, lw->fc2_b, D, m->gemm_packed };
+        lj.seg[0] = (struct linear_seg){ h, lw->fc2_w, lw->fc2_b, D, m->gemm_packed };
         break;
     default:
         break;
@@ -778,29 +827,36 @@ static void linear_rows(const struct linear_job *j, int m0, int m1) {
 /* Everything between two attentions is row-wise: token rows [m0, m1) go through
  *   (layer l >= 0)  h += ctx Wo^T + bo;  a = LN2(h);  mlp = gelu(a W1^T + b1);  h += mlp W2^T + b2
  *   (then)          a = LN1'(h); q, k, v = a Wqkv'^T + bqkv' of layer l + 1, or seq = LNF(h) after the last
- * with no barrier in between: a forward pass has 2 L + 4 phases instead of 7 L + 4. */
+ * with no barrier in between: a forward pass has 2 L + 4 phases instead of 7 L + 4.
+ * After a pruned attention (layer_pruned) the rows are compact prefix rows and h is hp. */
 static void rows_chunk(struct deit_state *st, int B, int l, int m0, int m1) {
     const struct deit_model      *m  = st->model;
     const struct deit_model_info *mi = &m->info;
     const int D = mi->hidden_size, rows = m1 - m0;
     if (rows <= 0) return;
-    const size_t off = (size_t)m0 * D;
+    const size_t off    = (size_t)m0 * D;
+    const bool   pruned = l >= 0 && layer_pruned(st, l);
+    float       *h      = pruned ? st->hp : st->h;
     if (l >= 0) {
         const struct deit_layer_weights *lw = &m->w.layers[l];
-        struct linear_job                oproj = layer_linear(st, B, lw, PH_OPROJ);
-        struct linear_job                fc1   = layer_linear(st, B, lw, PH_FC1);
-        struct linear_job                fc2   = layer_linear(st, B, lw, PH_FC2);
+        struct linear_job                oproj = layer_linear(st, B, l, PH_OPROJ);
+        struct linear_job                fc1   = layer_linear(st, B, l, PH_FC1);
+        struct linear_job                fc2   = layer_linear(st, B, l, PH_FC2);
         linear_rows(&oproj, m0, m1);
-        layernorm_forward(st->a + off, st->h + off, lw->ln2_w, lw->ln2_b, rows, D, mi->layer_norm_eps);
+        layernorm_forward(st->a + off, h + off, lw->ln2_w, lw->ln2_b, rows, D, mi->layer_norm_eps);
         linear_rows(&fc1, m0, m1);
         linear_rows(&fc2, m0, m1);
     }
     if (l + 1 == mi->num_layers) {
-        layernorm_forward(st->seq + off, st->h + off, m->w.ln_f_w, m->w.ln_f_b, rows, D, mi->layer_norm_eps);
+        if (pruned)
+            final_layernorm_prefix(st, m0, m1);
+        else
+            layernorm_forward(st->seq + off, h + off, m->w.ln_f_w, m->w.ln_f_b, rows, D, mi->layer_norm_eps);
         return;
     }
     const struct deit_layer_weights *nw  = &m->w.layers[l + 1];
-    struct linear_job                qkv = layer_linear(st, B, nw, PH_QKV);
+    struct linear_job                qkv = layer_linear(st, B, l + 1, PH_QKV);
+    if (layer_pruned(st, l + 1)) gather_prefix_rows(st, m0, m1); /* h of these rows is final for layer l */
     layernorm_forward(st->a + off, st->h + off, nw->ln1_w, nw->ln1_b, rows, D, mi->layer_norm_eps);
     linear_rows(&qkv, m0, m1);
 }
@@ -818,7 +874,8 @@ static void run_chunk(struct region *rg, enum phase_kind k, int l, int c, int nc
     switch (k) {
     case PH_ROWS: {
         int m0, m1;
-        deit_pool_split(M, 6, c, nc, &m0, &m1); /* 6: the packed kernel's row tile */
+        /* 6: the packed kernel's row tile */
+        deit_pool_split(l >= 0 && layer_pruned(st, l) ? rg->B * mi->num_prefix_tokens : M, 6, c, nc, &m0, &m1);
         rows_chunk(st, rg->B, l, m0, m1);
         return;
     }
@@ -834,25 +891,42 @@ static void run_chunk(struct region *rg, enum phase_kind k, int l, int c, int nc
     case PH_POS:
         pos_embed_forward(st, rg->B);
         return;
-    case PH_LN1:
-    case PH_LN2:
     case PH_LNF:
-        nj.inp = st->h;
+        if (st->prune_last) { /* the last layer left compact prefix rows in hp */
+            int r0, r1;
+            deit_pool_split(rg->B * mi->num_prefix_tokens, 1, c, nc, &r0, &r1);
+            final_layernorm_prefix(st, r0, r1);
+            return;
+        }
+        /* fall through */
+    case PH_LN1:
+    case PH_LN2: {
+        const bool pruned = k == PH_LN2 && layer_pruned(st, l);
+        nj.inp = pruned ? st->hp : st->h;
+        nj.M   = pruned ? rg->B * mi->num_prefix_tokens : M;
         nj.out = k == PH_LNF ? st->seq : st->a;
         nj.w   = k == PH_LN1 ? lw->ln1_w : k == PH_LN2 ? lw->ln2_w : m->w.ln_f_w;
         nj.b   = k == PH_LN1 ? lw->ln1_b : k == PH_LN2 ? lw->ln2_b : m->w.ln_f_b;
         layernorm_task(&nj, c, nc);
+        if (k == PH_LN1 && layer_pruned(st, l)) { /* the same rows layernorm_task took */
+            int m0, m1;
+            deit_pool_split(M, 1, c, nc, &m0, &m1);
+            gather_prefix_rows(st, m0, m1);
+        }
         return;
+    }
     case PH_QKV:
     case PH_OPROJ:
     case PH_FC1:
     case PH_FC2:
-        lj = layer_linear(st, rg->B, lw, k);
+        lj = layer_linear(st, rg->B, l, k);
         break;
     case PH_ATTN: {
-        int q0, q1;
-        deit_pool_split(rg->B * mi->num_heads * mi->num_tokens, 1, c, nc, &q0, &q1);
-        attention_rows(st, rg->B, q0, q1, thread);
+        const bool pruned = layer_pruned(st, l);
+        int        q0, q1;
+        deit_pool_split(rg->B * mi->num_heads * (pruned ? mi->num_prefix_tokens : mi->num_tokens), 1, c, nc, &q0,
+                        &q1);
+        attention_rows(st, rg->B, q0, q1, thread, pruned);
         return;
     }
     default:
@@ -922,7 +996,7 @@ const float *deit_state_get_output(const struct deit_state *st, enum deit_output
         if (st->logits) n = (size_t)mi->num_labels, out = st->logits + (size_t)b * n;
         break;
     case DEIT_OUTPUT_LAST_HIDDEN_STATE:
-        n = (size_t)mi->num_tokens * mi->hidden_size, out = st->seq + (size_t)b * n;
+        if (!st->prune_last) n = (size_t)mi->num_tokens * mi->hidden_size, out = st->seq + (size_t)b * n;
         break;
     case DEIT_OUTPUT_POOLER:
         if (st->pooler) n = (size_t)mi->pooler_output_size, out = st->pooler + (size_t)b * n;

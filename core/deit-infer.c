@@ -474,6 +474,7 @@ static int run(const struct options *o) {
     sp.max_batch = batch;
     sp.n_threads = o->n_threads;
     sp.attention = o->attention;
+    sp.full_hidden_state = kind == OUTPUT_KIND_HIDDEN; /* a classifier's last layer skips unread tokens otherwise */
     st = deit_state_init(model, &sp, &err);
     if (!st) {
         fprintf(stderr, "deit-infer: cannot create inference state: %s (%s)\n", err.message,

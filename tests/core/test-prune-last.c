@@ -1,0 +1,118 @@
+/* test-prune-last.c - a classifier's last layer computes only the tokens its heads read.
+ *
+ * By default (deit_state_params.full_hidden_state = false) the last layer of a
+ * classification model runs attention, MLP and the final LayerNorm for the class (and
+ * distillation) tokens alone. The forward tests compare those logits with PyTorch; this
+ * test checks that the pruned pass gives exactly (memcmp) the logits of the pass that
+ * computes every token, in both layer schedules (DEIT_FUSE_ROWS=0|1), with 1 and 3
+ * workers, at batch 1 and 3 (each image its own pseudo-random pixels); that the pruned state has no last_hidden_state and the
+ * full one has it; and that base models are never pruned.
+ *
+ * usage: test-prune-last FIXTURES_DIR (the core fixtures of gen_core_fixtures.py)
+ */
+#include "deit.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int failures;
+
+#define CHECK(cond, ...)                                  \
+    do {                                                  \
+        if (!(cond)) {                                    \
+            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
+            fprintf(stderr, __VA_ARGS__);                 \
+            fputc('\n', stderr);                          \
+            failures++;                                   \
+        }                                                 \
+    } while (0)
+
+/* runs batch images through a state with the given settings; returns malloc'd outputs */
+static float *run(const struct deit_model *m, int batch, int threads, bool full, enum deit_output which,
+                  size_t *n_out, bool *has_hidden) {
+    struct deit_state_params sp = deit_state_default_params();
+    sp.max_batch                = batch;
+    sp.n_threads                = threads;
+    sp.full_hidden_state        = full;
+    struct deit_error  err;
+    struct deit_state *st = deit_state_init(m, &sp, &err);
+    if (!st) {
+        fprintf(stderr, "deit_state_init: %s\n", err.message);
+        return NULL;
+    }
+    const struct deit_model_info *mi = deit_model_get_info(m);
+    const size_t pix = (size_t)mi->num_channels * mi->image_height * mi->image_width;
+    unsigned long long r = 0x9E3779B97F4A7C15ull;
+    for (int b = 0; b < batch; b++) {
+        float *in = deit_state_input(st, b);
+        for (size_t i = 0; i < pix; i++) {
+            r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+            in[i] = (float)((r >> 11) * (1.0 / 9007199254740992.0)) * 2.0f - 1.0f;
+        }
+    }
+    float *out = NULL;
+    if (deit_state_run(st, batch, NULL) == DEIT_STATUS_OK) {
+        size_t n = 0;
+        deit_state_get_output(st, which, 0, &n);
+        *has_hidden = deit_state_get_output(st, DEIT_OUTPUT_LAST_HIDDEN_STATE, 0, NULL) != NULL;
+        if (n > 0 && (out = malloc(sizeof(float) * n * (size_t)batch))) {
+            for (int b = 0; b < batch; b++)
+                memcpy(out + n * (size_t)b, deit_state_get_output(st, which, b, NULL), sizeof(float) * n);
+            *n_out = n * (size_t)batch;
+        }
+    }
+    deit_state_free(st);
+    return out;
+}
+
+static void check_fixture(const char *fixtures, const char *name, bool classifier) {
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/%s", fixtures, name);
+    struct deit_error  err;
+    struct deit_model *m = deit_model_load(dir, NULL, &err);
+    if (!m) {
+        CHECK(0, "%s: %s", dir, err.message);
+        return;
+    }
+    const enum deit_output which = classifier ? DEIT_OUTPUT_LOGITS : DEIT_OUTPUT_LAST_HIDDEN_STATE;
+    for (int schedule = 0; schedule < 2; schedule++) {
+        setenv("DEIT_FUSE_ROWS", schedule ? "1" : "0", 1); /* read by deit_state_init */
+        for (int threads = 1; threads <= 3; threads += 2)
+            for (int batch = 1; batch <= 3; batch += 2) {
+                size_t n_p = 0, n_f = 0;
+                bool   hid_p = false, hid_f = false;
+                float *p = run(m, batch, threads, false, which, &n_p, &hid_p);
+                float *f = run(m, batch, threads, true, which, &n_f, &hid_f);
+                CHECK(p && f && n_p == n_f && n_p > 0, "%s: no output", name);
+                if (p && f && n_p == n_f) {
+                    size_t i = 0;
+                    while (i < n_p && memcmp(&p[i], &f[i], sizeof(float)) == 0) i++;
+                    CHECK(i == n_p, "%s (fuse_rows %d, %d threads, batch %d): output %zu differs: %.9g vs %.9g",
+                          name, schedule, threads, batch, i, p[i], f[i]);
+                }
+                CHECK(hid_p == !classifier, "%s: pruned state %s last_hidden_state", name,
+                      hid_p ? "has" : "lacks");
+                CHECK(hid_f, "%s: full_hidden_state state lacks last_hidden_state", name);
+                free(p);
+                free(f);
+            }
+    }
+    unsetenv("DEIT_FUSE_ROWS");
+    printf("%s: %s\n", name, classifier ? "pruned logits == full logits" : "base model: never pruned");
+    deit_model_free(m);
+}
+
+int main(int argc, char **argv) {
+    if (argc != 2) {
+        fprintf(stderr, "usage: test-prune-last FIXTURES_DIR\n");
+        return 2;
+    }
+    check_fixture(argv[1], "deit-teacher", true);    /* two prefix tokens, two heads */
+    check_fixture(argv[1], "deit-classifier", true); /* DeiTForImageClassification */
+    check_fixture(argv[1], "vit-classifier", true);  /* one prefix token */
+    check_fixture(argv[1], "deit-tiny", true);       /* real DeiT-tiny dimensions */
+    check_fixture(argv[1], "deit-model-pooler", false);
+    printf("%s\n", failures ? "FAILED" : "ok");
+    return failures ? 1 : 0;
+}

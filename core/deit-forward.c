@@ -48,6 +48,7 @@
 #define YIELD_AFTER_SPINS 2048
 #endif
 #define COL_ALIGN    16  /* GEMM column split granularity */
+#define GUIDED_MIN_PANELS 2 /* smallest chunk of a guided GEMM column split, in COL_ALIGN units */
 #define ROW_ALIGN    4   /* GEMM row split granularity */
 
 /* chunk counters of one phase of the forward region (deit_state_run), a cache line each */
@@ -514,6 +515,15 @@ static void linear_task_rows(const struct linear_job *j, int i, int n) {
     linear_piece(&sub, &sub.seg[0], 0, j->seg[0].N);
 }
 
+/* Columns [c0, c1) of the concatenated outputs of every segment of j */
+static void linear_cols(const struct linear_job *j, int c0, int c1) {
+    for (int s = 0, base = 0; s < j->n_seg; base += j->seg[s].N, s++) {
+        const int a = c0 > base ? c0 - base : 0;
+        const int b = c1 - base < j->seg[s].N ? c1 - base : j->seg[s].N;
+        if (a < b) linear_piece(j, &j->seg[s], a, b);
+    }
+}
+
 static void linear_task(void *ctx, int i, int n) {
     const struct linear_job *j     = ctx;
     int                      total = 0;
@@ -524,11 +534,7 @@ static void linear_task(void *ctx, int i, int n) {
     }
     int c0, c1;
     deit_pool_split(total, COL_ALIGN, i, n, &c0, &c1);
-    for (int s = 0, base = 0; s < j->n_seg; base += j->seg[s].N, s++) {
-        const int a = c0 > base ? c0 - base : 0;
-        const int b = c1 - base < j->seg[s].N ? c1 - base : j->seg[s].N;
-        if (a < b) linear_piece(j, &j->seg[s], a, b);
-    }
+    linear_cols(j, c0, c1);
 }
 
 static void par_linear(struct deit_state *st, float *out, const float *inp, int ldi, const float *w,
@@ -741,14 +747,6 @@ static enum phase_kind phase_kind_of(const struct region *rg, int p, int *layer)
     return (enum phase_kind)(PH_LN1 + (p - PRE_PHASES) % LAYER_PHASES);
 }
 
-static int phase_chunks(const struct region *rg, enum phase_kind k) {
-    const int n = deit_pool_size(rg->st->pool);
-    if (n == 1 || k == PH_POS) return 1;
-    if (k == PH_PATCH || k == PH_QKV || k == PH_OPROJ || k == PH_FC1 || k == PH_FC2) return GEMM_CHUNKS_PER_WORKER * n;
-    if (k == PH_ROWS) return ROWS_CHUNKS_PER_WORKER * n;
-    return 2 * n;
-}
-
 /* Whether layer l runs its post-attention part on the prefix rows alone (st->prune_last):
  * those are then B*NP compact rows (row b*NP + i = token i of image b) of ctx, a and mlp,
  * with the residual in st->hp, gathered from h before the layer's attention. */
@@ -812,6 +810,22 @@ static struct linear_job layer_linear(const struct deit_state *st, int B, int l,
     return lj;
 }
 
+/* Chunk c of a guided split of U units among n workers: each chunk takes
+ * ceil(rest / 2n) units, at least minu, so the first chunks are large and the last ones
+ * small. Sets [u0, u1) for chunk c and returns the number of chunks. */
+static int guided_split(int U, int n, int minu, int c, int *u0, int *u1) {
+    int start = 0, k = 0;
+    while (start < U) {
+        int size = (U - start + 2 * n - 1) / (2 * n);
+        if (size < minu) size = minu;
+        if (size > U - start) size = U - start;
+        if (k == c) *u0 = start, *u1 = start + size;
+        start += size;
+        k++;
+    }
+    return k;
+}
+
 /* rows [m0, m1) of out (M, N) [+]= inp (M, K) W^T + b for every segment of j */
 static void linear_rows(const struct linear_job *j, int m0, int m1) {
     if (m1 <= m0) return;
@@ -861,14 +875,57 @@ static void rows_chunk(struct deit_state *st, int B, int l, int m0, int m1) {
     linear_rows(&qkv, m0, m1);
 }
 
+/* The GEMM of a phase-per-operation GEMM phase (patch embedding, q/k/v, output projection,
+ * fc1, fc2 of layer l); false for the other phases. */
+static bool phase_gemm(const struct region *rg, enum phase_kind k, int l, struct linear_job *lj) {
+    const struct deit_state      *st = rg->st;
+    const struct deit_model      *m  = st->model;
+    const struct deit_model_info *mi = &m->info;
+    if (k == PH_PATCH) {
+        const int KK = mi->num_channels * mi->patch_size * mi->patch_size;
+        *lj = (struct linear_job){ .inp = st->patches, .M = rg->B * mi->num_patches, .K = KK, .ldi = KK, .n_seg = 1,
+                                   .act = mi->hidden_act };
+        lj->seg[0] = (struct linear_seg){ st->a, m->w.patch_w, m->w.patch_b, mi->hidden_size, m->gemm_packed };
+        return true;
+    }
+    if (k == PH_QKV || k == PH_OPROJ || k == PH_FC1 || k == PH_FC2) {
+        *lj = layer_linear(st, rg->B, l, k);
+        return true;
+    }
+    return false;
+}
+
+/* Columns of a GEMM on packed weights go out in a guided split (GUIDED_MIN_PANELS): two
+ * large chunks first, then ever smaller ones, so the worker that finishes first takes the
+ * tail instead of waiting for the other's half (DeiT-base: 4-6 % faster than one chunk
+ * per worker, bench/README.md). OpenBLAS GEMMs (which repack an operand per call) and
+ * GEMMs split by rows keep GEMM_CHUNKS_PER_WORKER even chunks. */
+static bool gemm_guided(const struct linear_job *lj, int n, int *total) {
+    *total = 0;
+    for (int s = 0; s < lj->n_seg; s++) *total += lj->seg[s].N;
+    return n > 1 && lj->seg[0].packed && !(lj->n_seg == 1 && lj->M > *total); /* else linear_task's row split */
+}
+
+static int phase_chunks(const struct region *rg, enum phase_kind k, int l) {
+    const int n = deit_pool_size(rg->st->pool);
+    if (n == 1 || k == PH_POS) return 1;
+    struct linear_job lj;
+    int               total, u0, u1;
+    if (phase_gemm(rg, k, l, &lj))
+        return gemm_guided(&lj, n, &total) ? guided_split((total + COL_ALIGN - 1) / COL_ALIGN, n, GUIDED_MIN_PANELS,
+                                                          -1, &u0, &u1)
+                                           : GEMM_CHUNKS_PER_WORKER * n;
+    if (k == PH_ROWS) return ROWS_CHUNKS_PER_WORKER * n;
+    return 2 * n;
+}
+
 static void run_chunk(struct region *rg, enum phase_kind k, int l, int c, int nc, int thread) {
     struct deit_state              *st = rg->st;
     const struct deit_model        *m  = st->model;
     const struct deit_model_info   *mi = &m->info;
     /* l is -1 for the first row-fused phase (nothing of layer -1 is read there) */
     const struct deit_layer_weights *lw = l >= 0 ? &m->w.layers[l] : NULL;
-    const int D = mi->hidden_size, KK = mi->num_channels * mi->patch_size * mi->patch_size;
-    const int M = rg->B * mi->num_tokens;
+    const int D = mi->hidden_size, M = rg->B * mi->num_tokens;
     struct linear_job    lj = { .M = M, .K = D, .ldi = D, .n_seg = 1, .act = mi->hidden_act };
     struct layernorm_job nj = { .M = M, .D = D, .eps = mi->layer_norm_eps };
     switch (k) {
@@ -884,10 +941,6 @@ static void run_chunk(struct region *rg, enum phase_kind k, int l, int c, int nc
         im2col_task(&ij, c, nc);
         return;
     }
-    case PH_PATCH:
-        lj.inp = st->patches, lj.M = rg->B * mi->num_patches, lj.K = KK, lj.ldi = KK;
-        lj.seg[0] = (struct linear_seg){ st->a, m->w.patch_w, m->w.patch_b, D, m->gemm_packed };
-        break;
     case PH_POS:
         pos_embed_forward(st, rg->B);
         return;
@@ -915,12 +968,18 @@ static void run_chunk(struct region *rg, enum phase_kind k, int l, int c, int nc
         }
         return;
     }
+    case PH_PATCH:
     case PH_QKV:
     case PH_OPROJ:
     case PH_FC1:
-    case PH_FC2:
-        lj = layer_linear(st, rg->B, l, k);
-        break;
+    case PH_FC2: {
+        int total, u0 = 0, u1 = 0;
+        phase_gemm(rg, k, l, &lj);
+        if (!gemm_guided(&lj, deit_pool_size(st->pool), &total)) break;
+        guided_split((total + COL_ALIGN - 1) / COL_ALIGN, deit_pool_size(st->pool), GUIDED_MIN_PANELS, c, &u0, &u1);
+        linear_cols(&lj, u0 * COL_ALIGN, u1 * COL_ALIGN < total ? u1 * COL_ALIGN : total);
+        return;
+    }
     case PH_ATTN: {
         const bool pruned = layer_pruned(st, l);
         int        q0, q1;
@@ -945,7 +1004,8 @@ static void region_task(void *ctx, int thread, int n_threads) {
             /* the previous phase must be complete: every chunk of it has been claimed by a
              * running worker (we only get here after failing to claim one), so this ends */
             int             pl, spins = 0;
-            const int       want = phase_chunks(rg, phase_kind_of(rg, p - 1, &pl));
+            const enum phase_kind pk   = phase_kind_of(rg, p - 1, &pl);
+            const int             want = phase_chunks(rg, pk, pl);
             while (atomic_load_explicit(&rg->st->sync[p - 1].done, memory_order_acquire) < want) {
                 if (++spins < YIELD_AFTER_SPINS)
                     spin_pause();
@@ -957,7 +1017,7 @@ static void region_task(void *ctx, int thread, int n_threads) {
             rg->rp->abort_callback(rg->rp->abort_user_data))
             atomic_store(&rg->aborted, 1);
         if (atomic_load_explicit(&rg->aborted, memory_order_relaxed)) return;
-        const int          nc = phase_chunks(rg, k);
+        const int          nc = phase_chunks(rg, k, l);
         struct phase_sync *ps = &rg->st->sync[p];
         for (;;) {
             const int c = atomic_fetch_add_explicit(&ps->next, 1, memory_order_relaxed);

@@ -35,8 +35,9 @@
 #define EAGER_SCORES_FLOATS (64 * 1024) /* per-worker eager score block: 256 KB */
 #define PRE_PHASES   3   /* forward region: im2col, patch GEMM, position embeddings */
 #define LAYER_PHASES 7   /* forward region: LN1, qkv, attention, out proj, LN2, fc1, fc2 */
-/* chunks per worker of a GEMM phase: every chunk repacks an operand in OpenBLAS, and 2
- * was 5 % slower than 1 on DeiT-tiny (2 threads, min of 40 runs: 37.8-38.4 vs 35.8-36.1 ms) */
+/* chunks per worker of a GEMM phase that is not a guided split (OpenBLAS, row splits):
+ * every chunk repacks an operand in OpenBLAS, and 2 was 5 % slower than 1 on DeiT-tiny
+ * (2 threads, min of 40 runs: 37.8-38.4 vs 35.8-36.1 ms) */
 #ifndef GEMM_CHUNKS_PER_WORKER
 #define GEMM_CHUNKS_PER_WORKER 1
 #endif
@@ -713,8 +714,11 @@ static void head_forward(struct deit_state *st, int B) {
  * scheduled (a busy machine) therefore holds nobody up: the others take its chunks, and
  * it joins whatever phase is current when it runs, where a fixed split with one pool run
  * per phase waited for every worker at each of the ~90 phase boundaries.
- * GEMM phases have one chunk per worker (each chunk repacks an operand, see linear_task),
- * the cheaper phases two.
+ * GEMM column splits on packed weights, attention and row-fused phases are guided splits
+ * (guided_split: large chunks first, ever smaller ones last, so whichever worker finishes
+ * first takes the tail instead of waiting); OpenBLAS GEMMs (each chunk repacks an
+ * operand, see linear_task) and row-split GEMMs have one chunk per worker, LayerNorm
+ * phases two.
  */
 enum phase_kind { PH_IM2COL, PH_PATCH, PH_POS, PH_LN1, PH_QKV, PH_ATTN, PH_OPROJ, PH_LN2, PH_FC1, PH_FC2, PH_LNF,
                   PH_ROWS };

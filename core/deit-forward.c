@@ -320,8 +320,11 @@ struct deit_state *deit_state_init(const struct deit_model *model, const struct 
     /* The heads of a classifier read tokens 0 (and 1) of the final sequence: in the last
      * layer only attention's keys and values need every token, so after attention it runs
      * on the NP prefix rows of each image alone, their residual gathered into hp. Each row
-     * is computed by the same kernels in the same order either way: the logits are equal
-     * to the bit (tests/core: test-prune-last). */
+     * is computed by the same kernels in the same order either way with the AVX2 packed
+     * GEMMs and packed eager attention, so the logits are equal to the bit; OpenBLAS may
+     * block a 2-row GEMM differently from a 197-row one, so on its paths (no AVX2, dims
+     * not multiples of 16, fused attention) they agree within float rounding
+     * (tests/core: test-prune-last). */
     st->prune_last = arch_is_classifier(mi->arch) && !p.full_hidden_state;
     if (st->prune_last) st->hp = alloc_floats(B * (size_t)mi->num_prefix_tokens * D, &ok);
     /* eager: as many query rows per block as keep the (rows, T) scores within ~256 KB (half

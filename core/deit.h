@@ -336,9 +336,10 @@ struct deit_state_params {
      * sequence, so by default their last layer runs attention, MLP and the final LayerNorm
      * for those tokens alone (~7 % less work, as llama.cpp skips unused output rows; the
      * logits are the same to the bit with the AVX2 packed kernels and eager attention, and
-     * within float rounding, ~1e-6, on the OpenBLAS paths, whose blocking depends on M) and DEIT_OUTPUT_LAST_HIDDEN_STATE is NULL for
-     * them. true computes every token (their last_hidden_state becomes available). Base and
-     * MIM models always compute every token. */
+     * within float rounding, ~1e-6, on the OpenBLAS paths, whose blocking depends on M)
+     * and DEIT_OUTPUT_LAST_HIDDEN_STATE is NULL for them. true computes every token (their
+     * last_hidden_state becomes available). Base and MIM models always compute every
+     * token. */
     bool full_hidden_state;
 };
 DEIT_API struct deit_state_params deit_state_default_params(void);

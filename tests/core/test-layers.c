@@ -123,6 +123,26 @@ static void test_softmax_extremes(void) {
     check_close("softmax with |x| = 1000", row, want, 4, 1e-7, 1e-6);
 }
 
+/* every tail length of the vector path (N mod 8 = 0..7), rows with a row stride > N, and
+ * the padding between rows left as it was */
+static void test_softmax_rows(int N) {
+    const int ld = N + 3, M = 5;
+    float    *x = randv((size_t)M * ld, 8.0f), *want = malloc((size_t)M * ld * sizeof(float));
+    memcpy(want, x, (size_t)M * ld * sizeof(float));
+    for (int m = 0; m < M; m++) {
+        float *r = want + (size_t)m * ld;
+        double mx = r[0], z = 0;
+        for (int i = 1; i < N; i++) mx = r[i] > mx ? r[i] : mx;
+        for (int i = 0; i < N; i++) z += exp((double)r[i] - mx);
+        for (int i = 0; i < N; i++) r[i] = (float)(exp((double)r[i] - mx) / z);
+    }
+    softmax_rows(x, M, N, ld);
+    char name[64];
+    snprintf(name, sizeof name, "softmax rows N=%d (stride %d)", N, ld);
+    check_close(name, x, want, (size_t)M * ld, 1e-7, 1e-5);
+    free(x), free(want);
+}
+
 static void test_top_k(void) {
     /* ties keep the lower class id first; threshold filters; k larger than n */
     const float logits[6] = { 1.0f, 3.0f, 3.0f, -2.0f, 0.5f, 2.0f };
@@ -169,6 +189,9 @@ int main(void) {
     test_gelu(DEIT_ACT_GELU);
     test_gelu(DEIT_ACT_GELU_TANH);
     test_softmax_extremes();
+    for (int N = 1; N <= 17; N++) test_softmax_rows(N);
+    test_softmax_rows(197);
+    test_softmax_rows(198);
     test_attention(198, 64, 3);
     test_attention(70, 16, 2);
     test_attention(1, 8, 1);

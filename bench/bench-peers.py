@@ -3,7 +3,7 @@
 thread count, plus OpenBLAS sgemm as the machine's GEMM ceiling. Prints one Markdown table.
 
     /usr/bin/python3 bench/bench-peers.py --build BUILD_DIR [--threads 2] [--reps 3]
-        [--only tiny,base,base-384,base-b8] [--attention-table] [--scaling] [--out FILE.md]
+        [--only tiny,base,base-384,base-b8] [--attention-table] [--scaling] [--lockstep R] [--out FILE.md]
 
 Per configuration:
   1. deit-bench --config X --save bench/.cache/X writes a random-weight checkpoint
@@ -15,6 +15,15 @@ Per configuration:
      three alike); each run does a warm-up then timed runs; the reported time is the median
      (and min) over all timed runs of all rounds, in ms per image.
 sgemm-bench runs in every round too (n = 2048, OpenBLAS's own threads = --threads).
+
+--lockstep R adds a paired comparison with ONNX Runtime that a noisy shared machine disturbs
+less: deit-bench and ort_bench.mjs both stay loaded (--serve) and take turns, R rounds of one
+short burst each (1 untimed run after the switch for the small models, then a few timed
+ones; the first runtime of a round alternates), with a 0.1 s pause after each burst so that
+the other runtime's idle threads have stopped spinning. The two bursts of a round lie a
+fraction of a second apart, so they see nearly the same machine; the table gives the
+median of those per-round ratios with its quartiles, next to the ratio of the medians.
+--reps 0 skips the interleaved rounds (and their table) for a lockstep-only run.
 
 Requirements: /usr/bin/python3 with torch (Debian python3-torch), node + bench/node_modules
 (cd bench && npm install --ignore-scripts), a build of deit-bench / sgemm-bench.
@@ -40,6 +49,9 @@ CONFIGS = {
     "base-b8": ("base", True, 8, 1, 2),
 }
 DEFAULT = ["tiny", "base", "base-384", "base-b8"]
+# --lockstep: (untimed runs after each switch, timed runs per burst), about 0.1-2 s a burst
+LOCKSTEP = {"tiny": (1, 5), "small": (1, 3), "base": (0, 1), "base-384": (0, 1), "base-b8": (0, 1)}
+LOCKSTEP_PAUSE_S = 0.1
 
 
 def run_json(cmd, env=None):
@@ -84,6 +96,59 @@ def torch_cmd(d, batch, threads, warmup, iters):
             "--warmup", str(warmup), "--iters", str(iters)]
 
 
+class Server:
+    """A runtime in --serve mode: loaded once, runs bursts on request."""
+
+    def __init__(self, cmd):
+        self.p = subprocess.Popen(cmd + ["--serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)
+        self.cmd = cmd
+        self._expect("ready")
+
+    def _expect(self, key):
+        line = self.p.stdout.readline()
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            obj = {}
+        if key not in obj:
+            self.p.kill()
+            sys.stderr.write(self.p.stderr.read())
+            raise SystemExit("failed: %s --serve (got %r)" % (" ".join(self.cmd), line))
+        return obj[key]
+
+    def burst(self, warmup, iters):
+        self.p.stdin.write("%d %d\n" % (warmup, iters))
+        self.p.stdin.flush()
+        return self._expect("samples")
+
+    def finish(self):
+        out, err = self.p.communicate()
+        if self.p.returncode != 0:
+            sys.stderr.write(err)
+            raise SystemExit("failed: %s --serve" % " ".join(self.cmd))
+        return json.loads(out.strip().splitlines()[-1])
+
+
+def lockstep(ours, ort, rounds, warmup, iters):
+    """Alternating bursts of two loaded runtimes; returns per-round (ours, ORT) sample lists
+    and the two final reports."""
+    a, b = Server(ours), Server(ort)
+    pairs = []
+    for r in range(rounds):
+        got = {}
+        for name, srv in ((("ours", a), ("ort", b)) if r % 2 == 0 else (("ort", b), ("ours", a))):
+            got[name] = srv.burst(warmup, iters)
+            time.sleep(LOCKSTEP_PAUSE_S)
+        pairs.append((got["ours"], got["ort"]))
+    return pairs, a.finish(), b.finish()
+
+
+def quartiles(v):
+    q = statistics.quantiles(v, n=4, method="inclusive") if len(v) > 1 else [v[0]] * 3
+    return q[0], q[1], q[2]
+
+
 def check_outputs(build, d, onnx, threads):
     import numpy as np
     with open(os.path.join(d, "config.json")) as f:
@@ -121,8 +186,13 @@ def main():
     ap.add_argument("--schemes", action="store_true",
                     help="our pool (OpenBLAS single-threaded) vs OpenBLAS's threads for the GEMMs (tiny, base, base b8)")
     ap.add_argument("--no-torch", action="store_true")
+    ap.add_argument("--lockstep", type=int, default=0, metavar="R",
+                    help="also R rounds of paired bursts, ours vs ONNX Runtime, both kept loaded")
     ap.add_argument("--out", help="also write the Markdown report here")
     a = ap.parse_args()
+    if a.reps < 0 or a.lockstep < 0 or (a.reps == 0 and (a.scaling or a.schemes or a.attention_table)):
+        ap.error("--reps must be >= 0 and --lockstep >= 0; --scaling, --schemes and --attention-table need --reps >= 1")
+    summary = {}
     os.makedirs(CACHE, exist_ok=True)
     T = a.threads
     lines = []
@@ -138,8 +208,8 @@ def main():
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
-    emit("Run %s on %s, %d CPUs online, %d threads for every runtime, %d interleaved rounds." %
-         (started, cpu, os.cpu_count(), T, a.reps))
+    emit("Run %s on %s, %d CPUs online, %d threads for every runtime, %d interleaved rounds%s." %
+         (started, cpu, os.cpu_count(), T, a.reps, ", %d lockstep rounds" % a.lockstep if a.lockstep else ""))
     names = [n for n in a.only.split(",") if n]
     prepared = {}
     for n in names:
@@ -149,6 +219,48 @@ def main():
         emit("check %-9s max |ours - torch| = %.2g, max |ours - ORT| = %.2g: %s" % (n, dt, do, "ok" if ok else "MISMATCH"))
         prepared[n] = (d, onnx)
 
+    if a.reps > 0:
+        interleaved(a, names, prepared, emit, summary)
+    if a.lockstep > 0:
+        emit()
+        emit("Lockstep, ours vs ONNX Runtime, %d threads: both loaded, %d rounds of alternating bursts "
+             "(ms/image):" % (T, a.lockstep))
+        emit()
+        emit("| model | batch | timed runs per burst | ours median (min) | ORT median (min) | ratio of medians | "
+             "per-round ratio: median [quartiles] | rounds ours faster |")
+        emit("|---|---:|---:|---:|---:|---:|---:|---:|")
+        for n in names:
+            cfg, dist, batch, wu, it = CONFIGS[n]
+            d, onnx = prepared[n]
+            lw, li = LOCKSTEP[n]
+            pairs, _, _ = lockstep(ours_cmd(a.build, d, batch, T, wu, 1), ort_cmd(onnx, batch, T, wu, 1),
+                                   a.lockstep, lw, li)
+            os_ = [x for p in pairs for x in p[0]]
+            rs = [x for p in pairs for x in p[1]]
+            ratios = [statistics.median(p[0]) / statistics.median(p[1]) for p in pairs]
+            q1, q2, q3 = quartiles(ratios)
+            o_med, r_med = statistics.median(os_), statistics.median(rs)
+            emit("| %s | %d | %d | %.2f (%.2f) | %.2f (%.2f) | %.3fx | %.3fx [%.3f, %.3f] | %d of %d |" % (
+                n.replace("-b8", ""), batch, li, o_med, min(os_), r_med, min(rs), o_med / r_med, q2, q1, q3,
+                sum(1 for x in ratios if x < 1), len(ratios)))
+            summary.setdefault(n, {}).update({"lockstep_rounds": len(pairs), "lockstep_ours_ms": o_med,
+                                              "lockstep_ort_ms": r_med, "lockstep_ratio_of_medians": o_med / r_med,
+                                              "lockstep_paired_ratio_median": q2,
+                                              "lockstep_paired_ratio_quartiles": [q1, q3]})
+            print("  lockstep %s: per-round ratios %s" % (n, " ".join("%.2f" % x for x in ratios)), file=sys.stderr,
+                  flush=True)
+        emit()
+        emit("Per-round ratio: the median time of ours' burst over the median of ORT's burst of the same round.")
+    extra(a, emit, summary)
+    if a.out:
+        with open(a.out, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        with open(os.path.splitext(a.out)[0] + ".json", "w") as f:
+            json.dump(summary, f, indent=1)
+
+
+def interleaved(a, names, prepared, emit, summary):
+    T = a.threads
     res = {n: {"ours": [], "ort": [], "torch": []} for n in names}
     sgemm = []
     for r in range(a.reps):
@@ -170,7 +282,6 @@ def main():
          "% of sgemm | peak RSS MB ours / ORT / PyTorch | load ms ours / ORT |")
     emit("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
     emit("| | | median (min) | median (min) | median (min) | median (min) | median | median | median | | |")
-    summary = {}
     for n in names:
         cfg, dist, batch, wu, it = CONFIGS[n]
         o_med, o_min = median_of(res[n]["ours"])
@@ -206,6 +317,10 @@ def main():
     emit("RSS: peak resident set (getrusage maxrss) of the whole process; (+N) = above the runtime's own "
          "baseline before the model was created (node + libonnxruntime, python + torch).")
 
+
+def extra(a, emit, summary):
+    """--scaling, --schemes, --attention-table: a.reps interleaved rounds each."""
+    T = a.threads
     if a.scaling:
         emit()
         emit("Thread scaling, DeiT-base 224 batch 1 (ms/image, %d interleaved rounds):" % a.reps)
@@ -261,11 +376,6 @@ def main():
                         at[att].append(run_json(ours_cmd(a.build, d, b, T, 1, iters, att)))
                 e, f = median_of(at["eager"])[0], median_of(at["fused"])[0]
                 emit("| DeiT-%s | %d | %.1f | %.1f | %.2fx |" % (cfg, b, e, f, e / f))
-    if a.out:
-        with open(a.out, "w") as f:
-            f.write("\n".join(lines) + "\n")
-        with open(os.path.splitext(a.out)[0] + ".json", "w") as f:
-            json.dump(summary, f, indent=1)
 
 
 if __name__ == "__main__":

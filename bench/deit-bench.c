@@ -20,6 +20,11 @@
  * check that ours, PyTorch and ONNX Runtime agree on the same weights and input);
  * --output FILE writes the logits of the last run as raw float32 [batch, num_labels].
  *
+ * --serve (lockstep with a peer runtime, bench-peers.py --lockstep): after loading and the
+ * --warmup runs it prints {"ready":true}, then answers each stdin line "W N" with W untimed
+ * and N timed runs and a line {"samples":[ms per image, ...]}; at end of input the report
+ * below covers the timed runs of every burst (--iters is not used).
+ *
  * FLOPs per image (multiply-adds x 2), with N patches, T tokens, D hidden, I intermediate,
  * L layers, K labels, C*P*P patch pixels, NH heads (1 or 2 for the distilled teacher):
  *   patch embedding      N * (C*P*P) * D
@@ -351,6 +356,21 @@ static double flops_per_image(const struct deit_model_info *mi, bool pruned) {
     return 2.0 * macs;
 }
 
+/* n runs of a batch; with out, each run's ms per image goes there */
+static int run_timed(struct deit_state *st, int batch, int n, double *out) {
+    for (int i = 0; i < n; i++) {
+        const double           t0 = now_ms();
+        const enum deit_status s  = deit_state_run(st, batch, NULL);
+        const double           dt = now_ms() - t0;
+        if (s != DEIT_STATUS_OK) {
+            fprintf(stderr, "deit-bench: run failed: %s\n", deit_status_to_string(s));
+            return -1;
+        }
+        if (out) out[i] = dt / batch;
+    }
+    return 0;
+}
+
 /* ---------------------------------------------------------------------------------------
  */
 static void usage(void) {
@@ -360,7 +380,8 @@ static void usage(void) {
             "                  [--in-memory] [--save DIR] [--input FILE.f32] [--output FILE.f32] [--load-iters N]\n"
             "                  [--blas-threads N]  (experiment: OpenBLAS's own threads for the GEMMs)\n"
             "                  [--no-packed-weights]  (experiment: OpenBLAS GEMMs on the weights as stored)\n"
-            "                  [--full-hidden-state]  (classifiers: compute every token of the last layer)\n");
+            "                  [--full-hidden-state]  (classifiers: compute every token of the last layer)\n"
+            "                  [--serve]  (lockstep with another runtime: bursts on request, see bench-peers.py)\n");
 }
 
 static void log_cb(enum deit_log_level level, const char *message, void *user_data) {
@@ -370,7 +391,7 @@ static void log_cb(enum deit_log_level level, const char *message, void *user_da
 int main(int argc, char **argv) {
     const char *config_name = NULL, *model_dir = NULL, *save_dir = NULL, *input_path = NULL, *output_path = NULL;
     const char *attention = "auto";
-    bool        distilled = true, in_memory = false, no_packed = false, full_hidden = false;
+    bool        distilled = true, in_memory = false, no_packed = false, full_hidden = false, serve = false;
     int         batch = 1, threads = 0, warmup = 3, iters = 20, load_iters = 5, blas_threads = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -388,6 +409,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--blas-threads")) blas_threads = atoi(NEXT());
         else if (!strcmp(a, "--no-packed-weights")) no_packed = true;
         else if (!strcmp(a, "--full-hidden-state")) full_hidden = true;
+        else if (!strcmp(a, "--serve")) serve = true;
         else if (!strcmp(a, "--in-memory")) in_memory = true;
         else if (!strcmp(a, "--save")) save_dir = NEXT();
         else if (!strcmp(a, "--input")) input_path = NEXT();
@@ -560,17 +582,43 @@ int main(int argc, char **argv) {
         }
     }
 
-    double *samples = calloc((size_t)iters, sizeof *samples);
-    if (!samples) return 1;
-    for (int i = 0; i < warmup + iters; i++) {
-        double t0 = now_ms();
-        enum deit_status s = deit_state_run(st, batch, NULL);
-        double dt = now_ms() - t0;
-        if (s != DEIT_STATUS_OK) {
-            fprintf(stderr, "deit-bench: run failed: %s\n", deit_status_to_string(s));
-            return 1;
+    double *samples = NULL;
+    if (serve) {
+        /* lockstep mode: warm up, say so, then one burst per stdin line "W N" (W untimed
+         * runs, then N timed ones), answered with a {"samples":[...]} line; at end of input
+         * the usual report follows over the samples of every burst */
+        if (run_timed(st, batch, warmup, NULL) != 0) return 1;
+        printf("{\"ready\":true}\n");
+        fflush(stdout);
+        int  cap = 0;
+        char line[64];
+        iters = 0;
+        while (fgets(line, sizeof line, stdin)) {
+            int w = 0, n = 0;
+            if (sscanf(line, "%d %d", &w, &n) != 2 || w < 0 || n < 1 || n > 100000) {
+                fprintf(stderr, "deit-bench: --serve expects lines \"WARMUP ITERS\", got: %s", line);
+                return 2;
+            }
+            if (iters + n > cap) {
+                cap     = 2 * (iters + n);
+                samples = realloc(samples, (size_t)cap * sizeof *samples);
+                if (!samples) return 1;
+            }
+            if (run_timed(st, batch, w, NULL) != 0 || run_timed(st, batch, n, samples + iters) != 0) return 1;
+            printf("{\"samples\":[");
+            for (int i = 0; i < n; i++) printf("%s%.4f", i ? "," : "", samples[iters + i]);
+            printf("]}\n");
+            fflush(stdout);
+            iters += n;
         }
-        if (i >= warmup) samples[i - warmup] = dt / batch;
+        if (iters == 0) {
+            fprintf(stderr, "deit-bench: --serve: no burst was requested\n");
+            return 2;
+        }
+    } else {
+        samples = calloc((size_t)iters, sizeof *samples);
+        if (!samples) return 1;
+        if (run_timed(st, batch, warmup, NULL) != 0 || run_timed(st, batch, iters, samples) != 0) return 1;
     }
     if (output_path) {
         FILE *f = fopen(output_path, "wb");
@@ -614,10 +662,10 @@ int main(int argc, char **argv) {
     printf("{\"config\":\"%s\",\"arch\":\"%s\",\"distilled\":%s,\"image_size\":%d,\"batch\":%d,\"threads\":%d,"
            "\"attention\":\"%s\",\"iters\":%d,\"median_ms\":%.4f,\"min_ms\":%.4f,\"gflop_per_image\":%.4f,\"gflop_model\":%.4f,"
            "\"gflops\":%.2f,\"peak_rss_mb\":%.1f,\"weight_mb\":%.1f,\"activation_mb\":%.1f,\"base_rss_mb\":%.1f,\"load_ms\":%.3f,"
-           "\"state_init_ms\":%.1f,\"blas_threads\":%d",
+           "\"state_init_ms\":%.1f,\"blas_threads\":%d,\"serve\":%s",
            label, deit_arch_to_string(mi->arch), mi->arch == DEIT_ARCH_DEIT_WITH_TEACHER ? "true" : "false",
            mi->image_height, batch, threads, attn_s, iters, med_ms, min_ms, gflop, gflop_model, gflops, rss, wmb, amb, base_rss,
-           load_ms, init_ms, blas_threads);
+           load_ms, init_ms, blas_threads, serve ? "true" : "false");
     /* the JSON line goes on: per-run ms/image so that scripts can pool runs */
     printf(",\"samples\":[");
     for (int i = 0; i < iters; i++) printf("%s%.4f", i ? "," : "", order[i]);

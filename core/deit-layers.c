@@ -81,20 +81,25 @@ static inline AVX2_FN float hmax8_avx2(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
-/* erf for 8 floats: Abramowitz & Stegun 7.1.26, |error| <= 1.5e-7, the same formula
- * PyTorch's vectorised CPU erf (and so its GELU kernel) uses. */
+/* erf for 8 floats: x clamped to [-4, 4] (erf is +-1 in float beyond), then the odd/even
+ * rational function x P(x^2) / Q(x^2) that Eigen and XLA use for float erf (degree 13 over
+ * 8). |error| <= 4.2e-7 on the float grid, like the Abramowitz & Stegun 7.1.26 form (5.3e-7)
+ * that PyTorch's vectorised erf evaluates, at about half the instructions: no exp and one
+ * division (GELU was 4 % of DeiT-tiny's forward pass with A&S). */
 static inline AVX2_FN __m256 erf8_avx2(__m256 x) {
-    const __m256 sign = _mm256_and_ps(x, _mm256_set1_ps(-0.0f));
-    const __m256 ax   = _mm256_xor_ps(x, sign);
-    const __m256 one  = _mm256_set1_ps(1.0f);
-    const __m256 t    = _mm256_div_ps(one, _mm256_fmadd_ps(_mm256_set1_ps(0.3275911f), ax, one));
-    __m256       p    = _mm256_fmadd_ps(_mm256_set1_ps(1.061405429f), t, _mm256_set1_ps(-1.453152027f));
-    p                 = _mm256_fmadd_ps(p, t, _mm256_set1_ps(1.421413741f));
-    p                 = _mm256_fmadd_ps(p, t, _mm256_set1_ps(-0.284496736f));
-    p                 = _mm256_fmadd_ps(p, t, _mm256_set1_ps(0.254829592f));
-    const __m256 e    = exp8_avx2(_mm256_xor_ps(_mm256_mul_ps(ax, ax), _mm256_set1_ps(-0.0f)));
-    const __m256 y    = _mm256_fnmadd_ps(_mm256_mul_ps(p, t), e, one);
-    return _mm256_xor_ps(y, sign);
+    x               = _mm256_max_ps(_mm256_min_ps(x, _mm256_set1_ps(4.0f)), _mm256_set1_ps(-4.0f));
+    const __m256 x2 = _mm256_mul_ps(x, x);
+    __m256       p  = _mm256_fmadd_ps(x2, _mm256_set1_ps(-2.72614225801306e-10f), _mm256_set1_ps(2.77068142495902e-08f));
+    p               = _mm256_fmadd_ps(x2, p, _mm256_set1_ps(-2.10102402082508e-06f));
+    p               = _mm256_fmadd_ps(x2, p, _mm256_set1_ps(-5.69250639462346e-05f));
+    p               = _mm256_fmadd_ps(x2, p, _mm256_set1_ps(-7.34990630326855e-04f));
+    p               = _mm256_fmadd_ps(x2, p, _mm256_set1_ps(-2.95459980854025e-03f));
+    p               = _mm256_fmadd_ps(x2, p, _mm256_set1_ps(-1.60960333262415e-02f));
+    __m256 q        = _mm256_fmadd_ps(x2, _mm256_set1_ps(-1.45660718464996e-05f), _mm256_set1_ps(-2.13374055278905e-04f));
+    q               = _mm256_fmadd_ps(x2, q, _mm256_set1_ps(-1.68282697438203e-03f));
+    q               = _mm256_fmadd_ps(x2, q, _mm256_set1_ps(-7.37332916720468e-03f));
+    q               = _mm256_fmadd_ps(x2, q, _mm256_set1_ps(-1.42647390514189e-02f));
+    return _mm256_div_ps(_mm256_mul_ps(x, p), q);
 }
 
 static AVX2_FN void gelu_avx2(float *x, size_t n, enum deit_act act) {

@@ -250,6 +250,11 @@ void linear_forward_strided(float *out, int ldo, const float *inp, int ldi, cons
     if (bias) {
         for (int m = 0; m < M; m++) memcpy(out + (size_t)m * ldo, bias, (size_t)N * sizeof(float));
     }
+    if (M == 1) { /* one row (a classifier head at batch 1): sgemv reads W once, where sgemm
+                   * would first copy all of it into its panels */
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, N, K, 1.0f, w, K, inp, 1, bias ? 1.0f : 0.0f, out, 1);
+        return;
+    }
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1.0f, inp, ldi, w, K, bias ? 1.0f : 0.0f, out,
                 ldo);
 }

@@ -35,8 +35,9 @@
  *              mlp       2 * T * D * I
  *   heads                NH * D * K
  * A classifier's last layer (unless --full-hidden-state) runs scores, context, out proj
- * and mlp for its NP prefix tokens only (deit_state_params.full_hidden_state): there T
- * becomes NP in those four terms. That executed count gives GFLOP/s; "gflop_model" in the
+ * and mlp, and the queries of q, k, v, for its NP prefix tokens only
+ * (deit_state_params.full_hidden_state): there T becomes NP in those terms (one third of
+ * the q, k, v term). That executed count gives GFLOP/s; "gflop_model" in the
  * JSON is the full count, the work the same model costs in a runtime that computes every
  * token (ONNX Runtime, PyTorch).
  *   GFLOP/s = 2 * multiply-adds / (median seconds per image) / 1e9.
@@ -351,7 +352,7 @@ static double flops_per_image(const struct deit_model_info *mi, bool pruned) {
     const double TQ = pruned ? mi->num_prefix_tokens : T; /* query rows of the last layer */
     double       macs = N * KK * D;
     macs += (mi->num_layers - 1) * (3 * T * D * D + 2 * T * T * D + T * D * D + 2 * T * D * I);
-    macs += 3 * T * D * D + 2 * TQ * T * D + TQ * D * D + 2 * TQ * D * I;
+    macs += (TQ + 2 * T) * D * D + 2 * TQ * T * D + TQ * D * D + 2 * TQ * D * I; /* queries: TQ rows */
     macs += NH * D * mi->num_labels;
     return 2.0 * macs;
 }

@@ -318,8 +318,9 @@ struct deit_state *deit_state_init(const struct deit_model *model, const struct 
     st->mlp     = alloc_floats(B * T * NI, &ok);
     st->seq     = alloc_floats(B * T * D, &ok);
     /* The heads of a classifier read tokens 0 (and 1) of the final sequence: in the last
-     * layer only attention's keys and values need every token, so after attention it runs
-     * on the NP prefix rows of each image alone, their residual gathered into hp. Each row
+     * layer only attention's keys and values need every token, so its queries are computed
+     * for the NP prefix rows of each image alone (linear_job.pfx_T), and after attention it
+     * runs on those rows alone, their residual gathered into hp. Each row
      * is computed by the same kernels in the same order either way with the AVX2 packed
      * GEMMs and packed eager attention, so the logits are equal to the bit; OpenBLAS may
      * block a 2-row GEMM differently from a 197-row one, so on its paths (no AVX2, dims
@@ -482,6 +483,9 @@ struct linear_job {
     bool              accumulate;
     bool              gelu;
     enum deit_act     act;
+    /* pfx_T > 0: segment 0 only for the rows r with r % pfx_T < pfx_NP (the queries of a
+     * pruned last layer, where attention reads the prefix rows of q alone) */
+    int               pfx_T, pfx_NP;
 };
 
 static void linear_piece(const struct linear_job *j, const struct linear_seg *g, int n0, int n1) {
@@ -520,12 +524,32 @@ static void linear_task_rows(const struct linear_job *j, int i, int n) {
     linear_piece(&sub, &sub.seg[0], 0, j->seg[0].N);
 }
 
+/* Segment s of j on rows [m0, m1) and columns [n0, n1); with j->pfx_T, segment 0 on the
+ * prefix rows among them only. */
+static void linear_block(const struct linear_job *j, int s, int m0, int m1, int n0, int n1) {
+    if (s == 0 && j->pfx_T > 0) {
+        struct linear_job pj = *j;
+        pj.pfx_T             = 0;
+        for (int b0 = m0 - m0 % j->pfx_T; b0 < m1; b0 += j->pfx_T) {
+            const int r0 = b0 > m0 ? b0 : m0, r1 = b0 + j->pfx_NP < m1 ? b0 + j->pfx_NP : m1;
+            if (r0 < r1) linear_block(&pj, 0, r0, r1, n0, n1);
+        }
+        return;
+    }
+    if (m1 <= m0 || n1 <= n0) return;
+    struct linear_job sub = *j;
+    sub.M                 = m1 - m0;
+    sub.inp               = j->inp + (size_t)m0 * j->ldi;
+    sub.seg[s].out        = j->seg[s].out + (size_t)m0 * j->seg[s].N;
+    linear_piece(&sub, &sub.seg[s], n0, n1);
+}
+
 /* Columns [c0, c1) of the concatenated outputs of every segment of j */
 static void linear_cols(const struct linear_job *j, int c0, int c1) {
     for (int s = 0, base = 0; s < j->n_seg; base += j->seg[s].N, s++) {
         const int a = c0 > base ? c0 - base : 0;
         const int b = c1 - base < j->seg[s].N ? c1 - base : j->seg[s].N;
-        if (a < b) linear_piece(j, &j->seg[s], a, b);
+        if (a < b) linear_block(j, s, 0, j->M, a, b);
     }
 }
 
@@ -796,6 +820,7 @@ static struct linear_job layer_linear(const struct deit_state *st, int B, int l,
     switch (k) {
     case PH_QKV: /* q, k, v = a Wqkv^T + bqkv */
         lj.inp = st->a, lj.n_seg = 3;
+        if (layer_pruned(st, l)) lj.pfx_T = mi->num_tokens, lj.pfx_NP = mi->num_prefix_tokens;
         lj.seg[0] = (struct linear_seg){ st->q, lw->q_w, lw->q_b, D, m->gemm_packed };
         lj.seg[1] = (struct linear_seg){ st->k, lw->k_w, lw->k_b, D, m->gemm_packed };
         lj.seg[2] = (struct linear_seg){ st->v, lw->v_w, lw->v_b, D, m->gemm_packed };
@@ -836,14 +861,7 @@ static int guided_split(int U, int n, int minu, int c, int *u0, int *u1) {
 
 /* rows [m0, m1) of out (M, N) [+]= inp (M, K) W^T + b for every segment of j */
 static void linear_rows(const struct linear_job *j, int m0, int m1) {
-    if (m1 <= m0) return;
-    struct linear_job sub = *j;
-    sub.M   = m1 - m0;
-    sub.inp = j->inp + (size_t)m0 * j->ldi;
-    for (int s = 0; s < j->n_seg; s++) {
-        sub.seg[s].out = j->seg[s].out + (size_t)m0 * j->seg[s].N;
-        linear_piece(&sub, &sub.seg[s], 0, j->seg[s].N);
-    }
+    for (int s = 0; s < j->n_seg; s++) linear_block(j, s, m0, m1, 0, j->seg[s].N);
 }
 
 /* Everything between two attentions is row-wise: token rows [m0, m1) go through

@@ -333,8 +333,9 @@ struct deit_state_params {
     int n_threads;                  /* worker threads incl. the caller; 0 = all cores */
     enum deit_attention attention;
     /* Classification models read only the class (and distillation) token of the final
-     * sequence, so by default their last layer runs attention, MLP and the final LayerNorm
-     * for those tokens alone (~7 % less work, as llama.cpp skips unused output rows; the
+     * sequence, so by default their last layer runs the queries, attention, MLP and the
+     * final LayerNorm for those tokens alone (keys and values for every token; ~7 % less
+     * work, as llama.cpp skips unused output rows; the
      * logits are the same to the bit with the AVX2 packed kernels and eager attention, and
      * within float rounding, ~1e-6, on the OpenBLAS paths, whose blocking depends on M)
      * and DEIT_OUTPUT_LAST_HIDDEN_STATE is NULL for them. true computes every token (their

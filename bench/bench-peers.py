@@ -23,7 +23,9 @@ ones; the first runtime of a round alternates), with a 0.1 s pause after each bu
 the other runtime's idle threads have stopped spinning. The two bursts of a round lie a
 fraction of a second apart, so they see nearly the same machine; the table gives the
 median of those per-round ratios with its quartiles, next to the ratio of the medians.
---reps 0 skips the interleaved rounds (and their table) for a lockstep-only run.
+--reps 0 skips the interleaved rounds (and their table) for a lockstep-only run. With
+--scaling, --lockstep also measures DeiT-base's thread scaling the same way: a 1-thread and
+a --threads instance of one runtime taking turns.
 
 Requirements: /usr/bin/python3 with torch (Debian python3-torch), node + bench/node_modules
 (cd bench && npm install --ignore-scripts), a build of deit-bench / sgemm-bench.
@@ -190,8 +192,10 @@ def main():
                     help="also R rounds of paired bursts, ours vs ONNX Runtime, both kept loaded")
     ap.add_argument("--out", help="also write the Markdown report here")
     a = ap.parse_args()
-    if a.reps < 0 or a.lockstep < 0 or (a.reps == 0 and (a.scaling or a.schemes or a.attention_table)):
-        ap.error("--reps must be >= 0 and --lockstep >= 0; --scaling, --schemes and --attention-table need --reps >= 1")
+    if a.reps < 0 or a.lockstep < 0 or (a.reps == 0 and (a.schemes or a.attention_table)) or \
+            (a.reps == 0 and a.lockstep == 0 and a.scaling):
+        ap.error("--reps must be >= 0 and --lockstep >= 0; --schemes and --attention-table need --reps >= 1, "
+                 "--scaling --reps >= 1 or --lockstep >= 1")
     summary = {}
     os.makedirs(CACHE, exist_ok=True)
     T = a.threads
@@ -251,12 +255,37 @@ def main():
                   flush=True)
         emit()
         emit("Per-round ratio: the median time of ours' burst over the median of ORT's burst of the same round.")
+        if a.scaling:
+            lockstep_scaling(a, emit, summary)
     extra(a, emit, summary)
     if a.out:
         with open(a.out, "w") as f:
             f.write("\n".join(lines) + "\n")
         with open(os.path.splitext(a.out)[0] + ".json", "w") as f:
             json.dump(summary, f, indent=1)
+
+
+def lockstep_scaling(a, emit, summary):
+    """DeiT-base 224 batch 1, 1 thread vs --threads, each runtime in lockstep with itself."""
+    T = a.threads
+    d, onnx = prepare(a.build, "base", True)
+    emit()
+    emit("Thread scaling in lockstep, DeiT-base 224 batch 1: a 1-thread and a %d-thread instance of the same "
+         "runtime both loaded, %d rounds of one run each (ms/image):" % (T, a.lockstep))
+    emit()
+    emit("| runtime | 1 thread, median (min) | %d threads, median (min) | speed-up of medians | "
+         "per-round speed-up: median [quartiles] |" % T)
+    emit("|---|---:|---:|---:|---:|")
+    for w, wn, cmd in (("ours", "ours", lambda t: ours_cmd(a.build, d, 1, t, 1, 1)),
+                       ("ort", "ONNX Runtime", lambda t: ort_cmd(onnx, 1, t, 1, 1))):
+        pairs, _, _ = lockstep(cmd(1), cmd(T), a.lockstep, 0, 1)
+        s1 = [x for p in pairs for x in p[0]]
+        sT = [x for p in pairs for x in p[1]]
+        q1, q2, q3 = quartiles([statistics.median(p[0]) / statistics.median(p[1]) for p in pairs])
+        m1, mT = statistics.median(s1), statistics.median(sT)
+        emit("| %s | %.1f (%.1f) | %.1f (%.1f) | %.2fx | %.2fx [%.2f, %.2f] |" % (wn, m1, min(s1), mT, min(sT),
+                                                                             m1 / mT, q2, q1, q3))
+        summary["lockstep_scaling_" + w] = {"of_medians": m1 / mT, "paired_median": q2, "paired_quartiles": [q1, q3]}
 
 
 def interleaved(a, names, prepared, emit, summary):
@@ -321,7 +350,7 @@ def interleaved(a, names, prepared, emit, summary):
 def extra(a, emit, summary):
     """--scaling, --schemes, --attention-table: a.reps interleaved rounds each."""
     T = a.threads
-    if a.scaling:
+    if a.scaling and a.reps > 0:
         emit()
         emit("Thread scaling, DeiT-base 224 batch 1 (ms/image, %d interleaved rounds):" % a.reps)
         d, onnx = prepare(a.build, "base", True)

@@ -10,6 +10,7 @@
 #include <cblas.h>
 #include <math.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,8 +52,10 @@ bool deit_cpu_has_avx2(void) {
  * polynomial, 2^n through the exponent bits. Max relative error ~2 ulp over the float range;
  * x below -87.3 gives 0 (so exp(-inf) = 0), above 88.4 gives the clamp value. */
 static inline AVX2_FN __m256 exp8_avx2(__m256 x) {
-    x = _mm256_min_ps(x, _mm256_set1_ps(88.3762626647949f));
-    x = _mm256_max_ps(x, _mm256_set1_ps(-88.3762626647949f));
+    /* constant first: min / max return their second operand when one is NaN, so NaN stays
+     * NaN (and a softmax row with a NaN becomes NaN, as in PyTorch) */
+    x = _mm256_min_ps(_mm256_set1_ps(88.3762626647949f), x);
+    x = _mm256_max_ps(_mm256_set1_ps(-88.3762626647949f), x);
     __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
                                _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
@@ -84,13 +87,20 @@ static inline AVX2_FN float hmax8_avx2(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
-/* erf for 8 floats: x clamped to [-4, 4] (erf is +-1 in float beyond), then the odd/even
- * rational function x P(x^2) / Q(x^2) that Eigen and XLA use for float erf (degree 13 over
- * 8). |error| <= 4.2e-7 on the float grid, like the Abramowitz & Stegun 7.1.26 form (5.3e-7)
- * that PyTorch's vectorised erf evaluates, at about half the instructions: no exp and one
- * division (GELU was 4 % of DeiT-tiny's forward pass with A&S). */
+/* erf for 8 floats: the odd/even rational function x P(x^2) / Q(x^2) that Eigen and XLA
+ * use for float erf (degree 13 over 8), about half the instructions of the Abramowitz &
+ * Stegun 7.1.26 form PyTorch's vectorised erf evaluates: no exp, one division (GELU was
+ * 4 % of DeiT-tiny's forward pass with A&S). The rational is least accurate towards its
+ * clamp at |x| = 4, where GELU multiplies the error by x / 2, so from |x| >= ERF_ONE on the
+ * result is +-1, which erf(x) rounds to in float within 6e-8. Max |error| on a dense grid
+ * of [-10, 10]: erf 3.8e-7, GELU 1.0e-6 at |x| ~ 3.8 (A&S: 5.6e-7, 4.7e-7). The operand
+ * order of min / max lets NaN through (they return the second operand when one is NaN). */
+#define ERF_ONE 3.8325f
 static inline AVX2_FN __m256 erf8_avx2(__m256 x) {
-    x               = _mm256_max_ps(_mm256_min_ps(x, _mm256_set1_ps(4.0f)), _mm256_set1_ps(-4.0f));
+    const __m256 one  = _mm256_castsi256_ps(_mm256_set1_epi32(0x3f800000));
+    const __m256 sign = _mm256_and_ps(x, _mm256_set1_ps(-0.0f));
+    const __m256 big  = _mm256_cmp_ps(_mm256_andnot_ps(_mm256_set1_ps(-0.0f), x), _mm256_set1_ps(ERF_ONE), _CMP_GE_OQ);
+    x                 = _mm256_max_ps(_mm256_set1_ps(-4.0f), _mm256_min_ps(_mm256_set1_ps(4.0f), x));
     const __m256 x2 = _mm256_mul_ps(x, x);
     __m256       p  = _mm256_fmadd_ps(x2, _mm256_set1_ps(-2.72614225801306e-10f), _mm256_set1_ps(2.77068142495902e-08f));
     p               = _mm256_fmadd_ps(x2, p, _mm256_set1_ps(-2.10102402082508e-06f));
@@ -102,7 +112,7 @@ static inline AVX2_FN __m256 erf8_avx2(__m256 x) {
     q               = _mm256_fmadd_ps(x2, q, _mm256_set1_ps(-1.68282697438203e-03f));
     q               = _mm256_fmadd_ps(x2, q, _mm256_set1_ps(-7.37332916720468e-03f));
     q               = _mm256_fmadd_ps(x2, q, _mm256_set1_ps(-1.42647390514189e-02f));
-    return _mm256_div_ps(_mm256_mul_ps(x, p), q);
+    return _mm256_blendv_ps(_mm256_div_ps(_mm256_mul_ps(x, p), q), _mm256_or_ps(one, sign), big);
 }
 
 static AVX2_FN void gelu_avx2(float *x, size_t n, enum deit_act act) {
@@ -132,9 +142,9 @@ static AVX2_FN void gelu_avx2(float *x, size_t n, enum deit_act act) {
     }
 }
 
-/* Softmax of one row in place; returns nothing. */
-/* lanes 0 .. n-1 of 8 set (0 < n < 8): the tail of a row in one masked vector instead of
- * up to 7 scalar expf calls (DeiT's T = 197/198 leaves a tail of 5/6 in every row) */
+/* lanes 0 .. n-1 of 8 set (0 <= n < 8; none for 0): the tail of a row in one masked vector
+ * instead of up to 7 scalar expf calls (DeiT's T = 197/198 leaves a tail of 5/6 in every
+ * row) */
 static inline AVX2_FN __m256i tail_mask8(int n) {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
@@ -144,6 +154,7 @@ static inline AVX2_FN __m256 load_tail_ninf(const float *r, __m256i mask) {
     return _mm256_blendv_ps(_mm256_set1_ps(-INFINITY), _mm256_maskload_ps(r, mask), _mm256_castsi256_ps(mask));
 }
 
+/* Softmax of one row in place */
 static AVX2_FN void softmax_row_avx2(float *r, int N) {
     const int     n8   = N & ~7, nt = N - n8;
     const __m256i mask = tail_mask8(nt);
@@ -254,8 +265,10 @@ void linear_forward_strided(float *out, int ldo, const float *inp, int ldi, cons
         for (int m = 0; m < M; m++) memcpy(out + (size_t)m * ldo, bias, (size_t)N * sizeof(float));
     }
     if (M == 1) { /* one row (a classifier head at batch 1): sgemv reads W once, where sgemm
-                   * would first copy all of it into its panels */
-        cblas_sgemv(CblasRowMajor, CblasNoTrans, N, K, 1.0f, w, K, inp, 1, bias ? 1.0f : 0.0f, out, 1);
+                   * would first copy all of it into its panels. beta = 1 on a zeroed row, not
+                   * beta = 0: BLAS versions differ in whether beta = 0 ignores y's old NaNs */
+        if (!bias) memset(out, 0, (size_t)N * sizeof(float));
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, N, K, 1.0f, w, K, inp, 1, 1.0f, out, 1);
         return;
     }
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1.0f, inp, ldi, w, K, bias ? 1.0f : 0.0f, out,
@@ -622,7 +635,8 @@ static inline __attribute__((always_inline)) AVX2_FN void linear_tile(int NR, bo
     UNROLL6 for (int r = 0; r < 6; r++) a0[r] = a1[r] = _mm256_setzero_ps();
     for (int k = 0; k < K; k++) {
         const __m256 b0 = _mm256_loadu_ps(wp + (size_t)k * 16), b1 = _mm256_loadu_ps(wp + (size_t)k * 16 + 8);
-        if (pf) _mm_prefetch((const char *)(wp + (size_t)(k + PF_DIST) * 16), _MM_HINT_T0);
+        if (pf) /* the address may lie past the weights (a prefetch never faults): form it as an integer */
+            _mm_prefetch((const char *)((uintptr_t)wp + ((size_t)k + PF_DIST) * 16 * sizeof(float)), _MM_HINT_T0);
         UNROLL6 for (int r = 0; r < 6; r++) {
             if (r < NR) {
                 const __m256 x = _mm256_broadcast_ss(inp + (size_t)r * ldi + k);

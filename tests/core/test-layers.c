@@ -58,6 +58,54 @@ static void test_linear(int M, int K, int N, bool bias) {
     free(x), free(w), free(b), free(o1), free(o2);
 }
 
+/* M == 1 (the heads at batch 1) goes through sgemv: row strides above N and K, the output
+ * row pre-filled with NaN (must be overwritten, not scaled), the rows past it untouched */
+static void test_linear_m1(int K, int N, bool bias) {
+    float *x = randv((size_t)K * 3, 1.0f), *w = randv((size_t)N * K, 0.1f), *b = bias ? randv(N, 0.5f) : NULL;
+    float *o1 = malloc((size_t)N * 3 * sizeof(float)), *o2 = malloc((size_t)N * sizeof(float));
+    for (int i = 0; i < N * 3; i++) o1[i] = NAN;
+    linear_forward_strided(o1, 3 * N, x, 3 * K, w, b, 1, K, N);
+    linear_forward_ref(o2, x, w, b, 1, K, N);
+    char name[64];
+    snprintf(name, sizeof name, "linear 1x%dx%d%s, NaN-filled output", K, N, bias ? " +bias" : "");
+    check_close(name, o1, o2, (size_t)N, 1e-5, 1e-5);
+    int untouched = 1;
+    for (int i = N; i < 3 * N; i++) untouched = untouched && isnan(o1[i]);
+    printf("%-40s %s\n", "  rows past the output untouched", untouched ? "ok" : "FAIL");
+    if (!untouched) failures++;
+    free(x), free(w), free(b), free(o1), free(o2);
+}
+
+/* every float step of 1e-5 over [-10, 10]: the random samples of test_gelu can miss the
+ * narrow ranges where an erf approximation is worst (near its clamp) */
+static void test_gelu_grid(enum deit_act act) {
+    const size_t n  = 2000001;
+    float       *x1 = malloc(n * sizeof(float)), *x2 = malloc(n * sizeof(float));
+    for (size_t i = 0; i < n; i++) x1[i] = x2[i] = -10.0f + 20.0f * (float)i / (float)(n - 1);
+    gelu_forward(x1, n, act);
+    gelu_forward_ref(x2, n, act);
+    check_close(act == DEIT_ACT_GELU ? "gelu (erf), grid over [-10, 10]" : "gelu (tanh), grid over [-10, 10]", x1,
+                x2, n, 1e-6, 1e-5);
+    free(x1), free(x2);
+}
+
+/* NaN in, NaN out, as in PyTorch: GELU of NaN, and a softmax row holding a NaN in the
+ * vector body or in the tail is NaN throughout */
+static void test_nan_propagation(void) {
+    float g[9] = { NAN, 1, 2, 3, 4, 5, 6, 7, NAN };
+    gelu_forward(g, 9, DEIT_ACT_GELU);
+    int ok = isnan(g[0]) && isnan(g[8]) && !isnan(g[1]);
+    for (int pos = 0; pos < 13; pos += 12) { /* body (lane 0) and tail (element 12 of 13) */
+        float row[13];
+        for (int i = 0; i < 13; i++) row[i] = (float)i * 0.1f;
+        row[pos] = NAN;
+        softmax_rows(row, 1, 13, 13);
+        for (int i = 0; i < 13; i++) ok = ok && isnan(row[i]);
+    }
+    printf("%-40s %s\n", "NaN propagates (gelu, softmax)", ok ? "ok" : "FAIL");
+    if (!ok) failures++;
+}
+
 static void test_layernorm(int M, int D, float eps, float offset) {
     float *x = randv((size_t)M * D, 3.0f), *w = randv(D, 1.0f), *b = randv(D, 1.0f);
     for (size_t i = 0; i < (size_t)M * D; i++) x[i] += offset; /* large mean: tests the two-pass variance */
@@ -186,8 +234,14 @@ int main(void) {
     test_linear(7, 768, 1000, true);
     test_layernorm(198, 192, 1e-12f, 0.0f);
     test_layernorm(5, 768, 1e-6f, 100.0f);
+    test_linear_m1(192, 1000, true);
+    test_linear_m1(192, 1000, false);
+    test_linear_m1(37, 5, false);
     test_gelu(DEIT_ACT_GELU);
     test_gelu(DEIT_ACT_GELU_TANH);
+    test_gelu_grid(DEIT_ACT_GELU);
+    test_gelu_grid(DEIT_ACT_GELU_TANH);
+    test_nan_propagation();
     test_softmax_extremes();
     for (int N = 1; N <= 17; N++) test_softmax_rows(N);
     test_softmax_rows(197);

@@ -1,11 +1,12 @@
 /* test-prune-last.c - a classifier's last layer computes only the tokens its heads read.
  *
  * By default (deit_state_params.full_hidden_state = false) the last layer of a
- * classification model runs attention, MLP and the final LayerNorm for the class (and
- * distillation) tokens alone. The forward tests compare those logits with PyTorch; this
- * test checks the pruned pass against the pass that computes every token, in both layer
- * schedules (DEIT_FUSE_ROWS=0|1), with eager and fused attention, 1 and 3 workers, at
- * batch 1 and 3 (each image its own pseudo-random pixels):
+ * classification model runs the queries, attention, MLP and the final LayerNorm for the
+ * class (and distillation) tokens alone. The forward tests compare those logits with
+ * PyTorch; this test checks the pruned pass against the pass that computes every token, in
+ * both layer schedules (DEIT_FUSE_ROWS=0|1), with eager and fused attention, for 1 and 3
+ * workers at batch 1 and 3 and 2 workers at batch 9 (on T = 11 tokens a row chunk then
+ * ends inside an image's prefix rows), each image its own pseudo-random pixels:
  *  - with the AVX2 packed GEMMs and packed eager attention every row runs through the same
  *    kernels in the same order, so the logits must be equal to the bit (memcmp);
  *  - otherwise (no AVX2 or DEIT_DISABLE_AVX2=1, DEIT_NO_PACKED_WEIGHTS=1, dims that are not
@@ -92,8 +93,10 @@ static void check_fixture(const char *fixtures, const char *name, bool classifie
         setenv("DEIT_FUSE_ROWS", schedule ? "1" : "0", 1); /* read by deit_state_init */
         for (int a = 0; a < 2; a++) {
             const enum deit_attention attn  = a ? DEIT_ATTENTION_FUSED : DEIT_ATTENTION_EAGER;
-            for (int threads = 1; threads <= 3; threads += 2)
-                for (int batch = 1; batch <= 3; batch += 2) {
+            static const int runs[][2] = { { 1, 1 }, { 3, 1 }, { 1, 3 }, { 3, 3 }, { 2, 9 } }; /* threads, batch */
+            for (size_t ri = 0; ri < sizeof runs / sizeof runs[0]; ri++) {
+                const int threads = runs[ri][0], batch = runs[ri][1];
+                {
                     size_t n_p = 0, n_f = 0;
                     bool   hid_p = false, hid_f = false;
                     float *p = run(m, batch, threads, attn, false, which, &n_p, &hid_p);
@@ -131,6 +134,7 @@ static void check_fixture(const char *fixtures, const char *name, bool classifie
                     free(p);
                     free(f);
                 }
+            }
         }
     }
     unsetenv("DEIT_FUSE_ROWS");
@@ -151,6 +155,8 @@ int main(int argc, char **argv) {
     check_fixture(argv[1], "deit-classifier", true); /* DeiTForImageClassification */
     check_fixture(argv[1], "vit-classifier", true);  /* one prefix token */
     check_fixture(argv[1], "deit-tiny", true);       /* real DeiT-tiny dimensions */
+    check_fixture(argv[1], "deit-batch5", true);     /* T = 11: chunks that end inside the prefix rows */
+    check_fixture(argv[1], "vit-1layer-noqkvbias", true); /* the only layer is the pruned one; q without bias */
     check_fixture(argv[1], "deit-model-pooler", false);
     printf("%s\n", failures ? "FAILED" : "ok");
     return failures ? 1 : 0;

@@ -111,6 +111,9 @@ FIXTURES = {
     "vit-model-nopooler": (VIT_BASE, _small(add_pooling_layer=False), 1, "F32", "safetensors", None,
                            "ViTModel saved without pooler weights (add_pooling_layer=False): "
                            "last_hidden_state only"),
+    "vit-1layer-noqkvbias": (VIT_CLS, _small(num_hidden_layers=1, qkv_bias=False, image_size=48), 1, "F32",
+                             "safetensors", LABELS_10,
+                             "one layer (the pruned last layer is the only one), no q/k/v bias: test-prune-last"),
     "deit-tiny": (TEACHER, dict(hidden_size=192, num_hidden_layers=12, num_attention_heads=3,
                                 intermediate_size=768, image_size=224, omit=("qkv_bias", "encoder_stride")),
                   1, "F32", "safetensors", ["imagenet class %d" % i for i in range(1000)],

@@ -557,7 +557,7 @@ static void linear_task(void *ctx, int i, int n) {
     const struct linear_job *j     = ctx;
     int                      total = 0;
     for (int s = 0; s < j->n_seg; s++) total += j->seg[s].N;
-    if (j->n_seg == 1 && n > 1 && j->M > total) {
+    if (j->n_seg == 1 && j->pfx_T == 0 && n > 1 && j->M > total) { /* (a prefix-only segment: linear_cols) */
         linear_task_rows(j, i, n);
         return;
     }

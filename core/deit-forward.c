@@ -509,21 +509,6 @@ static void linear_piece(const struct linear_job *j, const struct linear_seg *g,
         for (int m = 0; m < j->M; m++) gelu_forward(g->out + (size_t)m * g->N + n0, (size_t)cols, j->act);
 }
 
-/* One segment with more rows than columns (DeiT-tiny's fc2 and output projection, the
- * output projection and fc2 of any model at batch >= 8): split rows instead, so each
- * worker packs the smaller operand (the weights) in full rather than the larger (the
- * activations). */
-static void linear_task_rows(const struct linear_job *j, int i, int n) {
-    int m0, m1;
-    deit_pool_split(j->M, ROW_ALIGN, i, n, &m0, &m1);
-    if (m1 <= m0) return;
-    struct linear_job sub = *j;
-    sub.M   = m1 - m0;
-    sub.inp = j->inp + (size_t)m0 * j->ldi;
-    sub.seg[0].out = j->seg[0].out + (size_t)m0 * j->seg[0].N;
-    linear_piece(&sub, &sub.seg[0], 0, j->seg[0].N);
-}
-
 /* Segment s of j on rows [m0, m1) and columns [n0, n1); with j->pfx_T, segment 0 on the
  * prefix rows among them only. */
 static void linear_block(const struct linear_job *j, int s, int m0, int m1, int n0, int n1) {
@@ -544,6 +529,16 @@ static void linear_block(const struct linear_job *j, int s, int m0, int m1, int 
     linear_piece(&sub, &sub.seg[s], n0, n1);
 }
 
+/* One segment with more rows than columns (DeiT-tiny's fc2 and output projection, the
+ * output projection and fc2 of any model at batch >= 8): split rows instead, so each
+ * worker packs the smaller operand (the weights) in full rather than the larger (the
+ * activations). */
+static void linear_task_rows(const struct linear_job *j, int i, int n) {
+    int m0, m1;
+    deit_pool_split(j->M, ROW_ALIGN, i, n, &m0, &m1);
+    linear_block(j, 0, m0, m1, 0, j->seg[0].N);
+}
+
 /* Columns [c0, c1) of the concatenated outputs of every segment of j */
 static void linear_cols(const struct linear_job *j, int c0, int c1) {
     for (int s = 0, base = 0; s < j->n_seg; base += j->seg[s].N, s++) {
@@ -557,7 +552,7 @@ static void linear_task(void *ctx, int i, int n) {
     const struct linear_job *j     = ctx;
     int                      total = 0;
     for (int s = 0; s < j->n_seg; s++) total += j->seg[s].N;
-    if (j->n_seg == 1 && j->pfx_T == 0 && n > 1 && j->M > total) { /* (a prefix-only segment: linear_cols) */
+    if (j->n_seg == 1 && n > 1 && j->M > total) {
         linear_task_rows(j, i, n);
         return;
     }

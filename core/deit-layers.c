@@ -97,7 +97,7 @@ static inline AVX2_FN float hmax8_avx2(__m256 v) {
  * order of min / max lets NaN through (they return the second operand when one is NaN). */
 #define ERF_ONE 3.8325f
 static inline AVX2_FN __m256 erf8_avx2(__m256 x) {
-    const __m256 one  = _mm256_castsi256_ps(_mm256_set1_epi32(0x3f800000));
+    const __m256 one  = _mm256_set1_ps(1.0f);
     const __m256 sign = _mm256_and_ps(x, _mm256_set1_ps(-0.0f));
     const __m256 big  = _mm256_cmp_ps(_mm256_andnot_ps(_mm256_set1_ps(-0.0f), x), _mm256_set1_ps(ERF_ONE), _CMP_GE_OQ);
     x                 = _mm256_max_ps(_mm256_set1_ps(-4.0f), _mm256_min_ps(_mm256_set1_ps(4.0f), x));
@@ -154,30 +154,6 @@ static inline AVX2_FN __m256 load_tail_ninf(const float *r, __m256i mask) {
     return _mm256_blendv_ps(_mm256_set1_ps(-INFINITY), _mm256_maskload_ps(r, mask), _mm256_castsi256_ps(mask));
 }
 
-/* Softmax of one row in place */
-static AVX2_FN void softmax_row_avx2(float *r, int N) {
-    const int     n8   = N & ~7, nt = N - n8;
-    const __m256i mask = tail_mask8(nt);
-    __m256        vm   = _mm256_set1_ps(-INFINITY);
-    for (int i = 0; i < n8; i += 8) vm = _mm256_max_ps(vm, _mm256_loadu_ps(r + i));
-    if (nt) vm = _mm256_max_ps(vm, load_tail_ninf(r + n8, mask));
-    const __m256 vmx = _mm256_set1_ps(hmax8_avx2(vm));
-    __m256       vs  = _mm256_setzero_ps();
-    for (int i = 0; i < n8; i += 8) {
-        const __m256 e = exp8_avx2(_mm256_sub_ps(_mm256_loadu_ps(r + i), vmx));
-        _mm256_storeu_ps(r + i, e);
-        vs = _mm256_add_ps(vs, e);
-    }
-    if (nt) { /* exp(-inf - max) = 0 in the lanes past N */
-        const __m256 e = exp8_avx2(_mm256_sub_ps(load_tail_ninf(r + n8, mask), vmx));
-        _mm256_maskstore_ps(r + n8, mask, e);
-        vs = _mm256_add_ps(vs, e);
-    }
-    const __m256 vinv = _mm256_set1_ps(1.0f / hsum8_avx2(vs));
-    for (int i = 0; i < n8; i += 8) _mm256_storeu_ps(r + i, _mm256_mul_ps(_mm256_loadu_ps(r + i), vinv));
-    if (nt) _mm256_maskstore_ps(r + n8, mask, _mm256_mul_ps(_mm256_maskload_ps(r + n8, mask), vinv));
-}
-
 /* r[i] = exp(r[i] - m) for i < n; returns the sum. */
 static AVX2_FN float exp_sub_sum_avx2(float *r, int n, float m) {
     const __m256 vm = _mm256_set1_ps(m);
@@ -197,6 +173,7 @@ static AVX2_FN float exp_sub_sum_avx2(float *r, int n, float m) {
     return hsum8_avx2(vs);
 }
 
+/* max(m, r[0..n)) */
 static AVX2_FN float row_max_avx2(const float *r, int n, float m) {
     __m256 vm = _mm256_set1_ps(m);
     int    i  = 0;
@@ -204,6 +181,15 @@ static AVX2_FN float row_max_avx2(const float *r, int n, float m) {
     float mx = hmax8_avx2(vm);
     for (; i < n; i++) mx = r[i] > mx ? r[i] : mx;
     return mx;
+}
+
+/* Softmax of one row in place */
+static AVX2_FN void softmax_row_avx2(float *r, int N) {
+    const int     n8   = N & ~7;
+    const __m256i mask = tail_mask8(N - n8);
+    const __m256  vinv = _mm256_set1_ps(1.0f / exp_sub_sum_avx2(r, N, row_max_avx2(r, N, -INFINITY)));
+    for (int i = 0; i < n8; i += 8) _mm256_storeu_ps(r + i, _mm256_mul_ps(_mm256_loadu_ps(r + i), vinv));
+    if (N > n8) _mm256_maskstore_ps(r + n8, mask, _mm256_mul_ps(_mm256_maskload_ps(r + n8, mask), vinv));
 }
 
 /* LayerNorm of M rows with the statistics accumulated in double like the scalar code. */

@@ -146,9 +146,14 @@ def lockstep(ours, ort, rounds, warmup, iters):
     return pairs, a.finish(), b.finish()
 
 
-def quartiles(v):
-    q = statistics.quantiles(v, n=4, method="inclusive") if len(v) > 1 else [v[0]] * 3
-    return q[0], q[1], q[2]
+def paired(pairs):
+    """Per-round (a samples, b samples) -> medians and minimums of a and b over all rounds,
+    the per-round ratios median(a) / median(b), and their quartiles (q1, median, q3)."""
+    sa = [x for p in pairs for x in p[0]]
+    sb = [x for p in pairs for x in p[1]]
+    ratios = [statistics.median(p[0]) / statistics.median(p[1]) for p in pairs]
+    q = statistics.quantiles(ratios, n=4, method="inclusive") if len(ratios) > 1 else ratios * 3
+    return statistics.median(sa), min(sa), statistics.median(sb), min(sb), ratios, (q[0], q[1], q[2])
 
 
 def check_outputs(build, d, onnx, threads):
@@ -239,13 +244,9 @@ def main():
             lw, li = LOCKSTEP[n]
             pairs, _, _ = lockstep(ours_cmd(a.build, d, batch, T, wu, 1), ort_cmd(onnx, batch, T, wu, 1),
                                    a.lockstep, lw, li)
-            os_ = [x for p in pairs for x in p[0]]
-            rs = [x for p in pairs for x in p[1]]
-            ratios = [statistics.median(p[0]) / statistics.median(p[1]) for p in pairs]
-            q1, q2, q3 = quartiles(ratios)
-            o_med, r_med = statistics.median(os_), statistics.median(rs)
+            o_med, o_min, r_med, r_min, ratios, (q1, q2, q3) = paired(pairs)
             emit("| %s | %d | %d | %.2f (%.2f) | %.2f (%.2f) | %.3fx | %.3fx [%.3f, %.3f] | %d of %d |" % (
-                n.replace("-b8", ""), batch, li, o_med, min(os_), r_med, min(rs), o_med / r_med, q2, q1, q3,
+                n.replace("-b8", ""), batch, li, o_med, o_min, r_med, r_min, o_med / r_med, q2, q1, q3,
                 sum(1 for x in ratios if x < 1), len(ratios)))
             summary.setdefault(n, {}).update({"lockstep_rounds": len(pairs), "lockstep_ours_ms": o_med,
                                               "lockstep_ort_ms": r_med, "lockstep_ratio_of_medians": o_med / r_med,
@@ -279,12 +280,9 @@ def lockstep_scaling(a, emit, summary):
     for w, wn, cmd in (("ours", "ours", lambda t: ours_cmd(a.build, d, 1, t, 1, 1)),
                        ("ort", "ONNX Runtime", lambda t: ort_cmd(onnx, 1, t, 1, 1))):
         pairs, _, _ = lockstep(cmd(1), cmd(T), a.lockstep, 0, 1)
-        s1 = [x for p in pairs for x in p[0]]
-        sT = [x for p in pairs for x in p[1]]
-        q1, q2, q3 = quartiles([statistics.median(p[0]) / statistics.median(p[1]) for p in pairs])
-        m1, mT = statistics.median(s1), statistics.median(sT)
-        emit("| %s | %.1f (%.1f) | %.1f (%.1f) | %.2fx | %.2fx [%.2f, %.2f] |" % (wn, m1, min(s1), mT, min(sT),
-                                                                             m1 / mT, q2, q1, q3))
+        m1, n1, mT, nT, _, (q1, q2, q3) = paired(pairs)
+        emit("| %s | %.1f (%.1f) | %.1f (%.1f) | %.2fx | %.2fx [%.2f, %.2f] |" % (wn, m1, n1, mT, nT, m1 / mT, q2, q1,
+                                                                             q3))
         summary["lockstep_scaling_" + w] = {"of_medians": m1 / mT, "paired_median": q2, "paired_quartiles": [q1, q3]}
 
 

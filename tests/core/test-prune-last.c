@@ -96,44 +96,42 @@ static void check_fixture(const char *fixtures, const char *name, bool classifie
             static const int runs[][2] = { { 1, 1 }, { 3, 1 }, { 1, 3 }, { 3, 3 }, { 2, 9 } }; /* threads, batch */
             for (size_t ri = 0; ri < sizeof runs / sizeof runs[0]; ri++) {
                 const int threads = runs[ri][0], batch = runs[ri][1];
-                {
-                    size_t n_p = 0, n_f = 0;
-                    bool   hid_p = false, hid_f = false;
-                    float *p = run(m, batch, threads, attn, false, which, &n_p, &hid_p);
-                    float *f = run(m, batch, threads, attn, true, which, &n_f, &hid_f);
-                    /* A base model is never pruned: both passes are the same computation.
-                     * A classifier's are bit-exact when its GEMMs ran on the packed weights
-                     * (set by the first deit_state_init) and attention on the packed kernel
-                     * (eager, as deit_state_init chooses it). */
-                    const bool exact = !classifier || (m->gemm_packed && attn == DEIT_ATTENTION_EAGER &&
-                                                       attention_packed_supported(mi->head_dim));
-                    CHECK(p && f && n_p == n_f && n_p > 0, "%s: no output", name);
-                    if (p && f && n_p == n_f) {
-                        size_t i = 0;
-                        if (exact) {
-                            while (i < n_p && memcmp(&p[i], &f[i], sizeof(float)) == 0) i++;
-                        } else {
-                            for (; i < n_p; i++) {
-                                const float d = fabsf(p[i] - f[i]);
-                                if (!(d <= 1e-5f * fmaxf(1.0f, fabsf(f[i])))) break;
-                                if (d > worst) worst = d;
-                            }
+                size_t n_p = 0, n_f = 0;
+                bool   hid_p = false, hid_f = false;
+                float *p = run(m, batch, threads, attn, false, which, &n_p, &hid_p);
+                float *f = run(m, batch, threads, attn, true, which, &n_f, &hid_f);
+                /* A base model is never pruned: both passes are the same computation.
+                 * A classifier's are bit-exact when its GEMMs ran on the packed weights
+                 * (set by the first deit_state_init) and attention on the packed kernel
+                 * (eager, as deit_state_init chooses it). */
+                const bool exact = !classifier || (m->gemm_packed && attn == DEIT_ATTENTION_EAGER &&
+                                                   attention_packed_supported(mi->head_dim));
+                CHECK(p && f && n_p == n_f && n_p > 0, "%s: no output", name);
+                if (p && f && n_p == n_f) {
+                    size_t i = 0;
+                    if (exact) {
+                        while (i < n_p && memcmp(&p[i], &f[i], sizeof(float)) == 0) i++;
+                    } else {
+                        for (; i < n_p; i++) {
+                            const float d = fabsf(p[i] - f[i]);
+                            if (!(d <= 1e-5f * fmaxf(1.0f, fabsf(f[i])))) break;
+                            if (d > worst) worst = d;
                         }
-                        CHECK(i == n_p,
-                              "%s (fuse_rows %d, %s attention, %d threads, batch %d): output %zu differs%s: "
-                              "%.9g vs %.9g",
-                              name, schedule, a ? "fused" : "eager", threads, batch, i,
-                              exact ? " (bit-exact expected)" : " by more than 1e-5", i < n_p ? p[i] : 0.0f,
-                              i < n_p ? f[i] : 0.0f);
-                        if (exact) n_exact++;
-                        else n_close++;
                     }
-                    CHECK(hid_p == !classifier, "%s: pruned state %s last_hidden_state", name,
-                          hid_p ? "has" : "lacks");
-                    CHECK(hid_f, "%s: full_hidden_state state lacks last_hidden_state", name);
-                    free(p);
-                    free(f);
+                    CHECK(i == n_p,
+                          "%s (fuse_rows %d, %s attention, %d threads, batch %d): output %zu differs%s: "
+                          "%.9g vs %.9g",
+                          name, schedule, a ? "fused" : "eager", threads, batch, i,
+                          exact ? " (bit-exact expected)" : " by more than 1e-5", i < n_p ? p[i] : 0.0f,
+                          i < n_p ? f[i] : 0.0f);
+                    if (exact) n_exact++;
+                    else n_close++;
                 }
+                CHECK(hid_p == !classifier, "%s: pruned state %s last_hidden_state", name,
+                      hid_p ? "has" : "lacks");
+                CHECK(hid_f, "%s: full_hidden_state state lacks last_hidden_state", name);
+                free(p);
+                free(f);
             }
         }
     }

@@ -372,6 +372,13 @@ static int run_timed(struct deit_state *st, int batch, int n, double *out) {
     return 0;
 }
 
+/* "[v0,v1,...]" (4 decimals): the samples of the JSON lines */
+static void print_samples(const double *v, int n) {
+    putchar('[');
+    for (int i = 0; i < n; i++) printf("%s%.4f", i ? "," : "", v[i]);
+    putchar(']');
+}
+
 /* ---------------------------------------------------------------------------------------
  */
 static void usage(void) {
@@ -584,11 +591,11 @@ int main(int argc, char **argv) {
     }
 
     double *samples = NULL;
+    if (run_timed(st, batch, warmup, NULL) != 0) return 1;
     if (serve) {
-        /* lockstep mode: warm up, say so, then one burst per stdin line "W N" (W untimed
+        /* lockstep mode: say we are warm, then one burst per stdin line "W N" (W untimed
          * runs, then N timed ones), answered with a {"samples":[...]} line; at end of input
          * the usual report follows over the samples of every burst */
-        if (run_timed(st, batch, warmup, NULL) != 0) return 1;
         printf("{\"ready\":true}\n");
         fflush(stdout);
         int  cap = 0;
@@ -606,9 +613,9 @@ int main(int argc, char **argv) {
                 if (!samples) return 1;
             }
             if (run_timed(st, batch, w, NULL) != 0 || run_timed(st, batch, n, samples + iters) != 0) return 1;
-            printf("{\"samples\":[");
-            for (int i = 0; i < n; i++) printf("%s%.4f", i ? "," : "", samples[iters + i]);
-            printf("]}\n");
+            printf("{\"samples\":");
+            print_samples(samples + iters, n);
+            printf("}\n");
             fflush(stdout);
             iters += n;
         }
@@ -619,7 +626,7 @@ int main(int argc, char **argv) {
     } else {
         samples = calloc((size_t)iters, sizeof *samples);
         if (!samples) return 1;
-        if (run_timed(st, batch, warmup, NULL) != 0 || run_timed(st, batch, iters, samples) != 0) return 1;
+        if (run_timed(st, batch, iters, samples) != 0) return 1;
     }
     if (output_path) {
         FILE *f = fopen(output_path, "wb");
@@ -668,9 +675,9 @@ int main(int argc, char **argv) {
            mi->image_height, batch, threads, attn_s, iters, med_ms, min_ms, gflop, gflop_model, gflops, rss, wmb, amb, base_rss,
            load_ms, init_ms, blas_threads, serve ? "true" : "false");
     /* the JSON line goes on: per-run ms/image so that scripts can pool runs */
-    printf(",\"samples\":[");
-    for (int i = 0; i < iters; i++) printf("%s%.4f", i ? "," : "", order[i]);
-    printf("]}\n");
+    printf(",\"samples\":");
+    print_samples(order, iters);
+    printf("}\n");
     free(order);
 
     free(samples);

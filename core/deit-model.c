@@ -33,7 +33,6 @@
 #define MAX_HIDDEN       65536
 #define MAX_LAYERS       1024
 #define MAX_INTERMEDIATE (1 << 20)
-#define MAX_IMAGE        16384
 #define MAX_CHANNELS     64
 #define MAX_STRIDE       1024
 #define MAX_LABELS       (1 << 20)
@@ -354,8 +353,8 @@ static enum deit_status config_parse_full(const char *json, size_t len, struct p
         (st = cfg_int(o, "num_hidden_layers", 12, 1, MAX_LAYERS, &in->num_layers, err)) ||
         (st = cfg_int(o, "num_attention_heads", 12, 1, MAX_HIDDEN, &in->num_heads, err)) ||
         (st = cfg_int(o, "intermediate_size", 3072, 1, MAX_INTERMEDIATE, &in->intermediate_size, err)) ||
-        (st = cfg_pair(o, "image_size", 224, 1, MAX_IMAGE, img, err)) ||
-        (st = cfg_pair(o, "patch_size", 16, 1, MAX_IMAGE, patch, err)) ||
+        (st = cfg_pair(o, "image_size", 224, 1, DEIT_MAX_IMAGE_DIM, img, err)) ||
+        (st = cfg_pair(o, "patch_size", 16, 1, DEIT_MAX_IMAGE_DIM, patch, err)) ||
         (st = cfg_int(o, "num_channels", 3, 1, MAX_CHANNELS, &in->num_channels, err)) ||
         (st = cfg_int(o, "encoder_stride", 16, 1, MAX_STRIDE, &in->encoder_stride, err)) ||
         (st = cfg_int(o, "pooler_output_size", in->hidden_size, 1, MAX_HIDDEN, &in->pooler_output_size, err)) ||

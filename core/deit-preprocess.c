@@ -25,8 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_DIM 16384
-
 /* ---------------------------------------------------------------------------------------
  * Configuration
  */
@@ -84,11 +82,11 @@ static bool node_is_number(JsonNode *n) {
     return t == G_TYPE_INT64 || t == G_TYPE_DOUBLE;
 }
 
-/* an integral JSON number in [1, MAX_DIM] */
+/* an integral JSON number in [1, DEIT_MAX_IMAGE_DIM] */
 static bool node_get_dim(JsonNode *n, int *out) {
     if (!node_is_number(n)) return false;
     double v = json_node_get_double(n);
-    if (v != floor(v) || v < 1 || v > MAX_DIM) return false;
+    if (v != floor(v) || v < 1 || v > DEIT_MAX_IMAGE_DIM) return false;
     *out = (int)v;
     return true;
 }
@@ -161,7 +159,7 @@ static enum deit_status get_size(JsonObject *o, const char *key, bool allow_shor
     return deit_set_error(err, DEIT_STATUS_ERROR_BAD_CONFIG,
                           "preprocessor_config.json: \"%s\" must be {\"height\": H, \"width\": W}%s, an integer "
                           "or [H, W] with values 1..%d",
-                          key, allow_shortest ? ", {\"shortest_edge\": S}" : "", MAX_DIM);
+                          key, allow_shortest ? ", {\"shortest_edge\": S}" : "", DEIT_MAX_IMAGE_DIM);
 }
 
 /* image_mean / image_std: a list of 3 numbers or one number (used for every channel) */
@@ -201,17 +199,17 @@ static enum deit_status config_check(const struct deit_preprocess_config *c, str
                               "3 bicubic, 4 box or 5 hamming",
                               (int)c->resample);
     if (c->do_resize && c->shortest_edge <= 0 &&
-        (c->resize_height < 1 || c->resize_height > MAX_DIM || c->resize_width < 1 || c->resize_width > MAX_DIM))
+        (c->resize_height < 1 || c->resize_height > DEIT_MAX_IMAGE_DIM || c->resize_width < 1 || c->resize_width > DEIT_MAX_IMAGE_DIM))
         return deit_set_error(err, DEIT_STATUS_ERROR_BAD_CONFIG,
                               "resize size %dx%d is out of range 1..%d (width x height)", c->resize_width,
-                              c->resize_height, MAX_DIM);
-    if (c->do_resize && c->shortest_edge > MAX_DIM)
+                              c->resize_height, DEIT_MAX_IMAGE_DIM);
+    if (c->do_resize && c->shortest_edge > DEIT_MAX_IMAGE_DIM)
         return deit_set_error(err, DEIT_STATUS_ERROR_BAD_CONFIG, "shortest_edge %d is out of range 1..%d",
-                              c->shortest_edge, MAX_DIM);
+                              c->shortest_edge, DEIT_MAX_IMAGE_DIM);
     if (c->do_center_crop &&
-        (c->crop_height < 1 || c->crop_height > MAX_DIM || c->crop_width < 1 || c->crop_width > MAX_DIM))
+        (c->crop_height < 1 || c->crop_height > DEIT_MAX_IMAGE_DIM || c->crop_width < 1 || c->crop_width > DEIT_MAX_IMAGE_DIM))
         return deit_set_error(err, DEIT_STATUS_ERROR_BAD_CONFIG, "crop_size %dx%d is out of range 1..%d",
-                              c->crop_width, c->crop_height, MAX_DIM);
+                              c->crop_width, c->crop_height, DEIT_MAX_IMAGE_DIM);
     if (c->do_rescale && !isfinite(c->rescale_factor))
         return deit_set_error(err, DEIT_STATUS_ERROR_BAD_CONFIG, "rescale_factor is not a finite number");
     if (c->do_normalize)
@@ -495,9 +493,9 @@ static enum deit_status plan_build(struct deit_preprocessor *pp, int W, int H) {
         rw = c->resize_width;
         rh = c->resize_height;
     }
-    if (rw > MAX_DIM || rh > MAX_DIM)
+    if (rw > DEIT_MAX_IMAGE_DIM || rh > DEIT_MAX_IMAGE_DIM)
         return deit_set_error(NULL, DEIT_STATUS_ERROR_INVALID_ARG,
-                              "a %dx%d input would be resized to %dx%d, larger than %d", W, H, rw, rh, MAX_DIM);
+                              "a %dx%d input would be resized to %dx%d, larger than %d", W, H, rw, rh, DEIT_MAX_IMAGE_DIM);
     int oh = pp->out_h, ow = pp->out_w;
     int top  = c->do_center_crop ? floor_div2(rh - oh) : 0;   /* (h - crop_h) // 2; < 0: zero padding */
     int left = c->do_center_crop ? floor_div2(rw - ow) : 0;
@@ -625,9 +623,9 @@ static enum deit_status check_image(const struct deit_image *img) {
     if ((unsigned)img->format >= DEIT_PIXEL_FORMAT_COUNT)
         return deit_set_error(NULL, DEIT_STATUS_ERROR_UNSUPPORTED_FORMAT,
                               "pixel format %d is not supported (see enum deit_pixel_format)", (int)img->format);
-    if (img->width < 1 || img->height < 1 || img->width > MAX_DIM || img->height > MAX_DIM)
+    if (img->width < 1 || img->height < 1 || img->width > DEIT_MAX_IMAGE_DIM || img->height > DEIT_MAX_IMAGE_DIM)
         return deit_set_error(NULL, DEIT_STATUS_ERROR_INVALID_ARG, "image size %dx%d is out of range 1..%d",
-                              img->width, img->height, MAX_DIM);
+                              img->width, img->height, DEIT_MAX_IMAGE_DIM);
     int planes = 1;
     long row[3] = {0, 0, 0};
     switch (img->format) {

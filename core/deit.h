@@ -280,9 +280,14 @@ enum deit_chroma_site {
     DEIT_CHROMA_SITE_V_COSITED = 1 << 2,  /* with H: "cosited", "dv" */
 };
 
+/* Largest image side (pixels) the core accepts anywhere: frames, config image_size,
+ * processor resize and crop sizes. 16384 keeps every size product within 64 bits and is
+ * above any video format in use; the GStreamer element's caps use the same bound. */
+#define DEIT_MAX_IMAGE_DIM 16384
+
 struct deit_image {
     enum deit_pixel_format format;
-    int             width, height;   /* 1 .. 16384 */
+    int             width, height;   /* 1 .. DEIT_MAX_IMAGE_DIM */
     const uint8_t  *data[3];         /* plane pointers (one for packed formats) */
     int             stride[3];       /* bytes per row of each plane */
     enum deit_color_matrix matrix;   /* YUV formats only (GstVideoInfo colorimetry.matrix) */

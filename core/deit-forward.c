@@ -64,7 +64,8 @@ struct deit_state {
     const struct deit_model  *model;
     struct deit_state_params  params;
     struct deit_pool         *pool;
-    struct deit_preprocessor *pp;
+    struct deit_preprocessor *pp;       /* frames -> input slots; NULL when the model cannot take frames */
+    struct deit_error         pp_err;   /* why pp is NULL: returned by deit_state_preprocess() */
     enum deit_attention       attention; /* resolved (never AUTO) */
     int                       last_batch;
 
@@ -144,11 +145,6 @@ void deit_state_free(struct deit_state *st) {
     free(st);
 }
 
-static bool arch_is_mim(enum deit_arch a) { return a == DEIT_ARCH_DEIT_MIM || a == DEIT_ARCH_VIT_MIM; }
-
-static bool arch_is_classifier(enum deit_arch a) {
-    return a == DEIT_ARCH_DEIT_WITH_TEACHER || a == DEIT_ARCH_DEIT_CLASSIFICATION || a == DEIT_ARCH_VIT_CLASSIFICATION;
-}
 
 /* ---------------------------------------------------------------------------------------
  * Weights in GEMM panels, once per model
@@ -242,6 +238,30 @@ static void prepack_model(struct deit_model *m, struct deit_pool *pool) {
     pthread_mutex_unlock(&pack_lock);
 }
 
+/* Whether the model's preprocessor config can feed it: 3 channels, and a processor whose
+ * output is the model's image size. Allocates nothing. */
+static enum deit_status preprocess_check(const struct deit_model *model, struct deit_error *err) {
+    const struct deit_model_info *mi = &model->info;
+    if (mi->num_channels != 3)
+        return deit_set_error(err, DEIT_STATUS_ERROR_BAD_CONFIG,
+                              "config.json num_channels is %d but frames are preprocessed to RGB (3 channels): "
+                              "fill deit_state_input() yourself for this model",
+                              mi->num_channels);
+    int oh = 0, ow = 0;
+    enum deit_status st = deit_preprocess_config_output_size(&model->preprocess, &oh, &ow, err);
+    if (st != DEIT_STATUS_OK) {
+        deit_error_prefix(err, "preprocessor_config.json");
+        return st;
+    }
+    if (oh != mi->image_height || ow != mi->image_width)
+        return deit_set_error(err, DEIT_STATUS_ERROR_BAD_CONFIG,
+                              "preprocessor_config.json produces %dx%d images but the model takes %dx%d: "
+                              "fix size/crop_size to match config.json image_size",
+                              ow, oh, mi->image_width, mi->image_height);
+    deit_error_clear(err);
+    return DEIT_STATUS_OK;
+}
+
 struct deit_state *deit_state_init(const struct deit_model *model, const struct deit_state_params *params,
                                    struct deit_error *err) {
     if (!model) {
@@ -293,6 +313,18 @@ struct deit_state *deit_state_init(const struct deit_model *model, const struct 
                        p.n_threads);
         return NULL;
     }
+    /* frames -> input slots on the state's workers; a model that cannot take frames (not
+     * 3 channels, or a processor config that does not produce its image size) still gets a
+     * state, for callers that fill the input slots themselves */
+    if (preprocess_check(model, &st->pp_err) == DEIT_STATUS_OK) {
+        st->pp = deit_preprocessor_new_with_pool(&model->preprocess, st->pool, err);
+        if (!st->pp) {
+            deit_state_free(st);
+            return NULL;
+        }
+    } else {
+        DEIT_LOG_DEBUG("no preprocessor for this model: %s", st->pp_err.message);
+    }
     st->attention = p.attention;
     /* auto = eager: with blocks of <= 256 KB of scores per worker, eager never holds the full
      * (T, T) matrix either, and it is the faster one at every DeiT/ViT size measured
@@ -326,7 +358,7 @@ struct deit_state *deit_state_init(const struct deit_model *model, const struct 
      * block a 2-row GEMM differently from a 197-row one, so on its paths (no AVX2, dims
      * not multiples of 16, fused attention) they agree within float rounding
      * (tests/core: test-prune-last). */
-    st->prune_last = arch_is_classifier(mi->arch) && !p.full_hidden_state;
+    st->prune_last = deit_arch_is_classifier(mi->arch) && !p.full_hidden_state;
     if (st->prune_last) st->hp = alloc_floats(B * (size_t)mi->num_prefix_tokens * D, &ok);
     /* eager: as many query rows per block as keep the (rows, T) scores within ~256 KB (half
      * of L2 on common x86 cores; a whole head for 224-pixel models); fused: QBLOCK rows
@@ -351,7 +383,7 @@ struct deit_state *deit_state_init(const struct deit_model *model, const struct 
         st->logits2 = alloc_floats(B * K, &ok);
     }
     if (mi->pooler_output_size > 0) st->pooler = alloc_floats(B * (size_t)mi->pooler_output_size, &ok);
-    if (arch_is_mim(mi->arch)) {
+    if (deit_arch_is_mim(mi->arch)) {
         const size_t r = (size_t)mi->encoder_stride;
         st->dec   = alloc_floats(B * N * r * r * C, &ok);
         st->recon = alloc_floats(B * N * r * r * C, &ok);
@@ -401,59 +433,22 @@ uint8_t *deit_state_mask(struct deit_state *st, int b) {
     return st->mask + (size_t)b * st->model->info.num_patches;
 }
 
-/* The preprocessor for a model's state (pool = the state's), checked against the model. */
-static struct deit_preprocessor *model_preprocessor(const struct deit_model *model, struct deit_pool *pool,
-                                                    struct deit_error *err) {
-    const struct deit_model_info *mi = &model->info;
-    if (mi->num_channels != 3) {
-        deit_set_error(err, DEIT_STATUS_ERROR_BAD_CONFIG,
-                       "config.json num_channels is %d but frames are preprocessed to RGB (3 channels): "
-                       "fill deit_state_input() yourself for this model",
-                       mi->num_channels);
-        return NULL;
-    }
-    struct deit_error perr;
-    struct deit_preprocessor *pp = deit_preprocessor_new_with_pool(&model->preprocess, pool, &perr);
-    if (!pp) {
-        deit_set_error(err, perr.status, "preprocessor_config.json: %s", perr.message);
-        return NULL;
-    }
-    int oh = 0, ow = 0;
-    deit_preprocessor_output_size(pp, &oh, &ow);
-    if (oh != mi->image_height || ow != mi->image_width) {
-        deit_preprocessor_free(pp);
-        deit_set_error(err, DEIT_STATUS_ERROR_BAD_CONFIG,
-                       "preprocessor_config.json produces %dx%d images but the model takes %dx%d: "
-                       "fix size/crop_size to match config.json image_size",
-                       ow, oh, mi->image_width, mi->image_height);
-        return NULL;
-    }
-    return pp;
-}
-
 enum deit_status deit_model_check_preprocess(const struct deit_model *model, struct deit_error *err) {
     if (!model) return deit_set_error(err, DEIT_STATUS_ERROR_INVALID_ARG, "deit_model_check_preprocess: model is NULL");
-    struct deit_error         local;
-    struct deit_preprocessor *pp = model_preprocessor(model, NULL, err ? err : &local);
-    if (!pp) return (err ? err : &local)->status;
-    deit_preprocessor_free(pp);
-    if (err) {
-        err->status     = DEIT_STATUS_OK;
-        err->message[0] = 0;
-    }
-    return DEIT_STATUS_OK;
+    return preprocess_check(model, err);
 }
 
 enum deit_status deit_state_preprocess(struct deit_state *st, int b, const struct deit_image *image,
-                                       const struct deit_rect *roi) {
+                                       const struct deit_rect *roi, struct deit_error *err) {
     float *slot = deit_state_input(st, b);
-    if (!slot || !image) return DEIT_STATUS_ERROR_INVALID_ARG;
+    if (!slot || !image)
+        return deit_set_error(err, DEIT_STATUS_ERROR_INVALID_ARG,
+                              "deit_state_preprocess: %s", !image ? "image is NULL" : "no such state or input slot");
     if (!st->pp) {
-        struct deit_error err;
-        st->pp = model_preprocessor(st->model, st->pool, &err);
-        if (!st->pp) return err.status;
+        if (err) *err = st->pp_err;
+        return st->pp_err.status;
     }
-    return deit_preprocess(st->pp, image, roi, slot);
+    return deit_preprocess_into(st->pp, image, roi, slot, err);
 }
 
 /* ---------------------------------------------------------------------------------------
@@ -752,14 +747,6 @@ struct region {
     atomic_int                    aborted;
 };
 
-static inline void spin_pause(void) {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    __asm__ __volatile__("yield");
-#endif
-}
-
 static enum phase_kind phase_kind_of(const struct region *rg, int p, int *layer) {
     *layer = 0;
     if (p < PRE_PHASES) return (enum phase_kind)p;
@@ -1046,7 +1033,7 @@ static void region_task(void *ctx, int thread, int n_threads) {
             const int             want = phase_chunks(rg, pk, pl);
             while (atomic_load_explicit(&rg->st->sync[p - 1].done, memory_order_acquire) < want) {
                 if (++spins < YIELD_AFTER_SPINS)
-                    spin_pause();
+                    deit_cpu_relax();
                 else
                     sched_yield(); /* the worker we wait for may need this CPU */
             }

@@ -28,6 +28,21 @@ bool deit_log_enabled(void);
 enum deit_status deit_set_error(struct deit_error *err, enum deit_status status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* ---- errors (deit-io.c) ------------------------------------------------------------ */
+void deit_error_clear(struct deit_error *err);                        /* OK, empty message; err may be NULL */
+void deit_error_prefix(struct deit_error *err, const char *prefix);   /* "prefix: message" when failed */
+/* "[d0, d1, ...]" into buf (always terminated) */
+void deit_format_shape(char *buf, size_t n, const int64_t *shape, int n_dims);
+
+/* Spin-wait hint for busy loops (pause / yield). */
+static inline void deit_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
 /* ---- thread pool (deit-threads.c) --------------------------------------------------- */
 /* A persistent pool of n workers; the calling thread is worker 0. deit_pool_run() calls
  * fn(ctx, i, n) on every worker i in [0, n) and returns when all have returned. */
@@ -42,10 +57,33 @@ void deit_pool_split(int total, int align, int i, int n, int *begin, int *end);
 /* Make OpenBLAS single-threaded (we own parallelism). Idempotent. */
 void deit_blas_single_thread(void);
 
+/* ---- configs (deit-config.c) -------------------------------------------------------- */
+/* config.json as parsed, before the weights are seen. */
+struct deit_parsed_config {
+    struct deit_model_info info;
+    char **labels;        /* NULL-terminated; the config's labels even for base models */
+    int    n_labels;
+    char  *name;
+    bool   arch_explicit; /* architectures[0] given (else chosen from model_type + weights) */
+    bool   vit_type;      /* model_type "vit" (or a ViT architecture without model_type) */
+};
+enum deit_status deit_parsed_config_parse(const char *json, size_t len, struct deit_parsed_config *pc,
+                                          struct deit_error *err);
+void deit_parsed_config_clear(struct deit_parsed_config *pc);
+
+/* Range checks of a processor config (sizes, resample code, finite mean/std). */
+enum deit_status deit_preprocess_config_check(const struct deit_preprocess_config *c, struct deit_error *err);
+/* Size of the tensor the processor produces; BAD_CONFIG when it would depend on the input. */
+enum deit_status deit_preprocess_config_output_size(const struct deit_preprocess_config *c, int *out_height,
+                                                    int *out_width, struct deit_error *err);
+
 /* ---- preprocessing (deit-preprocess.c) ---------------------------------------------- */
 /* Preprocessor using an existing pool (owned by a state); the pool must outlive it. */
 struct deit_preprocessor *deit_preprocessor_new_with_pool(const struct deit_preprocess_config *config,
                                                           struct deit_pool *pool, struct deit_error *err);
+/* deit_preprocess() that also reports the failure's message in err (may be NULL). */
+enum deit_status deit_preprocess_into(struct deit_preprocessor *pp, const struct deit_image *image,
+                                      const struct deit_rect *roi, float *out, struct deit_error *err);
 
 /* ---- model (deit-model.c) ----------------------------------------------------------- */
 struct deit_layer_weights {
@@ -102,7 +140,7 @@ struct deit_model {
 enum deit_status deit_config_parse(const char *json, size_t len, struct deit_model_info *info,
                                    char ***labels, char **name, struct deit_error *err);
 
-/* ---- weight files (deit-safetensors.c, deit-torchbin.c) ---------------------------- */
+/* ---- weight files (deit-io.c, deit-safetensors.c, deit-torchbin.c) ----------------- */
 /* A weight file's bytes: mmap of a file, a heap copy of it, or caller memory. */
 struct deit_blob {
     const uint8_t *data;

@@ -1,4 +1,4 @@
-/* deit-log.c - status strings, error filling and the log callback. */
+/* deit-log.c - the log callback, error filling, and the names of statuses and architectures. */
 #include "deit-internal.h"
 
 #include <stdio.h>
@@ -81,3 +81,12 @@ const char *deit_arch_to_string(enum deit_arch arch) {
     }
     return "unknown";
 }
+
+bool deit_arch_is_vit(enum deit_arch a) {
+    return a == DEIT_ARCH_VIT_CLASSIFICATION || a == DEIT_ARCH_VIT_MODEL || a == DEIT_ARCH_VIT_MIM;
+}
+bool deit_arch_is_classifier(enum deit_arch a) {
+    return a == DEIT_ARCH_DEIT_WITH_TEACHER || a == DEIT_ARCH_DEIT_CLASSIFICATION || a == DEIT_ARCH_VIT_CLASSIFICATION;
+}
+bool deit_arch_is_base(enum deit_arch a) { return a == DEIT_ARCH_DEIT_MODEL || a == DEIT_ARCH_VIT_MODEL; }
+bool deit_arch_is_mim(enum deit_arch a) { return a == DEIT_ARCH_DEIT_MIM || a == DEIT_ARCH_VIT_MIM; }

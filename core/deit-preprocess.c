@@ -1,4 +1,4 @@
-/* deit-preprocess.c - preprocessor_config.json, and frames -> model tensors exactly as
+/* deit-preprocess.c - frames -> model tensors exactly as
  * transformers' DeiTImageProcessor / ViTImageProcessor (Pillow path) compute them.
  *
  * Pipeline per frame (reference: transformers image_processing_deit.py / _vit.py,
@@ -18,337 +18,13 @@
  * vertical pass (output rows).
  */
 #include "deit-resample.h"
+#include "deit-yuv.h"
 
 #include <errno.h>
 #include <json-glib/json-glib.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* ---------------------------------------------------------------------------------------
- * Configuration
- */
-enum proc_type { PROC_DEIT, PROC_VIT, PROC_UNKNOWN };
-
-static enum proc_type proc_type_from_name(const char *name) {
-    if (!name) return PROC_DEIT;
-    if (!g_ascii_strcasecmp(name, "deit") || g_str_has_prefix(name, "DeiTImageProcessor") ||
-        g_str_has_prefix(name, "DeiTFeatureExtractor"))
-        return PROC_DEIT;
-    if (!g_ascii_strcasecmp(name, "vit") || g_str_has_prefix(name, "ViTImageProcessor") ||
-        g_str_has_prefix(name, "ViTFeatureExtractor"))
-        return PROC_VIT;
-    return PROC_UNKNOWN;
-}
-
-static struct deit_preprocess_config default_config(enum proc_type t) {
-    struct deit_preprocess_config c = {
-        .do_resize      = true,
-        .resize_height  = 256,
-        .resize_width   = 256,
-        .shortest_edge  = 0,
-        .resample       = DEIT_RESAMPLE_BICUBIC,
-        .do_center_crop = true,
-        .crop_height    = 224,
-        .crop_width     = 224,
-        .do_rescale     = true,
-        .rescale_factor = 1.0 / 255.0,   /* transformers: rescale_factor = 1 / 255 */
-        .do_normalize   = true,
-        .image_mean     = {0.5f, 0.5f, 0.5f},  /* IMAGENET_STANDARD_MEAN */
-        .image_std      = {0.5f, 0.5f, 0.5f},  /* IMAGENET_STANDARD_STD */
-    };
-    if (t == PROC_VIT) {
-        /* ViTImageProcessor: size 224x224, BILINEAR, no center crop */
-        c.resize_height = c.resize_width = 224;
-        c.resample = DEIT_RESAMPLE_BILINEAR;
-        c.do_center_crop = false;
-        c.crop_height = c.crop_width = 0;
-    }
-    return c;
-}
-
-struct deit_preprocess_config deit_preprocess_default_config(const char *processor_type) {
-    enum proc_type t = proc_type_from_name(processor_type);
-    if (t == PROC_UNKNOWN) {
-        DEIT_LOG_WARN("unknown processor type \"%s\", using DeiTImageProcessor defaults", processor_type);
-        t = PROC_DEIT;
-    }
-    return default_config(t);
-}
-
-static bool node_is_number(JsonNode *n) {
-    if (!n || !JSON_NODE_HOLDS_VALUE(n)) return false;
-    GType t = json_node_get_value_type(n);
-    return t == G_TYPE_INT64 || t == G_TYPE_DOUBLE;
-}
-
-/* an integral JSON number in [1, DEIT_MAX_IMAGE_DIM] */
-static bool node_get_dim(JsonNode *n, int *out) {
-    if (!node_is_number(n)) return false;
-    double v = json_node_get_double(n);
-    if (v != floor(v) || v < 1 || v > DEIT_MAX_IMAGE_DIM) return false;
-    *out = (int)v;
-    return true;
-}
-
-static bool member_present(JsonObject *o, const char *key) {
-    JsonNode *n = json_object_get_member(o, key);
-    return n && !JSON_NODE_HOLDS_NULL(n);
-}
-
-static enum deit_status get_bool(JsonObject *o, const char *key, bool *out, struct deit_error *err) {
-    if (!member_present(o, key)) return DEIT_STATUS_OK;
-    JsonNode *n = json_object_get_member(o, key);
-    if (JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_BOOLEAN) {
-        *out = json_node_get_boolean(n);
-        return DEIT_STATUS_OK;
-    }
-    if (node_is_number(n) && (json_node_get_double(n) == 0 || json_node_get_double(n) == 1)) {
-        *out = json_node_get_double(n) != 0;
-        return DEIT_STATUS_OK;
-    }
-    return deit_set_error(err, DEIT_STATUS_ERROR_BAD_CONFIG,
-                          "preprocessor_config.json: \"%s\" must be true or false", key);
-}
-
-/* size / crop_size: {"height": h, "width": w}, {"shortest_edge": s} (size only), a legacy
- * int n (= {"height": n, "width": n}, transformers' convert_to_size_dict with
- * default_to_square=True) or a [height, width] list. */
-static enum deit_status get_size(JsonObject *o, const char *key, bool allow_shortest, int *h, int *w, int *se,
-                                 struct deit_error *err) {
-    if (!member_present(o, key)) return DEIT_STATUS_OK;
-    JsonNode *n = json_object_get_member(o, key);
-    int a, b;
-    if (node_get_dim(n, &a)) {
-        *h = *w = a;
-        if (se) *se = 0;
-        return DEIT_STATUS_OK;
-    }
-    if (JSON_NODE_HOLDS_ARRAY(n)) {
-        JsonArray *arr = json_node_get_array(n);
-        if (json_array_get_length(arr) == 2 && node_get_dim(json_array_get_element(arr, 0), &a) &&
-            node_get_dim(json_array_get_element(arr, 1), &b)) {
-            *h = a;
-            *w = b;
-            if (se) *se = 0;
-            return DEIT_STATUS_OK;
-        }
-    } else if (JSON_NODE_HOLDS_OBJECT(n)) {
-        JsonObject *so = json_node_get_object(n);
-        bool has_h = member_present(so, "height"), has_w = member_present(so, "width");
-        bool has_se = member_present(so, "shortest_edge");
-        if (member_present(so, "longest_edge"))
-            return deit_set_error(err, DEIT_STATUS_ERROR_BAD_CONFIG,
-                                  "preprocessor_config.json: \"%s\".longest_edge is not supported by the "
-                                  "DeiT/ViT processors; use {\"height\", \"width\"} or {\"shortest_edge\"}",
-                                  key);
-        if (has_h && has_w && !has_se && node_get_dim(json_object_get_member(so, "height"), &a) &&
-            node_get_dim(json_object_get_member(so, "width"), &b)) {
-            *h = a;
-            *w = b;
-            if (se) *se = 0;
-            return DEIT_STATUS_OK;
-        }
-        if (has_se && !has_h && !has_w && allow_shortest &&
-            node_get_dim(json_object_get_member(so, "shortest_edge"), &a)) {
-            *h = *w = 0;
-            *se = a;
-            return DEIT_STATUS_OK;
-        }
-    }
-    return deit_set_error(err, DEIT_STATUS_ERROR_BAD_CONFIG,
-                          "preprocessor_config.json: \"%s\" must be {\"height\": H, \"width\": W}%s, an integer "
-                          "or [H, W] with values 1..%d",
-                          key, allow_shortest ? ", {\"shortest_edge\": S}" : "", DEIT_MAX_IMAGE_DIM);
-}
-
-/* image_mean / image_std: a list of 3 numbers or one number (used for every channel) */
-static enum deit_status get_triplet(JsonObject *o, const char *key, float out[3], struct deit_error *err) {
-    if (!member_present(o, key)) return DEIT_STATUS_OK;
-    JsonNode *n = json_object_get_member(o, key);
-    if (node_is_number(n)) {
-        out[0] = out[1] = out[2] = (float)json_node_get_double(n);
-        return DEIT_STATUS_OK;
-    }
-    if (JSON_NODE_HOLDS_ARRAY(n)) {
-        JsonArray *arr = json_node_get_array(n);
-        if (json_array_get_length(arr) == 3) {
-            float v[3];
-            bool  ok = true;
-            for (int i = 0; i < 3; i++) {
-                JsonNode *e = json_array_get_element(arr, i);
-                if (!node_is_number(e)) ok = false;
-                else v[i] = (float)json_node_get_double(e);
-            }
-            if (ok) {
-                memcpy(out, v, sizeof v);
-                return DEIT_STATUS_OK;
-            }
-        }
-    }
-    return deit_set_error(err, DEIT_STATUS_ERROR_BAD_CONFIG,
-                          "preprocessor_config.json: \"%s\" must be a list of 3 numbers (one per RGB channel) "
-                          "or a single number",
-                          key);
-}
-
-static enum deit_status config_check(const struct deit_preprocess_config *c, struct deit_error *err) {
-    if ((unsigned)c->resample > DEIT_RESAMPLE_HAMMING)
-        return deit_set_error(err, DEIT_STATUS_ERROR_UNSUPPORTED_FORMAT,
-                              "resample %d is not a Pillow filter code: use 0 nearest, 1 lanczos, 2 bilinear, "
-                              "3 bicubic, 4 box or 5 hamming",
-                              (int)c->resample);
-    if (c->do_resize && c->shortest_edge <= 0 &&
-        (c->resize_height < 1 || c->resize_height > DEIT_MAX_IMAGE_DIM || c->resize_width < 1 || c->resize_width > DEIT_MAX_IMAGE_DIM))
-        return deit_set_error(err, DEIT_STATUS_ERROR_BAD_CONFIG,
-                              "resize size %dx%d is out of range 1..%d (width x height)", c->resize_width,
-                              c->resize_height, DEIT_MAX_IMAGE_DIM);
-    if (c->do_resize && c->shortest_edge > DEIT_MAX_IMAGE_DIM)
-        return deit_set_error(err, DEIT_STATUS_ERROR_BAD_CONFIG, "shortest_edge %d is out of range 1..%d",
-                              c->shortest_edge, DEIT_MAX_IMAGE_DIM);
-    if (c->do_center_crop &&
-        (c->crop_height < 1 || c->crop_height > DEIT_MAX_IMAGE_DIM || c->crop_width < 1 || c->crop_width > DEIT_MAX_IMAGE_DIM))
-        return deit_set_error(err, DEIT_STATUS_ERROR_BAD_CONFIG, "crop_size %dx%d is out of range 1..%d",
-                              c->crop_width, c->crop_height, DEIT_MAX_IMAGE_DIM);
-    if (c->do_rescale && !isfinite(c->rescale_factor))
-        return deit_set_error(err, DEIT_STATUS_ERROR_BAD_CONFIG, "rescale_factor is not a finite number");
-    if (c->do_normalize)
-        for (int i = 0; i < 3; i++)
-            if (!isfinite(c->image_mean[i]) || !isfinite(c->image_std[i]) || c->image_std[i] == 0.0f)
-                return deit_set_error(err, DEIT_STATUS_ERROR_BAD_CONFIG,
-                                      "image_mean/image_std[%d] = %g/%g: std must be a non-zero finite number",
-                                      i, c->image_mean[i], c->image_std[i]);
-    return DEIT_STATUS_OK;
-}
-
-static enum deit_status parse_object(JsonObject *o, const char *default_processor_type,
-                                     struct deit_preprocess_config *out, struct deit_error *err) {
-    enum proc_type dt = proc_type_from_name(default_processor_type);
-    if (dt == PROC_UNKNOWN)
-        return deit_set_error(err, DEIT_STATUS_ERROR_INVALID_ARG,
-                              "default processor type \"%s\" is neither \"deit\" nor \"vit\"",
-                              default_processor_type);
-    /* transformers: image_processor_type first, then feature_extractor_type */
-    const char *name = NULL;
-    if (member_present(o, "image_processor_type"))
-        name = json_object_get_string_member_with_default(o, "image_processor_type", NULL);
-    if (!name && member_present(o, "feature_extractor_type"))
-        name = json_object_get_string_member_with_default(o, "feature_extractor_type", NULL);
-    enum proc_type t = dt;
-    if (name) {
-        t = proc_type_from_name(name);
-        if (t == PROC_UNKNOWN) {
-            DEIT_LOG_WARN("preprocessor_config.json names processor \"%s\"; using %s defaults for missing keys",
-                          name, dt == PROC_VIT ? "ViTImageProcessor" : "DeiTImageProcessor");
-            t = dt;
-        }
-    }
-    struct deit_preprocess_config c = default_config(t);
-    enum deit_status st;
-    int rs = (int)c.resample;
-    if ((st = get_bool(o, "do_resize", &c.do_resize, err))) return st;
-    if ((st = get_size(o, "size", true, &c.resize_height, &c.resize_width, &c.shortest_edge, err))) return st;
-    if (member_present(o, "resample")) {
-        JsonNode *n = json_object_get_member(o, "resample");
-        double    v = node_is_number(n) ? json_node_get_double(n) : -1;
-        if (v != floor(v) || v < 0 || v > DEIT_RESAMPLE_HAMMING)
-            return deit_set_error(err, DEIT_STATUS_ERROR_UNSUPPORTED_FORMAT,
-                                  "preprocessor_config.json: resample must be a Pillow filter code: 0 nearest, "
-                                  "1 lanczos, 2 bilinear, 3 bicubic, 4 box or 5 hamming");
-        rs = (int)v;
-    }
-    c.resample = (enum deit_resample)rs;
-    if (t == PROC_DEIT) {
-        if ((st = get_bool(o, "do_center_crop", &c.do_center_crop, err))) return st;
-        if ((st = get_size(o, "crop_size", false, &c.crop_height, &c.crop_width, NULL, err))) return st;
-    } else if (member_present(o, "do_center_crop") || member_present(o, "crop_size")) {
-        DEIT_LOG_INFO("ViTImageProcessor has no center crop; ignoring do_center_crop / crop_size");
-    }
-    if ((st = get_bool(o, "do_rescale", &c.do_rescale, err))) return st;
-    if (member_present(o, "rescale_factor")) {
-        JsonNode *n = json_object_get_member(o, "rescale_factor");
-        if (!node_is_number(n))
-            return deit_set_error(err, DEIT_STATUS_ERROR_BAD_CONFIG,
-                                  "preprocessor_config.json: rescale_factor must be a number (e.g. 0.00392156862745098)");
-        c.rescale_factor = json_node_get_double(n);
-    }
-    if ((st = get_bool(o, "do_normalize", &c.do_normalize, err))) return st;
-    if ((st = get_triplet(o, "image_mean", c.image_mean, err))) return st;
-    if ((st = get_triplet(o, "image_std", c.image_std, err))) return st;
-    if ((st = config_check(&c, err))) return st;
-    *out = c;
-    return DEIT_STATUS_OK;
-}
-
-enum deit_status deit_preprocess_config_parse(const char *json, size_t len, const char *default_processor_type,
-                                              struct deit_preprocess_config *out, struct deit_error *err) {
-    if (!json || !out)
-        return deit_set_error(err, DEIT_STATUS_ERROR_INVALID_ARG, "json and out must not be NULL");
-    JsonParser *parser = json_parser_new();
-    GError     *gerr   = NULL;
-    enum deit_status st;
-    if (!json_parser_load_from_data(parser, json, (gssize)len, &gerr)) {
-        st = deit_set_error(err, DEIT_STATUS_ERROR_BAD_JSON, "preprocessor_config.json is not valid JSON: %s",
-                            gerr ? gerr->message : "parse error");
-        g_clear_error(&gerr);
-    } else {
-        JsonNode *root = json_parser_get_root(parser);
-        if (!root || !JSON_NODE_HOLDS_OBJECT(root))
-            st = deit_set_error(err, DEIT_STATUS_ERROR_BAD_JSON,
-                                "preprocessor_config.json must contain a JSON object");
-        else
-            st = parse_object(json_node_get_object(root), default_processor_type, out, err);
-    }
-    g_object_unref(parser);
-    if (st == DEIT_STATUS_OK && err) {
-        err->status = DEIT_STATUS_OK;
-        err->message[0] = '\0';
-    }
-    return st;
-}
-
-/* A missing file is not an error: transformers' defaults of the processor class apply and
- * a warning is logged (checkpoints without preprocessor_config.json exist). */
-enum deit_status deit_preprocess_config_load(const char *path, const char *default_processor_type,
-                                             struct deit_preprocess_config *out, struct deit_error *err) {
-    if (!path || !out)
-        return deit_set_error(err, DEIT_STATUS_ERROR_INVALID_ARG, "path and out must not be NULL");
-    gchar  *text = NULL;
-    gsize   len  = 0;
-    GError *gerr = NULL;
-    if (!g_file_get_contents(path, &text, &len, &gerr)) {
-        enum deit_status st;
-        if (g_error_matches(gerr, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
-            if (proc_type_from_name(default_processor_type) == PROC_UNKNOWN) {
-                st = deit_set_error(err, DEIT_STATUS_ERROR_INVALID_ARG,
-                                    "default processor type \"%s\" is neither \"deit\" nor \"vit\"",
-                                    default_processor_type);
-            } else {
-                DEIT_LOG_WARN("%s not found: using %s defaults", path,
-                              proc_type_from_name(default_processor_type) == PROC_VIT ? "ViTImageProcessor"
-                                                                                     : "DeiTImageProcessor");
-                *out = deit_preprocess_default_config(default_processor_type);
-                st   = DEIT_STATUS_OK;
-                if (err) {
-                    err->status = DEIT_STATUS_OK;
-                    err->message[0] = '\0';
-                }
-            }
-        } else {
-            st = deit_set_error(err, DEIT_STATUS_ERROR_IO, "cannot read %s: %s", path, gerr->message);
-        }
-        g_clear_error(&gerr);
-        return st;
-    }
-    enum deit_status st = deit_preprocess_config_parse(text, len, default_processor_type, out, err);
-    if (st != DEIT_STATUS_OK && err) {
-        char tmp[sizeof err->message];
-        g_strlcpy(tmp, err->message, sizeof tmp);
-        g_snprintf(err->message, sizeof err->message, "%s: %s", path, tmp);
-    }
-    g_free(text);
-    return st;
-}
 
 /* ---------------------------------------------------------------------------------------
  * Geometry plan: everything that depends only on the (ROI) input size, cached.
@@ -482,7 +158,7 @@ static enum deit_status plan_rows(struct pp_plan *p, int H, int top, enum deit_r
     return DEIT_STATUS_OK;
 }
 
-static enum deit_status plan_build(struct deit_preprocessor *pp, int W, int H) {
+static enum deit_status plan_build(struct deit_preprocessor *pp, int W, int H, struct deit_error *err) {
     struct pp_plan *p = &pp->plan;
     const struct deit_preprocess_config *c = &pp->cfg;
     plan_free(p);
@@ -494,7 +170,7 @@ static enum deit_status plan_build(struct deit_preprocessor *pp, int W, int H) {
         rh = c->resize_height;
     }
     if (rw > DEIT_MAX_IMAGE_DIM || rh > DEIT_MAX_IMAGE_DIM)
-        return deit_set_error(NULL, DEIT_STATUS_ERROR_INVALID_ARG,
+        return deit_set_error(err, DEIT_STATUS_ERROR_INVALID_ARG,
                               "a %dx%d input would be resized to %dx%d, larger than %d", W, H, rw, rh, DEIT_MAX_IMAGE_DIM);
     int oh = pp->out_h, ow = pp->out_w;
     int top  = c->do_center_crop ? floor_div2(rh - oh) : 0;   /* (h - crop_h) // 2; < 0: zero padding */
@@ -518,7 +194,7 @@ static enum deit_status plan_build(struct deit_preprocessor *pp, int W, int H) {
     }
     if (st) {
         plan_free(p);
-        return deit_set_error(NULL, st, "cannot prepare the %dx%d -> %dx%d resize (%s)", W, H, rw, rh,
+        return deit_set_error(err, st, "cannot prepare the %dx%d -> %dx%d resize (%s)", W, H, rw, rh,
                               deit_status_to_string(st));
     }
     p->in_w = W;
@@ -551,21 +227,8 @@ struct deit_preprocessor *deit_preprocessor_new_with_pool(const struct deit_prep
         deit_set_error(err, DEIT_STATUS_ERROR_INVALID_ARG, "config must not be NULL");
         return NULL;
     }
-    if (config_check(config, err)) return NULL;
     int oh, ow;
-    if (config->do_center_crop) {
-        oh = config->crop_height;
-        ow = config->crop_width;
-    } else if (config->do_resize && config->shortest_edge <= 0) {
-        oh = config->resize_height;
-        ow = config->resize_width;
-    } else {
-        deit_set_error(err, DEIT_STATUS_ERROR_BAD_CONFIG,
-                       "the output size would depend on each input image (%s without center crop): set "
-                       "do_center_crop with crop_size, or size {\"height\", \"width\"}",
-                       config->do_resize ? "size.shortest_edge" : "do_resize false");
-        return NULL;
-    }
+    if (deit_preprocess_config_output_size(config, &oh, &ow, err) != DEIT_STATUS_OK) return NULL;
     struct deit_preprocessor *pp = calloc(1, sizeof *pp);
     if (!pp) {
         deit_set_error(err, DEIT_STATUS_ERROR_NO_MEMORY, "out of memory");
@@ -577,10 +240,7 @@ struct deit_preprocessor *deit_preprocessor_new_with_pool(const struct deit_prep
     pp->out_h     = oh;
     pp->out_w     = ow;
     build_lut(pp);
-    if (err) {
-        err->status = DEIT_STATUS_OK;
-        err->message[0] = '\0';
-    }
+    deit_error_clear(err);
     return pp;
 }
 
@@ -619,12 +279,12 @@ void deit_preprocessor_output_size(const struct deit_preprocessor *pp, int *out_
 /* ---------------------------------------------------------------------------------------
  * Running
  */
-static enum deit_status check_image(const struct deit_image *img) {
+static enum deit_status check_image(const struct deit_image *img, struct deit_error *err) {
     if ((unsigned)img->format >= DEIT_PIXEL_FORMAT_COUNT)
-        return deit_set_error(NULL, DEIT_STATUS_ERROR_UNSUPPORTED_FORMAT,
+        return deit_set_error(err, DEIT_STATUS_ERROR_UNSUPPORTED_FORMAT,
                               "pixel format %d is not supported (see enum deit_pixel_format)", (int)img->format);
     if (img->width < 1 || img->height < 1 || img->width > DEIT_MAX_IMAGE_DIM || img->height > DEIT_MAX_IMAGE_DIM)
-        return deit_set_error(NULL, DEIT_STATUS_ERROR_INVALID_ARG, "image size %dx%d is out of range 1..%d",
+        return deit_set_error(err, DEIT_STATUS_ERROR_INVALID_ARG, "image size %dx%d is out of range 1..%d",
                               img->width, img->height, DEIT_MAX_IMAGE_DIM);
     int planes = 1;
     long row[3] = {0, 0, 0};
@@ -647,30 +307,31 @@ static enum deit_status check_image(const struct deit_image *img) {
     }
     for (int p = 0; p < planes; p++) {
         if (!img->data[p])
-            return deit_set_error(NULL, DEIT_STATUS_ERROR_INVALID_ARG, "image plane %d pointer is NULL", p);
+            return deit_set_error(err, DEIT_STATUS_ERROR_INVALID_ARG, "image plane %d pointer is NULL", p);
         if (labs((long)img->stride[p]) < row[p])
-            return deit_set_error(NULL, DEIT_STATUS_ERROR_INVALID_ARG,
+            return deit_set_error(err, DEIT_STATUS_ERROR_INVALID_ARG,
                                   "image plane %d stride %d is smaller than a row (%ld bytes)", p, img->stride[p],
                                   row[p]);
     }
     if (img->format >= DEIT_PIXEL_FORMAT_I420 && (unsigned)img->matrix > DEIT_COLOR_MATRIX_FCC)
-        return deit_set_error(NULL, DEIT_STATUS_ERROR_UNSUPPORTED_FORMAT, "colour matrix %d is not supported",
+        return deit_set_error(err, DEIT_STATUS_ERROR_UNSUPPORTED_FORMAT, "colour matrix %d is not supported",
                               (int)img->matrix);
     return DEIT_STATUS_OK;
 }
 
-static enum deit_status resolve_roi(const struct deit_image *img, const struct deit_rect *roi, struct deit_rect *r) {
+static enum deit_status resolve_roi(const struct deit_image *img, const struct deit_rect *roi, struct deit_rect *r,
+                                    struct deit_error *err) {
     *r = (struct deit_rect){0, 0, img->width, img->height};
     if (!roi) return DEIT_STATUS_OK;
     if (roi->width < 1 || roi->height < 1)
-        return deit_set_error(NULL, DEIT_STATUS_ERROR_INVALID_ARG, "roi %dx%d is empty", roi->width, roi->height);
+        return deit_set_error(err, DEIT_STATUS_ERROR_INVALID_ARG, "roi %dx%d is empty", roi->width, roi->height);
     long x0 = roi->x, y0 = roi->y, x1 = (long)roi->x + roi->width, y1 = (long)roi->y + roi->height;
     if (x0 < 0) x0 = 0;
     if (y0 < 0) y0 = 0;
     if (x1 > img->width) x1 = img->width;
     if (y1 > img->height) y1 = img->height;
     if (x1 <= x0 || y1 <= y0)
-        return deit_set_error(NULL, DEIT_STATUS_ERROR_INVALID_ARG,
+        return deit_set_error(err, DEIT_STATUS_ERROR_INVALID_ARG,
                               "roi (%d,%d %dx%d) does not intersect the %dx%d image", roi->x, roi->y, roi->width,
                               roi->height, img->width, img->height);
     if (x0 != roi->x || y0 != roi->y || x1 - x0 != roi->width || y1 - y0 != roi->height)
@@ -744,16 +405,16 @@ static void run_phase(struct deit_preprocessor *pp, deit_pool_fn fn, struct run_
 }
 
 static enum deit_status run(struct deit_preprocessor *pp, const struct deit_image *image, const struct deit_rect *roi,
-                            float *out, uint8_t *out_u8) {
+                            float *out, uint8_t *out_u8, struct deit_error *err) {
     if (!pp || !image || (!out && !out_u8))
-        return deit_set_error(NULL, DEIT_STATUS_ERROR_INVALID_ARG, "preprocessor, image and output must not be NULL");
+        return deit_set_error(err, DEIT_STATUS_ERROR_INVALID_ARG, "preprocessor, image and output must not be NULL");
     enum deit_status st;
     struct run_ctx ctx = {.pp = pp, .img = image, .out = out, .out_u8 = out_u8};
-    if ((st = check_image(image))) return st;
-    if ((st = resolve_roi(image, roi, &ctx.roi))) return st;
+    if ((st = check_image(image, err))) return st;
+    if ((st = resolve_roi(image, roi, &ctx.roi, err))) return st;
     struct pp_plan *p = &pp->plan;
     if (p->in_w != ctx.roi.width || p->in_h != ctx.roi.height) {
-        if ((st = plan_build(pp, ctx.roi.width, ctx.roi.height))) return st;
+        if ((st = plan_build(pp, ctx.roi.width, ctx.roi.height, err))) return st;
     }
     ctx.nplanes = deit_format_planes(image->format);
     if (image->format >= DEIT_PIXEL_FORMAT_I420) deit_yuv_matrix_init(&ctx.yuv, image->matrix, image->full_range);
@@ -777,11 +438,17 @@ static enum deit_status run(struct deit_preprocessor *pp, const struct deit_imag
 enum deit_status deit_preprocess(struct deit_preprocessor *pp, const struct deit_image *image,
                                  const struct deit_rect *roi, float *out) {
     if (!out) return deit_set_error(NULL, DEIT_STATUS_ERROR_INVALID_ARG, "out must not be NULL");
-    return run(pp, image, roi, out, NULL);
+    return run(pp, image, roi, out, NULL, NULL);
+}
+
+enum deit_status deit_preprocess_into(struct deit_preprocessor *pp, const struct deit_image *image,
+                                      const struct deit_rect *roi, float *out, struct deit_error *err) {
+    if (!out) return deit_set_error(err, DEIT_STATUS_ERROR_INVALID_ARG, "out must not be NULL");
+    return run(pp, image, roi, out, NULL, err);
 }
 
 enum deit_status deit_preprocess_u8(struct deit_preprocessor *pp, const struct deit_image *image,
                                     const struct deit_rect *roi, uint8_t *out_rgb) {
     if (!out_rgb) return deit_set_error(NULL, DEIT_STATUS_ERROR_INVALID_ARG, "out_rgb must not be NULL");
-    return run(pp, image, roi, NULL, out_rgb);
+    return run(pp, image, roi, NULL, out_rgb, NULL);
 }

@@ -1,5 +1,5 @@
-/* deit-resample.h - preprocessing internals shared by deit-preprocess.c, deit-resample.c
- * and deit-yuv.c. Not installed.
+/* deit-resample.h - Pillow's resize, as deit-preprocess.c and deit-resample.c share it.
+ * Not installed.
  *
  * The resize reproduces Pillow's Resample.c (8 bits per channel) bit for bit:
  *   - per axis, precompute_coeffs(): double weights normalised to sum 1, then
@@ -61,20 +61,5 @@ extern int deit_hpass_simd;
  * rows[t] = src + t * stride. acc is scratch of n int32. */
 void deit_vpass_row(uint8_t *dst, const uint8_t *src, size_t stride, const int32_t *k, int count, int n,
                     int32_t *acc);
-
-/* ---- row unpackers (deit-yuv.c) ---------------------------------------------------- */
-/* YUV -> RGB coefficients of GStreamer videoconvert's 8-bit AYUV -> RGB routine (deit-yuv.c). */
-struct deit_yuv_matrix {
-    int16_t cy, crv, cbu, cgu, cgv;  /* im[0][0], im[0][2], im[2][1], im[1][1], im[1][2] */
-};
-void deit_yuv_matrix_init(struct deit_yuv_matrix *m, enum deit_color_matrix matrix, bool full_range);
-
-/* Unpack source row y (absolute coordinates in the image), columns [x0, x0 + n), to planar
- * int16 R, G, B (dst[0..2]) or, for GRAY8, to dst[0] only. */
-void deit_unpack_row(const struct deit_image *img, const struct deit_yuv_matrix *m, int y, int x0, int n,
-                     int16_t *const dst[3]);
-
-/* Number of planes the unpacker writes: 1 for GRAY8 (R = G = B), else 3. */
-static inline int deit_format_planes(enum deit_pixel_format f) { return f == DEIT_PIXEL_FORMAT_GRAY8 ? 1 : 3; }
 
 #endif /* DEIT_RESAMPLE_H */

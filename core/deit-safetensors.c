@@ -21,7 +21,7 @@
  * dtypes that are valid safetensors but not weights (I64, F64, ...) are kept as
  * DEIT_DTYPE_OTHER; the model loader rejects them only if the architecture uses them.
  */
-#include "deit-internal.h"
+#include "deit-io.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -36,81 +36,6 @@
 
 /* reference reader's limit (safetensors/src/tensor.rs MAX_HEADER_SIZE) */
 #define SAFETENSORS_MAX_HEADER (100u * 1000u * 1000u)
-
-/* ---------------------------------------------------------------------------------------
- * blobs
- */
-enum deit_status deit_blob_open(struct deit_blob *blob, const char *path, bool use_mmap, struct deit_error *err) {
-    memset(blob, 0, sizeof *blob);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        int e = errno;
-        return deit_set_error(err, e == ENOENT ? DEIT_STATUS_ERROR_NOT_FOUND : DEIT_STATUS_ERROR_IO,
-                              "cannot open weight file %s: %s", path, g_strerror(e));
-    }
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return deit_set_error(err, DEIT_STATUS_ERROR_IO, "weight file %s is not a regular file", path);
-    }
-    if ((uint64_t)st.st_size > (uint64_t)SIZE_MAX) {
-        close(fd);
-        return deit_set_error(err, DEIT_STATUS_ERROR_IO, "weight file %s is too large for this machine", path);
-    }
-    size_t size = (size_t)st.st_size;
-    if (size == 0) {
-        close(fd);
-        blob->data = (const uint8_t *)"";
-        return DEIT_STATUS_OK;
-    }
-    if (use_mmap) {
-        void *m = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-        int   e = errno;
-        close(fd);
-        if (m == MAP_FAILED)
-            return deit_set_error(err, DEIT_STATUS_ERROR_IO, "cannot mmap weight file %s (%zu bytes): %s", path, size,
-                                  g_strerror(e));
-        blob->map  = m;
-        blob->data = m;
-        blob->size = size;
-        return DEIT_STATUS_OK;
-    }
-    void *buf = NULL;
-    if (posix_memalign(&buf, 64, size) != 0) {
-        close(fd);
-        return deit_set_error(err, DEIT_STATUS_ERROR_NO_MEMORY, "cannot allocate %zu bytes to read %s", size, path);
-    }
-    size_t done = 0;
-    while (done < size) {
-        ssize_t r = read(fd, (uint8_t *)buf + done, size - done);
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) {
-            int e = r < 0 ? errno : 0;
-            close(fd);
-            free(buf);
-            return deit_set_error(err, DEIT_STATUS_ERROR_IO, "short read on %s at byte %zu of %zu: %s", path, done,
-                                  size, e ? g_strerror(e) : "unexpected end of file");
-        }
-        done += (size_t)r;
-    }
-    close(fd);
-    blob->heap = buf;
-    blob->data = buf;
-    blob->size = size;
-    return DEIT_STATUS_OK;
-}
-
-void deit_blob_from_memory(struct deit_blob *blob, const void *data, size_t size) {
-    memset(blob, 0, sizeof *blob);
-    blob->data = data;
-    blob->size = size;
-}
-
-void deit_blob_close(struct deit_blob *blob) {
-    if (blob->map) munmap(blob->map, blob->size);
-    free(blob->heap);
-    memset(blob, 0, sizeof *blob);
-}
 
 /* ---------------------------------------------------------------------------------------
  * tensor table
@@ -219,23 +144,6 @@ static int st_range_cmp(const void *a, const void *b) {
     return x->end < y->end ? -1 : x->end > y->end;
 }
 
-static bool json_uint(JsonNode *node, uint64_t *out) {
-    if (!node || JSON_NODE_TYPE(node) != JSON_NODE_VALUE || json_node_get_value_type(node) != G_TYPE_INT64)
-        return false;
-    gint64 v = json_node_get_int(node);
-    if (v < 0) return false;
-    *out = (uint64_t)v;
-    return true;
-}
-
-static void shape_str(char *buf, size_t n, const int64_t *shape, int n_dims) {
-    size_t used = 0;
-    used += (size_t)snprintf(buf, n, "[");
-    for (int i = 0; i < n_dims && used < n; i++)
-        used += (size_t)snprintf(buf + used, n - used, "%s%lld", i ? ", " : "", (long long)shape[i]);
-    if (used < n) snprintf(buf + used, n - used, "]");
-}
-
 /* one header entry -> tensor (data pointer set later, once ranges are checked) */
 static enum deit_status st_parse_entry(struct deit_tensor_file *tf, const char *name, JsonNode *node,
                                        const char *source, size_t *begin, size_t *end, struct deit_error *err) {
@@ -271,7 +179,7 @@ static enum deit_status st_parse_entry(struct deit_tensor_file *tf, const char *
     bool    ovf   = false;
     for (guint i = 0; i < nd; i++) {
         uint64_t d;
-        if (!json_uint(json_array_get_element(sa, i), &d) || d > (uint64_t)INT64_MAX)
+        if (!deit_json_uint(json_array_get_element(sa, i), &d) || d > (uint64_t)INT64_MAX)
             return deit_set_error(err, DEIT_STATUS_ERROR_BAD_HEADER,
                                   "%s: tensor '%s': shape entries must be non-negative integers", source, name);
         dims[i] = (int64_t)d;
@@ -284,13 +192,13 @@ static enum deit_status st_parse_entry(struct deit_tensor_file *tf, const char *
 
     JsonArray *oa = json_node_get_array(offs);
     uint64_t   b, e;
-    if (json_array_get_length(oa) != 2 || !json_uint(json_array_get_element(oa, 0), &b) ||
-        !json_uint(json_array_get_element(oa, 1), &e))
+    if (json_array_get_length(oa) != 2 || !deit_json_uint(json_array_get_element(oa, 0), &b) ||
+        !deit_json_uint(json_array_get_element(oa, 1), &e))
         return deit_set_error(err, DEIT_STATUS_ERROR_BAD_HEADER,
                               "%s: tensor '%s': data_offsets must be [begin, end] with non-negative integers", source,
                               name);
     char sbuf[192];
-    shape_str(sbuf, sizeof sbuf, dims, (int)nd);
+    deit_format_shape(sbuf, sizeof sbuf, dims, (int)nd);
     if (e < b || b > SIZE_MAX || e > SIZE_MAX)
         return deit_set_error(err, DEIT_STATUS_ERROR_BAD_OFFSETS,
                               "%s: tensor '%s': data_offsets [%llu, %llu] end before they begin; the file is corrupt",
@@ -373,21 +281,16 @@ enum deit_status deit_safetensors_parse(struct deit_tensor_file *tf, const uint8
                               source, (unsigned long long)hlen, SAFETENSORS_MAX_HEADER);
 
     enum deit_status st     = DEIT_STATUS_OK;
-    GError          *gerr   = NULL;
-    JsonParser      *parser = json_parser_new_immutable();
     struct st_range *ranges = NULL;
-    if (!json_parser_load_from_data(parser, (const char *)data + 8, (gssize)hlen, &gerr)) {
-        st = deit_set_error(err, DEIT_STATUS_ERROR_BAD_HEADER, "%s: header is not valid JSON: %s", source,
-                            gerr ? gerr->message : "?");
-        g_clear_error(&gerr);
-        goto done;
+    char             what[512];
+    g_snprintf(what, sizeof what, "%s: header", source);
+    JsonObject *obj;
+    JsonParser *parser = deit_json_parse((const char *)data + 8, (size_t)hlen, what, DEIT_STATUS_ERROR_BAD_HEADER,
+                                         &obj, err);
+    if (!parser) {
+        deit_tensor_file_free(tf);
+        return err ? err->status : DEIT_STATUS_ERROR_BAD_HEADER;
     }
-    JsonNode *root = json_parser_get_root(parser);
-    if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
-        st = deit_set_error(err, DEIT_STATUS_ERROR_BAD_HEADER, "%s: header is not a JSON object", source);
-        goto done;
-    }
-    JsonObject *obj     = json_node_get_object(root);
     GList      *members = json_object_get_members(obj);
     ranges              = g_new0(struct st_range, json_object_get_size(obj) + 1);
     size_t n            = 0;

@@ -8,7 +8,7 @@
  * inside ours (OpenBLAS USAGE notes: a multi-threaded caller must not use threaded BLAS).
  */
 #include "deit-internal.h"
-#include "deit-config.h"
+#include "deit-features.h"
 
 #include <cblas.h>
 #include <pthread.h>
@@ -35,14 +35,6 @@ struct deit_pool {
     deit_pool_fn     fn;
     void            *ctx;
 };
-
-static inline void cpu_relax(void) {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    __asm__ __volatile__("yield");
-#endif
-}
 
 static bool no_new_job(struct deit_pool *pool, unsigned seen) {
     return atomic_load_explicit(&pool->generation, memory_order_acquire) == seen && !atomic_load(&pool->quit);
@@ -81,7 +73,7 @@ static bool spin_while(bool (*cond)(struct deit_pool *, unsigned), struct deit_p
     long long start = 0;
     for (unsigned i = 0;; i++) {
         if (!cond(pool, arg)) return false;
-        cpu_relax();
+        deit_cpu_relax();
         if ((i & 63) == 63) {
             const long long t = now_ns();
             if (start == 0) start = t;

@@ -12,7 +12,7 @@
 #pragma GCC optimize("fp-contract=off")
 #endif
 
-#include "deit-resample.h"
+#include "deit-yuv.h"
 
 #include <math.h>
 #include <string.h>

@@ -134,6 +134,12 @@ enum deit_arch {
 };
 /* transformers class name of an architecture, e.g. "DeiTForImageClassificationWithTeacher" */
 DEIT_API const char *deit_arch_to_string(enum deit_arch arch);
+/* Families of architectures: ViT* (one prefix token) or DeiT* (two); classifiers (logits);
+ * bare models (last hidden state, pooler); masked image modeling (reconstruction). */
+DEIT_API bool deit_arch_is_vit(enum deit_arch arch);
+DEIT_API bool deit_arch_is_classifier(enum deit_arch arch);
+DEIT_API bool deit_arch_is_base(enum deit_arch arch);
+DEIT_API bool deit_arch_is_mim(enum deit_arch arch);
 
 enum deit_act {
     DEIT_ACT_GELU = 0,   /* "gelu": exact 0.5*x*(1+erf(x/sqrt(2))) */
@@ -363,11 +369,13 @@ DEIT_API float *deit_state_input(struct deit_state *state, int b);
 DEIT_API uint8_t *deit_state_mask(struct deit_state *state, int b);
 
 /* Preprocess a frame straight into input slot b, with the model's preprocessor config
- * and the state's threads. The model must take 3 channels and the config's crop (or
- * resize) size must equal the model's image size, otherwise DEIT_STATUS_ERROR_BAD_CONFIG
- * (the message goes to the log callback; deit_model_check_preprocess() returns it). */
+ * and the state's threads (the preprocessor is built by deit_state_init()). The model must
+ * take 3 channels and the config's crop (or resize) size must equal the model's image
+ * size, otherwise DEIT_STATUS_ERROR_BAD_CONFIG (deit_model_check_preprocess() tells in
+ * advance). err (may be NULL) receives the message of any failure, e.g. an image size or
+ * stride out of range. */
 DEIT_API enum deit_status deit_state_preprocess(struct deit_state *state, int b, const struct deit_image *image,
-                                                const struct deit_rect *roi);
+                                                const struct deit_rect *roi, struct deit_error *err);
 
 /* Return true to stop a running inference (checked between layers). */
 typedef bool (*deit_abort_callback)(void *user_data);

@@ -388,7 +388,7 @@ gst_deit_classify_preprocess (GstDeitClassify * self,
     goto not_negotiated;
 
   t0 = g_get_monotonic_time ();
-  status = deit_state_preprocess (self->state, slot, &img, NULL);
+  status = deit_state_preprocess (self->state, slot, &img, NULL, NULL);
   if (status != DEIT_STATUS_OK)
     goto preprocess_failed;
   self->preprocess_us = g_get_monotonic_time () - t0;

@@ -653,7 +653,7 @@ static void test_preprocessor_config(void) {
             struct deit_image img = { .format = DEIT_PIXEL_FORMAT_RGB, .width = 4, .height = 4 };
             img.data[0]   = px;
             img.stride[0] = 12;
-            CHECK_INT(deit_state_preprocess(st_, 0, &img, NULL), DEIT_STATUS_ERROR_BAD_CONFIG);
+            CHECK_INT(deit_state_preprocess(st_, 0, &img, NULL, NULL), DEIT_STATUS_ERROR_BAD_CONFIG);
             deit_state_free(st_);
         }
         deit_model_free(m);

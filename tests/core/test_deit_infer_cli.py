@@ -151,6 +151,11 @@ def main():
         m2[0, 3] = 2
         expect("mask value 2", exe, ["-m", mim, "-i", mim_px, "-o", out, "--mask", write(t("m.npy"), npy_bytes(m2))],
                1, "0 or 1")
+        # a bool array holding 2: the message names the element and its value, read before
+        # the array is freed (the reader once printed freed memory here)
+        expect("bool mask value 2", exe, ["-m", mim, "-i", mim_px, "-o", out, "--mask",
+                                          write(t("m.npy"), npy_bytes(m2.view(np.bool_)))],
+               1, "element 3 holds 2")
 
         # good variants, checked against PyTorch (tolerance as in compare_outputs.py)
         tol = 1e-4 * max(1.0, float(np.abs(ref).max()))

@@ -100,7 +100,7 @@ core_classify (const gchar * model_name, GstBuffer * buf,
   img.matrix = matrix;
   img.full_range = full_range;
 
-  fail_unless_equals_int (deit_state_preprocess (st, 0, &img, NULL),
+  fail_unless_equals_int (deit_state_preprocess (st, 0, &img, NULL, NULL),
       DEIT_STATUS_OK);
   fail_unless_equals_int (deit_state_run (st, 1, NULL), DEIT_STATUS_OK);
   out->n = deit_state_top_k (st, 0, MIN (k, 64), threshold, top);

@@ -220,14 +220,6 @@ static int parse_options(int argc, char **argv, struct options *o) {
     return 0;
 }
 
-static bool arch_is_mim(enum deit_arch a) {
-    return a == DEIT_ARCH_DEIT_MIM || a == DEIT_ARCH_VIT_MIM;
-}
-
-static bool arch_is_base(enum deit_arch a) {
-    return a == DEIT_ARCH_DEIT_MODEL || a == DEIT_ARCH_VIT_MODEL;
-}
-
 static const char *act_name(enum deit_act a) {
     return a == DEIT_ACT_GELU ? "gelu (erf)" : "gelu (tanh approximation)";
 }
@@ -451,10 +443,10 @@ static int run(const struct options *o) {
 
     enum output_kind kind = o->kind;
     if (kind == OUTPUT_KIND_DEFAULT) {
-        kind = arch_is_mim(mi->arch) ? OUTPUT_KIND_RECONSTRUCTION
-             : arch_is_base(mi->arch) ? OUTPUT_KIND_HIDDEN : OUTPUT_KIND_LOGITS;
+        kind = deit_arch_is_mim(mi->arch) ? OUTPUT_KIND_RECONSTRUCTION
+             : deit_arch_is_base(mi->arch) ? OUTPUT_KIND_HIDDEN : OUTPUT_KIND_LOGITS;
     }
-    if (o->mask && !arch_is_mim(mi->arch)) {
+    if (o->mask && !deit_arch_is_mim(mi->arch)) {
         fprintf(stderr, "deit-infer: --mask: %s does not do masked image modeling (no mask_token)\n",
                 deit_arch_to_string(mi->arch));
         goto done;

@@ -276,8 +276,9 @@ int npy_parse(const void *buf, size_t len, struct npy_array *out, char *err, siz
         const uint8_t *v = out->data;
         for (size_t i = 0; i < nbytes; i++) {
             if (v[i] > 1) {
-                npy_array_free(out);
-                return npy_fail(err, err_size, "bool element %zu holds %d (0 or 1 expected)", i, v[i]);
+                int bad = npy_fail(err, err_size, "bool element %zu holds %d (0 or 1 expected)", i, v[i]);
+                npy_array_free(out);   /* after the message: v points into out->data */
+                return bad;
             }
         }
     }

@@ -53,13 +53,14 @@
 #include <pango/pangocairo.h>
 
 #include "gstdeitoverlay.h"
+#include "gstdeitoverlaydraw.h"
 #include "gstdeitclassifymeta.h"
 
 GST_DEBUG_CATEGORY_STATIC (deit_overlay_debug);
 #define GST_CAT_DEFAULT deit_overlay_debug
 
 #define DEFAULT_PROP_CORNER GST_DEIT_OVERLAY_CORNER_TOP_LEFT
-#define DEFAULT_PROP_FONT_DESC "Sans Bold"
+#define DEFAULT_PROP_FONT_DESC GST_DEIT_OVERLAY_DEFAULT_FONT
 #define DEFAULT_PROP_MAX_RESULTS 5
 #define DEFAULT_PROP_SHOW_SCORES TRUE
 #define DEFAULT_PROP_SHOW_STALE TRUE
@@ -81,7 +82,7 @@ enum
 };
 
 /* 8-bit RGB family, planar and semi-planar 4:2:0, 4:2:2, 4:4:4, packed 4:2:2 and
- * AYUV: blend_patch() handles any 8-bit format described by GstVideoFormatInfo */
+ * AYUV: gst_deit_patch_blend() handles any 8-bit format described by GstVideoFormatInfo */
 #define OVERLAY_FORMATS "{ RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, ARGB, ABGR, RGB, BGR, " \
     "I420, YV12, NV12, NV21, Y42B, Y444, YUY2, UYVY, AYUV }"
 
@@ -111,60 +112,9 @@ struct _GstDeitOverlay
   /* streaming thread only */
   PangoFontMap *font_map;
   PangoContext *pango_context;
-  GArray *patches;              /* of Patch: the last drawing, reused while */
+  GArray *patches;              /* of GstDeitPatch: the last drawing, reused while */
   gchar *patches_key;           /* ... the text and boxes stay the same */
 };
-
-/* A copy of the properties taken once per frame, so drawing runs without the lock. */
-typedef struct
-{
-  GstDeitOverlayCorner corner;
-  gchar *font_desc;
-  guint max_results;
-  gboolean show_scores;
-  gboolean show_stale;
-  guint32 text_color;
-  guint32 background_color;
-  guint32 box_color;
-  guint cookie;
-} DrawSettings;
-
-/* A premultiplied ARGB32 image (cairo's native-endian layout) and where it goes in
- * the frame; the drawing of a frame is a list of these. */
-typedef struct
-{
-  gint comp;                    /* GST_VIDEO_COMP_* index in the frame's format */
-  gint cx0, cy0, cw, ch;        /* covered samples, in the component's grid */
-  gint32 *c;                    /* per sample: Q16 colour contribution, and */
-  gint32 *inv;                  /* (255 - mean alpha) * 257; 65535: untouched */
-} Converted;
-
-typedef struct
-{
-  guint8 *data;
-  gint stride;
-  gint x, y, width, height;
-  Converted conv[4];            /* the patch in the frame's format, made once */
-  gint n_conv;
-} Patch;
-
-/* A cairo context drawing into a new Patch. */
-typedef struct
-{
-  Patch patch;
-  cairo_surface_t *surface;
-  cairo_t *cr;
-} Canvas;
-
-/* Colour conversion for blending: component c of the frame receives
- * off_a[c][a] + (m[c][0] * r + m[c][1] * g + m[c][2] * b) of a premultiplied (a, r, g,
- * b) pixel, in Q16 fixed point of the 0-255 scale; off_a[c][a] = off[c] * a / 255.
- * Identity for RGB frames; the frame's matrix and range for YUV frames. */
-typedef struct
-{
-  gint32 off_a[3][256];
-  gint32 m[3][3];
-} BlendCoeffs;
 
 GType
 gst_deit_overlay_corner_get_type (void)
@@ -191,580 +141,10 @@ GST_ELEMENT_REGISTER_DEFINE (deitoverlay, "deitoverlay", GST_RANK_NONE,
     GST_TYPE_DEIT_OVERLAY);
 
 /* ------------------------------------------------------------------------ */
-/* drawing helpers */
-
-static void
-set_source_argb (cairo_t * cr, guint32 argb, gdouble alpha_scale)
-{
-  cairo_set_source_rgba (cr, ((argb >> 16) & 0xff) / 255.0,
-      ((argb >> 8) & 0xff) / 255.0, (argb & 0xff) / 255.0,
-      ((argb >> 24) & 0xff) / 255.0 * alpha_scale);
-}
-
-static gboolean
-canvas_init (Canvas * c, gint width, gint height)
-{
-  gint stride = cairo_format_stride_for_width (CAIRO_FORMAT_ARGB32, width);
-
-  memset (c, 0, sizeof (*c));
-  if (width <= 0 || height <= 0 || stride <= 0)
-    return FALSE;
-  c->patch.width = width;
-  c->patch.height = height;
-  c->patch.stride = stride;
-  c->patch.data = g_malloc0 ((gsize) stride * height);
-  c->surface = cairo_image_surface_create_for_data (c->patch.data,
-      CAIRO_FORMAT_ARGB32, width, height, stride);
-  c->cr = cairo_create (c->surface);
-  return TRUE;
-}
-
-/* Finishes drawing and appends the canvas, to go at (x, y) of the frame. */
-static void
-canvas_finish (Canvas * c, GArray * patches, gint x, gint y)
-{
-  cairo_destroy (c->cr);
-  cairo_surface_flush (c->surface);
-  cairo_surface_destroy (c->surface);
-  c->patch.x = x;
-  c->patch.y = y;
-  g_array_append_val (patches, c->patch);
-}
-
-static void
-patch_clear (gpointer data)
-{
-  Patch *p = data;
-  gint i;
-
-  for (i = 0; i < p->n_conv; i++) {
-    g_free (p->conv[i].c);
-    g_free (p->conv[i].inv);
-  }
-  g_free (p->data);
-}
-
-/* A solid rectangle in @argb, clipped to the frame. */
-static void
-add_solid_rect (GArray * patches, guint32 argb, gint x,
-    gint y, gint w, gint h, gint frame_w, gint frame_h)
-{
-  Canvas c;
-  gint x1 = CLAMP (x, 0, frame_w), y1 = CLAMP (y, 0, frame_h);
-  gint x2 = CLAMP (x + w, 0, frame_w), y2 = CLAMP (y + h, 0, frame_h);
-
-  if (!canvas_init (&c, x2 - x1, y2 - y1))
-    return;
-  set_source_argb (c.cr, argb, 1.0);
-  cairo_paint (c.cr);
-  canvas_finish (&c, patches, x1, y1);
-}
-
-static PangoLayout *
-new_layout (PangoContext * ctx, const PangoFontDescription * font,
-    const gchar * text)
-{
-  PangoLayout *layout = pango_layout_new (ctx);
-
-  pango_layout_set_font_description (layout, font);
-  pango_layout_set_text (layout, text, -1);
-  pango_layout_set_single_paragraph_mode (layout, TRUE);
-  return layout;
-}
-
-static gint
-layout_width (PangoLayout * layout)
-{
-  gint w, h;
-
-  pango_layout_get_pixel_size (layout, &w, &h);
-  return w;
-}
-
-static gint
-layout_height (PangoLayout * layout)
-{
-  gint w, h;
-
-  pango_layout_get_pixel_size (layout, &w, &h);
-  return h;
-}
-
-/* Font for a frame of height @frame_h: the font-desc property, with a size that
- * follows the frame height (1/20 of it, at least 10 px) unless the property names
- * a size; sizes are in pixels (the Pango context runs at 72 dpi). */
-static PangoFontDescription *
-make_font (const DrawSettings * s, gint frame_h, gdouble scale)
-{
-  PangoFontDescription *font = pango_font_description_from_string (s->font_desc
-      ? s->font_desc : DEFAULT_PROP_FONT_DESC);
-  gdouble px;
-
-  if (pango_font_description_get_size (font) > 0)
-    px = (gdouble) pango_font_description_get_size (font) / PANGO_SCALE;
-  else
-    px = MAX (10.0, frame_h / 20.0);
-  pango_font_description_set_absolute_size (font, px * scale * PANGO_SCALE);
-  return font;
-}
-
-static gchar *
-format_score (gfloat score)
-{
-  return g_strdup_printf ("%.1f%%", score * 100.0);
-}
-
-/* ------------------------------------------------------------------------ */
-/* panel with the full-frame result */
-
-typedef struct
-{
-  PangoLayout *label;
-  PangoLayout *score;           /* NULL without show-scores */
-  gfloat value;                 /* < 0: no bar */
-} PanelRow;
-
-static void
-draw_panel (GstDeitOverlay * self, const GstDeitClassifyMeta * meta,
-    const DrawSettings * s, gint frame_w, gint frame_h, GArray * patches)
-{
-  PangoFontDescription *font = make_font (s, frame_h, 1.0);
-  PangoFontDescription *small = make_font (s, frame_h, 0.7);
-  gdouble px = (gdouble) pango_font_description_get_size (font) / PANGO_SCALE;
-  gint pad = MAX (2, (gint) lround (px * 0.45));
-  gint gap = MAX (4, (gint) lround (px * 0.8));
-  gint bar_h = MAX (2, (gint) lround (px * 0.2));
-  gint row_gap = MAX (1, (gint) lround (px * 0.25));
-  gint margin = MAX (2, (gint) lround (px * 0.5));
-  guint n_rows = MIN (meta->n_results, s->max_results), i;
-  PanelRow *rows = g_new0 (PanelRow, MAX (n_rows, 1));
-  PangoLayout *header;
-  gchar *header_text;
-  gint label_w = 0, score_w = 0, inner_w, max_inner, panel_w, panel_h, x, y;
-  gint header_h, text_h = 0;
-  Canvas c;
-
-  header_text = g_strdup_printf ("%s%s", meta->model_name ? meta->model_name :
-      "deitclassify", meta->fresh ? "" : " (earlier frame)");
-  header = new_layout (self->pango_context, small, header_text);
-  g_free (header_text);
-  header_h = layout_height (header);
-
-  for (i = 0; i < n_rows; i++) {
-    const GstDeitClassification *r = &meta->results[i];
-    gchar *fallback = NULL;
-
-    if (r->label == NULL)
-      fallback = g_strdup_printf ("class %d", r->class_id);
-    rows[i].label = new_layout (self->pango_context, font,
-        r->label ? r->label : fallback);
-    g_free (fallback);
-    rows[i].value = CLAMP (r->score, 0.0f, 1.0f);
-    if (s->show_scores) {
-      gchar *t = format_score (r->score);
-      rows[i].score = new_layout (self->pango_context, font, t);
-      score_w = MAX (score_w, layout_width (rows[i].score));
-      g_free (t);
-    }
-  }
-  if (n_rows == 0) {
-    rows[0].label = new_layout (self->pango_context, font, "no result");
-    rows[0].value = -1.0f;
-    n_rows = 1;
-  }
-  for (i = 0; i < n_rows; i++) {
-    label_w = MAX (label_w, layout_width (rows[i].label));
-    text_h = MAX (text_h, layout_height (rows[i].label));
-  }
-
-  /* the panel fits the text, at least 8 em wide so the bars mean something, and
-   * never wider than the frame: long labels are ellipsized */
-  inner_w = label_w + (score_w > 0 ? gap + score_w : 0);
-  inner_w = MAX (inner_w, layout_width (header));
-  inner_w = MAX (inner_w, (gint) (px * 8));
-  max_inner = frame_w - 2 * margin - 2 * pad;
-  if (inner_w > max_inner) {
-    gint label_max = max_inner - (score_w > 0 ? gap + score_w : 0);
-
-    inner_w = MAX (max_inner, 1);
-    for (i = 0; i < n_rows; i++) {
-      pango_layout_set_width (rows[i].label, MAX (label_max, 1) * PANGO_SCALE);
-      pango_layout_set_ellipsize (rows[i].label, PANGO_ELLIPSIZE_END);
-    }
-    pango_layout_set_width (header, inner_w * PANGO_SCALE);
-    pango_layout_set_ellipsize (header, PANGO_ELLIPSIZE_END);
-  }
-
-  panel_w = MIN (inner_w + 2 * pad, frame_w);
-  panel_h = pad + header_h + row_gap + n_rows * (text_h + bar_h + row_gap) +
-      pad - row_gap;
-  panel_h = MIN (panel_h, frame_h);
-
-  x = (s->corner == GST_DEIT_OVERLAY_CORNER_TOP_LEFT ||
-      s->corner == GST_DEIT_OVERLAY_CORNER_BOTTOM_LEFT) ? margin :
-      frame_w - panel_w - margin;
-  y = (s->corner == GST_DEIT_OVERLAY_CORNER_TOP_LEFT ||
-      s->corner == GST_DEIT_OVERLAY_CORNER_TOP_RIGHT) ? margin :
-      frame_h - panel_h - margin;
-  x = MAX (x, 0);
-  y = MAX (y, 0);
-
-  if (canvas_init (&c, panel_w, panel_h)) {
-    gint ty = pad;
-
-    set_source_argb (c.cr, s->background_color, 1.0);
-    cairo_paint (c.cr);
-
-    set_source_argb (c.cr, s->text_color, 0.75);
-    cairo_move_to (c.cr, pad, ty);
-    pango_cairo_show_layout (c.cr, header);
-    ty += header_h + row_gap;
-
-    for (i = 0; i < n_rows; i++) {
-      set_source_argb (c.cr, s->text_color, 1.0);
-      cairo_move_to (c.cr, pad, ty);
-      pango_cairo_show_layout (c.cr, rows[i].label);
-      if (rows[i].score) {
-        cairo_move_to (c.cr, pad + inner_w - layout_width (rows[i].score), ty);
-        pango_cairo_show_layout (c.cr, rows[i].score);
-      }
-      ty += text_h;
-      if (rows[i].value >= 0.0f) {
-        /* track in faint text colour, bar in box colour */
-        set_source_argb (c.cr, s->text_color, 0.2);
-        cairo_rectangle (c.cr, pad, ty, inner_w, bar_h);
-        cairo_fill (c.cr);
-        set_source_argb (c.cr, s->box_color, 1.0);
-        cairo_rectangle (c.cr, pad, ty, inner_w * rows[i].value, bar_h);
-        cairo_fill (c.cr);
-      }
-      ty += bar_h + row_gap;
-    }
-    canvas_finish (&c, patches, x, y);
-  }
-
-  for (i = 0; i < n_rows; i++) {
-    g_object_unref (rows[i].label);
-    if (rows[i].score)
-      g_object_unref (rows[i].score);
-  }
-  g_free (rows);
-  g_object_unref (header);
-  pango_font_description_free (font);
-  pango_font_description_free (small);
-}
-
-/* ------------------------------------------------------------------------ */
-/* box and label for a region of interest */
-
-static void
-draw_roi (GstDeitOverlay * self, const GstDeitClassifyMeta * meta,
-    const DrawSettings * s, gint frame_w, gint frame_h, GArray * patches)
-{
-  gint bx = MIN ((gint) MIN (meta->x, G_MAXINT / 2), frame_w);
-  gint by = MIN ((gint) MIN (meta->y, G_MAXINT / 2), frame_h);
-  gint bw = MIN ((gint) MIN (meta->width, G_MAXINT / 2), frame_w - bx);
-  gint bh = MIN ((gint) MIN (meta->height, G_MAXINT / 2), frame_h - by);
-  gint t = MAX (2, MIN (frame_w, frame_h) / 150);
-  PangoFontDescription *font;
-  PangoLayout *layout;
-  gchar *text, *score = NULL;
-  gint pad, tag_w, tag_h, tag_y;
-  Canvas c;
-
-  if (bw <= 0 || bh <= 0)
-    return;
-  t = MIN (t, MIN (bw, bh) / 2 + 1);
-
-  /* four edges, each its own small rectangle so the inside is not blended */
-  add_solid_rect (patches, s->box_color, bx, by, bw, t, frame_w, frame_h);
-  add_solid_rect (patches, s->box_color, bx, by + bh - t, bw, t, frame_w,
-      frame_h);
-  add_solid_rect (patches, s->box_color, bx, by + t, t, bh - 2 * t, frame_w,
-      frame_h);
-  add_solid_rect (patches, s->box_color, bx + bw - t, by + t, t, bh - 2 * t,
-      frame_w, frame_h);
-
-  if (meta->n_results == 0)
-    return;
-
-  if (s->show_scores)
-    score = format_score (meta->results[0].score);
-  if (meta->results[0].label)
-    text = g_strdup_printf ("%s%s%s", meta->results[0].label, score ? " " : "",
-        score ? score : "");
-  else
-    text = g_strdup_printf ("class %d%s%s", meta->results[0].class_id,
-        score ? " " : "", score ? score : "");
-  g_free (score);
-
-  font = make_font (s, frame_h, 0.8);
-  layout = new_layout (self->pango_context, font, text);
-  pad = MAX (2, (gint) lround (pango_font_description_get_size (font) /
-          PANGO_SCALE * 0.3));
-  if (layout_width (layout) + 2 * pad > frame_w - bx) {
-    pango_layout_set_width (layout, MAX (frame_w - bx - 2 * pad,
-            1) * PANGO_SCALE);
-    pango_layout_set_ellipsize (layout, PANGO_ELLIPSIZE_END);
-  }
-  tag_w = MIN (layout_width (layout) + 2 * pad, frame_w - bx);
-  tag_h = MIN (layout_height (layout) + 2 * pad, frame_h);
-  /* above the box when there is room, else inside its top edge */
-  tag_y = by - tag_h >= 0 ? by - tag_h : MIN (by + t, frame_h - tag_h);
-
-  if (canvas_init (&c, tag_w, tag_h)) {
-    set_source_argb (c.cr, s->background_color, 1.0);
-    cairo_paint (c.cr);
-    set_source_argb (c.cr, s->text_color, 1.0);
-    cairo_move_to (c.cr, pad, pad);
-    pango_cairo_show_layout (c.cr, layout);
-    canvas_finish (&c, patches, bx, tag_y);
-  }
-  g_object_unref (layout);
-  pango_font_description_free (font);
-  g_free (text);
-}
-
-/* ------------------------------------------------------------------------ */
-/* blending into the frame, in its own format */
-
-/* Q16 of v / 255 for v in [0, 255]: (v * 65536 + 127) / 255 */
-#define Q16_PER_255(v) (((gint64) (v) * 65536 + 127) / 255)
-
-static void
-blend_coeffs_init (BlendCoeffs * k, const GstVideoInfo * info)
-{
-  gint c;
-
-  memset (k, 0, sizeof (*k));
-  if (GST_VIDEO_INFO_IS_RGB (info)) {
-    /* component 0/1/2 is R/G/B: out = r + dst * (255 - a) / 255 */
-    for (c = 0; c < 3; c++)
-      k->m[c][c] = 65536;
-  } else {
-    /* reference: ITU-R BT.601/709 as GStreamer's video-color.c defines them:
-     * Y = off0 + scale0 * (Kr R + Kg G + Kb B) / 255,
-     * U = off1 + scale1 * (B - Y') / (2 (1 - Kb)) / 255, V likewise with R, Kr */
-    gdouble kr = 0.299, kb = 0.114, kg;
-    gint offset[GST_VIDEO_MAX_COMPONENTS], scale[GST_VIDEO_MAX_COMPONENTS];
-    gdouble m[3][3];
-
-    if (!gst_video_color_matrix_get_Kr_Kb (info->colorimetry.matrix, &kr, &kb)) {
-      kr = 0.299;               /* unknown matrix: BT.601, what videoconvert */
-      kb = 0.114;               /* assumes for SD too */
-    }
-    kg = 1.0 - kr - kb;
-    gst_video_color_range_offsets (info->colorimetry.range, info->finfo, offset,
-        scale);
-    m[0][0] = kr * scale[0];
-    m[0][1] = kg * scale[0];
-    m[0][2] = kb * scale[0];
-    m[1][0] = -kr / (2 * (1 - kb)) * scale[1];
-    m[1][1] = -kg / (2 * (1 - kb)) * scale[1];
-    m[1][2] = (1 - kb) / (2 * (1 - kb)) * scale[1];
-    m[2][0] = (1 - kr) / (2 * (1 - kr)) * scale[2];
-    m[2][1] = -kg / (2 * (1 - kr)) * scale[2];
-    m[2][2] = -kb / (2 * (1 - kr)) * scale[2];
-    for (c = 0; c < 3; c++) {
-      gint j, a;
-
-      for (a = 0; a < 256; a++)
-        k->off_a[c][a] = (gint32) ((offset[c] * a * 65536 + 127) / 255);
-      for (j = 0; j < 3; j++)
-        k->m[c][j] = (gint32) lround (m[c][j] / 255.0 * 65536.0);
-    }
-  }
-}
-
-/* Q16 contribution of premultiplied pixel @v to component @comp (3: alpha). */
-static inline gint32
-contribution (const BlendCoeffs * k, gint comp, guint32 v)
-{
-  gint32 a = v >> 24, r = (v >> 16) & 0xff, g = (v >> 8) & 0xff, b = v & 0xff;
-
-  if (comp == 3)
-    return a << 16;
-  return k->off_a[comp][a] + k->m[comp][0] * r + k->m[comp][1] * g +
-      k->m[comp][2] * b;
-}
-
-/* "over" with premultiplied alpha, Q16 contribution @c, (255 - alpha) * 257 @inv */
-static inline guint8
-over (gint32 c, guint8 dst, gint32 inv)
-{
-  gint32 out = (c + dst * inv + 32768) >> 16;
-
-  return (guint8) CLAMP (out, 0, 255);
-}
-
-/* Converts @p into component @comp of the frame's format: each sample of the
- * component takes the mean over the patch pixels of its block (one pixel unless the
- * component is subsampled), block pixels outside the patch counting as transparent,
- * so samples whose block misses the patch are never written. Runs once per patch. */
-static void
-convert_component (const GstVideoInfo * info, Patch * p, const BlendCoeffs * k,
-    gint comp, gint x0, gint y0, gint x1, gint y1)
-{
-  const GstVideoFormatInfo *fi = info->finfo;
-  gint wsub = GST_VIDEO_FORMAT_INFO_W_SUB (fi, comp);
-  gint hsub = GST_VIDEO_FORMAT_INFO_H_SUB (fi, comp);
-  gint fw = GST_VIDEO_INFO_WIDTH (info), fh = GST_VIDEO_INFO_HEIGHT (info);
-  Converted *cv = &p->conv[p->n_conv++];
-  gint cx, cy, px, py;
-
-  cv->comp = comp;
-  cv->cx0 = x0 >> wsub;
-  cv->cy0 = y0 >> hsub;
-  cv->cw = ((x1 - 1) >> wsub) + 1 - cv->cx0;
-  cv->ch = ((y1 - 1) >> hsub) + 1 - cv->cy0;
-  cv->c = g_new (gint32, (gsize) cv->cw * cv->ch);
-  cv->inv = g_new (gint32, (gsize) cv->cw * cv->ch);
-
-  for (cy = cv->cy0; cy < cv->cy0 + cv->ch; cy++) {
-    gint by0 = MAX (cy << hsub, y0), by1 = MIN ((cy + 1) << hsub, y1);
-    gint bh = MIN ((cy + 1) << hsub, fh) - (cy << hsub);
-
-    for (cx = cv->cx0; cx < cv->cx0 + cv->cw; cx++) {
-      gint bx0 = MAX (cx << wsub, x0), bx1 = MIN ((cx + 1) << wsub, x1);
-      gint n = (MIN ((cx + 1) << wsub, fw) - (cx << wsub)) * bh;
-      gint64 sum_c = 0, sum_inv = 0;
-      gsize i = (gsize) (cy - cv->cy0) * cv->cw + (cx - cv->cx0);
-
-      for (py = by0; py < by1; py++) {
-        const guint32 *src = (const guint32 *) (p->data + (py - p->y) *
-            p->stride);
-
-        for (px = bx0; px < bx1; px++) {
-          sum_c += contribution (k, comp, src[px - p->x]);
-          sum_inv += 255 - (src[px - p->x] >> 24);
-        }
-      }
-      /* block pixels outside the patch: alpha 0 */
-      sum_inv += 255 * (n - (by1 - by0) * (bx1 - bx0));
-      cv->c[i] = (gint32) (sum_c / n);
-      cv->inv[i] = (gint32) (sum_inv * 257 / n);
-    }
-  }
-}
-
-static void
-convert_patch (const GstVideoInfo * info, Patch * p)
-{
-  gint x0 = MAX (p->x, 0), y0 = MAX (p->y, 0);
-  gint x1 = MIN (p->x + p->width, GST_VIDEO_INFO_WIDTH (info));
-  gint y1 = MIN (p->y + p->height, GST_VIDEO_INFO_HEIGHT (info));
-  gint comp, n_comps = GST_VIDEO_INFO_HAS_ALPHA (info) ? 4 : 3;
-  BlendCoeffs *k;
-
-  if (x0 >= x1 || y0 >= y1)
-    return;
-  k = g_new (BlendCoeffs, 1);
-  blend_coeffs_init (k, info);
-  for (comp = 0; comp < n_comps; comp++)
-    convert_component (info, p, k, comp, x0, y0, x1, y1);
-  g_free (k);
-}
-
-/* "over" of the converted patch into the frame: per sample one multiply-add. */
-static void
-blend_patch (GstVideoFrame * f, const Patch * p)
-{
-  const GstVideoFormatInfo *fi = f->info.finfo;
-  gint i, x, y;
-
-  for (i = 0; i < p->n_conv; i++) {
-    const Converted *cv = &p->conv[i];
-    gint plane = GST_VIDEO_FORMAT_INFO_PLANE (fi, cv->comp);
-    gint pstride = GST_VIDEO_FORMAT_INFO_PSTRIDE (fi, cv->comp);
-    gint stride = GST_VIDEO_FRAME_PLANE_STRIDE (f, plane);
-    guint8 *data = (guint8 *) GST_VIDEO_FRAME_PLANE_DATA (f, plane) +
-        GST_VIDEO_FORMAT_INFO_POFFSET (fi, cv->comp) + cv->cx0 * pstride;
-
-    for (y = 0; y < cv->ch; y++) {
-      guint8 *d = data + (gsize) (cv->cy0 + y) * stride;
-      const gint32 *c = cv->c + (gsize) y * cv->cw;
-      const gint32 *inv = cv->inv + (gsize) y * cv->cw;
-
-      for (x = 0; x < cv->cw; x++, d += pstride)
-        if (inv[x] != 255 * 257)
-          *d = over (c[x], *d, inv[x]);
-    }
-  }
-}
-
-/* ------------------------------------------------------------------------ */
 /* per frame */
 
-static gboolean
-meta_is_drawn (const GstDeitClassifyMeta * meta, const DrawSettings * s)
-{
-  return meta->fresh || s->show_stale;
-}
-
-/* A string naming everything that would be drawn on this frame, or NULL when
- * nothing is: equal keys give equal drawings, so the patches are reused. */
-static gchar *
-make_key (GstBuffer * buf, const DrawSettings * s, gint frame_w, gint frame_h)
-{
-  GString *key = NULL;
-  gpointer state = NULL;
-  GstMeta *m;
-
-  while ((m = gst_buffer_iterate_meta_filtered (buf, &state,
-              GST_DEIT_CLASSIFY_META_API_TYPE))) {
-    GstDeitClassifyMeta *meta = (GstDeitClassifyMeta *) m;
-    guint i, n;
-
-    if (!meta_is_drawn (meta, s))
-      continue;
-    if (key == NULL)
-      key = g_string_new (NULL);
-    g_string_append_printf (key, "%d|%u,%u,%u,%u|%d|%s|", meta->roi_id,
-        meta->x, meta->y, meta->width, meta->height, meta->fresh,
-        meta->model_name ? meta->model_name : "");
-    n = meta->roi_id < 0 ? MIN (meta->n_results, s->max_results) :
-        MIN (meta->n_results, 1);
-    for (i = 0; i < n; i++)
-      g_string_append_printf (key, "%d:%s:%.5f;", meta->results[i].class_id,
-          meta->results[i].label ? meta->results[i].label : "",
-          meta->results[i].score);
-    g_string_append_c (key, '\n');
-  }
-  if (key == NULL)
-    return NULL;
-  g_string_append_printf (key, "%dx%d#%u", frame_w, frame_h, s->cookie);
-  return g_string_free (key, FALSE);
-}
-
 static void
-build_patches (GstDeitOverlay * self, GstBuffer * buf,
-    const DrawSettings * s, gint frame_w, gint frame_h, GArray * patches)
-{
-  gpointer state = NULL;
-  GstMeta *m;
-
-  /* boxes first, so the panel is drawn on top of them */
-  while ((m = gst_buffer_iterate_meta_filtered (buf, &state,
-              GST_DEIT_CLASSIFY_META_API_TYPE))) {
-    GstDeitClassifyMeta *meta = (GstDeitClassifyMeta *) m;
-
-    if (meta->roi_id >= 0 && meta_is_drawn (meta, s))
-      draw_roi (self, meta, s, frame_w, frame_h, patches);
-  }
-  state = NULL;
-  while ((m = gst_buffer_iterate_meta_filtered (buf, &state,
-              GST_DEIT_CLASSIFY_META_API_TYPE))) {
-    GstDeitClassifyMeta *meta = (GstDeitClassifyMeta *) m;
-
-    if (meta->roi_id < 0 && meta_is_drawn (meta, s)) {
-      draw_panel (self, meta, s, frame_w, frame_h, patches);
-      break;                    /* one panel: the first full-frame result */
-    }
-  }
-}
-
-static void
-snapshot_settings (GstDeitOverlay * self, DrawSettings * s)
+snapshot_settings (GstDeitOverlay * self, GstDeitDrawSettings * s)
 {
   GST_OBJECT_LOCK (self);
   s->corner = self->corner;
@@ -812,12 +192,12 @@ gst_deit_overlay_transform_frame_ip (GstVideoFilter * filter,
 {
   GstDeitOverlay *self = GST_DEIT_OVERLAY (filter);
   gint w = GST_VIDEO_FRAME_WIDTH (frame), h = GST_VIDEO_FRAME_HEIGHT (frame);
-  DrawSettings s;
+  GstDeitDrawSettings s;
   gchar *key;
   guint i;
 
   snapshot_settings (self, &s);
-  key = make_key (frame->buffer, &s, w, h);
+  key = gst_deit_overlay_make_key (frame->buffer, &s, w, h);
   if (key == NULL) {
     GST_LOG_OBJECT (self, "nothing to draw on %" GST_PTR_FORMAT, frame->buffer);
     g_free (s.font_desc);
@@ -827,7 +207,7 @@ gst_deit_overlay_transform_frame_ip (GstVideoFilter * filter,
   if (self->patches_key == NULL || strcmp (key, self->patches_key)) {
     clear_cache (self);
     ensure_pango (self);
-    build_patches (self, frame->buffer, &s, w, h, self->patches);
+    gst_deit_overlay_build_patches (self->pango_context, frame->buffer, &s, w, h, self->patches);
     self->patches_key = key;
     GST_LOG_OBJECT (self, "redrawn: %s", key);
   } else {
@@ -835,11 +215,11 @@ gst_deit_overlay_transform_frame_ip (GstVideoFilter * filter,
   }
 
   for (i = 0; i < self->patches->len; i++) {
-    Patch *p = &g_array_index (self->patches, Patch, i);
+    GstDeitPatch *p = &g_array_index (self->patches, GstDeitPatch, i);
 
     if (p->n_conv == 0)
-      convert_patch (&frame->info, p);
-    blend_patch (frame, p);
+      gst_deit_patch_convert (&frame->info, p);
+    gst_deit_patch_blend (frame, p);
   }
   g_free (s.font_desc);
   return GST_FLOW_OK;
@@ -1101,6 +481,6 @@ gst_deit_overlay_init (GstDeitOverlay * self)
   self->text_color = DEFAULT_PROP_TEXT_COLOR;
   self->background_color = DEFAULT_PROP_BACKGROUND_COLOR;
   self->box_color = DEFAULT_PROP_BOX_COLOR;
-  self->patches = g_array_new (FALSE, FALSE, sizeof (Patch));
-  g_array_set_clear_func (self->patches, patch_clear);
+  self->patches = g_array_new (FALSE, FALSE, sizeof (GstDeitPatch));
+  g_array_set_clear_func (self->patches, gst_deit_patch_clear);
 }

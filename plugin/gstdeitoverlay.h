@@ -3,7 +3,8 @@
  * Full-frame results become a panel in one corner (top-k labels with probability
  * bars and percentages); results of regions of interest become a box with a label.
  * Text is rendered with Pango/Cairo into small ARGB surfaces that are blended into
- * the frame in its own format (RGB or YUV) by gst_video_overlay_composition_blend().
+ * the frame in its own format (RGB or YUV) by our own "over" blend (gstdeitpatch.c),
+ * which converts each drawn pixel with the frame's colour matrix and range.
  */
 #ifndef __GST_DEIT_OVERLAY_H__
 #define __GST_DEIT_OVERLAY_H__

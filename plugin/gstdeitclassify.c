@@ -119,8 +119,12 @@
  * ]| Classifies one image (pipelines/classify-images.sh runs it for each image
  * of a folder).
  *
- * `GST_DEBUG=deitclassify:5,deitcore:5` shows the model summary, caps and per-frame
- * results.
+ * Debug levels of the `deitclassify` category: 4 (INFO) logs the model summary
+ * (architecture, sizes, labels, preprocessing); 5 (DEBUG) adds the caps, model
+ * sharing, held frames and latency; 6 (LOG) adds the per-frame results and inference
+ * times. The core's own messages are in `deitcore` (4: INFO, 5: DEBUG). So
+ * `GST_DEBUG=deitclassify:5,deitcore:4` shows the model summary and caps, and
+ * `GST_DEBUG=deitclassify:6` the per-frame results too.
  *
  * Since: 0.1
  */
@@ -172,9 +176,11 @@ enum
 
 #define DEIT_FORMATS "{ RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, ARGB, ABGR, " \
     "GRAY8, I420, NV12, YUY2 }"
-/* the core takes 1..16384 pixels per side */
+/* the core takes 1..DEIT_MAX_IMAGE_DIM pixels per side */
+#define DEIT_MAX_DIM_STR G_STRINGIFY (DEIT_MAX_IMAGE_DIM)
 #define DEIT_CAPS "video/x-raw, format = (string) " DEIT_FORMATS ", " \
-    "width = (int) [ 1, 16384 ], height = (int) [ 1, 16384 ], " \
+    "width = (int) [ 1, " DEIT_MAX_DIM_STR " ], " \
+    "height = (int) [ 1, " DEIT_MAX_DIM_STR " ], " \
     "framerate = " GST_VIDEO_FPS_RANGE
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
@@ -1230,7 +1236,7 @@ gst_deit_classify_set_info (GstVideoFilter * filter, GstCaps * incaps,
   gint w = GST_VIDEO_INFO_WIDTH (in_info), h = GST_VIDEO_INFO_HEIGHT (in_info);
 
   if (!gst_deit_classify_format_to_core (GST_VIDEO_INFO_FORMAT (in_info),
-          &format) || w < 1 || h < 1 || w > 16384 || h > 16384)
+          &format) || w < 1 || h < 1 || w > DEIT_MAX_IMAGE_DIM || h > DEIT_MAX_IMAGE_DIM)
     goto unsupported;
 
   if (GST_VIDEO_INFO_IS_YUV (in_info) &&
@@ -1251,7 +1257,7 @@ unsupported:
   {
     GST_WARNING_OBJECT (self, "caps %" GST_PTR_FORMAT " not supported; "
         "deitclassify accepts video/x-raw, format=%s, width and height in "
-        "[1, 16384]", incaps, DEIT_FORMATS);
+        "[1, " DEIT_MAX_DIM_STR "]", incaps, DEIT_FORMATS);
     return FALSE;
   }
 }
@@ -1267,7 +1273,7 @@ gst_deit_classify_accept_caps (GstBaseTransform * trans,
   if (!ret)
     GST_WARNING_OBJECT (trans, "caps %" GST_PTR_FORMAT " not accepted; "
         "deitclassify accepts video/x-raw, format=%s, width and height in "
-        "[1, 16384]", caps, DEIT_FORMATS);
+        "[1, " DEIT_MAX_DIM_STR "]", caps, DEIT_FORMATS);
   return ret;
 }
 
@@ -1295,7 +1301,7 @@ gst_deit_classify_query (GstBaseTransform * trans, GstPadDirection direction,
     if (filter && result && gst_caps_is_empty (result))
       GST_WARNING_OBJECT (self, "upstream offers only %" GST_PTR_FORMAT
           "; deitclassify accepts video/x-raw, format=%s, width and height "
-          "in [1, 16384]", filter, DEIT_FORMATS);
+          "in [1, " DEIT_MAX_DIM_STR "]", filter, DEIT_FORMATS);
   }
   if (ret && direction == GST_PAD_SRC &&
       GST_QUERY_TYPE (query) == GST_QUERY_LATENCY) {
@@ -1994,7 +2000,7 @@ gst_deit_classify_class_init (GstDeitClassifyClass * klass)
    * it. In live pipelines the LATENCY query includes the frames held; with
    * #GstDeitClassify:async, batch-size is ignored.
    *
-   * Since: 0.2
+   * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_BATCH_SIZE,
       g_param_spec_uint ("batch-size", "Batch Size",

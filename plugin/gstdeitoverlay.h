@@ -2,8 +2,11 @@
  *
  * Full-frame results become a panel in one corner (top-k labels with probability
  * bars and percentages); results of regions of interest become a box with a label.
- * Text is rendered with Pango/Cairo into small ARGB surfaces that are blended into
- * the frame in its own format (RGB or YUV) by gst_video_overlay_composition_blend().
+ * Text is rendered with Pango/Cairo into small premultiplied ARGB patches that the
+ * element blends into the frame by hand, in the frame's own format (8-bit RGB or YUV:
+ * patch colours converted with the frame's matrix and range, chroma averaged over its
+ * subsampling block; see blend_patch() in gstdeitoverlay.c). No
+ * GstVideoOverlayComposition is involved and pixels outside the patches are not written.
  */
 #ifndef __GST_DEIT_OVERLAY_H__
 #define __GST_DEIT_OVERLAY_H__

@@ -34,7 +34,8 @@
  * worker in async mode.
  *
  * 1. The object lock (GST_OBJECT_LOCK) guards the properties and nothing else: the
- *    model_location, labels_location, threads, async, batch_size fields and the
+ *    model_location, labels_location (properties labels-file and its deprecated
+ *    alias labels), labels_deprecation_warned, threads, async, batch_size and the
  *    GstDeitClassifySettings in self->settings. The streaming thread takes it once
  *    per frame, in gst_deit_classify_settings_snapshot(), and the frame carries the
  *    copy (GstDeitClassifyFrame.settings) to wherever it is classified and published;
@@ -60,6 +61,8 @@
  *      caller; the batch queue keeps the latest one in batch.preprocess_us.
  *    - self->batch and qos_overridden belong to the streaming thread; FLUSH_STOP and
  *      stop() clear the batch while the streaming thread is out of the element.
+ *    - caps_warned is atomic: set when the bus got the warning that caps were
+ *      refused, cleared by start() and by caps that negotiate.
  *    - abort is atomic: PAUSED -> READY, FLUSH_START and stop() set it so that a
  *      running inference returns; start() and FLUSH_STOP clear it.
  *    - a GstDeitClassifyFrame has one owner at a time: the streaming thread's stack
@@ -199,7 +202,7 @@ GST_DEBUG_CATEGORY (deit_classify_debug);
 #define GST_CAT_DEFAULT deit_classify_debug
 
 #define DEFAULT_PROP_MODEL NULL
-#define DEFAULT_PROP_LABELS NULL
+#define DEFAULT_PROP_LABELS_FILE NULL
 #define DEFAULT_PROP_TOP_K 5
 #define DEFAULT_PROP_THRESHOLD 0.0
 #define DEFAULT_PROP_INTERVAL 1
@@ -216,7 +219,8 @@ enum
 {
   PROP_0,
   PROP_MODEL,
-  PROP_LABELS,
+  PROP_LABELS,                  /* deprecated alias of PROP_LABELS_FILE */
+  PROP_LABELS_FILE,
   PROP_TOP_K,
   PROP_THRESHOLD,
   PROP_INTERVAL,
@@ -351,6 +355,32 @@ gst_deit_classify_propose_allocation (GstBaseTransform * trans,
   return gst_deit_classify_batch_propose_allocation (self, query) || ret;
 }
 
+/* Caps we cannot take, offered by upstream: the debug log says which (what: "caps not
+ * supported", ...) and what we take; and, once per negotiation, a warning message on
+ * the bus tells the user to add videoconvert, when the caps are raw video (the case
+ * a converter fixes; audio or encoded video need a decoder or demuxer first). */
+static void
+gst_deit_classify_caps_refused (GstDeitClassify * self, const gchar * what,
+    GstCaps * caps)
+{
+  gboolean raw_video = FALSE;
+  guint i;
+
+  GST_WARNING_OBJECT (self, "%s: %" GST_PTR_FORMAT "; deitclassify accepts "
+      "video/x-raw, format=%s, width and height in [1, " DEIT_MAX_DIM_STR "]",
+      what, caps, DEIT_FORMATS);
+  for (i = 0; caps && i < gst_caps_get_size (caps); i++)
+    raw_video |= gst_structure_has_name (gst_caps_get_structure (caps, i),
+        "video/x-raw");
+  if (raw_video && g_atomic_int_compare_and_exchange (&self->caps_warned, 0, 1))
+    GST_ELEMENT_WARNING (self, CORE, NEGOTIATION,
+        ("deitclassify cannot take this video: it takes raw video in the "
+            "formats %s, 1 to " DEIT_MAX_DIM_STR " pixels per side. Add "
+            "videoconvert (and videoscale for larger frames) before "
+            "deitclassify.", DEIT_FORMATS),
+        ("%s: %" GST_PTR_FORMAT, what, caps));
+}
+
 static gboolean
 gst_deit_classify_set_info (GstVideoFilter * filter, GstCaps * incaps,
     GstVideoInfo * in_info, GstCaps * outcaps, GstVideoInfo * out_info)
@@ -372,15 +402,14 @@ gst_deit_classify_set_info (GstVideoFilter * filter, GstCaps * incaps,
       gst_util_uint64_scale_int (GST_SECOND, GST_VIDEO_INFO_FPS_D (in_info),
       GST_VIDEO_INFO_FPS_N (in_info)) : GST_CLOCK_TIME_NONE;
   g_mutex_unlock (&self->lock);
+  g_atomic_int_set (&self->caps_warned, 0);     /* a new negotiation may fail */
   GST_DEBUG_OBJECT (self, "configured for %" GST_PTR_FORMAT, incaps);
   return TRUE;
 
   /* ERRORS */
 unsupported:
   {
-    GST_WARNING_OBJECT (self, "caps %" GST_PTR_FORMAT " not supported; "
-        "deitclassify accepts video/x-raw, format=%s, width and height in "
-        "[1, " DEIT_MAX_DIM_STR "]", incaps, DEIT_FORMATS);
+    gst_deit_classify_caps_refused (self, "caps not supported", incaps);
     return FALSE;
   }
 }
@@ -394,9 +423,8 @@ gst_deit_classify_accept_caps (GstBaseTransform * trans,
   ret = GST_BASE_TRANSFORM_CLASS (parent_class)->accept_caps (trans,
       direction, caps);
   if (!ret)
-    GST_WARNING_OBJECT (trans, "caps %" GST_PTR_FORMAT " not accepted; "
-        "deitclassify accepts video/x-raw, format=%s, width and height in "
-        "[1, " DEIT_MAX_DIM_STR "]", caps, DEIT_FORMATS);
+    gst_deit_classify_caps_refused (GST_DEIT_CLASSIFY (trans),
+        "caps not accepted", caps);
   return ret;
 }
 
@@ -422,9 +450,7 @@ gst_deit_classify_query (GstBaseTransform * trans, GstPadDirection direction,
     gst_query_parse_caps (query, &filter);
     gst_query_parse_caps_result (query, &result);
     if (filter && result && gst_caps_is_empty (result))
-      GST_WARNING_OBJECT (self, "upstream offers only %" GST_PTR_FORMAT
-          "; deitclassify accepts video/x-raw, format=%s, width and height "
-          "in [1, " DEIT_MAX_DIM_STR "]", filter, DEIT_FORMATS);
+      gst_deit_classify_caps_refused (self, "upstream offers only", filter);
   }
   if (ret && direction == GST_PAD_SRC &&
       GST_QUERY_TYPE (query) == GST_QUERY_LATENCY)
@@ -538,6 +564,7 @@ gst_deit_classify_start (GstBaseTransform * trans)
   }
 
   g_atomic_int_set (&self->abort, 0);
+  g_atomic_int_set (&self->caps_warned, 0);
 
   /* posts its own errors */
   if (!gst_deit_classify_model_open (self, location, labels_location))
@@ -650,6 +677,13 @@ gst_deit_classify_set_property (GObject * object, guint prop_id,
       }
       break;
     case PROP_LABELS:
+      if (!self->labels_deprecation_warned) {
+        GST_WARNING_OBJECT (self, "the \"labels\" property is deprecated: "
+            "set \"labels-file\" instead (same value)");
+        self->labels_deprecation_warned = TRUE;
+      }
+      /* fall through */
+    case PROP_LABELS_FILE:
       if (gst_deit_classify_can_change (self, pspec->name)) {
         g_free (self->labels_location);
         self->labels_location = g_value_dup_string (value);
@@ -701,6 +735,7 @@ gst_deit_classify_get_property (GObject * object, guint prop_id,
       g_value_set_string (value, self->model_location);
       break;
     case PROP_LABELS:
+    case PROP_LABELS_FILE:
       g_value_set_string (value, self->labels_location);
       break;
     case PROP_THREADS:
@@ -751,7 +786,7 @@ static void
 gst_deit_classify_init (GstDeitClassify * self)
 {
   self->model_location = g_strdup (DEFAULT_PROP_MODEL);
-  self->labels_location = g_strdup (DEFAULT_PROP_LABELS);
+  self->labels_location = g_strdup (DEFAULT_PROP_LABELS_FILE);
   self->settings.top_k = DEFAULT_PROP_TOP_K;
   self->settings.threshold = DEFAULT_PROP_THRESHOLD;
   self->settings.interval = DEFAULT_PROP_INTERVAL;
@@ -803,19 +838,34 @@ gst_deit_classify_class_init (GstDeitClassifyClass * klass)
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
   /**
-   * GstDeitClassify:labels:
+   * GstDeitClassify:labels-file:
    *
    * Optional text file with one label per line (line N = class N), overriding
    * config.json's id2label. Must have exactly one line per class.
    *
    * Since: 0.1
    */
-  g_object_class_install_property (gobject_class, PROP_LABELS,
-      g_param_spec_string ("labels", "Labels",
+  g_object_class_install_property (gobject_class, PROP_LABELS_FILE,
+      g_param_spec_string ("labels-file", "Labels File",
           "Text file with one label per line, overriding the model's id2label "
-          "(NULL: use id2label)", DEFAULT_PROP_LABELS,
+          "(NULL: use id2label)", DEFAULT_PROP_LABELS_FILE,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
+  /**
+   * GstDeitClassify:labels:
+   *
+   * Deprecated alias of #GstDeitClassify:labels-file: both read and write the
+   * same value. Setting it logs a warning (once per element).
+   *
+   * Since: 0.1
+   *
+   * Deprecated: 0.1: Use #GstDeitClassify:labels-file instead.
+   */
+  g_object_class_install_property (gobject_class, PROP_LABELS,
+      g_param_spec_string ("labels", "Labels (deprecated)",
+          "Deprecated: use labels-file (the same value)",
+          DEFAULT_PROP_LABELS_FILE, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          G_PARAM_DEPRECATED | GST_PARAM_MUTABLE_READY));
   /**
    * GstDeitClassify:top-k:
    *

@@ -95,7 +95,8 @@ struct _GstDeitClassify
 
   /* properties, under the object lock */
   gchar *model_location;
-  gchar *labels_location;
+  gchar *labels_location;       /* "labels-file" (and its deprecated alias "labels") */
+  gboolean labels_deprecation_warned;   /* "labels" was set: warned once */
   gint threads;
   gboolean async;
   guint batch_size;
@@ -112,7 +113,10 @@ struct _GstDeitClassify
 
   /* the inference thread's: the streaming thread, or the worker in async mode */
   struct deit_state *state;
-  gint abort;                   /* atomic: makes a running inference stop */
+
+  /* atomic */
+  gint abort;                   /* makes a running inference stop */
+  gint caps_warned;             /* the bus was told which caps we take (once) */
 
   /* streaming thread only */
   GstDeitClassifyBatch batch;

@@ -1,29 +1,9 @@
-/* gstdeitclassify.c - DeiT / ViT image classification of raw video frames.
- *
- * The element converts each GstVideoFrame into a core image description (struct
- * deit_image), lets the core preprocess and classify it, and turns the core's top-k into
- * a GstDeitClassifyMeta, a full-frame GstVideoRegionOfInterestMeta and a bus message.
- * Frames are never modified. Models are shared between elements naming the same
- * checkpoint directory (a process-wide refcounted cache).
- *
- * With batch-size N > 1, frames are held back and classified N at a time (see the
- * batch mode section below).
- *
- * Limits: full-frame classification only (no per-ROI cascade yet).
- */
-
-/*
- * Units (see gstdeitclassify.h for the data they share):
- *
- *   gstdeitclassify.c         this file: GObject / GstBaseTransform glue, properties,
- *                             start / stop, caps, events and queries
- *   gstdeitclassifyframe.c    the per-frame path of every mode: settings snapshot ->
- *                             preprocess -> infer -> gst_deit_classify_publish_result()
- *   gstdeitclassifylatency.c  inference time, LATENCY query, latency messages
- *   gstdeitclassifyasync.c    async mode: the worker thread
- *   gstdeitclassifybatch.c    batch mode: the queue of held frames
- *   gstdeitclassifymodel.c    the model it runs: set up by start(), with the errors
- *   gstdeitmodelcache.c       the process-wide model cache
+/* gstdeitclassify.c - deitclassify: DeiT / ViT image classification of raw video
+ * frames (the element: GObject / GstBaseTransform glue, properties, start / stop,
+ * events and queries). Frames are never modified; each gets the latest result as a
+ * GstDeitClassifyMeta and a full-frame ROI meta. Limits: full-frame classification
+ * only (no per-ROI cascade yet). The units below this file are listed, with the data
+ * they share, in gstdeitclassify.h; the user documentation follows this comment.
  *
  * Threads and locks
  *
@@ -47,7 +27,7 @@
  *    inference_timed, reported_latency, upstream_live, frame_duration) and the
  *    worker's hand-over (worker.thread, worker.stop, worker.busy, worker.pending).
  *    self->cond wakes the worker (a frame, or stop) and EOS waiting for it.
- *    A synchronous frame takes it three to four times: to count and decide, to fold
+ *    A synchronous frame takes it at most four times: to count and decide, to fold
  *    the inference time in, to publish the result, to check the latency.
  * 3. The two are never held together, and neither is held while running the core,
  *    posting a message or pushing a buffer. The model cache has its own lock
@@ -194,6 +174,7 @@
 #include "gstdeitclassify.h"
 #include "gstdeitclassifyasync.h"
 #include "gstdeitclassifybatch.h"
+#include "gstdeitclassifycaps.h"
 #include "gstdeitclassifyframe.h"
 #include "gstdeitclassifylatency.h"
 #include "gstdeitclassifymodel.h"
@@ -231,19 +212,10 @@ enum
   PROP_BATCH_SIZE,
 };
 
-#define DEIT_FORMATS "{ RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, ARGB, ABGR, " \
-    "GRAY8, I420, NV12, YUY2 }"
-/* the core takes 1..DEIT_MAX_IMAGE_DIM pixels per side */
-#define DEIT_MAX_DIM_STR G_STRINGIFY (DEIT_MAX_IMAGE_DIM)
-#define DEIT_CAPS "video/x-raw, format = (string) " DEIT_FORMATS ", " \
-    "width = (int) [ 1, " DEIT_MAX_DIM_STR " ], " \
-    "height = (int) [ 1, " DEIT_MAX_DIM_STR " ], " \
-    "framerate = " GST_VIDEO_FPS_RANGE
-
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
-    GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS (DEIT_CAPS));
+    GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS (GST_DEIT_CLASSIFY_CAPS));
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
-    GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS (DEIT_CAPS));
+    GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS (GST_DEIT_CLASSIFY_CAPS));
 
 #define gst_deit_classify_parent_class parent_class
 G_DEFINE_TYPE (GstDeitClassify, gst_deit_classify, GST_TYPE_VIDEO_FILTER);
@@ -355,63 +327,12 @@ gst_deit_classify_propose_allocation (GstBaseTransform * trans,
   return gst_deit_classify_batch_propose_allocation (self, query) || ret;
 }
 
-/* Caps we cannot take, offered by upstream: the debug log says which (what: "caps not
- * supported", ...) and what we take; and, once per negotiation, a warning message on
- * the bus tells the user to add videoconvert, when the caps are raw video (the case
- * a converter fixes; audio or encoded video need a decoder or demuxer first). */
-static void
-gst_deit_classify_caps_refused (GstDeitClassify * self, const gchar * what,
-    GstCaps * caps)
-{
-  gboolean raw_video = FALSE;
-  guint i;
-
-  GST_WARNING_OBJECT (self, "%s: %" GST_PTR_FORMAT "; deitclassify accepts "
-      "video/x-raw, format=%s, width and height in [1, " DEIT_MAX_DIM_STR "]",
-      what, caps, DEIT_FORMATS);
-  for (i = 0; caps && i < gst_caps_get_size (caps); i++)
-    raw_video |= gst_structure_has_name (gst_caps_get_structure (caps, i),
-        "video/x-raw");
-  if (raw_video && g_atomic_int_compare_and_exchange (&self->caps_warned, 0, 1))
-    GST_ELEMENT_WARNING (self, CORE, NEGOTIATION,
-        ("deitclassify cannot take this video: it takes raw video in the "
-            "formats %s, 1 to " DEIT_MAX_DIM_STR " pixels per side. Add "
-            "videoconvert (and videoscale for larger frames) before "
-            "deitclassify.", DEIT_FORMATS),
-        ("%s: %" GST_PTR_FORMAT, what, caps));
-}
-
 static gboolean
 gst_deit_classify_set_info (GstVideoFilter * filter, GstCaps * incaps,
     GstVideoInfo * in_info, GstCaps * outcaps, GstVideoInfo * out_info)
 {
-  GstDeitClassify *self = GST_DEIT_CLASSIFY (filter);
-  gint w = GST_VIDEO_INFO_WIDTH (in_info), h = GST_VIDEO_INFO_HEIGHT (in_info);
-
-  if (!gst_deit_classify_format_supported (GST_VIDEO_INFO_FORMAT (in_info))
-      || w < 1 || h < 1 || w > DEIT_MAX_IMAGE_DIM || h > DEIT_MAX_IMAGE_DIM)
-    goto unsupported;
-
-  if (GST_VIDEO_INFO_IS_YUV (in_info) &&
-      (in_info->colorimetry.matrix == GST_VIDEO_COLOR_MATRIX_RGB ||
-          in_info->colorimetry.matrix == GST_VIDEO_COLOR_MATRIX_UNKNOWN))
-    GST_WARNING_OBJECT (self, "colour matrix %d not usable for YUV, using BT.601",
-        in_info->colorimetry.matrix);
-  g_mutex_lock (&self->lock);
-  self->frame_duration = GST_VIDEO_INFO_FPS_N (in_info) > 0 ?
-      gst_util_uint64_scale_int (GST_SECOND, GST_VIDEO_INFO_FPS_D (in_info),
-      GST_VIDEO_INFO_FPS_N (in_info)) : GST_CLOCK_TIME_NONE;
-  g_mutex_unlock (&self->lock);
-  g_atomic_int_set (&self->caps_warned, 0);     /* a new negotiation may fail */
-  GST_DEBUG_OBJECT (self, "configured for %" GST_PTR_FORMAT, incaps);
-  return TRUE;
-
-  /* ERRORS */
-unsupported:
-  {
-    gst_deit_classify_caps_refused (self, "caps not supported", incaps);
-    return FALSE;
-  }
+  return gst_deit_classify_caps_set_info (GST_DEIT_CLASSIFY (filter), incaps,
+      in_info);
 }
 
 static gboolean
@@ -442,16 +363,8 @@ gst_deit_classify_query (GstBaseTransform * trans, GstPadDirection direction,
   ret = GST_BASE_TRANSFORM_CLASS (parent_class)->query (trans, direction,
       query);
   if (ret && direction == GST_PAD_SINK &&
-      GST_QUERY_TYPE (query) == GST_QUERY_CAPS) {
-    GstCaps *filter, *result;
-
-    /* upstream asks what we take, offering only what we cannot: say why the
-     * negotiation is going to fail */
-    gst_query_parse_caps (query, &filter);
-    gst_query_parse_caps_result (query, &result);
-    if (filter && result && gst_caps_is_empty (result))
-      gst_deit_classify_caps_refused (self, "upstream offers only", filter);
-  }
+      GST_QUERY_TYPE (query) == GST_QUERY_CAPS)
+    gst_deit_classify_caps_check_query (self, query);
   if (ret && direction == GST_PAD_SRC &&
       GST_QUERY_TYPE (query) == GST_QUERY_LATENCY)
     gst_deit_classify_latency_query (self, query);

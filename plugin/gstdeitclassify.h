@@ -13,6 +13,7 @@
  *   gstdeitclassifylatency.c  inference time and what the element adds to latency
  *   gstdeitclassifyasync.c    async mode: the worker thread
  *   gstdeitclassifybatch.c    batch mode: the queue of held frames
+ *   gstdeitclassifycaps.c     what it takes; refused caps explained (videoconvert)
  *   gstdeitclassifymodel.c    the model it runs: set up by start(), with the errors
  *   gstdeitmodelcache.c       the process-wide model cache
  */

@@ -128,7 +128,7 @@ gst_deit_classify_async_submit (GstDeitClassify * self,
   self->worker.pending = job;
   self->last_submitted = f->frame_number;
   self->submitted_any = TRUE;
-  g_cond_broadcast (&self->cond);      /* the worker, not an EOS waiter */
+  g_cond_broadcast (&self->cond);       /* the worker, not an EOS waiter */
   return TRUE;
 }
 

@@ -28,17 +28,17 @@ gst_deit_classify_caps_refused (GstDeitClassify * self, const gchar * what,
   guint i;
 
   GST_WARNING_OBJECT (self, "%s: %" GST_PTR_FORMAT "; deitclassify accepts "
-      "video/x-raw, format=%s, width and height in [1, " GST_DEIT_CLASSIFY_MAX_DIM_STR "]",
-      what, caps, GST_DEIT_CLASSIFY_FORMATS);
+      "video/x-raw, format=%s, width and height in [1, %s]", what, caps,
+      GST_DEIT_CLASSIFY_FORMATS, GST_DEIT_CLASSIFY_MAX_DIM_STR);
   for (i = 0; caps && i < gst_caps_get_size (caps); i++)
     raw_video |= gst_structure_has_name (gst_caps_get_structure (caps, i),
         "video/x-raw");
   if (raw_video && g_atomic_int_compare_and_exchange (&self->caps_warned, 0, 1))
     GST_ELEMENT_WARNING (self, CORE, NEGOTIATION,
         ("deitclassify cannot take this video: it takes raw video in the "
-            "formats %s, 1 to " GST_DEIT_CLASSIFY_MAX_DIM_STR " pixels per side. Add "
-            "videoconvert (and videoscale for larger frames) before "
-            "deitclassify.", GST_DEIT_CLASSIFY_FORMATS),
+            "formats %s, 1 to %s pixels per side. Add videoconvert (and "
+            "videoscale for larger frames) before deitclassify.",
+            GST_DEIT_CLASSIFY_FORMATS, GST_DEIT_CLASSIFY_MAX_DIM_STR),
         ("%s: %" GST_PTR_FORMAT, what, caps));
 }
 
@@ -56,7 +56,8 @@ gst_deit_classify_caps_set_info (GstDeitClassify * self, GstCaps * incaps,
   if (GST_VIDEO_INFO_IS_YUV (in_info) &&
       (in_info->colorimetry.matrix == GST_VIDEO_COLOR_MATRIX_RGB ||
           in_info->colorimetry.matrix == GST_VIDEO_COLOR_MATRIX_UNKNOWN))
-    GST_WARNING_OBJECT (self, "colour matrix %d not usable for YUV, using BT.601",
+    GST_WARNING_OBJECT (self,
+        "colour matrix %d not usable for YUV, using BT.601",
         in_info->colorimetry.matrix);
   g_mutex_lock (&self->lock);
   self->frame_duration = GST_VIDEO_INFO_FPS_N (in_info) > 0 ?

@@ -194,7 +194,8 @@ cannot_preprocess:
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
         ("Model \"%s\" cannot be fed video frames: %s", location,
             err.message),
-        ("deit_model_check_preprocess: %s", deit_status_to_string (err.status)));
+        ("deit_model_check_preprocess: %s",
+            deit_status_to_string (err.status)));
     return FALSE;
   }
 }

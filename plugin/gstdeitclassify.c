@@ -17,9 +17,9 @@
  *    model_location, labels_location (properties labels-file and its deprecated
  *    alias labels), labels_deprecation_warned, threads, async, batch_size and the
  *    GstDeitClassifySettings in self->settings. The streaming thread takes it once
- *    per frame, in gst_deit_classify_settings_snapshot(), and the frame carries the
- *    copy (GstDeitClassifyFrame.settings) to wherever it is classified and published;
- *    start() copies the READY-only properties once.
+ *    per frame, in gst_deit_classify_frame_begin() (settings_snapshot()), and the
+ *    frame carries the copy (GstDeitClassifyFrame.settings) to wherever it is
+ *    classified and published; start() copies the READY-only properties once.
  * 2. The element's mutex (self->lock, with self->cond) guards what two threads touch
  *    while streaming: the latest result (last, n_last, have_last, last_pts,
  *    last_frame), which frame is classified next (frame_count, last_submitted,
@@ -230,7 +230,6 @@ gst_deit_classify_transform_frame_ip (GstVideoFilter * filter,
     GstVideoFrame * vframe)
 {
   GstDeitClassify *self = GST_DEIT_CLASSIFY (filter);
-  GstDeitClassifySettings settings;
   GstDeitClassifyFrame f;
   GstDeitClassification *res = NULL;
   guint n = 0;
@@ -240,38 +239,19 @@ gst_deit_classify_transform_frame_ip (GstVideoFilter * filter,
   if (!self->state)
     return GST_FLOW_NOT_NEGOTIATED;
 
-  gst_deit_classify_settings_snapshot (self, &settings);
-  gst_deit_classify_frame_init (self, &f, vframe->buffer, &vframe->info,
-      &settings);
-
-  g_mutex_lock (&self->lock);
-  f.frame_number = self->frame_count++;
-  f.flush_seq = self->flush_seq;
-  run = !self->submitted_any ||
-      f.frame_number - self->last_submitted >= settings.interval;
-  if (self->async_active) {
-    /* the worker classifies it if idle; this frame carries the latest result */
-    if (run)
-      gst_deit_classify_async_submit (self, vframe, &f);
-    run = FALSE;
-  } else if (run) {
-    self->last_submitted = f.frame_number;
-    self->submitted_any = TRUE;
-  }
-  g_mutex_unlock (&self->lock);
-
+  /* async mode: handed to the worker if it is idle, and run is FALSE */
+  run = gst_deit_classify_frame_begin (self, vframe, &f);
   if (self->batch_active > 1)
     return gst_deit_classify_batch_add (self, vframe, &f, run);
 
   if (run) {
-    f.slot = 0;
-    ret = gst_deit_classify_infer (self, vframe, &settings, &res, &n);
+    ret = gst_deit_classify_infer (self, vframe, &f.settings, &res, &n);
     if (ret != GST_FLOW_OK)
       return ret;
   }
   gst_deit_classify_publish_result (self, &f, vframe->buffer, res, n);
   if (run)
-    gst_deit_classify_latency_check (self, settings.interval);
+    gst_deit_classify_latency_check (self, f.settings.interval);
   return GST_FLOW_OK;
 }
 

@@ -1,6 +1,7 @@
 /* gstdeitclassifyframe.c - the per-frame path of deitclassify, shared by every mode.
  *
- *   settings snapshot (once per frame, object lock)
+ *   frame_begin(): settings snapshot (once per frame, object lock), frame number,
+ *                  due for inference? (async: offered to the worker)
  *     -> preprocess (the frame into an input slot of the state)
  *     -> run (one frame, or a batch) -> top-k
  *     -> publish_result(): store the latest result, attach GstDeitClassifyMeta and
@@ -19,6 +20,7 @@
 #endif
 
 #include "gstdeitclassifyframe.h"
+#include "gstdeitclassifyasync.h"
 #include "gstdeitclassifylatency.h"
 
 #include <string.h>
@@ -132,7 +134,7 @@ gst_deit_classify_frame_to_image (const GstVideoFrame * vframe,
 
 /* Describe the frame in buf (streaming thread: uses the segment); frame_number,
  * flush_seq and slot are the caller's to set. */
-void
+static void
 gst_deit_classify_frame_init (GstDeitClassify * self, GstDeitClassifyFrame * f,
     GstBuffer * buf, const GstVideoInfo * info,
     const GstDeitClassifySettings * settings)
@@ -149,6 +151,48 @@ gst_deit_classify_frame_init (GstDeitClassify * self, GstDeitClassifyFrame * f,
       f->pts);
   f->slot = -1;
   f->settings = *settings;
+}
+
+/**
+ * gst_deit_classify_frame_begin:
+ * @vframe: the mapped input frame (streaming thread)
+ * @f: (out caller-allocates): filled with the frame's description
+ *
+ * The start of every frame, in every mode: the settings snapshot (the only time
+ * the object lock is taken for it), the frame's description, its number and
+ * whether it is due for inference (interval). In async mode a due frame is offered
+ * to the worker (taken if it is idle) and %FALSE is returned: the frame itself is
+ * not classified here.
+ *
+ * Returns: whether the caller classifies the frame
+ */
+gboolean
+gst_deit_classify_frame_begin (GstDeitClassify * self,
+    const GstVideoFrame * vframe, GstDeitClassifyFrame * f)
+{
+  GstDeitClassifySettings settings;
+  gboolean run;
+
+  gst_deit_classify_settings_snapshot (self, &settings);
+  gst_deit_classify_frame_init (self, f, vframe->buffer, &vframe->info,
+      &settings);
+
+  g_mutex_lock (&self->lock);
+  f->frame_number = self->frame_count++;
+  f->flush_seq = self->flush_seq;
+  run = !self->submitted_any ||
+      f->frame_number - self->last_submitted >= settings.interval;
+  if (self->async_active) {
+    if (run)
+      gst_deit_classify_async_submit (self, vframe, f);
+    run = FALSE;
+  } else if (run) {
+    self->last_submitted = f->frame_number;
+    self->submitted_any = TRUE;
+    f->slot = 0;
+  }
+  g_mutex_unlock (&self->lock);
+  return run;
 }
 
 /* A heap copy to hold or hand over; buffer not copied (NULL). */

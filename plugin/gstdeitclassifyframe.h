@@ -15,9 +15,8 @@ G_GNUC_INTERNAL
 gboolean gst_deit_classify_format_supported (GstVideoFormat format);
 
 G_GNUC_INTERNAL
-void gst_deit_classify_frame_init (GstDeitClassify * self,
-    GstDeitClassifyFrame * f, GstBuffer * buf, const GstVideoInfo * info,
-    const GstDeitClassifySettings * settings);
+gboolean gst_deit_classify_frame_begin (GstDeitClassify * self,
+    const GstVideoFrame * vframe, GstDeitClassifyFrame * f);
 
 G_GNUC_INTERNAL
 GstDeitClassifyFrame *gst_deit_classify_frame_dup (const GstDeitClassifyFrame *

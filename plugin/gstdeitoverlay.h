@@ -5,8 +5,8 @@
  * Text is rendered with Pango/Cairo into small premultiplied ARGB patches that the
  * element blends into the frame by hand, in the frame's own format (8-bit RGB or YUV:
  * patch colours converted with the frame's matrix and range, chroma averaged over its
- * subsampling block; see blend_patch() in gstdeitoverlay.c). No
- * GstVideoOverlayComposition is involved and pixels outside the patches are not written.
+ * subsampling block; see gstdeitoverlayblend.c). No GstVideoOverlayComposition is
+ * involved and pixels outside the patches are not written.
  */
 #ifndef __GST_DEIT_OVERLAY_H__
 #define __GST_DEIT_OVERLAY_H__

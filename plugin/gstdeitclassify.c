@@ -287,6 +287,7 @@ gst_deit_classify_generate_output (GstBaseTransform * trans,
 
   if (gst_deit_classify_batch_pop_ready (self, outbuf))
     return GST_FLOW_OK;
+  /* set by batch_add() if transform_frame_ip holds this input back */
   self->batch.cur_held = FALSE;
   ret = GST_BASE_TRANSFORM_CLASS (parent_class)->generate_output (trans, &buf);
   return gst_deit_classify_batch_adopt (self, ret, buf, outbuf);

@@ -72,8 +72,9 @@ typedef struct
 typedef struct
 {
   GThread *thread;
-  gboolean stop;                /* set by stop(): the worker leaves, results of
-                                 * inferences still running are dropped */
+  gboolean stop;                /* set by stop(), cleared by start(), in every
+                                 * mode: the worker leaves, and publish_result()
+                                 * drops results of inferences still running */
   gboolean busy;                /* classifying, or posting the message of, a frame */
   GstDeitClassifyFrame *pending;        /* next frame for the worker, or NULL */
 } GstDeitClassifyWorker;

@@ -2,7 +2,20 @@
  *
  * A GstVideoFilter working in place: frames pass through unchanged and get a
  * GstDeitClassifyMeta (and a full-frame GstVideoRegionOfInterestMeta); an element
- * message per classified frame goes to the bus. See gstdeitclassify.c for the docs.
+ * message per classified frame goes to the bus. See gstdeitclassify.c for the docs
+ * and for the lock discipline every field below follows.
+ *
+ * This header is the element's data, shared by its units:
+ *   gstdeitclassify.c         the element: GObject / GstBaseTransform glue,
+ *                             properties, start / stop, events and queries
+ *   gstdeitclassifyframe.c    the per-frame path: settings snapshot, preprocess,
+ *                             infer, publish_result() (meta, ROI meta, message)
+ *   gstdeitclassifylatency.c  inference time and what the element adds to latency
+ *   gstdeitclassifyasync.c    async mode: the worker thread
+ *   gstdeitclassifybatch.c    batch mode: the queue of held frames
+ *   gstdeitclassifycaps.c     what it takes; refused caps explained (videoconvert)
+ *   gstdeitclassifymodel.c    the model it runs: set up by start(), with the errors
+ *   gstdeitmodelcache.c       the process-wide model cache
  */
 #ifndef __GST_DEIT_CLASSIFY_H__
 #define __GST_DEIT_CLASSIFY_H__
@@ -20,29 +33,63 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (GstDeitClassify, gst_deit_classify, GST, DEIT_CLASSIFY,
     GstVideoFilter)
 
+/* the "deitclassify" debug category, shared by all units of the element */
+GST_DEBUG_CATEGORY_EXTERN (deit_classify_debug);
+
 typedef struct _GstDeitModelEntry GstDeitModelEntry;
 
-/* One frame handed to the asynchronous worker. */
+/* The properties a frame is classified with that may change while playing: copied
+ * once per frame, under the object lock, by gst_deit_classify_settings_snapshot(). */
 typedef struct
 {
-  GstBuffer *buffer;            /* our own deep copy of the frame */
-  GstVideoInfo info;
-  GstClockTime pts, duration, stream_time, running_time;
-  guint64 frame_number;
-  guint flush_seq;              /* results of jobs from before a flush are dropped */
-} GstDeitClassifyJob;
+  guint top_k;
+  gdouble threshold;
+  guint interval;
+  gboolean post_messages;
+  gboolean attach_roi_meta;
+} GstDeitClassifySettings;
 
-/* One frame held back in batch mode (batch-size > 1): either due for inference
- * (slot >= 0: its input slot in the state) or skipped by interval (slot -1, it
- * carries the result of the last classified frame before it). */
+/* One frame on its way through the element, in every mode: what the results, the
+ * metas and the element message need to know about it.
+ * Owned by one thread at a time: the streaming thread's stack (sync mode), the batch
+ * queue (streaming thread), or, in async mode, worker.pending (under the element's
+ * mutex) and then the worker thread that took it. */
 typedef struct
 {
-  GstBuffer *buffer;            /* owned; NULL until generate_output() adopts it */
-  GstVideoInfo info;
+  GstBuffer *buffer;            /* owned or NULL: async, a deep copy of the frame
+                                 * for the worker; batch, the held buffer (NULL
+                                 * until generate_output() adopts it); sync, NULL */
+  GstVideoInfo info;            /* of the mapped frame (async: of the copy) */
   GstClockTime pts, duration, stream_time, running_time;
-  guint64 frame_number;
-  gint slot;
-} GstDeitClassifyHeld;
+  guint64 frame_number;         /* index among the frames seen since start() */
+  guint flush_seq;              /* results of frames from before a flush are dropped */
+  gint slot;                    /* input slot of the state it is preprocessed into;
+                                 * -1: not classified, carries the latest result */
+  GstDeitClassifySettings settings;
+} GstDeitClassifyFrame;
+
+/* Async mode (gstdeitclassifyasync.c); every field under the element's mutex. */
+typedef struct
+{
+  GThread *thread;
+  gboolean stop;                /* set by stop(), cleared by start(), in every
+                                 * mode: the worker leaves, and publish_result()
+                                 * drops results of inferences still running */
+  gboolean busy;                /* classifying, or posting the message of, a frame */
+  GstDeitClassifyFrame *pending;        /* next frame for the worker, or NULL */
+} GstDeitClassifyWorker;
+
+/* Batch mode (gstdeitclassifybatch.c); streaming thread only (FLUSH_STOP and stop()
+ * clear it while the streaming thread is out of the element). */
+typedef struct
+{
+  GQueue held;                  /* GstDeitClassifyFrame, oldest first */
+  GQueue ready;                 /* GstBuffer: classified, to be pushed in order */
+  guint n_due;                  /* held frames due for inference = slots used */
+  gboolean cur_held;            /* transform_frame_ip held the current frame */
+  gboolean discont_seen;        /* base class has a DISCONT pending, handled */
+  gint64 preprocess_us;         /* preprocessing time of the latest frame held */
+} GstDeitClassifyBatch;
 
 struct _GstDeitClassify
 {
@@ -50,38 +97,34 @@ struct _GstDeitClassify
 
   /* properties, under the object lock */
   gchar *model_location;
-  gchar *labels_location;
-  guint top_k;
-  gdouble threshold;
-  guint interval;
+  gchar *labels_location;       /* "labels-file" (and its deprecated alias "labels") */
+  gboolean labels_deprecation_warned;   /* "labels" was set: warned once */
   gint threads;
-  gboolean post_messages;
-  gboolean attach_roi_meta;
   gboolean async;
   guint batch_size;
+  GstDeitClassifySettings settings;
 
-  /* set in start(), cleared in stop(); used by the streaming thread (sync mode)
-   * or by the worker (async mode) */
+  /* latched by start(), released by stop(); read-only in between (any thread) */
   GstDeitModelEntry *model_entry;
   const struct deit_model *model;
-  struct deit_state *state;
   gchar **labels;               /* labels file lines, NULL: the model's id2label */
   gint num_classes;
   gchar *model_name;
   gboolean async_active;        /* value of "async" latched at start() */
-  gint abort;                   /* atomic: makes a running inference stop */
-
-  /* batch mode, streaming thread only (and FLUSH_STOP / stop(), when it is idle) */
   guint batch_active;           /* images per run: batch-size, 1 in async mode */
-  GQueue held;                  /* GstDeitClassifyHeld, oldest first */
-  GQueue ready;                 /* GstBuffer: classified, to be pushed in order */
-  guint n_due;                  /* held frames due for inference = slots used */
-  gboolean cur_held;            /* transform_frame_ip held the current frame */
-  gboolean discont_seen;        /* base class has a DISCONT pending, handled */
-  gint64 preprocess_us;         /* time of the latest preprocessing */
+
+  /* the inference thread's: the streaming thread, or the worker in async mode */
+  struct deit_state *state;
+
+  /* atomic */
+  gint abort;                   /* makes a running inference stop */
+  gint caps_warned;             /* the bus was told which caps we take (once) */
+
+  /* streaming thread only */
+  GstDeitClassifyBatch batch;
   gboolean qos_overridden;      /* batch mode turned the base class' QoS off */
 
-  /* protected by lock */
+  /* under lock (the element's mutex); cond wakes the worker and EOS waiters */
   GMutex lock;
   GCond cond;
   GstDeitClassification *last;  /* latest result (labels not owned) */
@@ -92,16 +135,13 @@ struct _GstDeitClassify
   guint64 last_submitted;       /* frame number of the latest inference started */
   gboolean submitted_any;
   guint64 frame_count;          /* frames seen since start() */
+  guint flush_seq;              /* incremented at each FLUSH_STOP */
   GstClockTime inference_time;  /* moving average of preprocess + run */
   gboolean inference_timed;     /* inference_time measured, not estimated */
   GstClockTime reported_latency;
   gboolean upstream_live;       /* from the last LATENCY query */
   GstClockTime frame_duration;  /* from the caps' framerate, NONE if variable */
-  GThread *worker;
-  gboolean worker_stop;
-  gboolean worker_busy;
-  GstDeitClassifyJob *pending;
-  guint flush_seq;              /* incremented at each FLUSH_STOP */
+  GstDeitClassifyWorker worker;
 };
 
 GST_ELEMENT_REGISTER_DECLARE (deitclassify);

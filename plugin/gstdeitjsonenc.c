@@ -182,37 +182,15 @@ add_roi (JsonBuilder * b, const GstDeitClassifyMeta * meta)
   json_builder_end_object (b);
 }
 
-/* The full-frame meta, else the first meta (whose model and freshness stand for
- * the frame when only regions were classified), else NULL. */
-static GstDeitClassifyMeta *
-find_main_meta (GstBuffer * buf, gboolean * has_full_frame)
-{
-  GstDeitClassifyMeta *first = NULL;
-  gpointer state = NULL;
-  GstMeta *m;
-
-  *has_full_frame = FALSE;
-  while ((m = gst_buffer_iterate_meta_filtered (buf, &state,
-              GST_DEIT_CLASSIFY_META_API_TYPE))) {
-    GstDeitClassifyMeta *meta = (GstDeitClassifyMeta *) m;
-
-    if (meta->roi_id < 0) {
-      *has_full_frame = TRUE;
-      return meta;
-    }
-    if (first == NULL)
-      first = meta;
-  }
-  return first;
-}
-
 /* Returns the line for @buf (with its '\n'), or NULL when no line is due. */
 static gchar *
 build_line (GstDeitJsonEnc * self, GstBuffer * buf, gboolean add_empty,
     gboolean fresh_only)
 {
-  gboolean has_full_frame;
-  GstDeitClassifyMeta *main_meta = find_main_meta (buf, &has_full_frame);
+  /* the full-frame meta, else the first meta (whose model and freshness stand for
+   * the frame when only regions were classified), else NULL */
+  GstDeitClassifyMeta *main_meta = gst_buffer_get_deit_classify_meta (buf);
+  gboolean has_full_frame = main_meta && main_meta->roi_id < 0;
   JsonBuilder *b;
   JsonGenerator *gen;
   JsonNode *root;

@@ -1853,6 +1853,197 @@ GST_START_TEST (test_batch_property_async_latency)
 GST_END_TEST;
 
 /* ------------------------------------------------------------------------------------
+ * labels-file, and the deprecated labels alias
+ */
+/* The WARNING lines of the deitclassify category, collected while a test runs. */
+static GPtrArray *warning_lines;
+G_LOCK_DEFINE_STATIC (warning_lines);
+
+static void
+collect_warning_lines (GstDebugCategory * category, GstDebugLevel level,
+    const gchar * file, const gchar * function, gint line, GObject * object,
+    GstDebugMessage * message, gpointer user_data)
+{
+  if (level != GST_LEVEL_WARNING ||
+      strcmp (gst_debug_category_get_name (category), "deitclassify") != 0)
+    return;
+  G_LOCK (warning_lines);
+  g_ptr_array_add (warning_lines, g_strdup (gst_debug_message_get (message)));
+  G_UNLOCK (warning_lines);
+}
+
+static guint
+count_warning_lines (const gchar * needle)
+{
+  guint i, n = 0;
+
+  G_LOCK (warning_lines);
+  for (i = 0; i < warning_lines->len; i++)
+    n += strstr (g_ptr_array_index (warning_lines, i), needle) != NULL;
+  G_UNLOCK (warning_lines);
+  return n;
+}
+
+#define DEPRECATION_NOTE "\"labels\" property is deprecated: set \"labels-file\""
+
+static gchar *
+get_string_property (GstElement * e, const gchar * name)
+{
+  gchar *v = NULL;
+
+  g_object_get (e, name, &v, NULL);
+  return v;
+}
+
+/* labels-file names the labels file; labels is a deprecated alias of it: both read
+ * and write the same value, setting labels warns once (setting labels-file never),
+ * the param spec says it is deprecated, and a file given either way is used. */
+GST_START_TEST (test_labels_file_property)
+{
+  gchar *good = data_path ("labels-good.txt");
+  gchar *other = data_path ("labels-short.txt");
+  const gchar *caps = "video/x-raw,format=RGB,width=32,height=32,framerate=1/1";
+  GstElement *e = gst_element_factory_make ("deitclassify", NULL);
+  GParamSpec *pspec;
+  GstVideoInfo info;
+  GstHarness *h;
+  GstBuffer *out;
+  GstDeitClassifyMeta *meta;
+  gchar *v, *props;
+  guint pass;
+
+  gst_debug_set_threshold_for_name ("deitclassify", GST_LEVEL_WARNING);
+  warning_lines = g_ptr_array_new_with_free_func (g_free);
+  gst_debug_add_log_function (collect_warning_lines, NULL, NULL);
+
+  fail_unless (get_string_property (e, "labels-file") == NULL);
+  fail_unless (get_string_property (e, "labels") == NULL);
+  g_object_set (e, "labels-file", good, NULL);
+  v = get_string_property (e, "labels");
+  fail_unless_equals_string (v, good);
+  g_free (v);
+  fail_unless_equals_int (count_warning_lines (DEPRECATION_NOTE), 0);
+  g_object_set (e, "labels", other, NULL);
+  v = get_string_property (e, "labels-file");
+  fail_unless_equals_string (v, other);
+  g_free (v);
+  fail_unless_equals_int (count_warning_lines (DEPRECATION_NOTE), 1);
+  g_object_set (e, "labels", good, NULL);
+  v = get_string_property (e, "labels-file");
+  fail_unless_equals_string (v, good);
+  g_free (v);
+  fail_unless_equals_int (count_warning_lines (DEPRECATION_NOTE), 1);     /* once per element */
+  g_object_set (e, "labels-file", NULL, NULL);
+  fail_unless (get_string_property (e, "labels") == NULL);
+
+  pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (e), "labels");
+  fail_unless (pspec != NULL);
+  fail_unless (pspec->flags & G_PARAM_DEPRECATED);
+  fail_unless (strstr (g_param_spec_get_blurb (pspec), "labels-file") != NULL);
+  pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (e), "labels-file");
+  fail_unless (pspec != NULL);
+  fail_if (pspec->flags & G_PARAM_DEPRECATED);
+  gst_object_unref (e);
+  gst_debug_remove_log_function (collect_warning_lines);
+  g_ptr_array_unref (warning_lines);
+  warning_lines = NULL;
+
+  /* the file is used, whichever name set it */
+  for (pass = 0; pass < 2; pass++) {
+    props = g_strdup_printf ("%s=\"%s\"", pass ? "labels" : "labels-file",
+        good);
+    h = harness_new ("model", props);
+    gst_harness_set_src_caps_str (h, caps);
+    info_from_string (&info, caps);
+    out = gst_harness_push_and_pull (h, random_frame (&info, 7));
+    meta = gst_buffer_get_deit_classify_meta (out);
+    fail_unless (meta != NULL && meta->n_results > 0);
+    /* the top class' label comes from the file (test_labels checks them all) */
+    v = g_strdup_printf ("file label %d", meta->results[0].class_id);
+    fail_unless_equals_string (meta->results[0].label, v);
+    g_free (v);
+    gst_buffer_unref (out);
+    gst_harness_teardown (h);
+    g_free (props);
+  }
+  g_free (other);
+  g_free (good);
+}
+
+GST_END_TEST;
+
+/* Caps that cannot be negotiated: besides the debug log (test_caps_refused), the bus
+ * gets one warning from deitclassify naming the formats it takes and videoconvert;
+ * once per negotiation, and not for what a converter cannot fix (audio). */
+GST_START_TEST (test_caps_refused_says_videoconvert)
+{
+  GstHarness *h = harness_new ("model", NULL);
+  GstBus *bus = gst_bus_new ();
+  GstPad *sink = gst_element_get_static_pad (h->element, "sink");
+  GstCaps *y444 =
+      gst_caps_from_string
+      ("video/x-raw,format=Y444,width=32,height=32,framerate=1/1");
+  GstCaps *audio =
+      gst_caps_from_string
+      ("audio/x-raw,format=S16LE,rate=8000,channels=1,layout=interleaved");
+  GstCaps *res;
+  GstMessage *msg;
+  GError *err = NULL;
+  gchar *dbg = NULL;
+
+  gst_element_set_bus (h->element, bus);
+
+  /* audio: no advice to convert */
+  fail_if (gst_pad_query_accept_caps (sink, audio));
+  fail_unless (gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING) == NULL);
+
+  /* upstream offering only Y444 */
+  res = gst_pad_query_caps (sink, y444);
+  fail_unless (gst_caps_is_empty (res));
+  gst_caps_unref (res);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING);
+  fail_unless (msg != NULL, "no warning on the bus");
+  fail_unless (GST_IS_ELEMENT (GST_MESSAGE_SRC (msg)));
+  fail_unless_equals_string (GST_OBJECT_NAME (gst_element_get_factory
+          (GST_ELEMENT (GST_MESSAGE_SRC (msg)))), "deitclassify");
+  gst_message_parse_warning (msg, &err, &dbg);
+  GST_INFO ("warning: %s (%s)", err->message, dbg);
+  fail_unless (g_error_matches (err, GST_CORE_ERROR,
+          GST_CORE_ERROR_NEGOTIATION));
+  fail_unless (strstr (err->message, "videoconvert") != NULL,
+      "\"videoconvert\" not in \"%s\"", err->message);
+  fail_unless (strstr (err->message, "RGB, BGR") != NULL,
+      "formats not in \"%s\"", err->message);
+  fail_unless (strstr (err->message, "NV12") != NULL,
+      "formats not in \"%s\"", err->message);
+  fail_unless (dbg != NULL && strstr (dbg, "Y444") != NULL);
+  g_clear_error (&err);
+  g_free (dbg);
+  gst_message_unref (msg);
+
+  /* the same negotiation failing again: no second warning */
+  fail_if (gst_pad_query_accept_caps (sink, y444));
+  fail_unless (gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING) == NULL);
+
+  /* caps that negotiate, then refused ones again: a new warning */
+  gst_harness_set_src_caps_str (h,
+      "video/x-raw,format=RGB,width=32,height=32,framerate=1/1");
+  fail_if (gst_pad_query_accept_caps (sink, y444));
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING);
+  fail_unless (msg != NULL);
+  gst_message_unref (msg);
+
+  gst_caps_unref (audio);
+  gst_caps_unref (y444);
+  gst_object_unref (sink);
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* ------------------------------------------------------------------------------------
  * end to end against PyTorch + Pillow
  */
 #if HAVE_TEST_IMAGES
@@ -1982,6 +2173,8 @@ deitclassify_suite (void)
   tcase_add_test (tc, test_batch_flush);
   tcase_add_test (tc, test_batch_state_cycles);
   tcase_add_test (tc, test_batch_property_async_latency);
+  tcase_add_test (tc, test_labels_file_property);
+  tcase_add_test (tc, test_caps_refused_says_videoconvert);
 #if HAVE_TEST_IMAGES
   tcase_add_loop_test (tc, test_end_to_end_reference, 0, 6);
 #endif

@@ -178,6 +178,7 @@
 #include "gstdeitclassifyframe.h"
 #include "gstdeitclassifylatency.h"
 #include "gstdeitclassifymodel.h"
+#include "gstdeitclassifyroi.h"
 
 GST_DEBUG_CATEGORY (deit_classify_debug);
 #define GST_CAT_DEFAULT deit_classify_debug
@@ -195,6 +196,11 @@ GST_DEBUG_CATEGORY (deit_classify_debug);
 #define MAX_THREADS 1024
 #define DEFAULT_PROP_BATCH_SIZE 1
 #define MAX_BATCH_SIZE 64
+#define DEFAULT_PROP_INFERENCE_REGION GST_DEIT_CLASSIFY_INFERENCE_REGION_FULL_FRAME
+#define DEFAULT_PROP_OBJECT_CLASS ""
+#define DEFAULT_PROP_OBJECT_MIN_WIDTH 0
+#define DEFAULT_PROP_OBJECT_MIN_HEIGHT 0
+#define DEFAULT_PROP_RECLASSIFY_INTERVAL 1
 
 enum
 {
@@ -210,7 +216,33 @@ enum
   PROP_ATTACH_ROI_META,
   PROP_ASYNC,
   PROP_BATCH_SIZE,
+  PROP_INFERENCE_REGION,
+  PROP_OBJECT_CLASS,
+  PROP_OBJECT_MIN_WIDTH,
+  PROP_OBJECT_MIN_HEIGHT,
+  PROP_RECLASSIFY_INTERVAL,
 };
+
+GType
+gst_deit_classify_inference_region_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_DEIT_CLASSIFY_INFERENCE_REGION_FULL_FRAME,
+        "Classify the whole frame", "full-frame"},
+    {GST_DEIT_CLASSIFY_INFERENCE_REGION_ROI_LIST,
+          "Classify each GstVideoRegionOfInterestMeta box of the frame",
+        "roi-list"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstDeitClassifyInferenceRegion", values);
+
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
     GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS (GST_DEIT_CLASSIFY_CAPS));
@@ -225,14 +257,32 @@ GST_ELEMENT_REGISTER_DEFINE (deitclassify, "deitclassify", GST_RANK_NONE,
 /* ------------------------------------------------------------------------------------
  * GstVideoFilter / GstBaseTransform vfuncs
  */
+/* Sync mode, full frame: classify it if due, attach the latest result. */
+static GstFlowReturn
+gst_deit_classify_full_frame (GstDeitClassify * self,
+    const GstVideoFrame * vframe, GstDeitClassifyFrame * f, gboolean run)
+{
+  GstDeitClassification *res = NULL;
+  guint n = 0;
+  GstFlowReturn ret;
+
+  if (run) {
+    ret = gst_deit_classify_infer (self, vframe, &f->settings, &res, &n);
+    if (ret != GST_FLOW_OK)
+      return ret;
+  }
+  gst_deit_classify_publish_result (self, f, vframe->buffer, res, n);
+  if (run)
+    gst_deit_classify_latency_check (self, f->settings.interval);
+  return GST_FLOW_OK;
+}
+
 static GstFlowReturn
 gst_deit_classify_transform_frame_ip (GstVideoFilter * filter,
     GstVideoFrame * vframe)
 {
   GstDeitClassify *self = GST_DEIT_CLASSIFY (filter);
   GstDeitClassifyFrame f;
-  GstDeitClassification *res = NULL;
-  guint n = 0;
   gboolean run;
   GstFlowReturn ret;
 
@@ -242,17 +292,13 @@ gst_deit_classify_transform_frame_ip (GstVideoFilter * filter,
   /* async mode: handed to the worker if it is idle, and run is FALSE */
   run = gst_deit_classify_frame_begin (self, vframe, &f);
   if (self->batch_active > 1)
-    return gst_deit_classify_batch_add (self, vframe, &f, run);
-
-  if (run) {
-    ret = gst_deit_classify_infer (self, vframe, &f.settings, &res, &n);
-    if (ret != GST_FLOW_OK)
-      return ret;
-  }
-  gst_deit_classify_publish_result (self, &f, vframe->buffer, res, n);
-  if (run)
-    gst_deit_classify_latency_check (self, f.settings.interval);
-  return GST_FLOW_OK;
+    ret = gst_deit_classify_batch_add (self, vframe, &f, run);
+  else if (self->roi_active)
+    ret = gst_deit_classify_roi_frame (self, vframe, &f, run);
+  else
+    ret = gst_deit_classify_full_frame (self, vframe, &f, run);
+  gst_deit_classify_frame_clear (&f);
+  return ret;
 }
 
 static GstFlowReturn
@@ -377,6 +423,8 @@ gst_deit_classify_sink_event (GstBaseTransform * trans, GstEvent * event)
       self->have_last = FALSE;
       self->submitted_any = FALSE;
       self->flush_seq++;
+      if (self->objects)
+        gst_deit_object_cache_clear (self->objects);
       g_mutex_unlock (&self->lock);
       /* the streaming thread is out of the element now: drop the held frames */
       gst_deit_classify_batch_clear (self);
@@ -423,6 +471,9 @@ gst_deit_classify_stop (GstBaseTransform * trans)
   self->last = NULL;
   self->n_last = 0;
   gst_deit_classify_reset_locked (self);
+  gst_deit_object_cache_free (self->objects);
+  self->objects = NULL;
+  self->roi_active = FALSE;
   g_mutex_unlock (&self->lock);
   return TRUE;
 }
@@ -436,7 +487,7 @@ gst_deit_classify_start (GstBaseTransform * trans)
   const struct deit_model_info *mi;
   gchar *location, *labels_location;
   gint threads;
-  gboolean async;
+  gboolean async, roi;
   guint batch;
   GError *gerr = NULL;
   GstClockTime estimate;
@@ -447,6 +498,7 @@ gst_deit_classify_start (GstBaseTransform * trans)
   threads = self->threads;
   async = self->async;
   batch = self->batch_size;
+  roi = self->inference_region == GST_DEIT_CLASSIFY_INFERENCE_REGION_ROI_LIST;
   GST_OBJECT_UNLOCK (self);
 
   /* async mode classifies the newest frame alone: it wins over batch-size */
@@ -465,7 +517,10 @@ gst_deit_classify_start (GstBaseTransform * trans)
     goto fail;
   mi = deit_model_get_info (self->model);
 
-  sp.max_batch = (gint) batch;
+  /* roi-list: the regions of a frame (or of a batch of frames) go through forward
+   * passes of up to roi_chunk images; batch-size counts frames */
+  self->roi_chunk = roi ? gst_deit_classify_roi_chunk (mi) : 0;
+  sp.max_batch = (gint) (roi ? self->roi_chunk : batch);
   sp.n_threads = threads;
   self->state = deit_state_init (self->model, &sp, &err);
   if (!self->state)
@@ -475,8 +530,11 @@ gst_deit_classify_start (GstBaseTransform * trans)
       threads > 0 ? threads : deit_default_threads ());
   self->async_active = async;
   self->batch_active = batch;
+  self->roi_active = roi;
   g_mutex_lock (&self->lock);
   gst_deit_classify_reset_locked (self);
+  if (roi)
+    self->objects = gst_deit_object_cache_new ();
   self->inference_time = estimate;
   self->inference_timed = FALSE;
   self->reported_latency = GST_CLOCK_TIME_NONE;
@@ -610,6 +668,31 @@ gst_deit_classify_set_property (GObject * object, guint prop_id,
     case PROP_ATTACH_ROI_META:
       self->settings.attach_roi_meta = g_value_get_boolean (value);
       break;
+    case PROP_INFERENCE_REGION:
+      if (gst_deit_classify_can_change (self, pspec->name))
+        self->inference_region = g_value_get_enum (value);
+      break;
+    case PROP_OBJECT_CLASS:{
+      guint dropped;
+
+      g_free (self->object_class);
+      self->object_class = g_value_dup_string (value);
+      dropped = gst_deit_region_filter_set_classes (&self->settings.
+          region_filter, self->object_class);
+      if (dropped)
+        GST_WARNING_OBJECT (self, "object-class names more than %d types: the "
+            "last %u are ignored", GST_DEIT_REGIONS_MAX_CLASSES, dropped);
+      break;
+    }
+    case PROP_OBJECT_MIN_WIDTH:
+      self->settings.region_filter.min_width = g_value_get_uint (value);
+      break;
+    case PROP_OBJECT_MIN_HEIGHT:
+      self->settings.region_filter.min_height = g_value_get_uint (value);
+      break;
+    case PROP_RECLASSIFY_INTERVAL:
+      self->settings.reclassify_interval = g_value_get_uint (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -656,6 +739,21 @@ gst_deit_classify_get_property (GObject * object, guint prop_id,
     case PROP_ATTACH_ROI_META:
       g_value_set_boolean (value, self->settings.attach_roi_meta);
       break;
+    case PROP_INFERENCE_REGION:
+      g_value_set_enum (value, self->inference_region);
+      break;
+    case PROP_OBJECT_CLASS:
+      g_value_set_string (value, self->object_class);
+      break;
+    case PROP_OBJECT_MIN_WIDTH:
+      g_value_set_uint (value, self->settings.region_filter.min_width);
+      break;
+    case PROP_OBJECT_MIN_HEIGHT:
+      g_value_set_uint (value, self->settings.region_filter.min_height);
+      break;
+    case PROP_RECLASSIFY_INTERVAL:
+      g_value_set_uint (value, self->settings.reclassify_interval);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -670,6 +768,7 @@ gst_deit_classify_finalize (GObject * object)
 
   g_free (self->model_location);
   g_free (self->labels_location);
+  g_free (self->object_class);
   g_free (self->last);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->cond);
@@ -689,6 +788,13 @@ gst_deit_classify_init (GstDeitClassify * self)
   self->settings.attach_roi_meta = DEFAULT_PROP_ATTACH_ROI_META;
   self->async = DEFAULT_PROP_ASYNC;
   self->batch_size = DEFAULT_PROP_BATCH_SIZE;
+  self->inference_region = DEFAULT_PROP_INFERENCE_REGION;
+  self->object_class = g_strdup (DEFAULT_PROP_OBJECT_CLASS);
+  gst_deit_region_filter_set_classes (&self->settings.region_filter,
+      self->object_class);
+  self->settings.region_filter.min_width = DEFAULT_PROP_OBJECT_MIN_WIDTH;
+  self->settings.region_filter.min_height = DEFAULT_PROP_OBJECT_MIN_HEIGHT;
+  self->settings.reclassify_interval = DEFAULT_PROP_RECLASSIFY_INTERVAL;
   self->batch_active = 1;
   g_queue_init (&self->batch.held);
   g_queue_init (&self->batch.ready);
@@ -872,6 +978,78 @@ gst_deit_classify_class_init (GstDeitClassifyClass * klass)
           "frames are held back until a batch is full; ignored with async)",
           1, MAX_BATCH_SIZE, DEFAULT_PROP_BATCH_SIZE, G_PARAM_READWRITE |
           G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
+  /**
+   * GstDeitClassify:inference-region:
+   *
+   * What is classified: the whole frame (full-frame), or each box an upstream
+   * detector attached as a #GstVideoRegionOfInterestMeta (roi-list: the second
+   * stage of a detector -> classifier cascade, like DL Streamer's gvaclassify
+   * inference-region=roi-list). A region is the box clipped to the frame,
+   * classified exactly as if that crop were the image.
+   *
+   * Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_INFERENCE_REGION,
+      g_param_spec_enum ("inference-region", "Inference Region",
+          "Classify the whole frame, or each region-of-interest box on it",
+          GST_TYPE_DEIT_CLASSIFY_INFERENCE_REGION,
+          DEFAULT_PROP_INFERENCE_REGION, G_PARAM_READWRITE |
+          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
+  /**
+   * GstDeitClassify:object-class:
+   *
+   * roi-list: comma-separated ROI types (the meta's roi_type, e.g. "face" or
+   * "person,car") to classify; empty: every box.
+   *
+   * Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_OBJECT_CLASS,
+      g_param_spec_string ("object-class", "Object Class",
+          "roi-list: comma-separated ROI types to classify (empty: all)",
+          DEFAULT_PROP_OBJECT_CLASS, G_PARAM_READWRITE |
+          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING));
+  /**
+   * GstDeitClassify:object-min-width:
+   *
+   * roi-list: boxes narrower than this (after clipping to the frame) are not
+   * classified; 0: no limit. Boxes of zero area are always skipped.
+   *
+   * Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_OBJECT_MIN_WIDTH,
+      g_param_spec_uint ("object-min-width", "Object Min Width",
+          "roi-list: minimum box width in pixels, after clipping (0: no limit)",
+          0, G_MAXINT, DEFAULT_PROP_OBJECT_MIN_WIDTH, G_PARAM_READWRITE |
+          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING));
+  /**
+   * GstDeitClassify:object-min-height:
+   *
+   * roi-list: boxes lower than this (after clipping to the frame) are not
+   * classified; 0: no limit.
+   *
+   * Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_OBJECT_MIN_HEIGHT,
+      g_param_spec_uint ("object-min-height", "Object Min Height",
+          "roi-list: minimum box height in pixels, after clipping (0: no limit)",
+          0, G_MAXINT, DEFAULT_PROP_OBJECT_MIN_HEIGHT, G_PARAM_READWRITE |
+          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING));
+  /**
+   * GstDeitClassify:reclassify-interval:
+   *
+   * roi-list with tracked objects: an object is classified again only every N
+   * frames and carries its last result in between (fresh = FALSE). An object's
+   * identity is the "id" field of the box's "object_id" parameter (as DL
+   * Streamer's gvatrack writes it), else a non-zero meta id set by the
+   * application; boxes without either are classified on every frame due.
+   *
+   * Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_RECLASSIFY_INTERVAL,
+      g_param_spec_uint ("reclassify-interval", "Reclassify Interval",
+          "roi-list: classify a tracked object again only every N frames",
+          1, G_MAXINT, DEFAULT_PROP_RECLASSIFY_INTERVAL, G_PARAM_READWRITE |
+          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING));
 
   gst_element_class_set_static_metadata (element_class,
       "DeiT image classifier", "Filter/Analyzer/Video",

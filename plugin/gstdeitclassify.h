@@ -26,6 +26,7 @@
 
 #include "deit.h"
 #include "gstdeitclassifymeta.h"
+#include "gstdeitclassifyregions.h"
 
 G_BEGIN_DECLS
 
@@ -47,7 +48,20 @@ typedef struct
   guint interval;
   gboolean post_messages;
   gboolean attach_roi_meta;
+  GstDeitRegionFilter region_filter;    /* object-class, object-min-width/height */
+  guint reclassify_interval;
 } GstDeitClassifySettings;
+
+/* What inference-region names: the whole frame, or the detector's boxes on it. */
+typedef enum
+{
+  GST_DEIT_CLASSIFY_INFERENCE_REGION_FULL_FRAME,
+  GST_DEIT_CLASSIFY_INFERENCE_REGION_ROI_LIST,
+} GstDeitClassifyInferenceRegion;
+
+#define GST_TYPE_DEIT_CLASSIFY_INFERENCE_REGION \
+  (gst_deit_classify_inference_region_get_type ())
+GType gst_deit_classify_inference_region_get_type (void);
 
 /* One frame on its way through the element, in every mode: what the results, the
  * metas and the element message need to know about it.
@@ -64,8 +78,10 @@ typedef struct
   guint64 frame_number;         /* index among the frames seen since start() */
   guint flush_seq;              /* results of frames from before a flush are dropped */
   gint slot;                    /* input slot of the state it is preprocessed into;
-                                 * -1: not classified, carries the latest result */
+                                 * -1: not classified, carries the latest result
+                                 * (roi-list mode: >= 0 when its regions are due) */
   GstDeitClassifySettings settings;
+  GArray *regions;              /* roi-list mode: GstDeitRegion, owned; else NULL */
 } GstDeitClassifyFrame;
 
 /* Async mode (gstdeitclassifyasync.c); every field under the element's mutex. */
@@ -102,6 +118,8 @@ struct _GstDeitClassify
   gint threads;
   gboolean async;
   guint batch_size;
+  GstDeitClassifyInferenceRegion inference_region;
+  gchar *object_class;          /* as set; parsed into settings.region_filter */
   GstDeitClassifySettings settings;
 
   /* latched by start(), released by stop(); read-only in between (any thread) */
@@ -112,6 +130,8 @@ struct _GstDeitClassify
   gchar *model_name;
   gboolean async_active;        /* value of "async" latched at start() */
   guint batch_active;           /* images per run: batch-size, 1 in async mode */
+  gboolean roi_active;          /* inference-region=roi-list latched at start() */
+  guint roi_chunk;              /* roi-list: regions per forward pass (<= 64) */
 
   /* the inference thread's: the streaming thread, or the worker in async mode */
   struct deit_state *state;
@@ -142,6 +162,7 @@ struct _GstDeitClassify
   gboolean upstream_live;       /* from the last LATENCY query */
   GstClockTime frame_duration;  /* from the caps' framerate, NONE if variable */
   GstDeitClassifyWorker worker;
+  GstDeitObjectCache *objects;  /* roi-list: results of tracked objects */
 };
 
 GST_ELEMENT_REGISTER_DECLARE (deitclassify);

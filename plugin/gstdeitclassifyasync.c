@@ -15,6 +15,7 @@
 
 #include "gstdeitclassifyasync.h"
 #include "gstdeitclassifyframe.h"
+#include "gstdeitclassifyroi.h"
 
 #define GST_CAT_DEFAULT deit_classify_debug
 
@@ -41,10 +42,19 @@ gst_deit_classify_worker (gpointer data)
     g_mutex_unlock (&self->lock);
 
     if (gst_video_frame_map (&vframe, &f->info, f->buffer, GST_MAP_READ)) {
-      ret = gst_deit_classify_infer (self, &vframe, &f->settings, &res, &n);
+      if (self->roi_active) {
+        /* the newest frame with all its boxes */
+        ret = GST_FLOW_OK;
+        if (gst_deit_classify_roi_decide (self, f, TRUE) > 0)
+          ret = gst_deit_classify_roi_infer (self, &f, &vframe, 1);
+      } else {
+        ret = gst_deit_classify_infer (self, &vframe, &f->settings, &res, &n);
+      }
       gst_video_frame_unmap (&vframe);
     }
-    if (ret == GST_FLOW_OK)
+    if (ret == GST_FLOW_OK && self->roi_active)
+      gst_deit_classify_roi_publish (self, f, NULL);
+    else if (ret == GST_FLOW_OK)
       gst_deit_classify_publish_result (self, f, NULL, res, n);
     gst_deit_classify_frame_free (f);
 
@@ -110,6 +120,13 @@ gst_deit_classify_async_submit (GstDeitClassify * self,
     return FALSE;
   job = gst_deit_classify_frame_dup (f);
   job->slot = 0;
+  if (job->regions) {
+    /* the box metas are the frame's; the copy has its own */
+    guint i;
+
+    for (i = 0; i < job->regions->len; i++)
+      g_array_index (job->regions, GstDeitRegion, i).meta = NULL;
+  }
   /* The copy gets the negotiated info's default (packed) layout, not
    * vframe->info: a frame mapped through a GstVideoMeta carries the upstream
    * buffer's strides and offsets (padded rows, planes far apart) while its

@@ -20,6 +20,7 @@
 #include "gstdeitclassifybatch.h"
 #include "gstdeitclassifyframe.h"
 #include "gstdeitclassifylatency.h"
+#include "gstdeitclassifyroi.h"
 
 #define GST_CAT_DEFAULT deit_classify_debug
 
@@ -65,19 +66,26 @@ gst_deit_classify_batch_clear (GstDeitClassify * self)
  * inference, it is preprocessed into the next input slot. */
 GstFlowReturn
 gst_deit_classify_batch_add (GstDeitClassify * self,
-    const GstVideoFrame * vframe, const GstDeitClassifyFrame * f, gboolean due)
+    const GstVideoFrame * vframe, GstDeitClassifyFrame * f, gboolean due)
 {
   GstDeitClassifyBatch *b = &self->batch;
   GstDeitClassifyFrame *held;
   GstFlowReturn ret;
 
+  if (self->roi_active)
+    /* the boxes are classified when the batch runs, in as few passes as they fit */
+    gst_deit_classify_roi_decide (self, f, due);
   if (!due && g_queue_is_empty (&b->held)) {
     /* no classified frame waits before this one: its result is known, let it go */
-    gst_deit_classify_publish_result (self, f, vframe->buffer, NULL, 0);
+    if (self->roi_active)
+      gst_deit_classify_roi_publish (self, f,
+          vframe->buffer);
+    else
+      gst_deit_classify_publish_result (self, f, vframe->buffer, NULL, 0);
     return GST_FLOW_OK;
   }
-  if (due) {
-    ret = gst_deit_classify_preprocess (self, vframe, b->n_due,
+  if (due && !self->roi_active) {
+    ret = gst_deit_classify_preprocess (self, vframe, NULL, b->n_due,
         &b->preprocess_us);
     if (ret != GST_FLOW_OK)
       return ret;
@@ -92,6 +100,42 @@ gst_deit_classify_batch_add (GstDeitClassify * self,
   return GST_FLOW_OK;
 }
 
+/* roi-list mode: the due boxes of every held frame, in as few forward passes as they
+ * fit (the held buffers are mapped again: their boxes were collected on them). */
+static GstFlowReturn
+gst_deit_classify_batch_run_regions (GstDeitClassify * self)
+{
+  GstDeitClassifyBatch *b = &self->batch;
+  guint n = g_queue_get_length (&b->held), i = 0, mapped = 0;
+  GstDeitClassifyFrame **frames = g_new0 (GstDeitClassifyFrame *, n);
+  GstVideoFrame *vframes = g_new0 (GstVideoFrame, n);
+  GstFlowReturn ret = GST_FLOW_OK;
+  GList *l;
+
+  for (l = b->held.head; l; l = l->next) {
+    GstDeitClassifyFrame *held = l->data;
+
+    if (held->slot < 0)
+      continue;
+    if (!gst_video_frame_map (&vframes[i], &held->info, held->buffer,
+            GST_MAP_READ)) {
+      ret = GST_FLOW_ERROR;
+      GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Could not map a held frame."),
+          (NULL));
+      break;
+    }
+    frames[i++] = held;
+    mapped++;
+  }
+  if (ret == GST_FLOW_OK)
+    ret = gst_deit_classify_roi_infer (self, frames, vframes, mapped);
+  for (i = 0; i < mapped; i++)
+    gst_video_frame_unmap (&vframes[i]);
+  g_free (frames);
+  g_free (vframes);
+  return ret;
+}
+
 /* Run the held frames due for inference (a full or partial batch), publish the
  * results of every held frame in order and move the frames to the ready queue. On
  * FLUSHING (aborted) or an error the frames stay held. */
@@ -104,7 +148,11 @@ gst_deit_classify_batch_run (GstDeitClassify * self)
   GstFlowReturn ret;
   gint64 t0, t1;
 
-  if (n > 0) {
+  if (n > 0 && self->roi_active) {
+    ret = gst_deit_classify_batch_run_regions (self);
+    if (ret != GST_FLOW_OK)
+      return ret;
+  } else if (n > 0) {
     t0 = g_get_monotonic_time ();
     ret = gst_deit_classify_run (self, (gint) n);
     if (ret != GST_FLOW_OK)
@@ -123,10 +171,14 @@ gst_deit_classify_batch_run (GstDeitClassify * self)
     GstDeitClassification *res = NULL;
     guint n_res = 0;
 
-    if (held->slot >= 0)
-      gst_deit_classify_results (self, held->slot, &held->settings, &res,
-          &n_res);
-    gst_deit_classify_publish_result (self, held, held->buffer, res, n_res);
+    if (self->roi_active) {
+      gst_deit_classify_roi_publish (self, held, held->buffer);
+    } else {
+      if (held->slot >= 0)
+        gst_deit_classify_results (self, held->slot, &held->settings, &res,
+            &n_res);
+      gst_deit_classify_publish_result (self, held, held->buffer, res, n_res);
+    }
     g_queue_push_tail (&b->ready, held->buffer);
     held->buffer = NULL;
     gst_deit_classify_frame_free (held);

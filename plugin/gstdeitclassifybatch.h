@@ -15,7 +15,7 @@ void gst_deit_classify_batch_clear (GstDeitClassify * self);
 
 G_GNUC_INTERNAL
 GstFlowReturn gst_deit_classify_batch_add (GstDeitClassify * self,
-    const GstVideoFrame * vframe, const GstDeitClassifyFrame * f,
+    const GstVideoFrame * vframe, GstDeitClassifyFrame * f,
     gboolean due);
 
 G_GNUC_INTERNAL

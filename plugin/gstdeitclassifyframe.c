@@ -22,6 +22,7 @@
 #include "gstdeitclassifyframe.h"
 #include "gstdeitclassifyasync.h"
 #include "gstdeitclassifylatency.h"
+#include "gstdeitclassifyroi.h"
 
 #include <string.h>
 
@@ -102,7 +103,7 @@ gst_deit_classify_matrix_to_core (GstVideoColorMatrix matrix)
 }
 
 /* Describe a mapped frame to the core: planes, strides, colorimetry. */
-static gboolean
+gboolean
 gst_deit_classify_frame_to_image (const GstVideoFrame * vframe,
     struct deit_image *img)
 {
@@ -176,6 +177,9 @@ gst_deit_classify_frame_begin (GstDeitClassify * self,
   gst_deit_classify_settings_snapshot (self, &settings);
   gst_deit_classify_frame_init (self, f, vframe->buffer, &vframe->info,
       &settings);
+  /* roi-list: the boxes, before the frame may go to the worker */
+  if (self->roi_active)
+    gst_deit_classify_roi_collect (self, vframe, f);
 
   g_mutex_lock (&self->lock);
   f->frame_number = self->frame_count++;
@@ -202,7 +206,24 @@ gst_deit_classify_frame_dup (const GstDeitClassifyFrame * f)
   GstDeitClassifyFrame *copy = g_memdup2 (f, sizeof (*f));
 
   copy->buffer = NULL;
+  if (f->regions) {
+    /* same buffer (batch mode): the box metas stay valid; the async worker's
+     * copy drops them (see gst_deit_classify_async_submit) */
+    copy->regions = gst_deit_regions_copy (f->regions);
+    for (guint i = 0; i < f->regions->len; i++)
+      g_array_index (copy->regions, GstDeitRegion, i).meta =
+          g_array_index (f->regions, GstDeitRegion, i).meta;
+  }
   return copy;
+}
+
+/* Releases what a frame on the stack owns (its regions). */
+void
+gst_deit_classify_frame_clear (GstDeitClassifyFrame * f)
+{
+  if (f->regions)
+    g_array_unref (f->regions);
+  f->regions = NULL;
 }
 
 void
@@ -212,6 +233,7 @@ gst_deit_classify_frame_free (GstDeitClassifyFrame * f)
     return;
   if (f->buffer)
     gst_buffer_unref (f->buffer);
+  gst_deit_classify_frame_clear (f);
   g_free (f);
 }
 
@@ -226,10 +248,12 @@ gst_deit_classify_abort_cb (void *user_data)
   return g_atomic_int_get (&self->abort) != 0;
 }
 
-/* Preprocess a frame into input slot "slot" of the state; *us gets the time taken. */
+/* Preprocess a frame, or the region @rect of it (NULL: all of it), into input slot
+ * "slot" of the state; *us gets the time taken. */
 GstFlowReturn
 gst_deit_classify_preprocess (GstDeitClassify * self,
-    const GstVideoFrame * vframe, gint slot, gint64 * us)
+    const GstVideoFrame * vframe, const struct deit_rect *rect, gint slot,
+    gint64 * us)
 {
   struct deit_image img;
   struct deit_error err;
@@ -240,7 +264,7 @@ gst_deit_classify_preprocess (GstDeitClassify * self,
     goto not_negotiated;
 
   t0 = g_get_monotonic_time ();
-  status = deit_state_preprocess (self->state, slot, &img, NULL, &err);
+  status = deit_state_preprocess (self->state, slot, &img, rect, &err);
   if (status != DEIT_STATUS_OK)
     goto preprocess_failed;
   *us = g_get_monotonic_time () - t0;
@@ -346,7 +370,7 @@ gst_deit_classify_infer (GstDeitClassify * self, const GstVideoFrame * vframe,
   *out = NULL;
   *n_out = 0;
   t0 = g_get_monotonic_time ();
-  ret = gst_deit_classify_preprocess (self, vframe, 0, &pre_us);
+  ret = gst_deit_classify_preprocess (self, vframe, NULL, 0, &pre_us);
   if (ret != GST_FLOW_OK)
     return ret;
   ret = gst_deit_classify_run (self, 1);
@@ -394,19 +418,14 @@ gst_deit_classify_fill_arrays (const GstDeitClassification * res, guint n,
   gst_structure_take_value (s, scores_name, &scores);
 }
 
-static void
-gst_deit_classify_add_roi_meta (GstDeitClassify * self, GstBuffer * buf,
-    const GstVideoInfo * info, const GstDeitClassification * res, guint n,
-    gboolean fresh)
+/* The "deit-classification" parameter structure of an ROI meta, with the fields
+ * DL Streamer's consumers read (full frame and regions alike). */
+GstStructure *
+gst_deit_classify_roi_param_new (GstDeitClassify * self,
+    const GstDeitClassification * res, guint n, gboolean fresh)
 {
-  GstVideoRegionOfInterestMeta *roi;
   GstStructure *s;
 
-  if (n == 0)
-    return;
-  roi = gst_buffer_add_video_region_of_interest_meta (buf,
-      GST_DEIT_CLASSIFY_ROI_TYPE,
-      0, 0, GST_VIDEO_INFO_WIDTH (info), GST_VIDEO_INFO_HEIGHT (info));
   s = gst_structure_new (GST_DEIT_CLASSIFY_ROI_PARAM,
       "label", G_TYPE_STRING, res[0].label,
       "label_id", G_TYPE_INT, res[0].class_id,
@@ -416,7 +435,23 @@ gst_deit_classify_add_roi_meta (GstDeitClassify * self, GstBuffer * buf,
       "fresh", G_TYPE_BOOLEAN, fresh, NULL);
   gst_deit_classify_fill_arrays (res, n, s, "top_k_label_ids", "top_k_labels",
       "top_k_confidences");
-  gst_video_region_of_interest_meta_add_param (roi, s);
+  return s;
+}
+
+static void
+gst_deit_classify_add_roi_meta (GstDeitClassify * self, GstBuffer * buf,
+    const GstVideoInfo * info, const GstDeitClassification * res, guint n,
+    gboolean fresh)
+{
+  GstVideoRegionOfInterestMeta *roi;
+
+  if (n == 0)
+    return;
+  roi = gst_buffer_add_video_region_of_interest_meta (buf,
+      GST_DEIT_CLASSIFY_ROI_TYPE,
+      0, 0, GST_VIDEO_INFO_WIDTH (info), GST_VIDEO_INFO_HEIGHT (info));
+  gst_video_region_of_interest_meta_add_param (roi,
+      gst_deit_classify_roi_param_new (self, res, n, fresh));
 }
 
 /* Attach the latest result to buf (called with self->lock, have_last TRUE). */
@@ -444,10 +479,12 @@ gst_deit_classify_attach (GstDeitClassify * self, GstBuffer * buf,
   }
 }
 
-/* The "deitclassify" element message of a classified frame. */
-static GstMessage *
+/* The "deitclassify" element message of a classified frame, or of one classified
+ * region of it (@region: adds roi-id, roi-type, x, y, width, height). */
+GstMessage *
 gst_deit_classify_message_new (GstDeitClassify * self,
-    const GstDeitClassifyFrame * f, const GstDeitClassification * res, guint n)
+    const GstDeitClassifyFrame * f, const GstDeitRegion * region,
+    const GstDeitClassification * res, guint n)
 {
   GstStructure *s;
 
@@ -463,6 +500,12 @@ gst_deit_classify_message_new (GstDeitClassify * self,
       "label", G_TYPE_STRING, n ? res[0].label : "",
       "score", G_TYPE_DOUBLE, n ? (gdouble) res[0].score : 0.0, NULL);
   gst_deit_classify_fill_arrays (res, n, s, "class-ids", "labels", "scores");
+  if (region)
+    gst_structure_set (s, "roi-id", G_TYPE_INT, region->roi_id,
+        "roi-type", G_TYPE_STRING, g_quark_to_string (region->roi_type),
+        "x", G_TYPE_UINT, (guint) region->x, "y", G_TYPE_UINT, (guint) region->y,
+        "width", G_TYPE_UINT, (guint) region->width,
+        "height", G_TYPE_UINT, (guint) region->height, NULL);
   return gst_message_new_element (GST_OBJECT (self), s);
 }
 
@@ -491,7 +534,7 @@ gst_deit_classify_publish_result (GstDeitClassify * self,
 
   /* built before the lock, while res is certainly ours */
   if (res && f->settings.post_messages)
-    msg = gst_deit_classify_message_new (self, f, res, n_res);
+    msg = gst_deit_classify_message_new (self, f, NULL, res, n_res);
 
   g_mutex_lock (&self->lock);
   if (res && !self->worker.stop && f->flush_seq == self->flush_seq) {

@@ -27,7 +27,24 @@ void gst_deit_classify_frame_free (GstDeitClassifyFrame * f);
 
 G_GNUC_INTERNAL
 GstFlowReturn gst_deit_classify_preprocess (GstDeitClassify * self,
-    const GstVideoFrame * vframe, gint slot, gint64 * us);
+    const GstVideoFrame * vframe, const struct deit_rect *rect, gint slot,
+    gint64 * us);
+
+G_GNUC_INTERNAL
+gboolean gst_deit_classify_frame_to_image (const GstVideoFrame * vframe,
+    struct deit_image *img);
+
+G_GNUC_INTERNAL
+void gst_deit_classify_frame_clear (GstDeitClassifyFrame * f);
+
+G_GNUC_INTERNAL
+GstStructure *gst_deit_classify_roi_param_new (GstDeitClassify * self,
+    const GstDeitClassification * res, guint n, gboolean fresh);
+
+G_GNUC_INTERNAL
+GstMessage *gst_deit_classify_message_new (GstDeitClassify * self,
+    const GstDeitClassifyFrame * f, const GstDeitRegion * region,
+    const GstDeitClassification * res, guint n);
 
 G_GNUC_INTERNAL
 GstFlowReturn gst_deit_classify_run (GstDeitClassify * self, gint n);

@@ -20,7 +20,10 @@ Writes into OUTDIR:
   expected.json     {model: {photo: {"ids": top-5 ids, "scores": top-5 probabilities}}}
                     for the photos in IMAGES_DIR, computed with Pillow (transformers' PIL
                     path: tests/reference/pil_preprocess.py) and the plain-PyTorch model of
-                    tests/reference/deit_torch.py
+                    tests/reference/deit_torch.py; and {"crops": {model: {photo: [{"box":
+                    [x, y, w, h], "clipped": [x, y, w, h], "ids", "scores"}]}}}: the same
+                    for regions of the photos, as Pillow's Image.crop(clipped box) then the
+                    processor (what inference-region=roi-list must compute)
 
 Usage: gen_plugin_fixtures.py OUTDIR IMAGES_DIR [--stamp FILE]
 """
@@ -47,6 +50,15 @@ LABELS = ['class %d, tabby "cat"' % i for i in range(10)]
 SMALL = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=48,
              image_size=32, patch_size=8, encoder_stride=8)
 PHOTOS = ["chelsea", "coffee", "astronaut"]
+# Regions (x, y, w, h) of each photo for the roi-list tests: inside, touching an edge,
+# partly outside (clipped), smaller than the model's 32 px input, elongated, the whole
+# photo. The photos are 451x300, 600x400 and 512x512.
+CROPS = {
+    "chelsea": [(140, 40, 160, 150), (0, 0, 60, 45), (400, 250, 100, 100), (10, 120, 17, 13),
+                (300, 20, 151, 40), (0, 0, 451, 300)],
+    "coffee": [(200, 100, 200, 200), (550, 0, 80, 60), (0, 350, 31, 50), (33, 7, 250, 90)],
+    "astronaut": [(175, 64, 97, 97), (0, 300, 512, 212), (480, 480, 64, 64), (250, 10, 3, 200)],
+}
 TOP_K = 5
 HEAD_SCALE = 8.0
 
@@ -103,6 +115,13 @@ def main():
             logits = out["logits"][0]
             ids, scores = top_k(logits, TOP_K)
             expected[name][photo] = {"ids": ids, "scores": scores}
+            crops = expected.setdefault("crops", {}).setdefault(name, {}).setdefault(photo, [])
+            for (x, y, w, h) in CROPS[photo]:
+                x1, y1 = min(x + w, img.width), min(y + h, img.height)
+                box = (x, y, x1 - x, y1 - y)
+                xc = pil_preprocess.preprocess(img.crop((x, y, x1, y1)), pp, cfg["model_type"])
+                ids, scores = top_k(deit_torch.run(model, xc[None])["logits"][0], TOP_K)
+                crops.append({"box": [x, y, w, h], "clipped": list(box), "ids": ids, "scores": scores})
 
     write_model(outdir, "model-base", "DeiTModel", 4444, None)
 

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# make-annotated.sh - regenerates docs/annotated-chelsea.png and docs/annotated-coffee.png:
-# the sample photos run through deitclassify ! deitoverlay by gst-launch-1.0.
+# make-annotated.sh - regenerates docs/annotated-chelsea.png and docs/annotated-coffee.png
+# (the sample photos run through deitclassify ! deitoverlay by gst-launch-1.0) and
+# docs/annotated-faces.png (pipelines/classify-objects.sh: facedetect finds the face in
+# astronaut.png, deitclassify inference-region=roi-list classifies it; needs
+# gstreamer1.0-opencv and opencv-data).
 #
 # Usage: docs/make-annotated.sh [BUILD_DIR]      (default: ./build; run from the repo root)
 #   DEIT_MODEL=DIR docs/make-annotated.sh        use a real checkpoint instead
@@ -43,3 +46,6 @@ annotate() {
 }
 annotate chelsea RGB top-left "$root/docs/annotated-chelsea.png"
 annotate coffee I420 bottom-right "$root/docs/annotated-coffee.png"
+"$root/pipelines/classify-objects.sh" "$images/astronaut.png" "$model" \
+  --output "$root/docs/annotated-faces.png" >/dev/null 2>&1
+echo "wrote $root/docs/annotated-faces.png"

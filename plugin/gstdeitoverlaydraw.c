@@ -224,7 +224,7 @@ draw_roi (PangoContext * ctx, const GstDeitClassifyMeta * meta,
   PangoFontDescription *font;
   PangoLayout *layout;
   gchar *text, *score = NULL;
-  gint pad, tag_w, tag_h, tag_y;
+  gint pad, tag_w, tag_h, tag_x, tag_y;
   GstDeitCanvas c;
 
   if (bw <= 0 || bh <= 0)
@@ -257,12 +257,14 @@ draw_roi (PangoContext * ctx, const GstDeitClassifyMeta * meta,
   layout = new_layout (ctx, font, text);
   pad = MAX (2, (gint) lround (pango_font_description_get_size (font) /
           PANGO_SCALE * 0.3));
-  if (layout_width (layout) + 2 * pad > frame_w - bx) {
-    pango_layout_set_width (layout, MAX (frame_w - bx - 2 * pad,
-            1) * PANGO_SCALE);
+  /* the tag starts at the box's left edge, or further left when the text would
+   * run past the frame's right edge; only text wider than the frame is cut */
+  if (layout_width (layout) + 2 * pad > frame_w) {
+    pango_layout_set_width (layout, MAX (frame_w - 2 * pad, 1) * PANGO_SCALE);
     pango_layout_set_ellipsize (layout, PANGO_ELLIPSIZE_END);
   }
-  tag_w = MIN (layout_width (layout) + 2 * pad, frame_w - bx);
+  tag_w = MIN (layout_width (layout) + 2 * pad, frame_w);
+  tag_x = MIN (bx, frame_w - tag_w);
   tag_h = MIN (layout_height (layout) + 2 * pad, frame_h);
   /* above the box when there is room, else inside its top edge */
   tag_y = by - tag_h >= 0 ? by - tag_h : MIN (by + t, frame_h - tag_h);
@@ -273,7 +275,7 @@ draw_roi (PangoContext * ctx, const GstDeitClassifyMeta * meta,
     gst_deit_cairo_set_source_argb (c.cr, s->text_color, 1.0);
     cairo_move_to (c.cr, pad, pad);
     pango_cairo_show_layout (c.cr, layout);
-    gst_deit_canvas_finish (&c, patches, bx, tag_y);
+    gst_deit_canvas_finish (&c, patches, tag_x, tag_y);
   }
   g_object_unref (layout);
   pango_font_description_free (font);

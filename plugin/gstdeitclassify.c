@@ -677,8 +677,9 @@ gst_deit_classify_set_property (GObject * object, guint prop_id,
 
       g_free (self->object_class);
       self->object_class = g_value_dup_string (value);
-      dropped = gst_deit_region_filter_set_classes (&self->settings.
-          region_filter, self->object_class);
+      dropped =
+          gst_deit_region_filter_set_classes (&self->settings.region_filter,
+          self->object_class);
       if (dropped)
         GST_WARNING_OBJECT (self, "object-class names more than %d types: the "
             "last %u are ignored", GST_DEIT_REGIONS_MAX_CLASSES, dropped);

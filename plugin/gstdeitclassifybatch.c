@@ -78,8 +78,7 @@ gst_deit_classify_batch_add (GstDeitClassify * self,
   if (!due && g_queue_is_empty (&b->held)) {
     /* no classified frame waits before this one: its result is known, let it go */
     if (self->roi_active)
-      gst_deit_classify_roi_publish (self, f,
-          vframe->buffer);
+      gst_deit_classify_roi_publish (self, f, vframe->buffer);
     else
       gst_deit_classify_publish_result (self, f, vframe->buffer, NULL, 0);
     return GST_FLOW_OK;

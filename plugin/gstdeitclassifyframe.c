@@ -503,8 +503,8 @@ gst_deit_classify_message_new (GstDeitClassify * self,
   if (region)
     gst_structure_set (s, "roi-id", G_TYPE_INT, region->roi_id,
         "roi-type", G_TYPE_STRING, g_quark_to_string (region->roi_type),
-        "x", G_TYPE_UINT, (guint) region->x, "y", G_TYPE_UINT, (guint) region->y,
-        "width", G_TYPE_UINT, (guint) region->width,
+        "x", G_TYPE_UINT, (guint) region->x, "y", G_TYPE_UINT,
+        (guint) region->y, "width", G_TYPE_UINT, (guint) region->width,
         "height", G_TYPE_UINT, (guint) region->height, NULL);
   return gst_message_new_element (GST_OBJECT (self), s);
 }

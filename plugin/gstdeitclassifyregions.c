@@ -79,7 +79,8 @@ gst_deit_region_object_id (GstVideoRegionOfInterestMeta * roi, gint * object_id)
 static gboolean
 gst_deit_region_is_ours (GstVideoRegionOfInterestMeta * roi)
 {
-  return roi->roi_type == g_quark_from_static_string (GST_DEIT_CLASSIFY_ROI_TYPE)
+  return roi->roi_type ==
+      g_quark_from_static_string (GST_DEIT_CLASSIFY_ROI_TYPE)
       && gst_video_region_of_interest_meta_get_param (roi,
       GST_DEIT_CLASSIFY_ROI_PARAM) != NULL;
 }
@@ -270,8 +271,7 @@ gst_deit_object_cache_seen (GstDeitObjectCache * cache,
 
 gboolean
 gst_deit_object_cache_due (GstDeitObjectCache * cache,
-    GstDeitObjectIdSource source, gint object_id, guint64 frame,
-    guint interval)
+    GstDeitObjectIdSource source, gint object_id, guint64 frame, guint interval)
 {
   GstDeitObjectEntry *e;
 

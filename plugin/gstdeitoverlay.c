@@ -207,7 +207,8 @@ gst_deit_overlay_transform_frame_ip (GstVideoFilter * filter,
   if (self->patches_key == NULL || strcmp (key, self->patches_key)) {
     clear_cache (self);
     ensure_pango (self);
-    gst_deit_overlay_build_patches (self->pango_context, frame->buffer, &s, w, h, self->patches);
+    gst_deit_overlay_build_patches (self->pango_context, frame->buffer, &s, w,
+        h, self->patches);
     self->patches_key = key;
     GST_LOG_OBJECT (self, "redrawn: %s", key);
   } else {

@@ -111,8 +111,7 @@ draw_panel (PangoContext * ctx, const GstDeitClassifyMeta * meta,
 
     if (r->label == NULL)
       fallback = g_strdup_printf ("class %d", r->class_id);
-    rows[i].label = new_layout (ctx, font,
-        r->label ? r->label : fallback);
+    rows[i].label = new_layout (ctx, font, r->label ? r->label : fallback);
     g_free (fallback);
     rows[i].value = CLAMP (r->score, 0.0f, 1.0f);
     if (s->show_scores) {
@@ -232,13 +231,14 @@ draw_roi (PangoContext * ctx, const GstDeitClassifyMeta * meta,
   t = MIN (t, MIN (bw, bh) / 2 + 1);
 
   /* four edges, each its own small rectangle so the inside is not blended */
-  gst_deit_patch_add_solid_rect (patches, s->box_color, bx, by, bw, t, frame_w, frame_h);
-  gst_deit_patch_add_solid_rect (patches, s->box_color, bx, by + bh - t, bw, t, frame_w,
+  gst_deit_patch_add_solid_rect (patches, s->box_color, bx, by, bw, t, frame_w,
       frame_h);
-  gst_deit_patch_add_solid_rect (patches, s->box_color, bx, by + t, t, bh - 2 * t, frame_w,
-      frame_h);
-  gst_deit_patch_add_solid_rect (patches, s->box_color, bx + bw - t, by + t, t, bh - 2 * t,
+  gst_deit_patch_add_solid_rect (patches, s->box_color, bx, by + bh - t, bw, t,
       frame_w, frame_h);
+  gst_deit_patch_add_solid_rect (patches, s->box_color, bx, by + t, t,
+      bh - 2 * t, frame_w, frame_h);
+  gst_deit_patch_add_solid_rect (patches, s->box_color, bx + bw - t, by + t, t,
+      bh - 2 * t, frame_w, frame_h);
 
   if (meta->n_results == 0)
     return;
@@ -294,7 +294,8 @@ meta_is_drawn (const GstDeitClassifyMeta * meta, const GstDeitDrawSettings * s)
 /* A string naming everything that would be drawn on this frame, or NULL when
  * nothing is: equal keys give equal drawings, so the patches are reused. */
 gchar *
-gst_deit_overlay_make_key (GstBuffer * buf, const GstDeitDrawSettings * s, gint frame_w, gint frame_h)
+gst_deit_overlay_make_key (GstBuffer * buf, const GstDeitDrawSettings * s,
+    gint frame_w, gint frame_h)
 {
   GString *key = NULL;
   gpointer state = NULL;
@@ -352,4 +353,3 @@ gst_deit_overlay_build_patches (PangoContext * ctx, GstBuffer * buf,
     }
   }
 }
-

@@ -167,8 +167,8 @@ over (gint32 c, guint8 dst, gint32 inv)
  * component is subsampled), block pixels outside the patch counting as transparent,
  * so samples whose block misses the patch are never written. Runs once per patch. */
 static void
-convert_component (const GstVideoInfo * info, GstDeitPatch * p, const BlendCoeffs * k,
-    gint comp, gint x0, gint y0, gint x1, gint y1)
+convert_component (const GstVideoInfo * info, GstDeitPatch * p,
+    const BlendCoeffs * k, gint comp, gint x0, gint y0, gint x1, gint y1)
 {
   const GstVideoFormatInfo *fi = info->finfo;
   gint wsub = GST_VIDEO_FORMAT_INFO_W_SUB (fi, comp);
@@ -256,4 +256,3 @@ gst_deit_patch_blend (GstVideoFrame * f, const GstDeitPatch * p)
     }
   }
 }
-

@@ -36,8 +36,7 @@ add_box (GstBuffer * buf, const Box * b)
   roi->id = b->id;
   if (b->tracker_id > 0)
     gst_video_region_of_interest_meta_add_param (roi,
-        gst_structure_new ("object_id", "id", G_TYPE_INT, b->tracker_id,
-            NULL));
+        gst_structure_new ("object_id", "id", G_TYPE_INT, b->tracker_id, NULL));
   return roi;
 }
 
@@ -160,8 +159,7 @@ check_region (GstBuffer * out, GList * msgs, const Box * b, gint W, gint H,
     return;
   }
   check_message_equals (s, r);
-  fail_unless_equals_string (gst_structure_get_string (s, "roi-type"),
-      b->type);
+  fail_unless_equals_string (gst_structure_get_string (s, "roi-type"), b->type);
   fail_unless (gst_structure_get_uint (s, "x", &x));
   fail_unless (gst_structure_get_uint (s, "y", &y));
   fail_unless (gst_structure_get_uint (s, "width", &w));
@@ -238,8 +236,10 @@ GST_START_TEST (test_roi_values_match_core)
   out = gst_harness_push_and_pull (h, gst_buffer_ref (in));
   msgs = pop_all_messages (bus);
   fail_unless_equals_int (g_list_length (msgs), 3);
-  fail_unless_equals_int (count_metas (out, GST_DEIT_CLASSIFY_META_API_TYPE), 3);
-  fail_unless (region_meta (out, -1) == NULL, "a full-frame result in roi-list");
+  fail_unless_equals_int (count_metas (out, GST_DEIT_CLASSIFY_META_API_TYPE),
+      3);
+  fail_unless (region_meta (out, -1) == NULL,
+      "a full-frame result in roi-list");
   fail_unless_equals_int (count_metas (out,
           GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE), 3);
   for (i = 0; i < 3; i++) {
@@ -307,7 +307,8 @@ GST_START_TEST (test_roi_filter)
   out = gst_harness_push_and_pull (h, gst_buffer_ref (in));
   msgs = pop_all_messages (bus);
   fail_unless_equals_int (g_list_length (msgs), 3);
-  fail_unless_equals_int (count_metas (out, GST_DEIT_CLASSIFY_META_API_TYPE), 3);
+  fail_unless_equals_int (count_metas (out, GST_DEIT_CLASSIFY_META_API_TYPE),
+      3);
   for (i = 0; i < G_N_ELEMENTS (boxes); i++) {
     gboolean classified = boxes[i].id == 1 || boxes[i].id == 2
         || boxes[i].id == 9;
@@ -363,7 +364,8 @@ GST_START_TEST (test_roi_zero_and_many)
 
   in = random_frame (&info, 8);
   out = gst_harness_push_and_pull (h, in);
-  fail_unless_equals_int (count_metas (out, GST_DEIT_CLASSIFY_META_API_TYPE), 0);
+  fail_unless_equals_int (count_metas (out, GST_DEIT_CLASSIFY_META_API_TYPE),
+      0);
   fail_unless_equals_int (count_metas (out,
           GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE), 0);
   fail_unless (pop_deit_message (bus) == NULL);
@@ -487,7 +489,7 @@ GST_START_TEST (test_roi_batch_matches_sync)
   GstBuffer *ins[9];
   guint i, j;
   const Box boxes[2] = { {"face", 1, 2, 30, 30, 1, 0}, {"face", 20, 8, 40, 32,
-          2, 0}
+      2, 0}
   };
 
   info_from_string (&info, SMALL_CAPS);

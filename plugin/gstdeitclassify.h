@@ -7,12 +7,15 @@
  *
  * This header is the element's data, shared by its units:
  *   gstdeitclassify.c         the element: GObject / GstBaseTransform glue,
- *                             properties, start / stop, events and queries
+ *                             start / stop, events and queries
+ *   gstdeitclassifyprops.c    its properties: specs, defaults, get / set
  *   gstdeitclassifyframe.c    the per-frame path: settings snapshot, preprocess,
  *                             infer, publish_result() (meta, ROI meta, message)
  *   gstdeitclassifylatency.c  inference time and what the element adds to latency
  *   gstdeitclassifyasync.c    async mode: the worker thread
  *   gstdeitclassifybatch.c    batch mode: the queue of held frames
+ *   gstdeitclassifyroi.c      inference-region=roi-list: a detector's boxes classified
+ *   gstdeitclassifyregions.c  which boxes, object identities, the object cache
  *   gstdeitclassifycaps.c     what it takes; refused caps explained (videoconvert)
  *   gstdeitclassifymodel.c    the model it runs: set up by start(), with the errors
  *   gstdeitmodelcache.c       the process-wide model cache

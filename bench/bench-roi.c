@@ -11,28 +11,13 @@
  * frames/s, regions/s and the per-region speed-up of batching, then one JSON line.
  */
 #include "deit.h"
+#include "bench-util.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n) {
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 static void fail(const char *what, const struct deit_error *err) {
     fprintf(stderr, "bench-roi: %s: %s\n", what, err->message);
@@ -105,7 +90,7 @@ int main(int argc, char **argv) {
         for (int rep = -1; rep < reps; rep++) {   /* rep -1: warm-up */
             for (int mode = 0; mode < 2; mode++) {
                 int    m  = (rep & 1) ? 1 - mode : mode;   /* alternate which goes first */
-                double t0 = now_s();
+                double t0 = (1e-3 * bench_now_ms());
                 if (m == 0) {
                     for (int i = 0; i < n; i += CHUNK) {
                         int k = n - i < CHUNK ? n - i : CHUNK;
@@ -122,11 +107,11 @@ int main(int argc, char **argv) {
                         if (deit_state_run(st, 1, NULL)) fail("run", &err);
                     }
                 }
-                double t = now_s() - t0;
+                double t = (1e-3 * bench_now_ms()) - t0;
                 if (rep >= 0) (m == 0 ? tb : to)[rep] = t;
             }
         }
-        double mb = median(tb, reps), mo = median(to, reps);
+        double mb = bench_median(tb, reps), mo = bench_median(to, reps);
         printf("%6d %14.2f %14.2f %12.2f %12.1f %11.2fx\n", n, 1e3 * mb, 1e3 * mo, 1.0 / mb, n / mb, mo / mb);
         jn += snprintf(json + jn, sizeof json - (size_t)jn,
                        "%s{\"rois\":%d,\"batched_ms\":%.3f,\"one_by_one_ms\":%.3f,\"speedup\":%.3f}",

@@ -98,16 +98,9 @@ struct _GstDeitOverlay
 {
   GstVideoFilter parent;
 
-  /* properties, under the object lock */
-  GstDeitOverlayCorner corner;
-  gchar *font_desc;
-  guint max_results;
-  gboolean show_scores;
-  gboolean show_stale;
-  guint32 text_color;
-  guint32 background_color;
-  guint32 box_color;
-  guint settings_cookie;        /* bumped by every property change */
+  /* properties, under the object lock; settings.cookie is bumped by every property
+   * change, settings.font_desc is owned */
+  GstDeitDrawSettings settings;
 
   /* streaming thread only */
   PangoFontMap *font_map;
@@ -147,15 +140,8 @@ static void
 snapshot_settings (GstDeitOverlay * self, GstDeitDrawSettings * s)
 {
   GST_OBJECT_LOCK (self);
-  s->corner = self->corner;
-  s->font_desc = g_strdup (self->font_desc);
-  s->max_results = self->max_results;
-  s->show_scores = self->show_scores;
-  s->show_stale = self->show_stale;
-  s->text_color = self->text_color;
-  s->background_color = self->background_color;
-  s->box_color = self->box_color;
-  s->cookie = self->settings_cookie;
+  *s = self->settings;
+  s->font_desc = g_strdup (self->settings.font_desc);
   GST_OBJECT_UNLOCK (self);
 }
 
@@ -261,35 +247,35 @@ gst_deit_overlay_set_property (GObject * object, guint prop_id,
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_CORNER:
-      self->corner = g_value_get_enum (value);
+      self->settings.corner = g_value_get_enum (value);
       break;
     case PROP_FONT_DESC:
-      g_free (self->font_desc);
-      self->font_desc = g_value_dup_string (value);
+      g_free (self->settings.font_desc);
+      self->settings.font_desc = g_value_dup_string (value);
       break;
     case PROP_MAX_RESULTS:
-      self->max_results = g_value_get_uint (value);
+      self->settings.max_results = g_value_get_uint (value);
       break;
     case PROP_SHOW_SCORES:
-      self->show_scores = g_value_get_boolean (value);
+      self->settings.show_scores = g_value_get_boolean (value);
       break;
     case PROP_SHOW_STALE:
-      self->show_stale = g_value_get_boolean (value);
+      self->settings.show_stale = g_value_get_boolean (value);
       break;
     case PROP_TEXT_COLOR:
-      self->text_color = g_value_get_uint (value);
+      self->settings.text_color = g_value_get_uint (value);
       break;
     case PROP_BACKGROUND_COLOR:
-      self->background_color = g_value_get_uint (value);
+      self->settings.background_color = g_value_get_uint (value);
       break;
     case PROP_BOX_COLOR:
-      self->box_color = g_value_get_uint (value);
+      self->settings.box_color = g_value_get_uint (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
   }
-  self->settings_cookie++;
+  self->settings.cookie++;
   GST_OBJECT_UNLOCK (self);
 }
 
@@ -302,28 +288,28 @@ gst_deit_overlay_get_property (GObject * object, guint prop_id,
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_CORNER:
-      g_value_set_enum (value, self->corner);
+      g_value_set_enum (value, self->settings.corner);
       break;
     case PROP_FONT_DESC:
-      g_value_set_string (value, self->font_desc);
+      g_value_set_string (value, self->settings.font_desc);
       break;
     case PROP_MAX_RESULTS:
-      g_value_set_uint (value, self->max_results);
+      g_value_set_uint (value, self->settings.max_results);
       break;
     case PROP_SHOW_SCORES:
-      g_value_set_boolean (value, self->show_scores);
+      g_value_set_boolean (value, self->settings.show_scores);
       break;
     case PROP_SHOW_STALE:
-      g_value_set_boolean (value, self->show_stale);
+      g_value_set_boolean (value, self->settings.show_stale);
       break;
     case PROP_TEXT_COLOR:
-      g_value_set_uint (value, self->text_color);
+      g_value_set_uint (value, self->settings.text_color);
       break;
     case PROP_BACKGROUND_COLOR:
-      g_value_set_uint (value, self->background_color);
+      g_value_set_uint (value, self->settings.background_color);
       break;
     case PROP_BOX_COLOR:
-      g_value_set_uint (value, self->box_color);
+      g_value_set_uint (value, self->settings.box_color);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -341,7 +327,7 @@ gst_deit_overlay_finalize (GObject * object)
   g_array_unref (self->patches);
   g_clear_object (&self->pango_context);
   g_clear_object (&self->font_map);
-  g_free (self->font_desc);
+  g_free (self->settings.font_desc);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
@@ -474,14 +460,14 @@ gst_deit_overlay_class_init (GstDeitOverlayClass * klass)
 static void
 gst_deit_overlay_init (GstDeitOverlay * self)
 {
-  self->corner = DEFAULT_PROP_CORNER;
-  self->font_desc = g_strdup (DEFAULT_PROP_FONT_DESC);
-  self->max_results = DEFAULT_PROP_MAX_RESULTS;
-  self->show_scores = DEFAULT_PROP_SHOW_SCORES;
-  self->show_stale = DEFAULT_PROP_SHOW_STALE;
-  self->text_color = DEFAULT_PROP_TEXT_COLOR;
-  self->background_color = DEFAULT_PROP_BACKGROUND_COLOR;
-  self->box_color = DEFAULT_PROP_BOX_COLOR;
+  self->settings.corner = DEFAULT_PROP_CORNER;
+  self->settings.font_desc = g_strdup (DEFAULT_PROP_FONT_DESC);
+  self->settings.max_results = DEFAULT_PROP_MAX_RESULTS;
+  self->settings.show_scores = DEFAULT_PROP_SHOW_SCORES;
+  self->settings.show_stale = DEFAULT_PROP_SHOW_STALE;
+  self->settings.text_color = DEFAULT_PROP_TEXT_COLOR;
+  self->settings.background_color = DEFAULT_PROP_BACKGROUND_COLOR;
+  self->settings.box_color = DEFAULT_PROP_BOX_COLOR;
   self->patches = g_array_new (FALSE, FALSE, sizeof (GstDeitPatch));
   g_array_set_clear_func (self->patches, gst_deit_patch_clear);
 }

@@ -31,6 +31,7 @@ import argparse
 import json
 import math
 import os
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -179,7 +180,9 @@ def main():
 
     ok = True
     with tempfile.TemporaryDirectory(prefix="deit-compare-") as tmp:
-        base = [args.deit_infer, "--model", d, "--input", os.path.join(d, "pixel_values.npy"),
+        # cross builds: meson's exe_wrapper (e.g. qemu-aarch64) runs the cross-built deit-infer
+        wrapper = shlex.split(os.environ.get("MESON_EXE_WRAPPER", ""))
+        base = wrapper + [args.deit_infer, "--model", d, "--input", os.path.join(d, "pixel_values.npy"),
                 "--attention", args.attention, "--threads", str(args.threads)]
         if info["mask"]:
             base += ["--mask", os.path.join(d, "mask.npy")]

@@ -14,6 +14,7 @@ import argparse
 import io
 import json
 import os
+import shlex
 import struct
 import subprocess
 import sys
@@ -29,7 +30,9 @@ failures = []
 
 
 def run(exe, args):
-    p = subprocess.run([exe] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # cross builds: meson's exe_wrapper (e.g. qemu-aarch64) runs the cross-built deit-infer
+    wrapper = shlex.split(os.environ.get("MESON_EXE_WRAPPER", ""))
+    p = subprocess.run(wrapper + [exe] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
 
 

@@ -9,17 +9,19 @@
 #   --interval N  classify every Nth frame; the frames in between show the last result
 #   --corner C    top-left (default), top-right, bottom-left, bottom-right
 # Encoder: vp8enc + webmmux from gstreamer1.0-plugins-good (installed with the plugin's
-# test dependencies, no -ugly/-bad/libav needed). Exit status 0 on success, 1 on failure
-# (OUT is then removed), 2 on a usage error.
+# test dependencies, no -ugly/-bad/libav needed). OUT is written as OUT.part and renamed
+# only after a complete run. Exit status 0 on success, 1 on failure (no video stream,
+# undecodable file, bad model...), 2 on a usage error, 128+N when interrupted by signal N
+# (130 for Ctrl-C); on failure or interruption no OUT (nor OUT.part) is left.
 #
 # The launch line it runs (GST_DEBUG=deitclassify:5,deitoverlay:5 for details):
-#   gst-launch-1.0 -e filesrc location=VIDEO ! decodebin ! videoconvert ! progressreport ! \
+#   gst-launch-1.0 filesrc location=VIDEO ! decodebin ! videoconvert ! progressreport ! \
 #     deitclassify model=MODEL ! deitoverlay ! videoconvert ! \
 #     vp8enc deadline=1 cpu-used=4 threads=T ! webmmux ! filesink location=OUT
 set -euo pipefail
 
 usage() {
-  sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit "${1:-2}"
 }
 
@@ -53,9 +55,23 @@ case "$corner" in
   top-left|top-right|bottom-left|bottom-right) ;;
   *) echo "annotate-video.sh: --corner must be top-left, top-right, bottom-left or bottom-right" >&2; exit 2 ;;
 esac
-progress="progressreport update-freq=1" launch_opts=(-e)
+progress="progressreport update-freq=1" launch_opts=()
 # --quiet: no progress lines and no gst-launch state messages (as in tag-video.sh)
-[ "$quiet" -eq 1 ] && progress="identity" && launch_opts=(-e -q)
+[ "$quiet" -eq 1 ] && progress="identity" && launch_opts=(-q)
+
+# Ctrl-C (SIGINT to the process group), SIGTERM, SIGHUP: gst-launch-1.0 stops and exits 0
+# as if the file had ended; remember it and never rename the partial copy (as tag-video.sh).
+interrupted="" part="" running=0
+on_signal() { interrupted=$1; [ "$running" -eq 1 ] || finish_interrupted; }
+finish_interrupted() {
+  [ -z "$part" ] || rm -f "$part"
+  echo "annotate-video.sh: INTERRUPTED (SIG$interrupted) on $video: no output written" >&2
+  case "$interrupted" in INT) exit 130 ;; TERM) exit 143 ;; *) exit 129 ;; esac
+}
+trap 'on_signal INT' INT
+trap 'on_signal TERM' TERM
+trap 'on_signal HUP' HUP
+
 # GStreamer must find the plugin; say how when it does not (the usual first-run mistake).
 if ! gst-inspect-1.0 deitclassify >/dev/null 2>&1; then
   echo "annotate-video.sh: GStreamer does not find the deitclassify element: export GST_PLUGIN_PATH=BUILD_DIR/plugin" \
@@ -63,19 +79,36 @@ if ! gst-inspect-1.0 deitclassify >/dev/null 2>&1; then
   exit 1
 fi
 threads=$(nproc 2>/dev/null || echo 1)
+part="$out.part"
+rm -f "$part"
 
 # vp8enc: deadline=1 is "realtime" speed; the target bitrate scales with the picture
 # (vp8enc's default of 256 kbit/s would blur the text on large frames).
-if gst-launch-1.0 "${launch_opts[@]}" \
+# A copy of what gst-launch-1.0 prints, to explain a failure (see below).
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+rc=0
+running=1
+gst-launch-1.0 ${launch_opts[@]+"${launch_opts[@]}"} \
     filesrc location="$video" ! decodebin ! videoconvert ! $progress ! \
     deitclassify model="$model" interval="$interval" post-messages=false ! \
     deitoverlay corner="$corner" ! videoconvert ! \
     vp8enc deadline=1 cpu-used=4 threads="$threads" target-bitrate=2000000 ! \
-    webmmux ! filesink location="$out" >&2; then
-  [ "$quiet" -eq 1 ] || echo "annotate-video.sh: wrote $out" >&2
-else
-  rc=$?
-  rm -f "$out"
+    webmmux ! filesink location="$part" 2>&1 | tee "$log" >&2 || rc=$?
+running=0
+[ -z "$interrupted" ] || finish_interrupted
+if [ "$rc" -ne 0 ]; then
+  rm -f "$part"
+  # decodebin ! videoconvert stops with "not-linked" when the file has no video stream
+  # (the audio pads link nowhere); GStreamer only says "Internal data stream error".
+  # Check that the file does decode (audio) and that no video comes out of it.
+  if grep -q "reason not-linked" "$log" &&
+     timeout 20 gst-launch-1.0 -q filesrc location="$video" ! decodebin ! fakesink num-buffers=1 >/dev/null 2>&1 &&
+     ! timeout 20 gst-launch-1.0 -q filesrc location="$video" ! decodebin ! videoconvert ! fakesink num-buffers=1 >/dev/null 2>&1; then
+    echo "annotate-video.sh: no video stream in $video" >&2
+  fi
   echo "annotate-video.sh: FAILED on $video (gst-launch-1.0 exit status $rc)" >&2
   exit 1
 fi
+mv -f "$part" "$out"
+[ "$quiet" -eq 1 ] || echo "annotate-video.sh: wrote $out" >&2

@@ -11,15 +11,17 @@
 #   --interval N   classify every Nth frame only; the file then has one line per N frames
 #   --batch B      classify B frames per inference (deitclassify batch-size, 1..64,
 #                  default 1): more frames per second, the same results
-#   --output FILE  default VIDEO.tags.jsonl; written to FILE.part first and renamed on
-#                  success, so a failed run never leaves a truncated result
+#   --output FILE  default VIDEO.tags.jsonl; written to FILE.part first and renamed only
+#                  after a complete run (EOS), so a failed or interrupted run never
+#                  leaves a result
 #   --quiet        no progress lines
 # Progress (position / duration, every second) goes to stderr through progressreport.
 # Exit status: 0 on success, 1 when the pipeline fails (unreadable or undecodable file,
-# bad model), 2 on a usage error.
+# no video stream, bad model), 2 on a usage error, 128+N when interrupted by signal N
+# (130 for Ctrl-C); then no result is left.
 #
 # The launch line it runs (GST_DEBUG=deitclassify:5 shows what the element does):
-#   gst-launch-1.0 -e filesrc location=VIDEO ! decodebin ! videoconvert ! progressreport ! \
+#   gst-launch-1.0 filesrc location=VIDEO ! decodebin ! videoconvert ! progressreport ! \
 #     deitclassify model=MODEL interval=N batch-size=B ! deitjsonenc fresh-only=true ! filesink location=OUT
 # (videoconvert right after decodebin: only the video stream links, audio is ignored.)
 # The plugin is found through GST_PLUGIN_PATH (e.g. GST_PLUGIN_PATH=build/plugin) or an
@@ -27,7 +29,7 @@
 set -euo pipefail
 
 usage() {
-  sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit "${1:-2}"
 }
 
@@ -81,8 +83,29 @@ if ! awk -v p="$threshold" 'BEGIN { exit !(p ~ /^([0-9]+\.?[0-9]*|\.[0-9]+)([eE]
 fi
 [ -n "$output" ] || output="$video.tags.jsonl"
 
-progress="progressreport update-freq=1" launch_opts=(-e)
-[ "$quiet" -eq 1 ] && progress="identity" && launch_opts=(-e -q)
+progress="progressreport update-freq=1" launch_opts=()
+[ "$quiet" -eq 1 ] && progress="identity" && launch_opts=(-q)
+
+# Ctrl-C (SIGINT to the whole process group), SIGTERM, SIGHUP: gst-launch-1.0 stops the
+# pipeline and exits 0 as if the file had ended, so a run must remember that it was
+# interrupted and never rename the partial result. (No -e: a forced EOS would also look
+# like the end of the file.)
+interrupted=""
+part=""
+on_signal() {
+  interrupted=$1
+  # not yet (or no longer) inside gst-launch-1.0: stop here
+  [ "${running:-0}" -eq 1 ] || finish_interrupted
+}
+finish_interrupted() {
+  [ -z "$part" ] || rm -f "$part"
+  echo "tag-video.sh: INTERRUPTED (SIG$interrupted) on $video: no result written" >&2
+  case "$interrupted" in INT) exit 130 ;; TERM) exit 143 ;; *) exit 129 ;; esac
+}
+running=0
+trap 'on_signal INT' INT
+trap 'on_signal TERM' TERM
+trap 'on_signal HUP' HUP
 
 # GStreamer must find the plugin; say how when it does not (the usual first-run mistake).
 if ! gst-inspect-1.0 deitclassify >/dev/null 2>&1; then
@@ -94,16 +117,30 @@ part="$output.part"
 rm -f "$part"
 # gst-launch prints its state messages and progressreport its lines on stdout: send them
 # to stderr so stdout stays clean for callers (tag-many.sh).
-if gst-launch-1.0 "${launch_opts[@]}" \
+# A copy of what gst-launch-1.0 prints, to explain a failure (see below).
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+rc=0
+running=1
+gst-launch-1.0 ${launch_opts[@]+"${launch_opts[@]}"} \
     filesrc location="$video" ! decodebin ! videoconvert ! $progress ! \
     deitclassify model="$model" interval="$interval" batch-size="$batch" top-k="$topk" threshold="$threshold" \
       threads="$threads" post-messages=false ! \
-    deitjsonenc fresh-only=true ! filesink location="$part" >&2; then
-  mv -f "$part" "$output"
-  [ "$quiet" -eq 1 ] || echo "tag-video.sh: $(wc -l < "$output") lines written to $output" >&2
-else
-  rc=$?
+    deitjsonenc fresh-only=true ! filesink location="$part" 2>&1 | tee "$log" >&2 || rc=$?
+running=0
+[ -z "$interrupted" ] || finish_interrupted
+if [ "$rc" -ne 0 ]; then
   rm -f "$part"
+  # decodebin ! videoconvert stops with "not-linked" when the file has no video stream
+  # (the audio pads link nowhere); GStreamer only says "Internal data stream error".
+  # Check that the file does decode (audio) and that no video comes out of it.
+  if grep -q "reason not-linked" "$log" &&
+     timeout 20 gst-launch-1.0 -q filesrc location="$video" ! decodebin ! fakesink num-buffers=1 >/dev/null 2>&1 &&
+     ! timeout 20 gst-launch-1.0 -q filesrc location="$video" ! decodebin ! videoconvert ! fakesink num-buffers=1 >/dev/null 2>&1; then
+    echo "tag-video.sh: no video stream in $video" >&2
+  fi
   echo "tag-video.sh: FAILED on $video (gst-launch-1.0 exit status $rc)" >&2
   exit 1
 fi
+mv -f "$part" "$output"
+[ "$quiet" -eq 1 ] || echo "tag-video.sh: $(wc -l < "$output") lines written to $output" >&2

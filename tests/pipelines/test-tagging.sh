@@ -34,6 +34,45 @@ make_clip() {
     { echo "could not make the test clip $1 (vp8enc, $2 from gstreamer1.0-plugins-good)" >&2; exit 1; }
 }
 
+# interrupt RESULT SCRIPT ARGS...: Ctrl-C in the middle of a run. The script runs in its
+# own process group (job control, as in a terminal); once it has opened RESULT.part the
+# whole group is stopped (so the run surely has not finished), sent SIGINT as a terminal
+# sends it for Ctrl-C, and continued. The run must then exit non-zero, say so on stderr
+# and leave neither RESULT nor RESULT.part (a finished-looking result would be skipped by
+# tag-many.sh --skip-done).
+interrupt() {
+  local result=$1 name pid pgid rc i
+  name=$(basename "$2")
+  shift
+  rm -f "$result" "$result.part"
+  set -m
+  "$@" > /dev/null 2> interrupt-stderr.txt &
+  pid=$!
+  set +m
+  for i in $(seq 1 1000); do [ -e "$result.part" ] && break; sleep 0.01; done
+  kill -STOP -- "-$pid" 2> /dev/null
+  if [ ! -e "$result.part" ] || [ -e "$result" ]; then
+    kill -CONT -- "-$pid" 2> /dev/null; wait "$pid"
+    fail "$name interrupt: the run was not caught in the middle (clip too short?)"
+    return
+  fi
+  kill -INT -- "-$pid"
+  kill -CONT -- "-$pid"
+  wait "$pid"
+  rc=$?
+  [ "$rc" -ne 0 ] && ok "$name interrupted: exit $rc" || fail "$name interrupted: exit 0"
+  [ ! -e "$result" ] && [ ! -e "$result.part" ] && ok "$name interrupted: no result left" ||
+    fail "$name interrupted: $(ls "$result"* 2>/dev/null | tr '\n' ' ')left behind"
+  grep -q INTERRUPTED interrupt-stderr.txt && ok "$name interrupted: says so" ||
+    { cat interrupt-stderr.txt >&2; fail "$name interrupted: nothing on stderr says so"; }
+}
+
+# An audio-only file: the tagging scripts must say "no video stream in FILE".
+make_audio_only() {
+  gst-launch-1.0 -q audiotestsrc num-buffers=20 ! vorbisenc ! oggmux ! filesink location="$1" ||
+    { echo "could not make the audio-only file $1 (vorbisenc, oggmux from gstreamer1.0-plugins-base)" >&2; exit 1; }
+}
+
 check() {  # check FILE FRAMES INTERVAL [--same-as OTHER]
   "$py" "$here/check_tags.py" "$1" --frames "$2" --interval "$3" --config "$ckpt/config.json" "${@:4}"
 }
@@ -92,6 +131,18 @@ tag-video)
   [ $? -eq 2 ] && ok "interval 0 is a usage error" || fail "interval 0 accepted"
   "$pipelines/tag-video.sh" clip.webm "$ckpt" --batch 65 2> /dev/null
   [ $? -eq 2 ] && ok "batch 65 is a usage error" || fail "batch 65 accepted"
+  # no video stream: a clear error naming the file, no result
+  make_audio_only "audio only.ogg"
+  "$pipelines/tag-video.sh" -q "audio only.ogg" "$ckpt" 2> err.txt
+  rc=$?
+  [ "$rc" -eq 1 ] && [ ! -e "audio only.ogg.tags.jsonl" ] && ok "audio-only file: exit 1, no result" ||
+    fail "audio-only file: exit $rc or result left"
+  grep -q "no video stream in audio only.ogg" err.txt && ok "audio-only file: 'no video stream in FILE'" ||
+    { cat err.txt >&2; fail "audio-only file: no 'no video stream in FILE' message"; }
+  # Ctrl-C in the middle of a 3000-frame clip (about a second of work here)
+  make_clip long.webm webmmux 3000 64 48 ball
+  interrupt long.webm.tags.jsonl "$pipelines/tag-video.sh" long.webm "$ckpt" --threads 1
+  interrupt long4.jsonl "$pipelines/tag-video.sh" -q long.webm "$ckpt" --batch 4 --output long4.jsonl
   ;;
 
 tag-many)
@@ -165,6 +216,17 @@ if not (panel > 30 and far < 10):
     sys.exit("panel %.1f (want > 30), opposite corner %.1f (want < 10)" % (panel, far))
 PY
   [ $failures -eq 0 ] && ok "panel drawn, rest unchanged"
+  # no video stream: a clear error naming the file, no output
+  make_audio_only "it's audio.ogg"
+  "$pipelines/annotate-video.sh" -q "it's audio.ogg" "$ckpt" 2> err.txt
+  rc=$?
+  [ "$rc" -eq 1 ] && [ ! -e "it's audio.ogg.annotated.webm" ] && ok "audio-only file: exit 1, no output" ||
+    fail "audio-only file: exit $rc or output left"
+  grep -q "no video stream in it's audio.ogg" err.txt && ok "audio-only file: 'no video stream in FILE'" ||
+    { cat err.txt >&2; fail "audio-only file: no 'no video stream in FILE' message"; }
+  # Ctrl-C in the middle of a 600-frame clip
+  make_clip long.webm webmmux 600 160 120 ball
+  interrupt long.webm.annotated.webm "$pipelines/annotate-video.sh" long.webm "$ckpt"
   ;;
 *)
   echo "unknown mode $mode" >&2; exit 2 ;;

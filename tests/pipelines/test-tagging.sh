@@ -2,7 +2,9 @@
 # test-tagging.sh - runs the offline tagging scripts of pipelines/ on clips made here.
 #
 # Usage: test-tagging.sh MODE PIPELINES_DIR CHECKPOINT_DIR WORK_DIR
-#   MODE: tag-video | tag-many | annotate-video
+#   MODE: tag-video | tag-many | tag-many-ssh | annotate-video
+# tag-many-ssh: tag-many.sh --sshlogin against a private sshd on 127.0.0.1 (ssh-fixture.sh;
+# skip, 77, when sshd is not installed, except with CI=true).
 # The clips are videotestsrc encoded with vp8enc into WebM / Matroska (gst-plugins-good),
 # so the tests need no other codec package. The checkpoint comes from make_checkpoint.py
 # (random weights, 8 made-up labels); without torch it is absent and the test skips (77).
@@ -177,6 +179,122 @@ tag-many)
   "$pipelines/tag-many.sh" --model "$ckpt" "$work/empty-dir-that-does-not-exist" 2> /dev/null
   rc=$?
   [ "$rc" -eq 1 ] && ok "a missing file counts as failed" || fail "missing file: exit $rc"
+  # ":" with --transfer: GNU parallel copies nothing for this machine
+  rm -f videos/a.webm.tags.jsonl
+  "$pipelines/tag-many.sh" --model "$ckpt" --sshlogin : --transfer videos/a.webm 2> stderr4.txt
+  rc=$?
+  [ "$rc" -eq 0 ] && check videos/a.webm.tags.jsonl 20 1 && ok "--sshlogin : --transfer" ||
+    { cat stderr4.txt; fail "--sshlogin : --transfer (exit status $rc)"; }
+  # a bad number is the documented usage error (101), not an unbound variable (1)
+  for opt in --jobs --threads --interval; do
+    "$pipelines/tag-many.sh" --model "$ckpt" "$opt" x videos 2> stderr5.txt
+    rc=$?
+    [ "$rc" -eq 101 ] && grep -q -- "$opt must be a positive integer" stderr5.txt && ok "$opt x: usage error 101" ||
+      { cat stderr5.txt; fail "$opt x: exit status $rc, expected 101"; }
+  done
+  ;;
+
+tag-many-ssh)
+  . "$here/ssh-fixture.sh"
+  start_sshd "$work/ssh"
+  trap stop_sshd EXIT
+  export PARALLEL_SSH="ssh -F $work/ssh/ssh_config"
+  # names with a space and an apostrophe, in a folder with a space, and a corrupt file
+  mkdir -p "my videos"
+  make_clip "my videos/it's here.webm" webmmux 20 64 48 ball
+  make_clip "my videos/two  words.mkv" matroskamux 15 64 48 smpte
+  make_clip "my videos/plain.webm" webmmux 10 64 48 snow
+  head -c 4096 /dev/zero > "my videos/corrupt.webm"
+  sums() {
+    (cd "my videos" && find . -type f ! -name '*.tags.jsonl' -print0 | sort -z | xargs -0 md5sum)
+    md5sum "$pipelines/tag-video.sh"
+  }
+  sums > sums-before.txt
+  inputs_intact() {  # NAME: nothing given to tag-many.sh was deleted or changed
+    if sums 2> /dev/null | cmp -s - sums-before.txt; then ok "$1: inputs and tag-video.sh intact"
+    else fail "$1: inputs or tag-video.sh changed or deleted"; sums 2>&1 | diff sums-before.txt - >&2; fi
+  }
+  check_all() {  # NAME
+    check "my videos/it's here.webm.tags.jsonl" 20 1 && check "my videos/two  words.mkv.tags.jsonl" 15 1 &&
+      check "my videos/plain.webm.tags.jsonl" 10 1 && ok "$1: results complete" || fail "$1: results"
+    [ ! -e "my videos/corrupt.webm.tags.jsonl" ] && ok "$1: no result for the corrupt file" ||
+      fail "$1: the corrupt file has a result"
+  }
+  clean_results() { rm -f "my videos"/*.tags.jsonl; }
+
+  # 1. shared file system (the same paths there): 1 failed file, named with its machine
+  "$pipelines/tag-many.sh" --model "$ckpt" --sshlogin deit-remote "my videos" 2> err1.txt
+  rc=$?
+  [ "$rc" -eq 1 ] && ok "shared: exit status 1 (the corrupt file)" ||
+    { cat err1.txt; fail "shared: exit status $rc, expected 1"; }
+  check_all shared
+  grep -q "corrupt.webm (exit status 1 on deit-remote)" err1.txt && ok "shared: the failure names the machine" ||
+    { cat err1.txt; fail "shared: the failure does not name the machine"; }
+  inputs_intact shared
+
+  # 2. --transfer: each video copied there and its result back; nothing of ours removed
+  clean_results
+  "$pipelines/tag-many.sh" --model "$ckpt" --sshlogin deit-remote --transfer "my videos" 2> err2.txt
+  rc=$?
+  [ "$rc" -eq 1 ] && ok "transfer: exit status 1 (the corrupt file)" ||
+    { cat err2.txt; fail "transfer: exit status $rc, expected 1"; }
+  check_all transfer
+  inputs_intact transfer
+
+  # 3. the results do not come back (an rsync here that copies nothing from the remote
+  # machine): no file may count as tagged, although every job succeeded there
+  clean_results
+  mkdir -p shim
+  # (GNU parallel fetches a result with "rsync ... deit-remote:FILE LOCAL_DIR")
+  printf '#!/bin/sh\nprev=\nfor a in "$@"; do case "$prev" in deit-remote:*) exit 0 ;; esac; prev=$a; done\nexec %s "$@"\n' \
+    "$(command -v rsync)" > shim/rsync
+  chmod +x shim/rsync
+  PATH="$work/shim:$PATH" "$pipelines/tag-many.sh" --model "$ckpt" --sshlogin deit-remote --transfer \
+    "my videos/plain.webm" "my videos/it's here.webm" 2> err3.txt
+  rc=$?
+  [ "$rc" -eq 2 ] && grep -q "0 of 2 files tagged" err3.txt && ok "no result back: 2 failed" ||
+    { cat err3.txt; fail "no result back: exit status $rc, expected 2 and '0 of 2 files tagged'"; }
+  [ ! -e "my videos/plain.webm.tags.jsonl" ] && ok "no result back: no result file" ||
+    fail "no result back: a result file"
+
+  # 4. rsync missing here: a setup error up front (101), nothing run, nothing counted
+  mkdir -p norsync
+  for f in /usr/bin/* /bin/*; do
+    b=${f##*/}
+    [ "$b" = rsync ] || [ -e "norsync/$b" ] || ln -s "$f" "norsync/$b"
+  done
+  PATH="$work/norsync" "$pipelines/tag-many.sh" --model "$ckpt" --sshlogin deit-remote "my videos" 2> err4.txt
+  rc=$?
+  [ "$rc" -eq 101 ] && grep -q "rsync" err4.txt && ! grep -q "files tagged" err4.txt &&
+    ok "no rsync: exit 101, says rsync" || { cat err4.txt; fail "no rsync: exit status $rc, expected 101 naming rsync"; }
+
+  # 5. "1/deit-remote": one job at a time there, whatever this machine's core count
+  clean_results
+  "$pipelines/tag-many.sh" --model "$ckpt" --sshlogin 1/deit-remote --joblog jobs5.txt \
+    "my videos/plain.webm" "my videos/it's here.webm" "my videos/two  words.mkv" 2> err5.txt
+  rc=$?
+  [ "$rc" -eq 0 ] || { cat err5.txt; fail "1/deit-remote: exit status $rc"; }
+  # no job may start before the previous one ended (Starttime, JobRuntime: seconds)
+  if [ "$(wc -l < jobs5.txt)" -eq 4 ] && awk -F'\t' 'NR > 1 { s[NR] = $3; e[NR] = $3 + $4 } END {
+        for (i in s) for (j in s) if (i != j && s[j] >= s[i] && s[j] < e[i] - 0.01) exit 1 }' jobs5.txt; then
+    ok "1/deit-remote: one job at a time"
+  else
+    cat jobs5.txt; fail "1/deit-remote: jobs overlapped (the N/ count was overridden)"
+  fi
+
+  # 6. a machine that cannot be reached is named and left out; the other does the work
+  clean_results
+  "$pipelines/tag-many.sh" --model "$ckpt" --sshlogin deit-broken --sshlogin deit-remote \
+    "my videos/plain.webm" "my videos/it's here.webm" "my videos/two  words.mkv" 2> err6.txt
+  rc=$?
+  [ "$rc" -eq 0 ] && grep -q "deit-broken" err6.txt && ok "broken machine: named and left out, all tagged" ||
+    { cat err6.txt; fail "broken machine: exit status $rc, or not named"; }
+  "$pipelines/tag-many.sh" --model "$ckpt" --sshlogin deit-broken "my videos" 2> err7.txt
+  rc=$?
+  [ "$rc" -eq 101 ] && grep -q "deit-broken" err7.txt && ok "only a broken machine: exit 101, named" ||
+    { cat err7.txt; fail "only a broken machine: exit status $rc, expected 101"; }
+  inputs_intact "after all runs"
+  stop_sshd
   ;;
 
 annotate-video)

@@ -117,16 +117,51 @@ part="$output.part"
 rm -f "$part"
 # gst-launch prints its state messages and progressreport its lines on stdout: send them
 # to stderr so stdout stays clean for callers (tag-many.sh).
-# A copy of what gst-launch-1.0 prints, to explain a failure (see below).
+# A copy of what gst-launch-1.0 prints, to explain a failure (see below), and its PID.
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+pidfile=$(mktemp)
+trap 'rm -f "$log" "$pidfile"' EXIT
+me=tag-video.sh
+# GStreamer 1.22's gst-launch-1.0 sometimes never exits after an error while prerolling
+# (decodebin on a file it cannot type: about 1 run in 10 on a busy machine), which would
+# hang the run (and tag-many.sh) for ever. watch_output copies gst-launch-1.0's output to
+# stderr and to $log; once an ERROR line has passed and the process is still there
+# DEIT_ERROR_GRACE seconds (default 20) later, it kills it (the run then fails).
+watch_output() {  # watch_output PIDFILE
+  local pidfile=$1 line pending="" since="" rc pid
+  while :; do
+    rc=0
+    IFS= read -r -t 1 line || rc=$?
+    if [ "$rc" -eq 0 ]; then
+      line=$pending$line pending=""
+      printf '%s\n' "$line" >&2
+      printf '%s\n' "$line" >> "$log"
+      [ -n "$since" ] || case "$line" in ERROR:*) since=$SECONDS ;; esac
+      continue
+    fi
+    if [ "$rc" -le 128 ]; then  # end of the output
+      line=$pending$line
+      [ -z "$line" ] || { printf '%s\n' "$line" >&2; printf '%s\n' "$line" >> "$log"; }
+      return 0
+    fi
+    pending=$pending$line       # read timed out (keeps a partial line)
+    if [ -n "$since" ] && [ "$since" != done ] && [ $((SECONDS - since)) -ge "${DEIT_ERROR_GRACE:-20}" ]; then
+      pid=$(cat "$pidfile" 2>/dev/null)
+      if [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null; then
+        echo "$me: gst-launch-1.0 did not stop ${DEIT_ERROR_GRACE:-20} s after its error: killed it" >&2
+      fi
+      since=done
+    fi
+  done
+}
 rc=0
 running=1
-gst-launch-1.0 ${launch_opts[@]+"${launch_opts[@]}"} \
+sh -c 'echo $$ > "$0" && exec "$@"' "$pidfile" \
+  gst-launch-1.0 ${launch_opts[@]+"${launch_opts[@]}"} \
     filesrc location="$video" ! decodebin ! videoconvert ! $progress ! \
     deitclassify model="$model" interval="$interval" batch-size="$batch" top-k="$topk" threshold="$threshold" \
       threads="$threads" post-messages=false ! \
-    deitjsonenc fresh-only=true ! filesink location="$part" 2>&1 | tee "$log" >&2 || rc=$?
+    deitjsonenc fresh-only=true ! filesink location="$part" 2>&1 | watch_output "$pidfile" || rc=$?
 running=0
 [ -z "$interrupted" ] || finish_interrupted
 if [ "$rc" -ne 0 ]; then

@@ -130,8 +130,15 @@ fi
 cleanup_files=()
 cleanup() { [ ${#cleanup_files[@]} -eq 0 ] || rm -rf -- "${cleanup_files[@]}"; }
 trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+# Ctrl-C: GNU parallel stops the jobs, each tag-video.sh removes its partial result; the
+# results already in place are complete ones.
+interrupted() {
+  echo "tag-many.sh: INTERRUPTED (SIG$1): the results in place are complete; the files" \
+    "being tagged have none" >&2
+  exit "$2"
+}
+trap 'interrupted INT 130' INT
+trap 'interrupted TERM 143' TERM
 [ -n "$joblog" ] || { joblog="$(mktemp)"; cleanup_files+=("$joblog"); }
 cores=$(nproc 2>/dev/null || echo 1)
 

@@ -194,6 +194,9 @@ tag-many)
   "$pipelines/tag-many.sh" --model "$ckpt" "$work/empty-dir-that-does-not-exist" 2> /dev/null
   rc=$?
   [ "$rc" -eq 1 ] && ok "a missing file counts as failed" || fail "missing file: exit $rc"
+  # Ctrl-C in the middle: non-zero, no result, says so
+  make_clip long.webm webmmux 3000 64 48 ball
+  interrupt long.webm.tags.jsonl "$pipelines/tag-many.sh" --model "$ckpt" long.webm
   # ":" with --transfer: GNU parallel copies nothing for this machine
   rm -f videos/a.webm.tags.jsonl
   "$pipelines/tag-many.sh" --model "$ckpt" --sshlogin : --transfer videos/a.webm 2> stderr4.txt

@@ -57,7 +57,8 @@ case "$corner" in
 esac
 progress="progressreport update-freq=1" launch_opts=()
 # --quiet: no progress lines and no gst-launch state messages (as in tag-video.sh)
-[ "$quiet" -eq 1 ] && progress="identity" && launch_opts=(-q)
+# --quiet: no progress lines; watch_output hides the state messages (as -q would)
+[ "$quiet" -eq 1 ] && progress="identity"
 
 # Ctrl-C (SIGINT to the process group), SIGTERM, SIGHUP: gst-launch-1.0 stops and exits 0
 # as if the file had ended; remember it and never rename the partial copy (as tag-video.sh).
@@ -89,35 +90,56 @@ log=$(mktemp)
 pidfile=$(mktemp)
 trap 'rm -f "$log" "$pidfile"' EXIT
 me=annotate-video.sh
-# GStreamer 1.22's gst-launch-1.0 sometimes never exits after an error while prerolling
-# (decodebin on a file it cannot type: about 1 run in 10 on a busy machine), which would
-# hang the run (and tag-many.sh) for ever. watch_output copies gst-launch-1.0's output to
-# stderr and to $log; once an ERROR line has passed and the process is still there
-# DEIT_ERROR_GRACE seconds (default 20) later, it kills it (the run then fails).
+# GStreamer 1.22's gst-launch-1.0 sometimes never ends on a file it cannot play: after
+# its ERROR when decodebin cannot type a file, or stuck in PREROLLING with no error when
+# the file has no video (filesrc ! decodebin ! videoconvert: a few runs in a hundred on a
+# busy machine, also without deitclassify). That would hang the run, and tag-many.sh,
+# for ever. watch_output copies gst-launch-1.0's output to stderr (--quiet: only errors
+# and warnings) and to $log, and kills the process (its PID is in PIDFILE) when it is
+# still there DEIT_ERROR_GRACE seconds (default 20) after an ERROR line, or
+# DEIT_PREROLL_TIMEOUT seconds (default 300) after "PREROLLING" without "PREROLLED";
+# the run then fails like any other.
 watch_output() {  # watch_output PIDFILE
-  local pidfile=$1 line pending="" since="" rc pid
+  local pidfile=$1 line pending="" error_at="" preroll_at="" rc pid why=""
   while :; do
     rc=0
     IFS= read -r -t 1 line || rc=$?
-    if [ "$rc" -eq 0 ]; then
+    if [ "$rc" -eq 0 ] || { [ "$rc" -le 128 ] && [ -n "$pending$line" ]; }; then
       line=$pending$line pending=""
-      printf '%s\n' "$line" >&2
       printf '%s\n' "$line" >> "$log"
-      [ -n "$since" ] || case "$line" in ERROR:*) since=$SECONDS ;; esac
-      continue
+      case "$line" in
+        ERROR:*) [ -n "$error_at" ] || error_at=$SECONDS ;;
+        "Pipeline is PREROLLING"*) preroll_at=$SECONDS ;;
+        "Pipeline is PREROLLED"*) preroll_at="" ;;
+      esac
+      if [ "$quiet" -eq 0 ]; then
+        printf '%s\n' "$line" >&2
+      else
+        # what -q would not print: gst-launch-1.0's state messages
+        case "$line" in
+          "Setting pipeline to "*|"Pipeline is "*|"Redistribute latency"*|"New clock: "*|"Got EOS from element"*|\
+          "Execution ended after"*|"Freeing pipeline"*|"Got context from element"*|"Progress: "*) ;;
+          *) printf '%s\n' "$line" >&2 ;;
+        esac
+      fi
+      [ "$rc" -eq 0 ] && continue
     fi
-    if [ "$rc" -le 128 ]; then  # end of the output
-      line=$pending$line
-      [ -z "$line" ] || { printf '%s\n' "$line" >&2; printf '%s\n' "$line" >> "$log"; }
-      return 0
+    [ "$rc" -le 128 ] && return 0   # end of the output
+    pending=$pending$line           # read timed out (keeps a partial line)
+    why=""
+    if [ -n "$error_at" ] && [ "$error_at" != done ] &&
+       [ $((SECONDS - error_at)) -ge "${DEIT_ERROR_GRACE:-20}" ]; then
+      why="did not stop ${DEIT_ERROR_GRACE:-20} s after its error"
+    elif [ -n "$preroll_at" ] && [ "$error_at" != done ] &&
+         [ $((SECONDS - preroll_at)) -ge "${DEIT_PREROLL_TIMEOUT:-300}" ]; then
+      why="was still prerolling after ${DEIT_PREROLL_TIMEOUT:-300} s"
     fi
-    pending=$pending$line       # read timed out (keeps a partial line)
-    if [ -n "$since" ] && [ "$since" != done ] && [ $((SECONDS - since)) -ge "${DEIT_ERROR_GRACE:-20}" ]; then
+    if [ -n "$why" ]; then
       pid=$(cat "$pidfile" 2>/dev/null)
       if [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null; then
-        echo "$me: gst-launch-1.0 did not stop ${DEIT_ERROR_GRACE:-20} s after its error: killed it" >&2
+        echo "$me: gst-launch-1.0 $why: killed it" >&2
       fi
-      since=done
+      error_at=done
     fi
   done
 }

@@ -156,6 +156,20 @@ tag-video)
   else
     cat err.txt >&2; fail "hung gst-launch-1.0: exit $rc (124: still hanging after 20 s)"
   fi
+  # ... and one stuck in PREROLLING without an error (GStreamer 1.22 on a file without
+  # video, now and then)
+  printf '#!/bin/sh\necho "Setting pipeline to PAUSED ..."\necho "Pipeline is PREROLLING ..."\nexec sleep 300\n' \
+    > hang-bin/gst-launch-1.0
+  start=$SECONDS
+  PATH="$work/hang-bin:$PATH" DEIT_PREROLL_TIMEOUT=2 timeout 20 "$pipelines/tag-video.sh" -q clip.webm "$ckpt" \
+    --output hang.jsonl 2> err.txt
+  rc=$?
+  if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && [ ! -e hang.jsonl ] && [ ! -e hang.jsonl.part ] &&
+     grep -q "was still prerolling after 2 s" err.txt && ! grep -q "PREROLLING" err.txt; then
+    ok "gst-launch-1.0 stuck prerolling: stopped after $((SECONDS - start)) s, exit $rc, no result"
+  else
+    cat err.txt >&2; fail "gst-launch-1.0 stuck prerolling: exit $rc (124: still hanging after 20 s)"
+  fi
   # Ctrl-C in the middle of a 3000-frame clip (about a second of work here)
   make_clip long.webm webmmux 3000 64 48 ball
   interrupt long.webm.tags.jsonl "$pipelines/tag-video.sh" long.webm "$ckpt" --threads 1

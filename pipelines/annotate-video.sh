@@ -15,7 +15,8 @@
 # (130 for Ctrl-C); on failure or interruption no OUT (nor OUT.part) is left.
 #
 # The launch line it runs (GST_DEBUG=deitclassify:5,deitoverlay:5 for details):
-#   gst-launch-1.0 filesrc location=VIDEO ! decodebin ! videoconvert ! progressreport ! \
+#   gst-launch-1.0 filesrc location=VIDEO ! decodebin caps="video/x-raw(ANY)" expose-all-streams=false ! \
+#     videoconvert ! progressreport ! \
 #     deitclassify model=MODEL ! deitoverlay ! videoconvert ! \
 #     vp8enc deadline=1 cpu-used=4 threads=T ! webmmux ! filesink location=OUT
 set -euo pipefail
@@ -92,11 +93,12 @@ trap 'rm -f "$log" "$pidfile"' EXIT
 me=annotate-video.sh
 # GStreamer 1.22's gst-launch-1.0 sometimes never ends on a file it cannot play: after
 # its ERROR when decodebin cannot type a file, or stuck in PREROLLING with no error when
-# the file has no video (filesrc ! decodebin ! videoconvert: a few runs in a hundred on a
-# busy machine, also without deitclassify). That would hang the run, and tag-many.sh,
+# an audio stream fails to link (filesrc ! decodebin ! videoconvert on an audio file: a
+# few runs in a hundred on a busy machine, also without deitclassify; the audio is no
+# longer exposed, but the guard stays). That would hang the run, and tag-many.sh,
 # for ever. watch_output copies gst-launch-1.0's output to stderr (--quiet: only errors
 # and warnings) and to $log, and kills the process (its PID is in PIDFILE) when it is
-# still there DEIT_ERROR_GRACE seconds (default 20) after an ERROR line, or
+# still there DEIT_ERROR_GRACE seconds (default 10) after an ERROR line, or
 # DEIT_PREROLL_TIMEOUT seconds (default 300) after "PREROLLING" without "PREROLLED";
 # the run then fails like any other.
 watch_output() {  # watch_output PIDFILE
@@ -128,8 +130,8 @@ watch_output() {  # watch_output PIDFILE
     pending=$pending$line           # read timed out (keeps a partial line)
     why=""
     if [ -n "$error_at" ] && [ "$error_at" != done ] &&
-       [ $((SECONDS - error_at)) -ge "${DEIT_ERROR_GRACE:-20}" ]; then
-      why="did not stop ${DEIT_ERROR_GRACE:-20} s after its error"
+       [ $((SECONDS - error_at)) -ge "${DEIT_ERROR_GRACE:-10}" ]; then
+      why="did not stop ${DEIT_ERROR_GRACE:-10} s after its error"
     elif [ -n "$preroll_at" ] && [ "$error_at" != done ] &&
          [ $((SECONDS - preroll_at)) -ge "${DEIT_PREROLL_TIMEOUT:-300}" ]; then
       why="was still prerolling after ${DEIT_PREROLL_TIMEOUT:-300} s"
@@ -147,7 +149,8 @@ rc=0
 running=1
 sh -c 'echo $$ > "$0" && exec "$@"' "$pidfile" \
   gst-launch-1.0 ${launch_opts[@]+"${launch_opts[@]}"} \
-    filesrc location="$video" ! decodebin ! videoconvert ! $progress ! \
+    filesrc location="$video" ! decodebin caps="video/x-raw(ANY)" expose-all-streams=false ! \
+    videoconvert ! $progress ! \
     deitclassify model="$model" interval="$interval" post-messages=false ! \
     deitoverlay corner="$corner" ! videoconvert ! \
     vp8enc deadline=1 cpu-used=4 threads="$threads" target-bitrate=2000000 ! \
@@ -156,13 +159,15 @@ running=0
 [ -z "$interrupted" ] || finish_interrupted
 if [ "$rc" -ne 0 ]; then
   rm -f "$part"
-  # decodebin ! videoconvert stops with "not-linked" when the file has no video stream
-  # (the audio pads link nowhere); GStreamer only says "Internal data stream error".
-  # Check that the file does decode (audio) and that no video comes out of it.
-  if grep -q "reason not-linked" "$log" &&
-     timeout 20 gst-launch-1.0 -q filesrc location="$video" ! decodebin ! fakesink num-buffers=1 >/dev/null 2>&1 &&
-     ! timeout 20 gst-launch-1.0 -q filesrc location="$video" ! decodebin ! videoconvert ! fakesink num-buffers=1 >/dev/null 2>&1; then
-    echo "annotate-video.sh: no video stream in $video" >&2
+  # decodebin exposes video streams only: with none it fails with "no suitable plugins
+  # found" and a "Missing decoder:" line per stream it could not turn into video.
+  if grep -q "no suitable plugins found" "$log"; then
+    if grep -q "Missing decoder: .*(video/" "$log"; then
+      echo "annotate-video.sh: no decoder for the video stream of $video (see above; other formats need e.g." \
+        "gstreamer1.0-libav or gstreamer1.0-plugins-ugly/-bad)" >&2
+    else
+      echo "annotate-video.sh: no video stream in $video" >&2
+    fi
   fi
   echo "annotate-video.sh: FAILED on $video (gst-launch-1.0 exit status $rc)" >&2
   exit 1

@@ -53,8 +53,8 @@ StrictModes no
 UsePAM no
 PrintMotd no
 LogLevel ERROR
-# the remote's own GStreamer registry, not ~/.cache
-SetEnv GST_REGISTRY_1_0=$dir/remote-registry.bin
+# the remote's own GStreamer registry, not ~/.cache; a short grace for a hung gst-launch
+SetEnv GST_REGISTRY_1_0=$dir/remote-registry.bin DEIT_ERROR_GRACE=3
 EOF
     cat > "$dir/ssh_config" <<EOF
 Host deit-remote deit-broken

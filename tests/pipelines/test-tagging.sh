@@ -12,6 +12,9 @@
 set -uo pipefail
 
 mode="$1" pipelines="$2" ckpt="$3" work="$4/$1"
+# gst-launch-1.0 sometimes hangs after its error on a corrupt file; the scripts kill it
+# DEIT_ERROR_GRACE seconds later (default 10): keep the tests short
+export DEIT_ERROR_GRACE=3
 here="$(cd "$(dirname "$0")" && pwd)"
 py=/usr/bin/python3
 [ -x "$py" ] || py=python3
@@ -133,6 +136,16 @@ tag-video)
   [ $? -eq 2 ] && ok "interval 0 is a usage error" || fail "interval 0 accepted"
   "$pipelines/tag-video.sh" clip.webm "$ckpt" --batch 65 2> /dev/null
   [ $? -eq 2 ] && ok "batch 65 is a usage error" || fail "batch 65 accepted"
+  # video and audio: the video is tagged, the audio is not even decoded
+  gst-launch-1.0 -q videotestsrc num-buffers=10 pattern=ball ! "video/x-raw,width=64,height=48,framerate=10/1" ! \
+    vp8enc deadline=1 ! webmmux name=mux ! filesink location=av.webm \
+    audiotestsrc num-buffers=20 ! vorbisenc ! mux. || { echo "could not make av.webm" >&2; exit 1; }
+  if "$pipelines/tag-video.sh" -q av.webm "$ckpt" 2> err.txt; then
+    check av.webm.tags.jsonl 10 1 && ok "video + audio: the video tagged" || fail "video + audio"
+    ! grep -q "WARNING" err.txt && ok "video + audio: no warning" || { cat err.txt >&2; fail "video + audio: warnings"; }
+  else
+    cat err.txt >&2; fail "tag-video.sh failed on a clip with video and audio"
+  fi
   # no video stream: a clear error naming the file, no result
   make_audio_only "audio only.ogg"
   "$pipelines/tag-video.sh" -q "audio only.ogg" "$ckpt" 2> err.txt

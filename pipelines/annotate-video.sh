@@ -9,17 +9,20 @@
 #   --interval N  classify every Nth frame; the frames in between show the last result
 #   --corner C    top-left (default), top-right, bottom-left, bottom-right
 # Encoder: vp8enc + webmmux from gstreamer1.0-plugins-good (installed with the plugin's
-# test dependencies, no -ugly/-bad/libav needed). Exit status 0 on success, 1 on failure
-# (OUT is then removed), 2 on a usage error.
+# test dependencies, no -ugly/-bad/libav needed). OUT is written as OUT.part and renamed
+# only after a complete run. Exit status 0 on success, 1 on failure (no video stream,
+# undecodable file, bad model...), 2 on a usage error, 128+N when interrupted by signal N
+# (130 for Ctrl-C); on failure or interruption no OUT (nor OUT.part) is left.
 #
 # The launch line it runs (GST_DEBUG=deitclassify:5,deitoverlay:5 for details):
-#   gst-launch-1.0 -e filesrc location=VIDEO ! decodebin ! videoconvert ! progressreport ! \
+#   gst-launch-1.0 filesrc location=VIDEO ! decodebin caps="video/x-raw(ANY)" expose-all-streams=false ! \
+#     videoconvert ! progressreport ! \
 #     deitclassify model=MODEL ! deitoverlay ! videoconvert ! \
 #     vp8enc deadline=1 cpu-used=4 threads=T ! webmmux ! filesink location=OUT
 set -euo pipefail
 
 usage() {
-  sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit "${1:-2}"
 }
 
@@ -53,9 +56,24 @@ case "$corner" in
   top-left|top-right|bottom-left|bottom-right) ;;
   *) echo "annotate-video.sh: --corner must be top-left, top-right, bottom-left or bottom-right" >&2; exit 2 ;;
 esac
-progress="progressreport update-freq=1" launch_opts=(-e)
+progress="progressreport update-freq=1" launch_opts=()
 # --quiet: no progress lines and no gst-launch state messages (as in tag-video.sh)
-[ "$quiet" -eq 1 ] && progress="identity" && launch_opts=(-e -q)
+# --quiet: no progress lines; watch_output hides the state messages (as -q would)
+[ "$quiet" -eq 1 ] && progress="identity"
+
+# Ctrl-C (SIGINT to the process group), SIGTERM, SIGHUP: gst-launch-1.0 stops and exits 0
+# as if the file had ended; remember it and never rename the partial copy (as tag-video.sh).
+interrupted="" part="" running=0
+on_signal() { interrupted=$1; [ "$running" -eq 1 ] || finish_interrupted; }
+finish_interrupted() {
+  [ -z "$part" ] || rm -f "$part"
+  echo "annotate-video.sh: INTERRUPTED (SIG$interrupted) on $video: no output written" >&2
+  case "$interrupted" in INT) exit 130 ;; TERM) exit 143 ;; *) exit 129 ;; esac
+}
+trap 'on_signal INT' INT
+trap 'on_signal TERM' TERM
+trap 'on_signal HUP' HUP
+
 # GStreamer must find the plugin; say how when it does not (the usual first-run mistake).
 if ! gst-inspect-1.0 deitclassify >/dev/null 2>&1; then
   echo "annotate-video.sh: GStreamer does not find the deitclassify element: export GST_PLUGIN_PATH=BUILD_DIR/plugin" \
@@ -63,19 +81,96 @@ if ! gst-inspect-1.0 deitclassify >/dev/null 2>&1; then
   exit 1
 fi
 threads=$(nproc 2>/dev/null || echo 1)
+part="$out.part"
+rm -f "$part"
 
 # vp8enc: deadline=1 is "realtime" speed; the target bitrate scales with the picture
 # (vp8enc's default of 256 kbit/s would blur the text on large frames).
-if gst-launch-1.0 "${launch_opts[@]}" \
-    filesrc location="$video" ! decodebin ! videoconvert ! $progress ! \
+# A copy of what gst-launch-1.0 prints, to explain a failure (see below), and its PID.
+log=$(mktemp)
+pidfile=$(mktemp)
+trap 'rm -f "$log" "$pidfile"' EXIT
+me=annotate-video.sh
+# GStreamer 1.22's gst-launch-1.0 sometimes never ends on a file it cannot play: after
+# its ERROR when decodebin cannot type a file, or stuck in PREROLLING with no error when
+# an audio stream fails to link (filesrc ! decodebin ! videoconvert on an audio file: a
+# few runs in a hundred on a busy machine, also without deitclassify; the audio is no
+# longer exposed, but the guard stays). That would hang the run, and tag-many.sh,
+# for ever. watch_output copies gst-launch-1.0's output to stderr (--quiet: only errors
+# and warnings) and to $log, and kills the process (its PID is in PIDFILE) when it is
+# still there DEIT_ERROR_GRACE seconds (default 10) after an ERROR line, or
+# DEIT_PREROLL_TIMEOUT seconds (default 300) after "PREROLLING" without "PREROLLED";
+# the run then fails like any other.
+watch_output() {  # watch_output PIDFILE
+  local pidfile=$1 line pending="" error_at="" preroll_at="" rc pid why=""
+  while :; do
+    rc=0
+    IFS= read -r -t 1 line || rc=$?
+    if [ "$rc" -eq 0 ] || { [ "$rc" -le 128 ] && [ -n "$pending$line" ]; }; then
+      line=$pending$line pending=""
+      printf '%s\n' "$line" >> "$log"
+      case "$line" in
+        ERROR:*) [ -n "$error_at" ] || error_at=$SECONDS ;;
+        "Pipeline is PREROLLING"*) preroll_at=$SECONDS ;;
+        "Pipeline is PREROLLED"*) preroll_at="" ;;
+      esac
+      if [ "$quiet" -eq 0 ]; then
+        printf '%s\n' "$line" >&2
+      else
+        # what -q would not print: gst-launch-1.0's state messages
+        case "$line" in
+          "Setting pipeline to "*|"Pipeline is "*|"Redistribute latency"*|"New clock: "*|"Got EOS from element"*|\
+          "Execution ended after"*|"Freeing pipeline"*|"Got context from element"*|"Progress: "*) ;;
+          *) printf '%s\n' "$line" >&2 ;;
+        esac
+      fi
+      [ "$rc" -eq 0 ] && continue
+    fi
+    [ "$rc" -le 128 ] && return 0   # end of the output
+    pending=$pending$line           # read timed out (keeps a partial line)
+    why=""
+    if [ -n "$error_at" ] && [ "$error_at" != done ] &&
+       [ $((SECONDS - error_at)) -ge "${DEIT_ERROR_GRACE:-10}" ]; then
+      why="did not stop ${DEIT_ERROR_GRACE:-10} s after its error"
+    elif [ -n "$preroll_at" ] && [ "$error_at" != done ] &&
+         [ $((SECONDS - preroll_at)) -ge "${DEIT_PREROLL_TIMEOUT:-300}" ]; then
+      why="was still prerolling after ${DEIT_PREROLL_TIMEOUT:-300} s"
+    fi
+    if [ -n "$why" ]; then
+      pid=$(cat "$pidfile" 2>/dev/null)
+      if [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null; then
+        echo "$me: gst-launch-1.0 $why: killed it" >&2
+      fi
+      error_at=done
+    fi
+  done
+}
+rc=0
+running=1
+sh -c 'echo $$ > "$0" && exec "$@"' "$pidfile" \
+  gst-launch-1.0 ${launch_opts[@]+"${launch_opts[@]}"} \
+    filesrc location="$video" ! decodebin caps="video/x-raw(ANY)" expose-all-streams=false ! \
+    videoconvert ! $progress ! \
     deitclassify model="$model" interval="$interval" post-messages=false ! \
     deitoverlay corner="$corner" ! videoconvert ! \
     vp8enc deadline=1 cpu-used=4 threads="$threads" target-bitrate=2000000 ! \
-    webmmux ! filesink location="$out" >&2; then
-  [ "$quiet" -eq 1 ] || echo "annotate-video.sh: wrote $out" >&2
-else
-  rc=$?
-  rm -f "$out"
+    webmmux ! filesink location="$part" 2>&1 | watch_output "$pidfile" || rc=$?
+running=0
+[ -z "$interrupted" ] || finish_interrupted
+if [ "$rc" -ne 0 ]; then
+  rm -f "$part"
+  # decodebin exposes video streams only: with none it fails with "no suitable plugins
+  # found" and a "Missing decoder:" line per stream it could not turn into video.
+  if grep -q "no suitable plugins found" "$log"; then
+    if grep -q "Missing decoder: .*(video/" "$log"; then
+      echo "annotate-video.sh: no decoder for the video stream of $video (see above; other formats need e.g." \
+        "gstreamer1.0-libav or gstreamer1.0-plugins-ugly/-bad)" >&2
+    else
+      echo "annotate-video.sh: no video stream in $video" >&2
+    fi
+  fi
   echo "annotate-video.sh: FAILED on $video (gst-launch-1.0 exit status $rc)" >&2
   exit 1
 fi
+mv -f "$part" "$out"
+[ "$quiet" -eq 1 ] || echo "annotate-video.sh: wrote $out" >&2

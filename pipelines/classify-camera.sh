@@ -9,14 +9,22 @@
 # never waits for the model; every frame carries the latest result, which deitoverlay
 # draws. One deitclassify message per classified frame is printed (-m).
 #
+# No display ($DISPLAY and $WAYLAND_DISPLAY unset, e.g. over ssh): the messages are
+# printed as above and the frames go to fakesink instead of a video sink (which would
+# fail to open a window), without the overlay.
+# Environment: DEIT_CAMERA_SRC replaces the source (a gst-launch description, e.g.
+# "videotestsrc num-buffers=100" to try it without a camera); DEIT_VIDEO_SINK replaces
+# autovideosink.
+#
 # The launch line (GST_DEBUG=deitclassify:5 for the model summary, :6 for timings):
 #   gst-launch-1.0 -m v4l2src device=DEVICE ! videoconvert ! \
 #     deitclassify model=MODEL async=true ! deitoverlay ! videoconvert ! \
 #     autovideosink sync=false
 set -euo pipefail
 
-usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
+case "${1:-}" in -h|--help) usage ;; esac
 model=${DEIT_MODEL:-}
 device=/dev/video0
 if [ $# -gt 0 ] && [[ $1 != *=* ]] && [[ $1 != /dev/* ]]; then model=$1; shift; fi
@@ -29,7 +37,21 @@ if ! gst-inspect-1.0 deitclassify >/dev/null 2>&1; then
     "(e.g. $(cd "$(dirname "$0")/.." && pwd)/build/plugin) or install gst-deit" >&2
   exit 1
 fi
+# The source: the camera, or DEIT_CAMERA_SRC (split into words like a launch line)
+if [ -n "${DEIT_CAMERA_SRC:-}" ]; then
+  read -ra src <<< "$DEIT_CAMERA_SRC"
+else
+  src=(v4l2src device="$device")
+fi
+if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
+  echo "classify-camera.sh: no display (DISPLAY and WAYLAND_DISPLAY are unset):" \
+    "printing the results only (fakesink, no overlay)" >&2
+  exec gst-launch-1.0 -m \
+    "${src[@]}" ! videoconvert ! \
+    deitclassify model="$model" async=true "$@" ! fakesink sync=false
+fi
+read -ra sink <<< "${DEIT_VIDEO_SINK:-autovideosink}"
 exec gst-launch-1.0 -m \
-  v4l2src device="$device" ! videoconvert ! \
+  "${src[@]}" ! videoconvert ! \
   deitclassify model="$model" async=true "$@" ! deitoverlay ! videoconvert ! \
-  autovideosink sync=false
+  "${sink[@]}" sync=false

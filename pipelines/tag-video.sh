@@ -11,23 +11,27 @@
 #   --interval N   classify every Nth frame only; the file then has one line per N frames
 #   --batch B      classify B frames per inference (deitclassify batch-size, 1..64,
 #                  default 1): more frames per second, the same results
-#   --output FILE  default VIDEO.tags.jsonl; written to FILE.part first and renamed on
-#                  success, so a failed run never leaves a truncated result
+#   --output FILE  default VIDEO.tags.jsonl; written to FILE.part first and renamed only
+#                  after a complete run (EOS), so a failed or interrupted run never
+#                  leaves a result
 #   --quiet        no progress lines
 # Progress (position / duration, every second) goes to stderr through progressreport.
 # Exit status: 0 on success, 1 when the pipeline fails (unreadable or undecodable file,
-# bad model), 2 on a usage error.
+# no video stream, bad model), 2 on a usage error, 128+N when interrupted by signal N
+# (130 for Ctrl-C); then no result is left.
 #
 # The launch line it runs (GST_DEBUG=deitclassify:5 shows what the element does):
-#   gst-launch-1.0 -e filesrc location=VIDEO ! decodebin ! videoconvert ! progressreport ! \
+#   gst-launch-1.0 filesrc location=VIDEO ! decodebin caps="video/x-raw(ANY)" expose-all-streams=false ! \
+#     videoconvert ! progressreport ! \
 #     deitclassify model=MODEL interval=N batch-size=B ! deitjsonenc fresh-only=true ! filesink location=OUT
-# (videoconvert right after decodebin: only the video stream links, audio is ignored.)
+# (decodebin with caps="video/x-raw(ANY)" expose-all-streams=false: only video streams
+# come out, audio is never decoded; a file without video fails with "no video stream".)
 # The plugin is found through GST_PLUGIN_PATH (e.g. GST_PLUGIN_PATH=build/plugin) or an
 # installed copy.
 set -euo pipefail
 
 usage() {
-  sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit "${1:-2}"
 }
 
@@ -81,8 +85,30 @@ if ! awk -v p="$threshold" 'BEGIN { exit !(p ~ /^([0-9]+\.?[0-9]*|\.[0-9]+)([eE]
 fi
 [ -n "$output" ] || output="$video.tags.jsonl"
 
-progress="progressreport update-freq=1" launch_opts=(-e)
-[ "$quiet" -eq 1 ] && progress="identity" && launch_opts=(-e -q)
+progress="progressreport update-freq=1" launch_opts=()
+# --quiet: no progress lines; watch_output hides the state messages (as -q would)
+[ "$quiet" -eq 1 ] && progress="identity"
+
+# Ctrl-C (SIGINT to the whole process group), SIGTERM, SIGHUP: gst-launch-1.0 stops the
+# pipeline and exits 0 as if the file had ended, so a run must remember that it was
+# interrupted and never rename the partial result. (No -e: a forced EOS would also look
+# like the end of the file.)
+interrupted=""
+part=""
+on_signal() {
+  interrupted=$1
+  # not yet (or no longer) inside gst-launch-1.0: stop here
+  [ "${running:-0}" -eq 1 ] || finish_interrupted
+}
+finish_interrupted() {
+  [ -z "$part" ] || rm -f "$part"
+  echo "tag-video.sh: INTERRUPTED (SIG$interrupted) on $video: no result written" >&2
+  case "$interrupted" in INT) exit 130 ;; TERM) exit 143 ;; *) exit 129 ;; esac
+}
+running=0
+trap 'on_signal INT' INT
+trap 'on_signal TERM' TERM
+trap 'on_signal HUP' HUP
 
 # GStreamer must find the plugin; say how when it does not (the usual first-run mistake).
 if ! gst-inspect-1.0 deitclassify >/dev/null 2>&1; then
@@ -94,16 +120,90 @@ part="$output.part"
 rm -f "$part"
 # gst-launch prints its state messages and progressreport its lines on stdout: send them
 # to stderr so stdout stays clean for callers (tag-many.sh).
-if gst-launch-1.0 "${launch_opts[@]}" \
-    filesrc location="$video" ! decodebin ! videoconvert ! $progress ! \
+# A copy of what gst-launch-1.0 prints, to explain a failure (see below), and its PID.
+log=$(mktemp)
+pidfile=$(mktemp)
+trap 'rm -f "$log" "$pidfile"' EXIT
+me=tag-video.sh
+# GStreamer 1.22's gst-launch-1.0 sometimes never ends on a file it cannot play: after
+# its ERROR when decodebin cannot type a file, or stuck in PREROLLING with no error when
+# an audio stream fails to link (filesrc ! decodebin ! videoconvert on an audio file: a
+# few runs in a hundred on a busy machine, also without deitclassify; the audio is no
+# longer exposed, but the guard stays). That would hang the run, and tag-many.sh,
+# for ever. watch_output copies gst-launch-1.0's output to stderr (--quiet: only errors
+# and warnings) and to $log, and kills the process (its PID is in PIDFILE) when it is
+# still there DEIT_ERROR_GRACE seconds (default 10) after an ERROR line, or
+# DEIT_PREROLL_TIMEOUT seconds (default 300) after "PREROLLING" without "PREROLLED";
+# the run then fails like any other.
+watch_output() {  # watch_output PIDFILE
+  local pidfile=$1 line pending="" error_at="" preroll_at="" rc pid why=""
+  while :; do
+    rc=0
+    IFS= read -r -t 1 line || rc=$?
+    if [ "$rc" -eq 0 ] || { [ "$rc" -le 128 ] && [ -n "$pending$line" ]; }; then
+      line=$pending$line pending=""
+      printf '%s\n' "$line" >> "$log"
+      case "$line" in
+        ERROR:*) [ -n "$error_at" ] || error_at=$SECONDS ;;
+        "Pipeline is PREROLLING"*) preroll_at=$SECONDS ;;
+        "Pipeline is PREROLLED"*) preroll_at="" ;;
+      esac
+      if [ "$quiet" -eq 0 ]; then
+        printf '%s\n' "$line" >&2
+      else
+        # what -q would not print: gst-launch-1.0's state messages
+        case "$line" in
+          "Setting pipeline to "*|"Pipeline is "*|"Redistribute latency"*|"New clock: "*|"Got EOS from element"*|\
+          "Execution ended after"*|"Freeing pipeline"*|"Got context from element"*|"Progress: "*) ;;
+          *) printf '%s\n' "$line" >&2 ;;
+        esac
+      fi
+      [ "$rc" -eq 0 ] && continue
+    fi
+    [ "$rc" -le 128 ] && return 0   # end of the output
+    pending=$pending$line           # read timed out (keeps a partial line)
+    why=""
+    if [ -n "$error_at" ] && [ "$error_at" != done ] &&
+       [ $((SECONDS - error_at)) -ge "${DEIT_ERROR_GRACE:-10}" ]; then
+      why="did not stop ${DEIT_ERROR_GRACE:-10} s after its error"
+    elif [ -n "$preroll_at" ] && [ "$error_at" != done ] &&
+         [ $((SECONDS - preroll_at)) -ge "${DEIT_PREROLL_TIMEOUT:-300}" ]; then
+      why="was still prerolling after ${DEIT_PREROLL_TIMEOUT:-300} s"
+    fi
+    if [ -n "$why" ]; then
+      pid=$(cat "$pidfile" 2>/dev/null)
+      if [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null; then
+        echo "$me: gst-launch-1.0 $why: killed it" >&2
+      fi
+      error_at=done
+    fi
+  done
+}
+rc=0
+running=1
+sh -c 'echo $$ > "$0" && exec "$@"' "$pidfile" \
+  gst-launch-1.0 ${launch_opts[@]+"${launch_opts[@]}"} \
+    filesrc location="$video" ! decodebin caps="video/x-raw(ANY)" expose-all-streams=false ! \
+    videoconvert ! $progress ! \
     deitclassify model="$model" interval="$interval" batch-size="$batch" top-k="$topk" threshold="$threshold" \
       threads="$threads" post-messages=false ! \
-    deitjsonenc fresh-only=true ! filesink location="$part" >&2; then
-  mv -f "$part" "$output"
-  [ "$quiet" -eq 1 ] || echo "tag-video.sh: $(wc -l < "$output") lines written to $output" >&2
-else
-  rc=$?
+    deitjsonenc fresh-only=true ! filesink location="$part" 2>&1 | watch_output "$pidfile" || rc=$?
+running=0
+[ -z "$interrupted" ] || finish_interrupted
+if [ "$rc" -ne 0 ]; then
   rm -f "$part"
+  # decodebin exposes video streams only: with none it fails with "no suitable plugins
+  # found" and a "Missing decoder:" line per stream it could not turn into video.
+  if grep -q "no suitable plugins found" "$log"; then
+    if grep -q "Missing decoder: .*(video/" "$log"; then
+      echo "tag-video.sh: no decoder for the video stream of $video (see above; other formats need e.g." \
+        "gstreamer1.0-libav or gstreamer1.0-plugins-ugly/-bad)" >&2
+    else
+      echo "tag-video.sh: no video stream in $video" >&2
+    fi
+  fi
   echo "tag-video.sh: FAILED on $video (gst-launch-1.0 exit status $rc)" >&2
   exit 1
 fi
+mv -f "$part" "$output"
+[ "$quiet" -eq 1 ] || echo "tag-video.sh: $(wc -l < "$output") lines written to $output" >&2

@@ -2,7 +2,9 @@
 # test-tagging.sh - runs the offline tagging scripts of pipelines/ on clips made here.
 #
 # Usage: test-tagging.sh MODE PIPELINES_DIR CHECKPOINT_DIR WORK_DIR
-#   MODE: tag-video | tag-many | annotate-video
+#   MODE: tag-video | tag-many | tag-many-ssh | annotate-video
+# tag-many-ssh: tag-many.sh --sshlogin against a private sshd on 127.0.0.1 (ssh-fixture.sh;
+# skip, 77, when sshd is not installed, except with CI=true).
 # The clips are videotestsrc encoded with vp8enc into WebM / Matroska (gst-plugins-good),
 # so the tests need no other codec package. The checkpoint comes from make_checkpoint.py
 # (random weights, 8 made-up labels); without torch it is absent and the test skips (77).
@@ -10,6 +12,9 @@
 set -uo pipefail
 
 mode="$1" pipelines="$2" ckpt="$3" work="$4/$1"
+# gst-launch-1.0 sometimes hangs after its error on a corrupt file; the scripts kill it
+# DEIT_ERROR_GRACE seconds later (default 10): keep the tests short
+export DEIT_ERROR_GRACE=3
 here="$(cd "$(dirname "$0")" && pwd)"
 py=/usr/bin/python3
 [ -x "$py" ] || py=python3
@@ -32,6 +37,45 @@ make_clip() {
     "video/x-raw,width=$4,height=$5,framerate=10/1" ! \
     vp8enc deadline=1 target-bitrate=2000000 ! "$2" ! filesink location="$1" ||
     { echo "could not make the test clip $1 (vp8enc, $2 from gstreamer1.0-plugins-good)" >&2; exit 1; }
+}
+
+# interrupt RESULT SCRIPT ARGS...: Ctrl-C in the middle of a run. The script runs in its
+# own process group (job control, as in a terminal); once it has opened RESULT.part the
+# whole group is stopped (so the run surely has not finished), sent SIGINT as a terminal
+# sends it for Ctrl-C, and continued. The run must then exit non-zero, say so on stderr
+# and leave neither RESULT nor RESULT.part (a finished-looking result would be skipped by
+# tag-many.sh --skip-done).
+interrupt() {
+  local result=$1 name pid pgid rc i
+  name=$(basename "$2")
+  shift
+  rm -f "$result" "$result.part"
+  set -m
+  "$@" > /dev/null 2> interrupt-stderr.txt &
+  pid=$!
+  set +m
+  for i in $(seq 1 1000); do [ -e "$result.part" ] && break; sleep 0.01; done
+  kill -STOP -- "-$pid" 2> /dev/null
+  if [ ! -e "$result.part" ] || [ -e "$result" ]; then
+    kill -CONT -- "-$pid" 2> /dev/null; wait "$pid"
+    fail "$name interrupt: the run was not caught in the middle (clip too short?)"
+    return
+  fi
+  kill -INT -- "-$pid"
+  kill -CONT -- "-$pid"
+  wait "$pid"
+  rc=$?
+  [ "$rc" -ne 0 ] && ok "$name interrupted: exit $rc" || fail "$name interrupted: exit 0"
+  [ ! -e "$result" ] && [ ! -e "$result.part" ] && ok "$name interrupted: no result left" ||
+    fail "$name interrupted: $(ls "$result"* 2>/dev/null | tr '\n' ' ')left behind"
+  grep -q INTERRUPTED interrupt-stderr.txt && ok "$name interrupted: says so" ||
+    { cat interrupt-stderr.txt >&2; fail "$name interrupted: nothing on stderr says so"; }
+}
+
+# An audio-only file: the tagging scripts must say "no video stream in FILE".
+make_audio_only() {
+  gst-launch-1.0 -q audiotestsrc num-buffers=20 ! vorbisenc ! oggmux ! filesink location="$1" ||
+    { echo "could not make the audio-only file $1 (vorbisenc, oggmux from gstreamer1.0-plugins-base)" >&2; exit 1; }
 }
 
 check() {  # check FILE FRAMES INTERVAL [--same-as OTHER]
@@ -92,6 +136,57 @@ tag-video)
   [ $? -eq 2 ] && ok "interval 0 is a usage error" || fail "interval 0 accepted"
   "$pipelines/tag-video.sh" clip.webm "$ckpt" --batch 65 2> /dev/null
   [ $? -eq 2 ] && ok "batch 65 is a usage error" || fail "batch 65 accepted"
+  # video and audio: the video is tagged, the audio is not even decoded
+  gst-launch-1.0 -q videotestsrc num-buffers=10 pattern=ball ! "video/x-raw,width=64,height=48,framerate=10/1" ! \
+    vp8enc deadline=1 ! webmmux name=mux ! filesink location=av.webm \
+    audiotestsrc num-buffers=20 ! vorbisenc ! mux. || { echo "could not make av.webm" >&2; exit 1; }
+  if "$pipelines/tag-video.sh" -q av.webm "$ckpt" 2> err.txt; then
+    check av.webm.tags.jsonl 10 1 && ok "video + audio: the video tagged" || fail "video + audio"
+    ! grep -q "WARNING" err.txt && ok "video + audio: no warning" || { cat err.txt >&2; fail "video + audio: warnings"; }
+  else
+    cat err.txt >&2; fail "tag-video.sh failed on a clip with video and audio"
+  fi
+  # no video stream: a clear error naming the file, no result
+  make_audio_only "audio only.ogg"
+  "$pipelines/tag-video.sh" -q "audio only.ogg" "$ckpt" 2> err.txt
+  rc=$?
+  [ "$rc" -eq 1 ] && [ ! -e "audio only.ogg.tags.jsonl" ] && ok "audio-only file: exit 1, no result" ||
+    fail "audio-only file: exit $rc or result left"
+  grep -q "no video stream in audio only.ogg" err.txt && ok "audio-only file: 'no video stream in FILE'" ||
+    { cat err.txt >&2; fail "audio-only file: no 'no video stream in FILE' message"; }
+  # a gst-launch-1.0 that never exits after its error (GStreamer 1.22's sometimes does
+  # not, on a file decodebin cannot type): the run must fail within the grace period
+  mkdir -p hang-bin
+  printf '#!/bin/sh\necho "ERROR: from element /fake: simulated error"\nexec sleep 300\n' > hang-bin/gst-launch-1.0
+  chmod +x hang-bin/gst-launch-1.0
+  start=$SECONDS
+  PATH="$work/hang-bin:$PATH" DEIT_ERROR_GRACE=2 timeout 20 "$pipelines/tag-video.sh" -q clip.webm "$ckpt" \
+    --output hang.jsonl 2> err.txt
+  rc=$?
+  if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && [ ! -e hang.jsonl ] && [ ! -e hang.jsonl.part ] &&
+     grep -q "did not stop 2 s after its error" err.txt; then
+    ok "hung gst-launch-1.0: stopped after $((SECONDS - start)) s, exit $rc, no result"
+  else
+    cat err.txt >&2; fail "hung gst-launch-1.0: exit $rc (124: still hanging after 20 s)"
+  fi
+  # ... and one stuck in PREROLLING without an error (GStreamer 1.22 on a file without
+  # video, now and then)
+  printf '#!/bin/sh\necho "Setting pipeline to PAUSED ..."\necho "Pipeline is PREROLLING ..."\nexec sleep 300\n' \
+    > hang-bin/gst-launch-1.0
+  start=$SECONDS
+  PATH="$work/hang-bin:$PATH" DEIT_PREROLL_TIMEOUT=2 timeout 20 "$pipelines/tag-video.sh" -q clip.webm "$ckpt" \
+    --output hang.jsonl 2> err.txt
+  rc=$?
+  if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && [ ! -e hang.jsonl ] && [ ! -e hang.jsonl.part ] &&
+     grep -q "was still prerolling after 2 s" err.txt && ! grep -q "PREROLLING" err.txt; then
+    ok "gst-launch-1.0 stuck prerolling: stopped after $((SECONDS - start)) s, exit $rc, no result"
+  else
+    cat err.txt >&2; fail "gst-launch-1.0 stuck prerolling: exit $rc (124: still hanging after 20 s)"
+  fi
+  # Ctrl-C in the middle of a 3000-frame clip (about a second of work here)
+  make_clip long.webm webmmux 3000 64 48 ball
+  interrupt long.webm.tags.jsonl "$pipelines/tag-video.sh" long.webm "$ckpt" --threads 1
+  interrupt long4.jsonl "$pipelines/tag-video.sh" -q long.webm "$ckpt" --batch 4 --output long4.jsonl
   ;;
 
 tag-many)
@@ -126,6 +221,120 @@ tag-many)
   "$pipelines/tag-many.sh" --model "$ckpt" "$work/empty-dir-that-does-not-exist" 2> /dev/null
   rc=$?
   [ "$rc" -eq 1 ] && ok "a missing file counts as failed" || fail "missing file: exit $rc"
+  # Ctrl-C in the middle: non-zero, no result, says so
+  make_clip long.webm webmmux 3000 64 48 ball
+  interrupt long.webm.tags.jsonl "$pipelines/tag-many.sh" --model "$ckpt" long.webm
+  # ":" with --transfer: GNU parallel copies nothing for this machine
+  rm -f videos/a.webm.tags.jsonl
+  "$pipelines/tag-many.sh" --model "$ckpt" --sshlogin : --transfer videos/a.webm 2> stderr4.txt
+  rc=$?
+  [ "$rc" -eq 0 ] && check videos/a.webm.tags.jsonl 20 1 && ok "--sshlogin : --transfer" ||
+    { cat stderr4.txt; fail "--sshlogin : --transfer (exit status $rc)"; }
+  # a bad number is the documented usage error (101), not an unbound variable (1)
+  for opt in --jobs --threads --interval; do
+    "$pipelines/tag-many.sh" --model "$ckpt" "$opt" x videos 2> stderr5.txt
+    rc=$?
+    [ "$rc" -eq 101 ] && grep -q -- "$opt must be a positive integer" stderr5.txt && ok "$opt x: usage error 101" ||
+      { cat stderr5.txt; fail "$opt x: exit status $rc, expected 101"; }
+  done
+  ;;
+
+tag-many-ssh)
+  . "$here/ssh-fixture.sh"
+  start_sshd "$work/ssh"
+  trap stop_sshd EXIT
+  export PARALLEL_SSH="ssh -F $work/ssh/ssh_config"
+  # names with a space and an apostrophe, in a folder with a space, and a corrupt file
+  mkdir -p "my videos"
+  make_clip "my videos/it's here.webm" webmmux 20 64 48 ball
+  make_clip "my videos/two  words.mkv" matroskamux 15 64 48 smpte
+  make_clip "my videos/plain.webm" webmmux 10 64 48 snow
+  head -c 4096 /dev/zero > "my videos/corrupt.webm"
+  sums() {
+    (cd "my videos" && find . -type f ! -name '*.tags.jsonl' -print0 | sort -z | xargs -0 md5sum)
+    md5sum "$pipelines/tag-video.sh"
+  }
+  sums > sums-before.txt
+  inputs_intact() {  # NAME: nothing given to tag-many.sh was deleted or changed
+    if sums 2> /dev/null | cmp -s - sums-before.txt; then ok "$1: inputs and tag-video.sh intact"
+    else fail "$1: inputs or tag-video.sh changed or deleted"; sums 2>&1 | diff sums-before.txt - >&2; fi
+  }
+  check_all() {  # NAME
+    check "my videos/it's here.webm.tags.jsonl" 20 1 && check "my videos/two  words.mkv.tags.jsonl" 15 1 &&
+      check "my videos/plain.webm.tags.jsonl" 10 1 && ok "$1: results complete" || fail "$1: results"
+    [ ! -e "my videos/corrupt.webm.tags.jsonl" ] && ok "$1: no result for the corrupt file" ||
+      fail "$1: the corrupt file has a result"
+  }
+  clean_results() { rm -f "my videos"/*.tags.jsonl; }
+
+  # 1. shared file system (the same paths there): 1 failed file, named with its machine
+  "$pipelines/tag-many.sh" --model "$ckpt" --sshlogin deit-remote "my videos" 2> err1.txt
+  rc=$?
+  [ "$rc" -eq 1 ] && ok "shared: exit status 1 (the corrupt file)" ||
+    { cat err1.txt; fail "shared: exit status $rc, expected 1"; }
+  check_all shared
+  grep -q "corrupt.webm (exit status 1 on deit-remote)" err1.txt && ok "shared: the failure names the machine" ||
+    { cat err1.txt; fail "shared: the failure does not name the machine"; }
+  inputs_intact shared
+
+  # 2. --transfer: each video copied there and its result back; nothing of ours removed
+  clean_results
+  "$pipelines/tag-many.sh" --model "$ckpt" --sshlogin deit-remote --transfer "my videos" 2> err2.txt
+  rc=$?
+  [ "$rc" -eq 1 ] && ok "transfer: exit status 1 (the corrupt file)" ||
+    { cat err2.txt; fail "transfer: exit status $rc, expected 1"; }
+  check_all transfer
+  inputs_intact transfer
+
+  # 3. the results do not come back (an rsync here that copies nothing from the remote
+  # machine): no file may count as tagged, although every job succeeded there
+  clean_results
+  mkdir -p shim
+  # (GNU parallel fetches a result with "rsync ... deit-remote:FILE LOCAL_DIR")
+  printf '#!/bin/sh\nprev=\nfor a in "$@"; do case "$prev" in deit-remote:*) exit 0 ;; esac; prev=$a; done\nexec %s "$@"\n' \
+    "$(command -v rsync)" > shim/rsync
+  chmod +x shim/rsync
+  PATH="$work/shim:$PATH" "$pipelines/tag-many.sh" --model "$ckpt" --sshlogin deit-remote --transfer \
+    "my videos/plain.webm" "my videos/it's here.webm" 2> err3.txt
+  rc=$?
+  [ "$rc" -eq 2 ] && grep -q "0 of 2 files tagged" err3.txt && ok "no result back: 2 failed" ||
+    { cat err3.txt; fail "no result back: exit status $rc, expected 2 and '0 of 2 files tagged'"; }
+  [ ! -e "my videos/plain.webm.tags.jsonl" ] && ok "no result back: no result file" ||
+    fail "no result back: a result file"
+
+  # 4. rsync missing here: a setup error up front (101), nothing run, nothing counted
+  # (a PATH of symlinks to every command of /usr/bin and /bin but rsync)
+  rm -rf norsync && mkdir norsync
+  cp -s /usr/bin/* norsync/ 2> /dev/null
+  [ -L /bin ] || cp -sn /bin/* norsync/ 2> /dev/null
+  rm -f norsync/rsync
+  PATH="$work/norsync" "$pipelines/tag-many.sh" --model "$ckpt" --sshlogin deit-remote "my videos" 2> err4.txt
+  rc=$?
+  [ "$rc" -eq 101 ] && grep -q "rsync" err4.txt && ! grep -q "files tagged" err4.txt &&
+    ok "no rsync: exit 101, says rsync" || { cat err4.txt; fail "no rsync: exit status $rc, expected 101 naming rsync"; }
+
+  # 5. a machine that cannot be reached is named and left out, the other does the work;
+  # "1/deit-remote": one job at a time there, whatever this machine's core count
+  clean_results
+  "$pipelines/tag-many.sh" --model "$ckpt" --sshlogin deit-broken --sshlogin 1/deit-remote --joblog jobs5.txt \
+    "my videos/plain.webm" "my videos/it's here.webm" "my videos/two  words.mkv" 2> err5.txt
+  rc=$?
+  [ "$rc" -eq 0 ] && grep -q "machine 'deit-broken' left out" err5.txt && ok "broken machine: named and left out, all tagged" ||
+    { cat err5.txt; fail "broken machine: exit status $rc, or not named"; }
+  # no job may start before the previous one ended (Starttime, JobRuntime: seconds)
+  if [ "$(wc -l < jobs5.txt)" -eq 4 ] && awk -F'\t' 'NR > 1 { s[NR] = $3; e[NR] = $3 + $4 } END {
+        for (i in s) for (j in s) if (i != j && s[j] >= s[i] && s[j] < e[i] - 0.01) exit 1 }' jobs5.txt; then
+    ok "1/deit-remote: one job at a time"
+  else
+    cat jobs5.txt; fail "1/deit-remote: jobs overlapped (the N/ count was overridden)"
+  fi
+  # 6. only machines that cannot tag: a setup error (101) naming them
+  "$pipelines/tag-many.sh" --model "$ckpt" --sshlogin deit-broken "my videos" 2> err6.txt
+  rc=$?
+  [ "$rc" -eq 101 ] && grep -q "machine 'deit-broken' left out" err6.txt && ok "only a broken machine: exit 101, named" ||
+    { cat err6.txt; fail "only a broken machine: exit status $rc, expected 101"; }
+  inputs_intact "after all runs"
+  stop_sshd
   ;;
 
 annotate-video)
@@ -165,6 +374,17 @@ if not (panel > 30 and far < 10):
     sys.exit("panel %.1f (want > 30), opposite corner %.1f (want < 10)" % (panel, far))
 PY
   [ $failures -eq 0 ] && ok "panel drawn, rest unchanged"
+  # no video stream: a clear error naming the file, no output
+  make_audio_only "it's audio.ogg"
+  "$pipelines/annotate-video.sh" -q "it's audio.ogg" "$ckpt" 2> err.txt
+  rc=$?
+  [ "$rc" -eq 1 ] && [ ! -e "it's audio.ogg.annotated.webm" ] && ok "audio-only file: exit 1, no output" ||
+    fail "audio-only file: exit $rc or output left"
+  grep -q "no video stream in it's audio.ogg" err.txt && ok "audio-only file: 'no video stream in FILE'" ||
+    { cat err.txt >&2; fail "audio-only file: no 'no video stream in FILE' message"; }
+  # Ctrl-C in the middle of a 600-frame clip
+  make_clip long.webm webmmux 600 160 120 ball
+  interrupt long.webm.annotated.webm "$pipelines/annotate-video.sh" long.webm "$ckpt"
   ;;
 *)
   echo "unknown mode $mode" >&2; exit 2 ;;

@@ -1574,8 +1574,7 @@ GST_END_TEST;
 GST_START_TEST (test_batch_property_async_latency)
 {
   GstElement *e = gst_element_factory_make ("deitclassify", NULL);
-  GParamSpecUInt *ps = (GParamSpecUInt *)
-      g_object_class_find_property (G_OBJECT_GET_CLASS (e), "batch-size");
+  GParamSpecUInt *ps;
   GstVideoInfo info;
   GstHarness *h;
   GstQuery *q;
@@ -1583,6 +1582,11 @@ GST_START_TEST (test_batch_property_async_latency)
   GstClockTime min, max;
   guint i;
 
+  /* a plugin that failed to load (e.g. under a sanitizer) fails here, not in a NULL
+   * dereference */
+  fail_unless (e != NULL, "could not make a deitclassify element (plugin not loaded?)");
+  ps = (GParamSpecUInt *) g_object_class_find_property (G_OBJECT_GET_CLASS (e),
+      "batch-size");
   fail_unless (ps != NULL);
   fail_unless_equals_int (ps->minimum, 1);
   fail_unless_equals_int (ps->maximum, 64);
@@ -1916,6 +1920,155 @@ GST_END_TEST;
 #endif
 
 
+/* ------------------------------------------------------------------------------------
+ * issue 16, item 8: the threshold boundary and the stream time in every mode
+ */
+
+/* A class whose probability is exactly the threshold is kept ("probability >=
+ * threshold", deit.h and the property's documentation): the threshold is set to the
+ * exact float of the 2nd class's probability from a run without threshold. */
+GST_START_TEST (test_threshold_equal_is_kept)
+{
+  const gchar *caps = "video/x-raw,format=RGB,width=40,height=30,framerate=1/1";
+  GstVideoInfo info;
+  GstBuffer *in, *out;
+  Result all, r;
+  GstHarness *h;
+  GstBus *bus;
+  GstStructure *s;
+  gchar *props;
+
+  info_from_string (&info, caps);
+  in = random_frame (&info, 5);
+  core_classify ("model", in, &info, 0, FALSE, 10, 0.0f, &all);
+  fail_unless (all.n >= 3);
+  fail_unless (all.scores[1] > all.scores[2], "need distinct probabilities");
+  /* the core itself: exactly 2 pass, and 1 just above */
+  core_classify ("model", in, &info, 0, FALSE, 10, all.scores[1], &r);
+  fail_unless_equals_int (r.n, 2);
+  fail_unless_equals_int (r.ids[1], all.ids[1]);
+  core_classify ("model", in, &info, 0, FALSE, 10,
+      nextafterf (all.scores[1], 1.0f), &r);
+  fail_unless_equals_int (r.n, 1);
+
+  /* the element: the double property holds the float exactly (%.17g round-trips) */
+  props = g_strdup_printf ("top-k=10 threshold=%.17g", (gdouble) all.scores[1]);
+  h = harness_new ("model", props);
+  bus = harness_bus (h);
+  gst_harness_set_src_caps_str (h, caps);
+  core_classify ("model", in, &info, 0, FALSE, 10, all.scores[1], &r);
+  out = gst_harness_push_and_pull (h, gst_buffer_ref (in));
+  check_meta_equals (gst_buffer_get_deit_classify_meta (out), &r);
+  fail_unless_equals_int (gst_buffer_get_deit_classify_meta (out)->n_results, 2);
+  s = pop_deit_message (bus);
+  check_message_equals (s, &r);
+  gst_structure_free (s);
+  gst_buffer_unref (out);
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+  g_free (props);
+  gst_buffer_unref (in);
+}
+
+GST_END_TEST;
+
+/* check_times: a message of a frame with PTS pts in a segment that starts at 1 s and
+ * maps it to stream time 10 s: running time pts - 1 s, stream time pts + 9 s (the two
+ * differ, so taking one for the other fails). */
+static void
+check_message_times (const GstStructure * s, GstClockTime pts)
+{
+  guint64 v;
+
+  fail_unless (s != NULL, "no deitclassify message");
+  fail_unless (gst_structure_get_uint64 (s, "timestamp", &v));
+  fail_unless_equals_uint64 (v, pts);
+  fail_unless (gst_structure_get_uint64 (s, "running-time", &v));
+  fail_unless_equals_uint64 (v, pts - 1 * GST_SECOND);
+  fail_unless (gst_structure_get_uint64 (s, "stream-time", &v));
+  fail_unless_equals_uint64 (v, pts + 9 * GST_SECOND);
+}
+
+static void
+push_time_segment (GstHarness * h)
+{
+  GstSegment seg;
+
+  gst_segment_init (&seg, GST_FORMAT_TIME);
+  seg.start = 1 * GST_SECOND;
+  seg.time = 10 * GST_SECOND;
+  fail_unless (gst_harness_push_event (h, gst_event_new_segment (&seg)));
+}
+
+/* batch-size=2: the messages of a batch carry each frame's own stream and running time
+ * (as test_passthrough checks for the synchronous path). */
+GST_START_TEST (test_batch_stream_time)
+{
+  GstHarness *h = harness_new ("model", "batch-size=2");
+  GstBus *bus = harness_bus (h);
+  GstVideoInfo info;
+  GstBuffer *out;
+  guint i;
+
+  info_from_string (&info, SEQ_CAPS);
+  gst_harness_set_src_caps_str (h, SEQ_CAPS);
+  push_time_segment (h);
+  for (i = 0; i < 2; i++) {
+    GstBuffer *in = random_frame (&info, 300 + i);
+
+    GST_BUFFER_PTS (in) = 3 * GST_SECOND + i * GST_SECOND / 10;
+    GST_BUFFER_DURATION (in) = GST_SECOND / 10;
+    fail_unless_equals_int (gst_harness_push (h, in), GST_FLOW_OK);
+  }
+  fail_unless_equals_int (gst_harness_buffers_received (h), 2);
+  while ((out = gst_harness_try_pull (h)))
+    gst_buffer_unref (out);
+  for (i = 0; i < 2; i++) {
+    GstStructure *s = pop_deit_message (bus);
+
+    check_message_times (s, 3 * GST_SECOND + i * GST_SECOND / 10);
+    gst_structure_free (s);
+  }
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* async=true: the worker's message carries the stream and running time of the frame it
+ * classified (EOS waits for the worker, see test_async_eos_posts_result). */
+GST_START_TEST (test_async_stream_time)
+{
+  const gchar *caps =
+      "video/x-raw,format=RGB,width=48,height=32,framerate=30/1";
+  GstHarness *h = harness_new ("model", "async=true");
+  GstBus *bus = harness_bus (h);
+  GstVideoInfo info;
+  GstBuffer *in, *out;
+  GstStructure *s;
+
+  info_from_string (&info, caps);
+  gst_harness_set_src_caps_str (h, caps);
+  push_time_segment (h);
+  in = random_frame (&info, 92);
+  GST_BUFFER_PTS (in) = 4 * GST_SECOND;
+  GST_BUFFER_DURATION (in) = GST_SECOND / 30;
+  out = gst_harness_push_and_pull (h, in);
+  fail_unless (out != NULL);
+  gst_buffer_unref (out);
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  s = pop_deit_message (bus);
+  check_message_times (s, 4 * GST_SECOND);
+  gst_structure_free (s);
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 static Suite *
 deitclassify_suite (void)
 {
@@ -1955,6 +2108,9 @@ deitclassify_suite (void)
   tcase_add_test (tc, test_batch_property_async_latency);
   tcase_add_test (tc, test_labels_file_property);
   tcase_add_test (tc, test_caps_refused_says_videoconvert);
+  tcase_add_test (tc, test_threshold_equal_is_kept);
+  tcase_add_test (tc, test_batch_stream_time);
+  tcase_add_test (tc, test_async_stream_time);
 #if HAVE_TEST_IMAGES
   tcase_add_loop_test (tc, test_end_to_end_reference, 0, 6);
 #endif

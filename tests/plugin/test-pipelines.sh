@@ -73,10 +73,28 @@ else
   fail "run-example.sh (offline): rc $rc"; printf '%s\n' "$out" | tail -20
 fi
 
-# classify-camera.sh needs a camera: syntax and usage only
+# classify-camera.sh with a fake camera (DEIT_CAMERA_SRC): no camera needed
 bash -n "$pipelines/classify-camera.sh" && ok "classify-camera.sh: syntax" || fail "classify-camera.sh: syntax"
 DEIT_MODEL= "$pipelines/classify-camera.sh" >/dev/null 2>&1
 [ $? = 2 ] && ok "classify-camera.sh: usage" || fail "classify-camera.sh: no usage error without a model"
+# no display: results printed, frames to fakesink; DEIT_VIDEO_SINK names a sink that does
+# not exist, so using a video sink at all would fail
+out=$(DISPLAY= WAYLAND_DISPLAY= DEIT_CAMERA_SRC="videotestsrc num-buffers=20" DEIT_VIDEO_SINK=no-such-video-sink \
+  timeout 60 "$pipelines/classify-camera.sh" "$model" top-k=2 2>&1); rc=$?
+n=$(printf '%s\n' "$out" | grep -c '(element): deitclassify, ')
+if [ $rc = 0 ] && [ "$n" -ge 1 ] && printf '%s\n' "$out" | grep -q "no display"; then
+  ok "classify-camera.sh without a display: $n messages, no video sink"
+else
+  fail "classify-camera.sh without a display: rc $rc, $n messages"; printf '%s\n' "$out" | tail -5
+fi
+# with a display: the overlay and the video sink (fakesink here)
+out=$(DISPLAY=:99 DEIT_CAMERA_SRC="videotestsrc num-buffers=20" DEIT_VIDEO_SINK=fakesink \
+  timeout 60 "$pipelines/classify-camera.sh" "$model" 2>&1); rc=$?
+if [ $rc = 0 ] && printf '%s\n' "$out" | grep -q '(element): deitclassify, ' && ! printf '%s\n' "$out" | grep -q "no display"; then
+  ok "classify-camera.sh with a display: overlay and video sink"
+else
+  fail "classify-camera.sh with a display: rc $rc"; printf '%s\n' "$out" | tail -5
+fi
 
 echo "$fails failure(s)"
 [ $fails = 0 ]

@@ -1,0 +1,52 @@
+/* test-top-k-threshold.c - deit_top_k keeps a class whose probability equals the
+ * threshold exactly ("probability >= threshold", deit.h), on plain logits (no
+ * checkpoint, no PyTorch: it runs everywhere).
+ *
+ * The probabilities come from a first call without threshold; the threshold is then
+ * each of those floats exactly, and the next float above it. */
+#include "deit.h"
+
+#include <math.h>
+#include <stdio.h>
+
+static int failures;
+
+#define CHECK(cond, ...) do { if (!(cond)) { printf("FAIL: " __VA_ARGS__); printf("\n"); failures++; } } while (0)
+
+int main(void) {
+    /* distinct logits, one tie (classes 4 and 5) */
+    const float logits[8] = { 0.5f, 2.25f, -1.0f, 1.5f, 0.75f, 0.75f, -3.0f, 3.125f };
+    const int n = 8;
+    struct deit_class_score all[8], got[8];
+
+    int n_all = deit_top_k(logits, n, n, 0.0f, all);
+    CHECK(n_all == n, "threshold 0: %d classes, expected %d", n_all, n);
+    for (int i = 0; i < n_all; i++) {
+        float t = all[i].score;
+        /* every class at least as probable as the i-th: i + 1, plus those tied with it */
+        int expect = i + 1;
+        while (expect < n_all && all[expect].score == t) expect++;
+        int m = deit_top_k(logits, n, n, t, got);
+        CHECK(m == expect, "threshold = probability of rank %d (%.9g, class %d): %d classes, expected %d",
+              i, (double)t, all[i].class_id, m, expect);
+        int found = 0;
+        for (int j = 0; j < m; j++) found |= got[j].class_id == all[i].class_id;
+        CHECK(found, "class %d with probability exactly the threshold %.9g was dropped",
+              all[i].class_id, (double)t);
+        /* the next float above: that class (and its ties) no longer pass */
+        int above = i;
+        while (above > 0 && all[above - 1].score == t) above--;
+        m = deit_top_k(logits, n, n, nextafterf(t, 2.0f), got);
+        CHECK(m == above, "threshold just above rank %d: %d classes, expected %d", i, m, above);
+    }
+    /* k smaller than the number passing: still the k best */
+    int m = deit_top_k(logits, n, 2, all[3].score, got);
+    CHECK(m == 2 && got[0].class_id == all[0].class_id && got[1].class_id == all[1].class_id,
+          "k=2 with 4 passing: %d classes", m);
+    if (failures) {
+        printf("%d check(s) failed\n", failures);
+        return 1;
+    }
+    printf("ok: a probability equal to the threshold is kept (%d thresholds)\n", n_all);
+    return 0;
+}

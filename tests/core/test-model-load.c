@@ -7,6 +7,10 @@
  * file's own construction (shapes, byte counts) and from IEEE 754 (F16/BF16 bit patterns
  * with exactly representable values), never from the loader.
  *
+ * One file (about 1,500 lines) because one thing is built and broken throughout: the
+ * in-memory checkpoint below; most of the length is the tables of corruptions, one row
+ * per loader error.
+ *
  * Usage: test-model-load                       safetensors / config tests
  *        test-model-load --torchbin PYTHON     pytorch_model.bin tests; PYTHON with torch
  *                                              writes the files (exit 77 if torch is absent)

@@ -2,7 +2,8 @@
 # long-run.sh BUILD_DIR [SECONDS_PER_TARGET] [TARGET...]
 # The documented long fuzzing run: each target in turn (one process at a time, nice 19),
 # from the committed seeds plus BUILD_DIR/corpus-<target>/corpus (kept between runs),
-# SECONDS_PER_TARGET each (default 300). Crashes land in BUILD_DIR/corpus-<target>/artifacts.
+# SECONDS_PER_TARGET each (default 300), with json.dict / torchbin.dict where they apply.
+# Crashes land in BUILD_DIR/corpus-<target>/artifacts.
 # Prints one summary line per target: executions, final cov: and ft:, crashes.
 # BUILD_DIR is a clang build with -Dfuzz=enabled (see README.md).
 set -uo pipefail
@@ -17,7 +18,12 @@ for t in "${targets[@]}"; do
   work="$build/tests/fuzz/corpus-$t"
   log="$work/long-run.log"
   mkdir -p "$work/corpus" "$work/artifacts"
-  nice -n 19 "$build/tests/fuzz/fuzz-$t" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 \
+  dict=()
+  case $t in
+    safetensors|config|preprocessor-config|model-load) dict=(-dict="$here/json.dict") ;;
+    torchbin) dict=(-dict="$here/torchbin.dict") ;;
+  esac
+  nice -n 19 "$build/tests/fuzz/fuzz-$t" "${dict[@]}" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 \
     -print_final_stats=1 -artifact_prefix="$work/artifacts/" "$work/corpus" "$here/corpus/$t" >"$log" 2>&1
   rc=$?
   [ $rc -eq 0 ] || status=1

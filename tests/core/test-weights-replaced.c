@@ -8,8 +8,8 @@
  *     process with SIGBUS at the next inference, as documented (checked in a child
  *     process); checkpoints must be replaced by rename, which leaves the mapping intact:
  *     also checked, with bit-identical results after the rename;
- *   - the file-system table (nfs, cifs, fuse, 9p, ... are read, ext4 / tmpfs mapped) and
- *     deit-infer --no-mmap.
+ *   - the file-system table (nfs, cifs, fuse, 9p, ... are read, ext4 / tmpfs mapped), a
+ *     real FUSE mount (bindfs, when installed: .ci/install-deps) and deit-infer --no-mmap.
  *
  * Usage: test-weights-replaced FIXTURES_DIR DEIT_INFER   (core fixture deit-tiny, F32)
  */
@@ -257,6 +257,45 @@ int main(int argc, char **argv) {
         g_strfreev(envp);
         g_free(asan_opts);
         write_or_die(w, wdata, wlen);
+    }
+
+    /* 4b. a FUSE file system (bindfs of the checkpoint, when bindfs and /dev/fuse are
+     *     there): the loader must read the weights although mmap was asked for, and a
+     *     truncation behind its back (through the underlying directory, as another machine
+     *     would on NFS) must not matter */
+    {
+        char *mnt = g_build_filename(g_get_tmp_dir(), "deit-fuse-XXXXXX", NULL);
+        char *bindfs = g_find_program_in_path("bindfs");
+        int   ws = -1;
+        if (bindfs && g_mkdtemp(mnt)) {
+            char *mount_argv[] = {bindfs, dir, mnt, NULL};
+            g_spawn_sync(NULL, mount_argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, NULL, NULL, &ws, NULL);
+        }
+        struct statfs mfs;
+        if (ws == 0 && statfs(mnt, &mfs) == 0 && deit_fs_remote_name((unsigned long)mfs.f_type)) {
+            m = load(mnt, true);
+            CHECK(deit_model_get_info(m)->weight_bytes_copied == deit_model_get_info(m)->weight_bytes,
+                  "weights on a FUSE file system (bindfs): read although use_mmap is true (%zu of %zu bytes copied)",
+                  deit_model_get_info(m)->weight_bytes_copied, deit_model_get_info(m)->weight_bytes);
+            st = state(m);
+            truncate_in_place(w, 0);   /* the underlying file, behind the FUSE mount's back */
+            CHECK(infer(st, m, got) && memcmp(got, ref, mi->num_labels * sizeof(float)) == 0,
+                  "FUSE: file truncated underneath after loading, same logits to the bit");
+            deit_state_free(st);
+            deit_model_free(m);
+            write_or_die(w, wdata, wlen);
+            char *fusermount = g_find_program_in_path("fusermount3");
+            if (!fusermount) fusermount = g_find_program_in_path("fusermount");
+            char *umount_argv[] = {fusermount ? fusermount : "umount", fusermount ? "-u" : mnt, mnt, NULL};
+            if (!fusermount) umount_argv[2] = NULL;
+            g_spawn_sync(NULL, umount_argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, &ws, NULL);
+            g_free(fusermount);
+        } else {
+            printf("skip: no FUSE mount (bindfs %s): the FUSE case is not run\n", bindfs ? "failed" : "not installed");
+        }
+        g_rmdir(mnt);
+        g_free(mnt);
+        g_free(bindfs);
     }
 
     /* 5. deit-infer --no-mmap reads the weights (its --info line shows them all copied) */

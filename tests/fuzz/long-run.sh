@@ -4,7 +4,8 @@
 # from the committed seeds plus BUILD_DIR/corpus-<target>/corpus (kept between runs),
 # SECONDS_PER_TARGET each (default 300), with json.dict / torchbin.dict where they apply.
 # Crashes land in BUILD_DIR/corpus-<target>/artifacts.
-# Prints one summary line per target: executions, final cov: and ft:, crashes.
+# Prints one summary line per target: executions, final cov: and ft:, corpus size,
+# crash artifacts and slow units (see below).
 # BUILD_DIR is a clang build with -Dfuzz=enabled (see README.md).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -31,8 +32,11 @@ for t in "${targets[@]}"; do
   last=$(grep -E '^#[0-9]+.*cov: ' "$log" | tail -n1)
   cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
   ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
-  crashes=$(ls "$work/artifacts" | wc -l)
-  printf '%-20s %4ss  exit %d  execs %s  cov %s  ft %s  corpus %s  artifacts %s\n' "$t" "$seconds" $rc \
-    "${execs:-?}" "${cov:-?}" "${ft:-?}" "$(ls "$work/corpus" | wc -l)" "$crashes"
+  # crash-/leak-/timeout-/oom- files are findings; slow-unit- ones (an input that once took
+  # > 10 s) are reported apart: rerun them, on a busy machine they are usually scheduling
+  crashes=$(ls "$work/artifacts" | grep -cvE '^slow-unit-')
+  slow=$(ls "$work/artifacts" | grep -cE '^slow-unit-')
+  printf '%-20s %4ss  exit %d  execs %s  cov %s  ft %s  corpus %s  crashes %s  slow %s\n' "$t" "$seconds" $rc \
+    "${execs:-?}" "${cov:-?}" "${ft:-?}" "$(ls "$work/corpus" | wc -l)" "$crashes" "$slow"
 done
 exit $status

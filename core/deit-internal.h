@@ -148,7 +148,12 @@ struct deit_blob {
     void          *map;          /* munmap(map, size) on close, or NULL */
     void          *heap;         /* free(heap) on close, or NULL */
 };
+/* use_mmap: map the file, unless DEIT_NO_MMAP=1 is in the environment or the file is on a
+ * network / cluster / FUSE file system (deit_fs_remote_name), where it is read instead. */
 enum deit_status deit_blob_open(struct deit_blob *blob, const char *path, bool use_mmap, struct deit_error *err);
+/* Name of a statfs() f_type whose files may change under a mapping from elsewhere (nfs,
+ * cifs, fuse, 9p, ...), or NULL for a local file system. */
+const char *deit_fs_remote_name(unsigned long f_type);
 void deit_blob_from_memory(struct deit_blob *blob, const void *data, size_t size);
 void deit_blob_close(struct deit_blob *blob);
 

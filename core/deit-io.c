@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 /* ---------------------------------------------------------------------------------------
@@ -123,6 +124,32 @@ enum deit_status deit_read_text_file(const char *path, const char *what, size_t 
     return DEIT_STATUS_OK;
 }
 
+/* File systems whose files can change or vanish under a mapping without any local process
+ * doing it (network, cluster and FUSE file systems: statfs(2) f_type magics, linux/magic.h
+ * and the file systems' sources). A mapped page of such a file that the server truncates
+ * raises SIGBUS on the next read; a heap copy cannot. */
+static const struct {
+    unsigned long magic;
+    const char   *name;
+} remote_fs[] = {
+    {0x6969, "nfs"},         {0x517B, "smb"},          {0xFF534D42, "cifs"},   {0xFE534D42, "smb2"},
+    {0x65735546, "fuse"},    {0x01021997, "9p"},       {0x00C36400, "ceph"},   {0x5346414F, "afs"},
+    {0x6B414653, "afs"},     {0x73757245, "coda"},     {0x564C, "ncp"},        {0x01161970, "gfs2"},
+    {0x7461636F, "ocfs2"},   {0x0BD00BD0, "lustre"},   {0x47504653, "gpfs"},   {0x786F4256, "vboxsf"},
+};
+
+const char *deit_fs_remote_name(unsigned long f_type) {
+    for (size_t i = 0; i < G_N_ELEMENTS(remote_fs); i++)
+        if ((f_type & 0xFFFFFFFFul) == remote_fs[i].magic) return remote_fs[i].name;
+    return NULL;
+}
+
+/* DEIT_NO_MMAP=1 in the environment: never map weight files (same as use_mmap false) */
+static bool mmap_disabled_by_env(void) {
+    const char *e = getenv("DEIT_NO_MMAP");
+    return e && *e && strcmp(e, "0") != 0;
+}
+
 enum deit_status deit_blob_open(struct deit_blob *blob, const char *path, bool use_mmap, struct deit_error *err) {
     memset(blob, 0, sizeof *blob);
     int    fd   = -1;
@@ -133,6 +160,17 @@ enum deit_status deit_blob_open(struct deit_blob *blob, const char *path, bool u
         close(fd);
         blob->data = (const uint8_t *)"";
         return DEIT_STATUS_OK;
+    }
+    if (use_mmap && mmap_disabled_by_env()) {
+        DEIT_LOG_INFO("DEIT_NO_MMAP is set: reading %s into memory instead of mapping it", path);
+        use_mmap = false;
+    }
+    struct statfs sfs;
+    const char   *remote = use_mmap && fstatfs(fd, &sfs) == 0 ? deit_fs_remote_name((unsigned long)sfs.f_type) : NULL;
+    if (remote) {
+        DEIT_LOG_INFO("%s is on a %s file system: reading it into memory instead of mapping it, so that a change "
+                      "to the file elsewhere cannot kill this process (SIGBUS)", path, remote);
+        use_mmap = false;
     }
     if (use_mmap) {
         void *m = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);

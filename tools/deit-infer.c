@@ -38,6 +38,7 @@ struct options {
     int top_k;
     bool list_labels;
     bool info;
+    bool no_mmap;
     int verbose;
 };
 
@@ -66,6 +67,9 @@ static void usage(FILE *out) {
 "                           images): bool_masked_pos for masked image modeling, 1 = masked\n"
 "  -t, --threads N          worker threads (default 0 = all cores)\n"
 "  -a, --attention IMPL     eager | fused | auto (default auto)\n"
+"      --no-mmap            read the weight file into memory instead of mapping it (a\n"
+"                           file on a network or FUSE file system is always read; see\n"
+"                           docs/reliability.md)\n"
 "  -K, --top-k K            print the K most probable classes of each image (softmax)\n"
 "  -l, --labels             print the model's class labels (id<TAB>label) and exit\n"
 "      --info               print the model's configuration to stdout\n"
@@ -121,7 +125,7 @@ static bool parse_int(const char *s, int lo, int hi, int *out) {
 }
 
 static int parse_options(int argc, char **argv, struct options *o) {
-    enum { OPT_POOLER_OUTPUT = 1000, OPT_INFO };
+    enum { OPT_POOLER_OUTPUT = 1000, OPT_INFO, OPT_NO_MMAP };
     static const struct option long_opts[] = {
         { "model", required_argument, NULL, 'm' },
         { "weights", required_argument, NULL, 'w' },
@@ -135,6 +139,7 @@ static int parse_options(int argc, char **argv, struct options *o) {
         { "top-k", required_argument, NULL, 'K' },
         { "labels", no_argument, NULL, 'l' },
         { "info", no_argument, NULL, OPT_INFO },
+        { "no-mmap", no_argument, NULL, OPT_NO_MMAP },
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -153,6 +158,7 @@ static int parse_options(int argc, char **argv, struct options *o) {
         case 'M': o->mask = optarg; break;
         case 'l': o->list_labels = true; break;
         case OPT_INFO: o->info = true; break;
+        case OPT_NO_MMAP: o->no_mmap = true; break;
         case 'v': o->verbose++; break;
         case 'h': usage(stdout); exit(0);
         case 'k':
@@ -415,6 +421,7 @@ static int run(const struct options *o) {
     struct deit_error err;
     struct deit_model_params mp = deit_model_default_params();
     mp.weights_path = o->weights;
+    mp.use_mmap = !o->no_mmap;
     struct deit_model *model = deit_model_load(o->model_dir, &mp, &err);
     if (!model) {
         fprintf(stderr, "deit-infer: cannot load the model: %s (%s)\n", err.message,

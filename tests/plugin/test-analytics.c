@@ -9,7 +9,9 @@
  *    filtered by object-class (the OD type) and object-min-width/height;
  *  - a box described by an ROI meta and an OD mtd is classified once;
  *  - a GstAnalyticsTrackingMtd related to the detection is the object's identity for
- *    reclassify-interval.
+ *    reclassify-interval;
+ *  - deitoverlay and deitjsonenc read ClsMtds on frames without our meta, and upstream's
+ *    objectdetectionoverlay draws deitclassify's regions.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -542,6 +544,71 @@ GST_START_TEST (test_overlay_reads_analytics)
 
 GST_END_TEST;
 
+/* Upstream's objectdetectionoverlay (gst-plugins-bad >= 1.24) on deitclassify's regions:
+ * a frame with an ROI meta only (what facedetect writes) gets a box drawn around the
+ * region after deitclassify (the ODMtd it adds, related to the region's ClsMtd), and
+ * none without deitclassify. Skipped when the element is not installed. */
+GST_START_TEST (test_objectdetectionoverlay_on_regions)
+{
+  GstElementFactory *f = gst_element_factory_find ("objectdetectionoverlay");
+  GstVideoInfo info;
+  guint k;
+
+  if (f == NULL) {
+    GST_WARNING
+        ("objectdetectionoverlay not installed (gstreamer1.0-plugins-bad "
+        ">= 1.24): skipped");
+    return;
+  }
+  gst_object_unref (f);
+  info_from_string (&info, OVERLAY_CAPS);
+  for (k = 0; k < 2; k++) {
+    gchar *model = data_path ("model");
+    gchar *desc = k == 0 ?
+        g_strdup_printf ("deitclassify model=\"%s\" threads=1 "
+        "inference-region=roi-list ! objectdetectionoverlay", model) :
+        g_strdup ("objectdetectionoverlay");
+    GstHarness *h = gst_harness_new_parse (desc);
+    GstBuffer *in = random_frame (&info, 11), *copy, *out;
+    GstVideoRegionOfInterestMeta *roi;
+    guint total, edge;
+
+    roi = gst_buffer_add_video_region_of_interest_meta (in, "face", 60, 40, 50,
+        40);
+    roi->id = 1;
+    gst_harness_set_src_caps_str (h, OVERLAY_CAPS);
+    copy = gst_buffer_copy_deep (in);
+    out = gst_harness_push_and_pull (h, in);
+    fail_unless (out != NULL);
+    total = changed_pixels (copy, out, &info, 0, 0, 160, 120);
+    edge = changed_pixels (copy, out, &info, 57, 50, 63, 70);
+    GST_INFO ("%s: %u pixels changed, %u on the box's left edge", desc, total,
+        edge);
+    if (k == 0) {
+      GstAnalyticsClsMtd cls;
+      GstAnalyticsRelationMeta *rmeta =
+          gst_buffer_get_analytics_relation_meta (out);
+      GstAnalyticsMtd od;
+      gpointer state = NULL;
+
+      fail_unless (edge > 0, "objectdetectionoverlay drew no box");
+      fail_unless (rmeta != NULL);
+      fail_unless (gst_analytics_relation_meta_iterate (rmeta, &state,
+              gst_analytics_od_mtd_get_mtd_type (), &od));
+      fail_unless (cls_of_od (out, od.id, &cls));
+    } else {
+      fail_unless_equals_int (total, 0);
+    }
+    gst_buffer_unref (copy);
+    gst_buffer_unref (out);
+    gst_harness_teardown (h);
+    g_free (desc);
+    g_free (model);
+  }
+}
+
+GST_END_TEST;
+
 #if HAVE_TEST_IMAGES
 static const gchar *photos[] = { "chelsea", "coffee", "astronaut" };
 
@@ -659,6 +726,7 @@ deitclassify_analytics_suite (void)
   tcase_add_test (tc, test_od_tracking_reclassify);
   tcase_add_test (tc, test_jsonenc_reads_analytics);
   tcase_add_test (tc, test_overlay_reads_analytics);
+  tcase_add_test (tc, test_objectdetectionoverlay_on_regions);
 #if HAVE_TEST_IMAGES
   tcase_add_loop_test (tc, test_od_photos_reference, 0, 3);
 #endif

@@ -305,10 +305,15 @@ static enum deit_status op_persid(struct unpickler *u) {
         strcmp(((struct pv *)it->pdata[0])->s, "storage") != 0 || ((struct pv *)it->pdata[1])->type != PV_GLOBAL ||
         ((struct pv *)it->pdata[2])->type != PV_STR || ((struct pv *)it->pdata[4])->type != PV_INT)
         return bad_pickle(u, "persistent id is not ('storage', type, key, location, numel)");
+    /* tname checked for NULL first: glib >= 2.76's g_str_has_prefix() macro has a NULL
+     * branch, through which gcc 14 saw strcmp(NULL + 6) (-Wstringop-overread) */
     const char *tname = ((struct pv *)it->pdata[1])->s;
+    if (tname == NULL || !g_str_has_prefix(tname, "torch."))
+        return bad_pickle(u, "persistent id names no storage type");
+    const char *sname = tname + strlen("torch.");
     struct pv  *s     = pv_new(u, PV_STORAGE);
     for (size_t i = 0; i < G_N_ELEMENTS(storage_types); i++)
-        if (g_str_has_prefix(tname, "torch.") && strcmp(tname + 6, storage_types[i].name) == 0) {
+        if (strcmp(sname, storage_types[i].name) == 0) {
             s->dtype     = storage_types[i].dtype;
             s->esize     = storage_types[i].esize;
             s->type_name = storage_types[i].name;

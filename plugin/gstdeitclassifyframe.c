@@ -23,6 +23,9 @@
 #include "gstdeitclassifyasync.h"
 #include "gstdeitclassifylatency.h"
 #include "gstdeitclassifyroi.h"
+#ifdef HAVE_GST_ANALYTICS
+#include "gstdeitclassifyanalytics.h"
+#endif
 
 #include <string.h>
 
@@ -477,6 +480,10 @@ gst_deit_classify_attach (GstDeitClassify * self, GstBuffer * buf,
     meta->width = GST_VIDEO_INFO_WIDTH (&f->info);
     meta->height = GST_VIDEO_INFO_HEIGHT (&f->info);
   }
+#ifdef HAVE_GST_ANALYTICS
+  /* the same top-k as one GstAnalyticsClsMtd on the frame's relation meta */
+  gst_deit_analytics_add_cls (buf, self->last, self->n_last);
+#endif
 }
 
 /* The "deitclassify" element message of a classified frame, or of one classified

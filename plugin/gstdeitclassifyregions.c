@@ -46,7 +46,7 @@ gst_deit_region_filter_set_classes (GstDeitRegionFilter * f, const gchar * csv)
   return dropped;
 }
 
-static gboolean
+gboolean
 gst_deit_region_filter_accepts (const GstDeitRegionFilter * f, GQuark type)
 {
   guint i;

@@ -31,6 +31,8 @@ typedef enum
   GST_DEIT_OBJECT_ID_NONE = 0,  /* no identity: classified as a new object each time */
   GST_DEIT_OBJECT_ID_TRACKER,   /* the "object_id" parameter's "id" (gvatrack's) */
   GST_DEIT_OBJECT_ID_ROI_ID,    /* a non-zero GstVideoRegionOfInterestMeta.id */
+  GST_DEIT_OBJECT_ID_ANALYTICS_TRACK,   /* a GstAnalyticsTrackingMtd related to the
+                                         * box's GstAnalyticsODMtd (low 32 bits) */
 } GstDeitObjectIdSource;
 
 /* One box to classify. */
@@ -41,6 +43,10 @@ typedef struct
   gint x, y, width, height;     /* clipped to the frame, width and height >= 1 */
   GstDeitObjectIdSource id_source;
   gint object_id;               /* meaningful unless id_source is NONE */
+  /* -Danalytics: the GstAnalyticsODMtd (id in the frame's relation meta) describing the
+   * same box, if any; regions found only as OD mtds have roi_id = od_id and meta NULL */
+  gboolean has_od;
+  guint od_id;
 
   /* set by deitclassify as the frame goes through it */
   GstVideoRegionOfInterestMeta *meta;   /* the box's meta on the frame's own buffer;
@@ -63,6 +69,11 @@ GArray *gst_deit_regions_copy (const GArray * regions);
 G_GNUC_INTERNAL
 guint gst_deit_region_filter_set_classes (GstDeitRegionFilter * f,
     const gchar * csv);
+
+/* Whether the filter's object-class list names @type (an empty list: every type). */
+G_GNUC_INTERNAL
+gboolean gst_deit_region_filter_accepts (const GstDeitRegionFilter * f,
+    GQuark type);
 
 /* Appends to @out (of GstDeitRegion) the boxes of @buf to classify, in the order of
  * their metas: every GstVideoRegionOfInterestMeta but deitclassify's own full-frame

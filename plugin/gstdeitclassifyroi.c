@@ -30,6 +30,9 @@
 #include "gstdeitclassifyroi.h"
 #include "gstdeitclassifyframe.h"
 #include "gstdeitclassifylatency.h"
+#ifdef HAVE_GST_ANALYTICS
+#include "gstdeitclassifyanalytics.h"
+#endif
 
 #include <string.h>
 
@@ -59,6 +62,11 @@ gst_deit_classify_roi_collect (GstDeitClassify * self,
   f->regions = gst_deit_regions_new ();
   gst_deit_regions_collect (vframe->buffer, GST_VIDEO_FRAME_WIDTH (vframe),
       GST_VIDEO_FRAME_HEIGHT (vframe), &f->settings.region_filter, f->regions);
+#ifdef HAVE_GST_ANALYTICS
+  /* the GstAnalyticsODMtd detections too (a box described twice: once) */
+  gst_deit_analytics_collect (vframe->buffer, GST_VIDEO_FRAME_WIDTH (vframe),
+      GST_VIDEO_FRAME_HEIGHT (vframe), &f->settings.region_filter, f->regions);
+#endif
   GST_LOG_OBJECT (self, "%u regions on %" GST_PTR_FORMAT, f->regions->len,
       vframe->buffer);
 }
@@ -178,6 +186,9 @@ gst_deit_classify_roi_attach (GstDeitClassify * self, GstBuffer * target,
     meta->width = (guint) r->width;
     meta->height = (guint) r->height;
   }
+#ifdef HAVE_GST_ANALYTICS
+  gst_deit_analytics_add_region (target, r, res, n);
+#endif
 }
 
 /**

@@ -1,6 +1,7 @@
 /* gstdeitjsonenc.c - one line of JSON per classified video frame.
  *
- * Limits: reads GstDeitClassifyMeta only (not other ROI metas); never touches the
+ * Limits: reads GstDeitClassifyMeta only (not other ROI metas; with -Danalytics, on
+ * frames without one, the GstAnalyticsClsMtd results, see gstdeitclassifyanalytics.c); never touches the
  * pixels, so it accepts raw video in any format and memory.
  */
 
@@ -52,6 +53,9 @@
 
 #include "gstdeitjsonenc.h"
 #include "gstdeitclassifymeta.h"
+#ifdef HAVE_GST_ANALYTICS
+#include "gstdeitclassifyanalytics.h"
+#endif
 
 GST_DEBUG_CATEGORY_STATIC (deit_json_enc_debug);
 #define GST_CAT_DEFAULT deit_json_enc_debug
@@ -269,7 +273,19 @@ gst_deit_json_enc_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
   fresh_only = self->fresh_only;
   GST_OBJECT_UNLOCK (self);
 
-  line = build_line (self, buf, add_empty, fresh_only);
+#ifdef HAVE_GST_ANALYTICS
+  /* no GstDeitClassifyMeta: the frame's GstAnalytics classifications instead */
+  if (!gst_buffer_get_deit_classify_meta (buf)) {
+    GstBuffer *results = gst_buffer_new ();
+
+    GST_BUFFER_PTS (results) = GST_BUFFER_PTS (buf);
+    GST_BUFFER_DURATION (results) = GST_BUFFER_DURATION (buf);
+    gst_deit_analytics_to_metas (buf, results, 0, 0, self->n_frames);
+    line = build_line (self, results, add_empty, fresh_only);
+    gst_buffer_unref (results);
+  } else
+#endif
+    line = build_line (self, buf, add_empty, fresh_only);
   self->n_frames++;
   if (line == NULL) {
     GST_LOG_OBJECT (self, "no line for %" GST_PTR_FORMAT, buf);

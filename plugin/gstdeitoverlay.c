@@ -6,8 +6,9 @@
  * range (subsampled chroma takes the mean over its block), so no videoconvert is needed
  * and pixels outside the patches are never written.
  *
- * Limits: draws what GstDeitClassifyMeta carries and nothing else (no tracking, no
- * history); 8-bit formats only; the patches are redrawn only when the drawn text
+ * Limits: draws what GstDeitClassifyMeta carries (with -Danalytics, on frames without
+ * one: the GstAnalyticsClsMtd results, see gstdeitclassifyanalytics.c) and nothing else
+ * (no tracking, no history); 8-bit formats only; the patches are redrawn only when the drawn text
  * changes, so a result carried over by `interval` costs one blend per frame.
  */
 
@@ -55,6 +56,9 @@
 #include "gstdeitoverlay.h"
 #include "gstdeitoverlaydraw.h"
 #include "gstdeitclassifymeta.h"
+#ifdef HAVE_GST_ANALYTICS
+#include "gstdeitclassifyanalytics.h"
+#endif
 
 GST_DEBUG_CATEGORY_STATIC (deit_overlay_debug);
 #define GST_CAT_DEFAULT deit_overlay_debug
@@ -182,18 +186,30 @@ gst_deit_overlay_transform_frame_ip (GstVideoFilter * filter,
   gchar *key;
   guint i;
 
+  GstBuffer *results = frame->buffer;
+
   snapshot_settings (self, &s);
-  key = gst_deit_overlay_make_key (frame->buffer, &s, w, h);
+#ifdef HAVE_GST_ANALYTICS
+  /* no GstDeitClassifyMeta: draw the frame's GstAnalytics classifications instead */
+  if (!gst_buffer_get_deit_classify_meta (frame->buffer)) {
+    results = gst_buffer_new ();
+    GST_BUFFER_PTS (results) = GST_BUFFER_PTS (frame->buffer);
+    gst_deit_analytics_to_metas (frame->buffer, results, w, h, 0);
+  }
+#endif
+  key = gst_deit_overlay_make_key (results, &s, w, h);
   if (key == NULL) {
     GST_LOG_OBJECT (self, "nothing to draw on %" GST_PTR_FORMAT, frame->buffer);
     g_free (s.font_desc);
+    if (results != frame->buffer)
+      gst_buffer_unref (results);
     return GST_FLOW_OK;
   }
 
   if (self->patches_key == NULL || strcmp (key, self->patches_key)) {
     clear_cache (self);
     ensure_pango (self);
-    gst_deit_overlay_build_patches (self->pango_context, frame->buffer, &s, w,
+    gst_deit_overlay_build_patches (self->pango_context, results, &s, w,
         h, self->patches);
     self->patches_key = key;
     GST_LOG_OBJECT (self, "redrawn: %s", key);
@@ -208,6 +224,8 @@ gst_deit_overlay_transform_frame_ip (GstVideoFilter * filter,
       gst_deit_patch_convert (&frame->info, p);
     gst_deit_patch_blend (frame, p);
   }
+  if (results != frame->buffer)
+    gst_buffer_unref (results);
   g_free (s.font_desc);
   return GST_FLOW_OK;
 }

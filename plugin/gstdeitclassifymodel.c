@@ -15,7 +15,65 @@
 #include "gstdeitclassifymodel.h"
 #include "gstdeitmodelcache.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #define GST_CAT_DEFAULT deit_classify_debug
+
+/* 16 MiB: ImageNet-21k's 21,843 labels take ~0.3 MB */
+#define MAX_LABELS_FILE_BYTES ((gsize) 16 << 20)
+
+/* The whole of a labels file, with bounds: a FIFO or device (labels-file=/dev/zero) is
+ * refused before any read, and so is a file over MAX_LABELS_FILE_BYTES. */
+static gboolean
+gst_deit_classify_read_bounded (const gchar * path, gchar ** contents,
+    gsize * len, GError ** error)
+{
+  GStatBuf st;
+  gint fd = g_open (path, O_RDONLY | O_NONBLOCK | O_CLOEXEC, 0);
+  gsize done = 0;
+
+  if (fd < 0) {
+    gint e = errno;
+
+    g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (e), "%s",
+        g_strerror (e));
+    return FALSE;
+  }
+  if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode)
+      || (guint64) st.st_size > MAX_LABELS_FILE_BYTES) {
+    g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+        S_ISREG (st.st_mode) ? "the file is larger than %" G_GSIZE_FORMAT
+        " bytes: it is not a labels file (one label per line)" :
+        "not a regular file (a FIFO, device or directory?): give a text file "
+        "with one label per line", MAX_LABELS_FILE_BYTES);
+    close (fd);
+    return FALSE;
+  }
+  *contents = g_malloc ((gsize) st.st_size + 1);
+  while (done < (gsize) st.st_size) {
+    gssize r = read (fd, *contents + done, (gsize) st.st_size - done);
+
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r <= 0) {
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_IO,
+          "short read at byte %" G_GSIZE_FORMAT, done);
+      g_free (*contents);
+      *contents = NULL;
+      close (fd);
+      return FALSE;
+    }
+    done += (gsize) r;
+  }
+  close (fd);
+  (*contents)[done] = '\0';
+  *len = done;
+  return TRUE;
+}
 
 /* Read a labels file, one label per line; trailing empty lines are ignored. */
 static gchar **
@@ -27,7 +85,7 @@ gst_deit_classify_read_labels (const gchar * path, gint * n_out,
   gsize len = 0;
   gint n, i;
 
-  if (!g_file_get_contents (path, &contents, &len, error))
+  if (!gst_deit_classify_read_bounded (path, &contents, &len, error))
     return NULL;
   /* labels end up in GValues, bus messages and JSON: they must be UTF-8 */
   if (!g_utf8_validate (contents, len, &bad)) {

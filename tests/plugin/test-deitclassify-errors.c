@@ -54,6 +54,12 @@ static const ErrorCase error_cases[] = {
       GST_RESOURCE_ERROR_NOT_FOUND, "no-such-labels.txt"},
   {"model", "labels-latin1.txt", gst_resource_error_quark,
       GST_RESOURCE_ERROR_SETTINGS, "line 5 is not UTF-8"},
+  /* a device and a directory as labels file: refused before any read (reading
+   * /dev/zero once grew the process without end) */
+  {"model", "/dev/zero", gst_resource_error_quark,
+      GST_RESOURCE_ERROR_SETTINGS, "not a regular file"},
+  {"model", "model", gst_resource_error_quark,
+      GST_RESOURCE_ERROR_SETTINGS, "not a regular file"},
   {"model-badcrop", NULL, gst_resource_error_quark,
       GST_RESOURCE_ERROR_SETTINGS, "produces 48x48 images but the model takes 32x32"},
   {"model-1ch", NULL, gst_resource_error_quark,
@@ -77,7 +83,8 @@ GST_START_TEST (test_errors)
     g_free (p);
   }
   if (ec->labels) {
-    gchar *p = data_path (ec->labels);
+    gchar *p = g_path_is_absolute (ec->labels) ? g_strdup (ec->labels) :
+        data_path (ec->labels);
     g_object_set (e, "labels", p, NULL);
     g_free (p);
   }

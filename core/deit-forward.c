@@ -63,6 +63,7 @@ struct phase_sync {
 struct deit_state {
     const struct deit_model  *model;
     struct deit_state_params  params;
+    const struct deit_kernels *kn;      /* the instruction set's kernels (params.isa resolved) */
     struct deit_pool         *pool;
     struct deit_preprocessor *pp;       /* frames -> input slots; NULL when the model cannot take frames */
     struct deit_error         pp_err;   /* why pp is NULL: returned by deit_state_preprocess() */
@@ -97,12 +98,18 @@ struct deit_state {
 /* ---------------------------------------------------------------------------------------- */
 
 struct deit_state_params deit_state_default_params(void) {
-    return (struct deit_state_params){
+    struct deit_state_params p = {
         .max_batch = 1,                     /* images per run */
         .n_threads = 0,                     /* 0 = all cores */
         .attention = DEIT_ATTENTION_AUTO,   /* the fastest: eager (see deit_state_init) */
         .full_hidden_state = false,         /* classifiers: last layer for the read tokens only */
+        .isa = DEIT_ISA_AUTO,               /* deit_isa_best(): DEIT_ISA / DEIT_DISABLE_AVX2 cap it */
+        .schedule = DEIT_SCHEDULE_AUTO,     /* DEIT_FUSE_ROWS=0|1 overrides the default */
+        .spin_us = -1,                      /* 50 us, or DEIT_SPIN_US (deit_pool_new) */
     };
+    const char *fuse = getenv("DEIT_FUSE_ROWS");
+    if (fuse && *fuse) p.schedule = *fuse != '0' ? DEIT_SCHEDULE_ROWS : DEIT_SCHEDULE_PHASES;
+    return p;
 }
 
 struct deit_run_params deit_run_default_params(void) {
@@ -149,20 +156,28 @@ void deit_state_free(struct deit_state *st) {
 /* ---------------------------------------------------------------------------------------
  * Weights in GEMM panels, once per model
  *
- * The first deit_state_init() of a model rearranges the encoder's linear weights (patch
- * embedding, q, k, v, output, fc1, fc2) in place into 16-column panels for
- * linear_forward_packed (deit-layers.c), so no GEMM repacks them per call. In place means
+ * deit_model_load() rearranges the encoder's linear weights (patch embedding, q, k, v,
+ * output, fc1, fc2) in place into 16-column panels for the register-tile kernels
+ * (deit-tiles.h), so no GEMM repacks them per call. Every instruction set reads the same
+ * panels, so a state of any set can use them. In place means
  * no second copy: the weight file is mapped MAP_PRIVATE, so the rewritten pages become
  * private copies of the file pages they replace (RSS stays one set of weights) and the
  * file on disk is untouched; converted tensors live in the model's own buffer. It is done
- * under a process-wide lock before any state of the model exists, and the mapping is made
- * read-only again afterwards, so the model stays immutable for every state. Skipped (the
- * OpenBLAS path is used) without AVX2 + FMA, when a dimension is not a multiple of 16, or
- * when a weight lies in caller memory (deit_model_load_from_memory).
- * Cost: one pass over the weights at the first state creation (DeiT-base: see
- * bench/README.md), single-threaded before the state's workers start.
+ * before deit_model_load() returns the model, and the mapping is made read-only again
+ * afterwards, so the model is immutable for every state.
+ *
+ * The plan (our kernels or OpenBLAS) is a table, not a measurement: our kernels wherever
+ * the best instruction set is AVX2 or AVX-512 (measured faster than OpenBLAS 0.3.21 on
+ * DeiT's shapes on Zen 3 with AVX2 and on Zen 4 with both sets: bench/README.md; the
+ * Ice Lake case of issue 13, where OpenBLAS's AVX-512 kernels beat our AVX2 ones, is what
+ * the AVX-512 set answers), OpenBLAS elsewhere (other CPUs, arm64: OpenBLAS has tuned
+ * kernels there and we have no measurement), when a dimension is not a multiple of 16,
+ * when a weight lies in caller memory (deit_model_load_from_memory) or with
+ * deit_model_params.packed_weights false. A table keeps the choice, and so the bits of
+ * the results, independent of how busy the machine was when the process started.
+ * Cost: one pass over the weights at load (DeiT-base: see bench/README.md),
+ * single-threaded, before any thread of ours exists for this model.
  */
-static pthread_mutex_t pack_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static bool in_range(const void *p, size_t bytes, const void *base, size_t size) {
     const char *c = p, *b = base;
@@ -182,22 +197,15 @@ static void pack_task(void *ctx, int i, int n) {
         linear_pack_weights((float *)j->mat[k].w, j->mat[k].N, j->mat[k].K, j->tmp + j->tmp_floats * (size_t)i);
 }
 
-static void prepack_model(struct deit_model *m, struct deit_pool *pool) {
-    pthread_mutex_lock(&pack_lock);
-    if (m->gemm_pack_tried) {
-        pthread_mutex_unlock(&pack_lock);
-        return;
-    }
-    m->gemm_pack_tried = true;
+void deit_model_pack_weights(struct deit_model *m) {
+    struct deit_pool *pool = NULL; /* the caller's thread alone */
     const struct deit_model_info *mi = &m->info;
     const int D = mi->hidden_size, NI = mi->intermediate_size, KK = mi->num_channels * mi->patch_size * mi->patch_size;
     const int L = mi->num_layers;
     /* (pointer, N, K) of every matrix to pack */
     const int n_mat = 1 + 6 * L;
     struct pack_mat *mat = calloc((size_t)n_mat, sizeof *mat);
-    /* DEIT_NO_PACKED_WEIGHTS=1 keeps the weights as stored (OpenBLAS path): for benchmarks */
-    const char *no_pack = getenv("DEIT_NO_PACKED_WEIGHTS");
-    bool ok = mat && linear_packed_supported(D) && linear_packed_supported(NI) && !(no_pack && *no_pack && *no_pack != '0');
+    bool ok = mat && deit_isa_best() >= DEIT_ISA_AVX2 && linear_packed_supported(D) && linear_packed_supported(NI);
     bool in_map = false;
     size_t biggest = 0;
     if (ok) {
@@ -235,7 +243,6 @@ static void prepack_model(struct deit_model *m, struct deit_pool *pool) {
     DEIT_LOG_DEBUG("linear weights %s", ok ? "packed into 16-column panels" : "used as stored (OpenBLAS packs per call)");
     free(tmp);
     free(mat);
-    pthread_mutex_unlock(&pack_lock);
 }
 
 /* Whether the model's preprocessor config can feed it: 3 channels, and a processor whose
@@ -269,6 +276,12 @@ struct deit_state *deit_state_init(const struct deit_model *model, const struct 
         return NULL;
     }
     struct deit_state_params p = params ? *params : deit_state_default_params();
+    if (!deit_isa_supported(p.isa)) {
+        deit_set_error(err, DEIT_STATUS_ERROR_INVALID_ARG,
+                       "deit_state_init: this CPU (or its OS) cannot run the %s kernels; use isa auto (here: %s)",
+                       deit_isa_to_string(p.isa), deit_isa_to_string(deit_isa_best()));
+        return NULL;
+    }
     if (p.max_batch < 1 || p.max_batch > 4096 || p.n_threads < 0 || p.n_threads > 1024) {
         deit_set_error(err, DEIT_STATUS_ERROR_INVALID_ARG,
                        "deit_state_init: max_batch must be 1..4096 (got %d) and n_threads 0..1024 (got %d)",
@@ -301,12 +314,9 @@ struct deit_state *deit_state_init(const struct deit_model *model, const struct 
     const struct deit_model_info *mi = &model->info;
     st->model  = model;
     st->params = p;
+    st->kn     = deit_kernels_for(p.isa);
     deit_blas_single_thread();
-    /* once per model, see above; before our workers exist: with other threads of this
-     * process running, every copy-on-write fault of the rewrite costs a TLB-shootdown IPI
-     * (in a VM that made the pass 3x slower) */
-    prepack_model((struct deit_model *)model, NULL);
-    st->pool = deit_pool_new(p.n_threads);
+    st->pool = deit_pool_new(p.n_threads, p.spin_us);
     if (!st->pool) {
         deit_state_free(st);
         deit_set_error(err, DEIT_STATUS_ERROR_THREAD, "deit_state_init: could not start %d worker threads",
@@ -365,7 +375,7 @@ struct deit_state *deit_state_init(const struct deit_model *model, const struct 
      * against KTILE keys */
     if (st->attention == DEIT_ATTENTION_EAGER) {
         /* with the AVX2 kernels: scores rows padded to 16 keys, plus the head's packed K */
-        st->attn_packed = attention_packed_supported(mi->head_dim);
+        st->attn_packed = st->kn->isa >= DEIT_ISA_AVX2 && attention_packed_supported(mi->head_dim);
         const size_t Tp = st->attn_packed ? (T + 15) / 16 * 16 : T;
         size_t rows     = (size_t)EAGER_SCORES_FLOATS / Tp;
         st->attn_rows   = (int)(rows < 16 ? 16 : rows > T ? T : rows);
@@ -395,12 +405,13 @@ struct deit_state *deit_state_init(const struct deit_model *model, const struct 
      * enough to stay in the shared cache (DeiT-tiny, 1.8 MB per layer: 7 % faster median,
      * fewer barriers), a loss when they come from DRAM twice (DeiT-base, 28 MB per layer:
      * 12 % slower at batch 1; DeiT-small, 7 MB: even). bench/README.md has the runs.
-     * DEIT_FUSE_ROWS=0|1 overrides the choice (tests run both). */
+     * deit_state_params.schedule (DEIT_FUSE_ROWS=0|1 for the default) overrides the choice
+     * (tests run both). */
     {
         const size_t layer_bytes = 4 * ((size_t)4 * mi->hidden_size * mi->hidden_size +
                                         (size_t)2 * mi->hidden_size * mi->intermediate_size);
-        const char  *e           = getenv("DEIT_FUSE_ROWS");
-        st->fuse_rows            = e && *e ? *e != '0' : layer_bytes <= ((size_t)4 << 20);
+        st->fuse_rows = p.schedule == DEIT_SCHEDULE_AUTO ? layer_bytes <= ((size_t)4 << 20)
+                                                         : p.schedule == DEIT_SCHEDULE_ROWS;
     }
     st->n_phases = st->fuse_rows ? PRE_PHASES + 1 + 2 * mi->num_layers
                                  : PRE_PHASES + LAYER_PHASES * mi->num_layers + 1;
@@ -416,11 +427,16 @@ struct deit_state *deit_state_init(const struct deit_model *model, const struct 
         return NULL;
     }
     memset(st->input, 0, B * pix * sizeof(float));
-    DEIT_LOG_DEBUG("state: batch %d, %d threads, %s attention, %s layers (%d phases)", p.max_batch, nt,
+    DEIT_LOG_DEBUG("state: %s kernels, %s GEMMs, batch %d, %d threads, %s attention, %s layers (%d phases)",
+                   deit_isa_to_string(st->kn->isa), model->gemm_packed ? "packed" : "OpenBLAS", p.max_batch, nt,
                    st->attention == DEIT_ATTENTION_FUSED ? "fused" : "eager",
                    st->fuse_rows ? "row-fused" : "phase-per-operation", st->n_phases);
     return st;
 }
+
+enum deit_isa deit_state_isa(const struct deit_state *st) { return st ? st->kn->isa : DEIT_ISA_AUTO; }
+
+bool deit_state_packed_gemm(const struct deit_state *st) { return st && st->model->gemm_packed; }
 
 float *deit_state_input(struct deit_state *st, int b) {
     if (!st || b < 0 || b >= st->params.max_batch) return NULL;
@@ -471,6 +487,7 @@ struct linear_seg {
 };
 
 struct linear_job {
+    const struct deit_kernels *kn;
     const float      *inp;
     int               M, K, ldi;
     int               n_seg;
@@ -487,7 +504,7 @@ static void linear_piece(const struct linear_job *j, const struct linear_seg *g,
     const int cols = n1 - n0;
     if (cols <= 0) return;
     if (g->packed) {
-        linear_forward_packed(g->out, g->N, j->inp, j->ldi, g->w, g->bias, j->M, j->K, n0, n1, j->accumulate);
+        j->kn->linear_packed(g->out, g->N, j->inp, j->ldi, g->w, g->bias, j->M, j->K, n0, n1, j->accumulate);
     } else if (j->accumulate) {
         if (g->bias)
             for (int m = 0; m < j->M; m++) {
@@ -501,7 +518,7 @@ static void linear_piece(const struct linear_job *j, const struct linear_seg *g,
                                g->bias ? g->bias + n0 : NULL, j->M, j->K, cols);
     }
     if (j->gelu)
-        for (int m = 0; m < j->M; m++) gelu_forward(g->out + (size_t)m * g->N + n0, (size_t)cols, j->act);
+        for (int m = 0; m < j->M; m++) j->kn->gelu(g->out + (size_t)m * g->N + n0, (size_t)cols, j->act);
 }
 
 /* Segment s of j on rows [m0, m1) and columns [n0, n1); with j->pfx_T, segment 0 on the
@@ -558,13 +575,14 @@ static void linear_task(void *ctx, int i, int n) {
 
 static void par_linear(struct deit_state *st, float *out, const float *inp, int ldi, const float *w,
                        const float *bias, int M, int K, int N, bool accumulate, bool gelu) {
-    struct linear_job j = { .inp = inp, .M = M, .K = K, .ldi = ldi, .n_seg = 1, .accumulate = accumulate,
+    struct linear_job j = { .kn = st->kn, .inp = inp, .M = M, .K = K, .ldi = ldi, .n_seg = 1, .accumulate = accumulate,
                             .gelu = gelu, .act = st->model->info.hidden_act };
     j.seg[0] = (struct linear_seg){ out, w, bias, N, false };
     deit_pool_run(st->pool, linear_task, &j);
 }
 
 struct layernorm_job {
+    const struct deit_kernels *kn;
     float       *out;
     const float *inp;
     const float *w, *b;
@@ -576,7 +594,7 @@ static void layernorm_task(void *ctx, int i, int n) {
     struct layernorm_job *j = ctx;
     int                   m0, m1;
     deit_pool_split(j->M, 1, i, n, &m0, &m1);
-    layernorm_forward(j->out + (size_t)m0 * j->D, j->inp + (size_t)m0 * j->D, j->w, j->b, m1 - m0, j->D, j->eps);
+    j->kn->layernorm(j->out + (size_t)m0 * j->D, j->inp + (size_t)m0 * j->D, j->w, j->b, m1 - m0, j->D, j->eps);
 }
 
 /* Query rows of every (image, head) pair form one list of B*H*T rows, split into chunks;
@@ -604,15 +622,15 @@ static void attention_rows(struct deit_state *st, int B, int q0, int q1, int thr
         float       *ctx  = st->ctx + (size_t)b * TQ * D + (size_t)hh * HD;
         if (st->attn_packed) {
             if (packed_bh != bh) {
-                attention_pack_k(kp, st->k + off, T, HD, D);
+                st->kn->pack_k(kp, st->k + off, T, HD, D);
                 packed_bh = bh;
             }
-            attention_head_packed(ctx, st->q + off, kp, st->v + off, scratch, r0, r1, T, HD, D, scale);
+            st->kn->attention_packed(ctx, st->q + off, kp, st->v + off, scratch, r0, r1, T, HD, D, scale);
         } else if (st->attention == DEIT_ATTENTION_FUSED)
-            attention_head_fused(ctx, st->q + off, st->k + off, st->v + off, scratch, r0, r1, T, HD, D,
+            attention_head_fused(st->kn, ctx, st->q + off, st->k + off, st->v + off, scratch, r0, r1, T, HD, D,
                                  scale, KTILE);
         else
-            attention_head_eager(ctx, st->q + off, st->k + off, st->v + off, scratch, r0, r1, T, HD, D,
+            attention_head_eager(st->kn, ctx, st->q + off, st->k + off, st->v + off, scratch, r0, r1, T, HD, D,
                                  scale);
         q += r1 - r0;
     }
@@ -783,7 +801,7 @@ static void final_layernorm_prefix(struct deit_state *st, int r0, int r1) {
     const struct deit_model_info *mi = &m->info;
     const int T = mi->num_tokens, NP = mi->num_prefix_tokens, D = mi->hidden_size;
     for (int r = r0; r < r1; r++)
-        layernorm_forward(st->seq + ((size_t)(r / NP) * T + r % NP) * D, st->hp + (size_t)r * D, m->w.ln_f_w,
+        st->kn->layernorm(st->seq + ((size_t)(r / NP) * T + r % NP) * D, st->hp + (size_t)r * D, m->w.ln_f_w,
                           m->w.ln_f_b, 1, D, mi->layer_norm_eps);
 }
 
@@ -797,7 +815,7 @@ static struct linear_job layer_linear(const struct deit_state *st, int B, int l,
     const int D = mi->hidden_size, NI = mi->intermediate_size;
     const bool pruned = k != PH_QKV && layer_pruned(st, l);
     float     *h      = pruned ? st->hp : st->h;
-    struct linear_job lj = { .M = B * (pruned ? mi->num_prefix_tokens : mi->num_tokens), .K = D, .ldi = D,
+    struct linear_job lj = { .kn = st->kn, .M = B * (pruned ? mi->num_prefix_tokens : mi->num_tokens), .K = D, .ldi = D,
                              .n_seg = 1, .act = mi->hidden_act };
     switch (k) {
     case PH_QKV: /* q, k, v = a Wqkv^T + bqkv */
@@ -865,7 +883,7 @@ static void rows_chunk(struct deit_state *st, int B, int l, int m0, int m1) {
         struct linear_job                fc1   = layer_linear(st, B, l, PH_FC1);
         struct linear_job                fc2   = layer_linear(st, B, l, PH_FC2);
         linear_rows(&oproj, m0, m1);
-        layernorm_forward(st->a + off, h + off, lw->ln2_w, lw->ln2_b, rows, D, mi->layer_norm_eps);
+        st->kn->layernorm(st->a + off, h + off, lw->ln2_w, lw->ln2_b, rows, D, mi->layer_norm_eps);
         linear_rows(&fc1, m0, m1);
         linear_rows(&fc2, m0, m1);
     }
@@ -873,13 +891,13 @@ static void rows_chunk(struct deit_state *st, int B, int l, int m0, int m1) {
         if (pruned)
             final_layernorm_prefix(st, m0, m1);
         else
-            layernorm_forward(st->seq + off, h + off, m->w.ln_f_w, m->w.ln_f_b, rows, D, mi->layer_norm_eps);
+            st->kn->layernorm(st->seq + off, h + off, m->w.ln_f_w, m->w.ln_f_b, rows, D, mi->layer_norm_eps);
         return;
     }
     const struct deit_layer_weights *nw  = &m->w.layers[l + 1];
     struct linear_job                qkv = layer_linear(st, B, l + 1, PH_QKV);
     if (layer_pruned(st, l + 1)) gather_prefix_rows(st, m0, m1); /* h of these rows is final for layer l */
-    layernorm_forward(st->a + off, st->h + off, nw->ln1_w, nw->ln1_b, rows, D, mi->layer_norm_eps);
+    st->kn->layernorm(st->a + off, st->h + off, nw->ln1_w, nw->ln1_b, rows, D, mi->layer_norm_eps);
     linear_rows(&qkv, m0, m1);
 }
 
@@ -891,7 +909,7 @@ static bool phase_gemm(const struct region *rg, enum phase_kind k, int l, struct
     const struct deit_model_info *mi = &m->info;
     if (k == PH_PATCH) {
         const int KK = mi->num_channels * mi->patch_size * mi->patch_size;
-        *lj = (struct linear_job){ .inp = st->patches, .M = rg->B * mi->num_patches, .K = KK, .ldi = KK, .n_seg = 1,
+        *lj = (struct linear_job){ .kn = st->kn, .inp = st->patches, .M = rg->B * mi->num_patches, .K = KK, .ldi = KK, .n_seg = 1,
                                    .act = mi->hidden_act };
         lj->seg[0] = (struct linear_seg){ st->a, m->w.patch_w, m->w.patch_b, mi->hidden_size, m->gemm_packed };
         return true;
@@ -949,8 +967,8 @@ static void run_chunk(struct region *rg, enum phase_kind k, int l, int c, int nc
     /* l is -1 for the first row-fused phase (nothing of layer -1 is read there) */
     const struct deit_layer_weights *lw = l >= 0 ? &m->w.layers[l] : NULL;
     const int D = mi->hidden_size, M = rg->B * mi->num_tokens;
-    struct linear_job    lj = { .M = M, .K = D, .ldi = D, .n_seg = 1, .act = mi->hidden_act };
-    struct layernorm_job nj = { .M = M, .D = D, .eps = mi->layer_norm_eps };
+    struct linear_job    lj = { .kn = st->kn, .M = M, .K = D, .ldi = D, .n_seg = 1, .act = mi->hidden_act };
+    struct layernorm_job nj = { .kn = st->kn, .M = M, .D = D, .eps = mi->layer_norm_eps };
     switch (k) {
     case PH_ROWS: {
         /* 6-row tiles (the packed kernel's row tile) of the token rows, or the compact

@@ -29,6 +29,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#if defined(__linux__)
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 #define QBLOCK       64  /* query rows per fused attention block */
 #define KTILE        128 /* key tile of the fused attention */
@@ -46,8 +51,10 @@
 #define ROWS_MIN_TILES 4
 /* smallest chunk of an attention phase, in query rows */
 #define ATTN_MIN_ROWS 32
-#ifndef YIELD_AFTER_SPINS
-#define YIELD_AFTER_SPINS 2048
+/* a worker waiting for the end of a phase spins this many pause instructions (~20-60 us),
+ * then sleeps on the phase's counter */
+#ifndef SLEEP_AFTER_SPINS
+#define SLEEP_AFTER_SPINS 2048
 #endif
 #define COL_ALIGN    16  /* GEMM column split granularity */
 #define GUIDED_MIN_PANELS 2 /* smallest chunk of a guided GEMM column split, in COL_ALIGN units */
@@ -55,9 +62,19 @@
 
 /* chunk counters of one phase of the forward region (deit_state_run), a cache line each */
 struct phase_sync {
-    atomic_int next; /* next chunk to claim */
-    atomic_int done; /* chunks finished */
-    char       pad[64 - 2 * sizeof(atomic_int)];
+    atomic_int next;     /* next chunk to claim */
+    atomic_int done;     /* chunks finished (a futex word: the last one wakes the sleepers) */
+    atomic_int sleepers; /* workers asleep on done */
+    char       pad[64 - 3 * sizeof(atomic_int)];
+};
+
+/* One phase of the forward region for one batch size, built once (build_plan): what it
+ * runs, how many chunks, and for guided splits the first unit of every chunk. */
+struct phase_plan {
+    int  kind;      /* enum phase_kind */
+    int  layer;
+    int  n_chunks;
+    int *bounds;    /* guided: [n_chunks + 1] units; else NULL (split by chunk index) */
 };
 
 struct deit_state {
@@ -84,6 +101,9 @@ struct deit_state {
     bool     attn_packed; /* eager attention through the AVX2 packed-K kernels */
     struct phase_sync *sync; /* per phase of the forward region: chunk counters */
     int      n_phases;
+    struct phase_plan *plan;  /* [n_phases] for batch plan_batch (0: not built) */
+    int     *plan_bounds;
+    int      plan_batch;
     bool     fuse_rows; /* per layer two phases: attention, then everything row-wise (below) */
     size_t   attn_kp_off; /* offset of the packed K of the current head in a worker's scratch */
     bool     prune_last; /* last layer: only the prefix tokens after attention (see layer_pruned) */
@@ -149,6 +169,8 @@ void deit_state_free(struct deit_state *st) {
     free(st->dec);
     free(st->recon);
     free(st->sync);
+    free(st->plan);
+    free(st->plan_bounds);
     free(st);
 }
 
@@ -419,6 +441,8 @@ struct deit_state *deit_state_init(const struct deit_model *model, const struct 
         st->sync = NULL;
         ok       = false;
     }
+    st->plan = calloc((size_t)st->n_phases, sizeof *st->plan);
+    ok       = ok && st->plan;
     if (!ok) {
         deit_state_free(st);
         deit_set_error(err, DEIT_STATUS_ERROR_NO_MEMORY,
@@ -946,21 +970,61 @@ static bool phase_rows(const struct region *rg, enum phase_kind k, int l, int *u
     return true;
 }
 
-static int phase_chunks(const struct region *rg, enum phase_kind k, int l) {
-    const int n = deit_pool_size(rg->st->pool);
-    if (n == 1 || k == PH_POS) return 1;
+/* Units and smallest chunk of a guided phase; false for a fixed split of the chunk count */
+static bool phase_guided(const struct region *rg, enum phase_kind k, int l, int *units, int *minu) {
     struct linear_job lj;
-    int               total, u0, u1;
-    if (phase_gemm(rg, k, l, &lj))
-        return gemm_guided(&lj, n, &total) ? guided_split((total + COL_ALIGN - 1) / COL_ALIGN, n, GUIDED_MIN_PANELS,
-                                                          -1, &u0, &u1)
-                                           : GEMM_CHUNKS_PER_WORKER * n;
-    int rows;
-    if (phase_rows(rg, k, l, &rows)) return guided_split(rows, n, k == PH_ROWS ? ROWS_MIN_TILES : ATTN_MIN_ROWS, -1, &u0, &u1);
-    return 2 * n;
+    int               total;
+    if (phase_gemm(rg, k, l, &lj)) {
+        if (!gemm_guided(&lj, deit_pool_size(rg->st->pool), &total)) return false;
+        *units = (total + COL_ALIGN - 1) / COL_ALIGN, *minu = GUIDED_MIN_PANELS;
+        return true;
+    }
+    *minu = k == PH_ROWS ? ROWS_MIN_TILES : ATTN_MIN_ROWS;
+    return phase_rows(rg, k, l, units);
 }
 
-static void run_chunk(struct region *rg, enum phase_kind k, int l, int c, int nc, int thread) {
+static int phase_chunks(const struct region *rg, enum phase_kind k, int l) {
+    const int n = deit_pool_size(rg->st->pool);
+    int       units, minu, u0, u1;
+    if (phase_guided(rg, k, l, &units, &minu)) return guided_split(units, n, minu, -1, &u0, &u1);
+    if (n == 1 || k == PH_POS) return 1;
+    struct linear_job lj;
+    return phase_gemm(rg, k, l, &lj) ? GEMM_CHUNKS_PER_WORKER * n : 2 * n;
+}
+
+/* The phase list of a batch size: once per state and batch size, not per chunk */
+static bool build_plan(struct deit_state *st, int B) {
+    struct region rg    = { .st = st, .B = B, .n_phases = st->n_phases };
+    const int     n     = deit_pool_size(st->pool);
+    size_t        total = 0;
+    free(st->plan_bounds);
+    st->plan_bounds = NULL;
+    st->plan_batch  = 0;
+    for (int p = 0; p < st->n_phases; p++) {
+        struct phase_plan *pl = &st->plan[p];
+        pl->kind              = phase_kind_of(&rg, p, &pl->layer);
+        pl->n_chunks          = phase_chunks(&rg, pl->kind, pl->layer);
+        total += (size_t)pl->n_chunks + 1;
+    }
+    if (!(st->plan_bounds = malloc(total * sizeof(int)))) return false;
+    int *b = st->plan_bounds;
+    for (int p = 0; p < st->n_phases; p++) {
+        struct phase_plan *pl = &st->plan[p];
+        int                units, minu, u1 = 0;
+        pl->bounds = NULL;
+        if (!phase_guided(&rg, pl->kind, pl->layer, &units, &minu)) continue;
+        pl->bounds = b;
+        for (int c = 0; c < pl->n_chunks; c++) guided_split(units, n, minu, c, &b[c], &u1);
+        b[pl->n_chunks] = units;
+        b += pl->n_chunks + 1;
+    }
+    st->plan_batch = B;
+    return true;
+}
+
+static void run_chunk(struct region *rg, const struct phase_plan *pl, int c, int thread) {
+    const enum phase_kind k = (enum phase_kind)pl->kind;
+    const int             l = pl->layer, nc = pl->n_chunks;
     struct deit_state              *st = rg->st;
     const struct deit_model        *m  = st->model;
     const struct deit_model_info   *mi = &m->info;
@@ -974,9 +1038,7 @@ static void run_chunk(struct region *rg, enum phase_kind k, int l, int c, int nc
         /* 6-row tiles (the packed kernel's row tile) of the token rows, or the compact
          * prefix rows of a pruned last layer */
         const int rows = l >= 0 && layer_pruned(st, l) ? rg->B * mi->num_prefix_tokens : M;
-        int       units, u0 = 0, u1 = 0;
-        phase_rows(rg, k, l, &units);
-        guided_split(units, deit_pool_size(st->pool), ROWS_MIN_TILES, c, &u0, &u1);
+        const int u0 = pl->bounds[c], u1 = pl->bounds[c + 1];
         rows_chunk(st, rg->B, l, u0 * 6, u1 * 6 < rows ? u1 * 6 : rows);
         return;
     }
@@ -1017,18 +1079,16 @@ static void run_chunk(struct region *rg, enum phase_kind k, int l, int c, int nc
     case PH_OPROJ:
     case PH_FC1:
     case PH_FC2: {
-        int total, u0 = 0, u1 = 0;
+        int total;
         phase_gemm(rg, k, l, &lj);
-        if (!gemm_guided(&lj, deit_pool_size(st->pool), &total)) break;
-        guided_split((total + COL_ALIGN - 1) / COL_ALIGN, deit_pool_size(st->pool), GUIDED_MIN_PANELS, c, &u0, &u1);
+        if (!pl->bounds) break;
+        gemm_guided(&lj, deit_pool_size(st->pool), &total);
+        const int u0 = pl->bounds[c], u1 = pl->bounds[c + 1];
         linear_cols(&lj, u0 * COL_ALIGN, u1 * COL_ALIGN < total ? u1 * COL_ALIGN : total);
         return;
     }
     case PH_ATTN: {
-        int units, q0 = 0, q1 = 0;
-        phase_rows(rg, k, l, &units);
-        guided_split(units, deit_pool_size(st->pool), ATTN_MIN_ROWS, c, &q0, &q1);
-        attention_rows(st, rg->B, q0, q1, thread, layer_pruned(st, l));
+        attention_rows(st, rg->B, pl->bounds[c], pl->bounds[c + 1], thread, layer_pruned(st, l));
         return;
     }
     default:
@@ -1037,36 +1097,54 @@ static void run_chunk(struct region *rg, enum phase_kind k, int l, int c, int nc
     linear_task(&lj, c, nc);
 }
 
+/* Wait until every chunk of phase ps is done: spin briefly, then sleep on the counter (a
+ * futex) so that a worker preempted in its last chunk gets this CPU instead of a spinner. */
+static void wait_phase(struct phase_sync *ps, int want) {
+    for (int spins = 0; spins < SLEEP_AFTER_SPINS; spins++) {
+        if (atomic_load_explicit(&ps->done, memory_order_acquire) >= want) return;
+        deit_cpu_relax();
+    }
+    atomic_fetch_add(&ps->sleepers, 1);
+    for (;;) {
+        const int d = atomic_load(&ps->done);
+        if (d >= want) break;
+#if defined(__linux__)
+        syscall(SYS_futex, &ps->done, FUTEX_WAIT_PRIVATE, d, NULL, NULL, 0);
+#else
+        sched_yield();
+#endif
+    }
+    atomic_fetch_sub(&ps->sleepers, 1);
+}
+
+/* a chunk of ps is done; the last one wakes the workers asleep in wait_phase */
+static void chunk_done(struct phase_sync *ps, int want) {
+    if (atomic_fetch_add(&ps->done, 1) + 1 == want && atomic_load(&ps->sleepers) > 0) {
+#if defined(__linux__)
+        syscall(SYS_futex, &ps->done, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+#endif
+    }
+}
+
 static void region_task(void *ctx, int thread, int n_threads) {
-    struct region *rg = ctx;
+    struct region     *rg = ctx;
+    struct deit_state *st = rg->st;
     (void)n_threads;
     for (int p = 0; p < rg->n_phases; p++) {
-        int             l;
-        enum phase_kind k = phase_kind_of(rg, p, &l);
-        if (p > 0) {
-            /* the previous phase must be complete: every chunk of it has been claimed by a
-             * running worker (we only get here after failing to claim one), so this ends */
-            int             pl, spins = 0;
-            const enum phase_kind pk   = phase_kind_of(rg, p - 1, &pl);
-            const int             want = phase_chunks(rg, pk, pl);
-            while (atomic_load_explicit(&rg->st->sync[p - 1].done, memory_order_acquire) < want) {
-                if (++spins < YIELD_AFTER_SPINS)
-                    deit_cpu_relax();
-                else
-                    sched_yield(); /* the worker we wait for may need this CPU */
-            }
-        }
-        if ((rg->st->fuse_rows ? k == PH_ATTN : k == PH_LN1) && thread == 0 && rg->rp->abort_callback &&
+        const struct phase_plan *pl = &st->plan[p];
+        /* the previous phase must be complete: every chunk of it has been claimed by a
+         * running worker (we only get here after failing to claim one), so this ends */
+        if (p > 0) wait_phase(&st->sync[p - 1], st->plan[p - 1].n_chunks);
+        if ((st->fuse_rows ? pl->kind == PH_ATTN : pl->kind == PH_LN1) && thread == 0 && rg->rp->abort_callback &&
             rg->rp->abort_callback(rg->rp->abort_user_data))
             atomic_store(&rg->aborted, 1);
         if (atomic_load_explicit(&rg->aborted, memory_order_relaxed)) return;
-        const int          nc = phase_chunks(rg, k, l);
-        struct phase_sync *ps = &rg->st->sync[p];
+        struct phase_sync *ps = &st->sync[p];
         for (;;) {
             const int c = atomic_fetch_add_explicit(&ps->next, 1, memory_order_relaxed);
-            if (c >= nc) break;
-            run_chunk(rg, k, l, c, nc, thread);
-            atomic_fetch_add_explicit(&ps->done, 1, memory_order_release);
+            if (c >= pl->n_chunks) break;
+            run_chunk(rg, pl, c, thread);
+            chunk_done(ps, pl->n_chunks);
         }
     }
 }
@@ -1075,11 +1153,13 @@ enum deit_status deit_state_run(struct deit_state *st, int batch, const struct d
     if (!st || batch < 1 || batch > st->params.max_batch) return DEIT_STATUS_ERROR_INVALID_ARG;
     const struct deit_run_params rp = params ? *params : deit_run_default_params();
     st->last_batch = 0;
+    if (st->plan_batch != batch && !build_plan(st, batch)) return DEIT_STATUS_ERROR_NO_MEMORY;
     struct region rg = { .st = st, .rp = &rp, .B = batch, .n_phases = st->n_phases };
     atomic_init(&rg.aborted, 0);
     for (int p = 0; p < st->n_phases; p++) {
         atomic_store_explicit(&st->sync[p].next, 0, memory_order_relaxed);
         atomic_store_explicit(&st->sync[p].done, 0, memory_order_relaxed);
+        atomic_store_explicit(&st->sync[p].sleepers, 0, memory_order_relaxed);
     }
     deit_pool_run(st->pool, region_task, &rg); /* publishes the resets to the workers */
     if (atomic_load(&rg.aborted)) return DEIT_STATUS_ABORTED;

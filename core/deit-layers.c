@@ -580,27 +580,12 @@ static inline void v4_storeu(float *p, v4f v) { memcpy(p, &v, sizeof v); }
 #define V_PREFETCH(p)        __builtin_prefetch((p))
 #define TILE_SOFTMAX_ROW(r, n) softmax_row_portable((r), (n))
 #include "deit-tiles.h"
-#undef TILE_SFX
-#undef TILE_TARGET
-#undef TILE_W
-#undef TILE_NR
-#undef VT
-#undef V_LOADU
-#undef V_STOREU
-#undef V_BCAST
-#undef V_ZERO
-#undef V_FMA
-#undef V_ADD
-#undef V_MUL
-#undef V_SET1
-#undef V_PREFETCH
 
 #if DEIT_HAVE_X86_SIMD
-#define V_PREFETCH(p)          _mm_prefetch((p), _MM_HINT_T0)
-#undef TILE_SOFTMAX_ROW
-#define TILE_SOFTMAX_ROW(r, n) softmax_row_avx2((r), (n))
 /* AVX2 + FMA: 6 x 16 tiles, 12 accumulators of 16 registers */
 #define TILE_SFX       _avx2
+#define V_PREFETCH(p)  _mm_prefetch((p), _MM_HINT_T0)
+#define TILE_SOFTMAX_ROW(r, n) softmax_row_avx2((r), (n))
 #define TILE_TARGET    AVX2_FN
 #define TILE_W         8
 #define TILE_NR        6
@@ -614,22 +599,11 @@ static inline void v4_storeu(float *p, v4f v) { memcpy(p, &v, sizeof v); }
 #define V_MUL(a, b)    _mm256_mul_ps((a), (b))
 #define V_SET1(x)      _mm256_set1_ps(x)
 #include "deit-tiles.h"
-#undef TILE_SFX
-#undef TILE_TARGET
-#undef TILE_W
-#undef TILE_NR
-#undef VT
-#undef V_LOADU
-#undef V_STOREU
-#undef V_BCAST
-#undef V_ZERO
-#undef V_FMA
-#undef V_ADD
-#undef V_MUL
-#undef V_SET1
 /* AVX-512: 12 x 32 tiles, 24 accumulators of 32 registers; the broadcasts fold into the
  * FMAs as {1to16} memory operands */
 #define TILE_SFX       _avx512
+#define V_PREFETCH(p)  _mm_prefetch((p), _MM_HINT_T0)
+#define TILE_SOFTMAX_ROW(r, n) softmax_row_avx2((r), (n))
 #define TILE_TARGET    AVX512_FN
 #define TILE_W         16
 #define TILE_NR        12
@@ -643,21 +617,6 @@ static inline void v4_storeu(float *p, v4f v) { memcpy(p, &v, sizeof v); }
 #define V_MUL(a, b)    _mm512_mul_ps((a), (b))
 #define V_SET1(x)      _mm512_set1_ps(x)
 #include "deit-tiles.h"
-#undef TILE_SFX
-#undef TILE_TARGET
-#undef TILE_W
-#undef TILE_NR
-#undef VT
-#undef V_LOADU
-#undef V_STOREU
-#undef V_BCAST
-#undef V_ZERO
-#undef V_FMA
-#undef V_ADD
-#undef V_MUL
-#undef V_SET1
-#undef V_PREFETCH
-#undef TILE_SOFTMAX_ROW
 
 #endif
 

@@ -10,6 +10,7 @@
  *   V_FMA(a, b, c) a * b + c;          V_ADD(a, b) V_MUL(a, b) V_SET1(x)
  *   V_PREFETCH(p)  prefetch for reading (may be empty)
  *   TILE_SOFTMAX_ROW(row, n)  softmax of one row in place
+ * (this file #undefs them all at its end).
  *
  * A tile is NR rows x NV vectors (NV = 2, or 1 for a last odd 16-column panel when W = 16):
  * out[r][c] = sum_k a[r][k] b[k][c], with the NR x NV accumulators in registers. B comes
@@ -155,7 +156,23 @@ static TILE_TARGET void TILE_FN(attention_packed)(float *ctx, const float *q, co
     }
 }
 
+/* the parameters, so the next instruction set can define its own */
 #undef TILE_FN
 #undef TILE_CAT
 #undef TILE_CAT_
 #undef TILE_UNROLL
+#undef TILE_SFX
+#undef TILE_TARGET
+#undef TILE_W
+#undef TILE_NR
+#undef VT
+#undef V_LOADU
+#undef V_STOREU
+#undef V_BCAST
+#undef V_ZERO
+#undef V_FMA
+#undef V_ADD
+#undef V_MUL
+#undef V_SET1
+#undef V_PREFETCH
+#undef TILE_SOFTMAX_ROW

@@ -773,6 +773,12 @@ static void head_forward(struct deit_state *st, int B) {
  * scheduled (a busy machine) therefore holds nobody up: the others take its chunks, and
  * it joins whatever phase is current when it runs, where a fixed split with one pool run
  * per phase waited for every worker at each of the ~90 phase boundaries.
+ * The list of phases with their chunk counts and guided bounds is built once per state and
+ * batch size (build_plan). A worker that runs out of chunks spins briefly, then sleeps on
+ * the phase's counter until the last chunk is done (wait_phase), so on a machine with more
+ * runnable threads than CPUs it hands its CPU to the worker it waits for. Each chunk
+ * writes its own outputs in a fixed order, whoever runs it, so the results do not depend
+ * on the schedule (tests/core/test-isa.c --determinism).
  * GEMM column splits on packed weights, attention and row-fused phases are guided splits
  * (guided_split: large chunks first, ever smaller ones last, so whichever worker finishes
  * first takes the tail instead of waiting); OpenBLAS GEMMs (each chunk repacks an

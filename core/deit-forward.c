@@ -49,8 +49,10 @@
 /* smallest chunk of a row-fused phase (a block of token rows through a whole layer), in
  * 6-row tiles: every chunk streams all of the layer's weights */
 #define ROWS_MIN_TILES 4
-/* smallest chunk of an attention phase, in query rows */
+/* smallest chunk of an attention phase, in query rows, and the step a chunk is worked off
+ * in (a multiple of the 6- and 12-row tiles) */
 #define ATTN_MIN_ROWS 32
+#define ATTN_STEP_ROWS 48
 /* a worker waiting for the end of a phase spins this many pause instructions (~20-60 us),
  * then sleeps on the phase's counter */
 #ifndef SLEEP_AFTER_SPINS
@@ -75,6 +77,11 @@ struct phase_plan {
     int  layer;
     int  n_chunks;
     int *bounds;    /* guided: [n_chunks + 1] units; else NULL (split by chunk index) */
+    /* guided: a chunk is worked off in steps of `step` units claimed from cur[c], so a
+     * worker that runs out of chunks takes the rest of a chunk whose owner the OS has
+     * preempted (work_steps); done counts units, else chunks, up to want */
+    int         step, want;
+    atomic_int *cur;
 };
 
 struct deit_state {
@@ -96,6 +103,7 @@ struct deit_state {
     float   *mlp;      /* (B*T, I) */
     float   *seq;      /* (B*T, D) last_hidden_state */
     float   *scratch;  /* per worker: attention scores (attn_rows, T) or fused tiles */
+    int     *kp_key;   /* per worker: which head's K its scratch holds packed (attention_rows) */
     size_t   scratch_per_thread;
     int      attn_rows; /* query rows per attention block */
     bool     attn_packed; /* eager attention through the AVX2 packed-K kernels */
@@ -103,6 +111,7 @@ struct deit_state {
     int      n_phases;
     struct phase_plan *plan;  /* [n_phases] for batch plan_batch (0: not built) */
     int     *plan_bounds;
+    atomic_int *plan_cur;
     int      plan_batch;
     bool     fuse_rows; /* per layer two phases: attention, then everything row-wise (below) */
     size_t   attn_kp_off; /* offset of the packed K of the current head in a worker's scratch */
@@ -163,6 +172,7 @@ void deit_state_free(struct deit_state *st) {
     free(st->seq);
     free(st->hp);
     free(st->scratch);
+    free(st->kp_key);
     free(st->logits);
     free(st->logits2);
     free(st->pooler);
@@ -171,6 +181,7 @@ void deit_state_free(struct deit_state *st) {
     free(st->sync);
     free(st->plan);
     free(st->plan_bounds);
+    free(st->plan_cur);
     free(st);
 }
 
@@ -410,6 +421,8 @@ struct deit_state *deit_state_init(const struct deit_model *model, const struct 
     }
     st->scratch_per_thread = (st->scratch_per_thread + 15) & ~(size_t)15; /* 64-byte aligned slices */
     st->scratch = alloc_floats(st->scratch_per_thread * (size_t)nt, &ok);
+    st->kp_key  = malloc(sizeof(int) * (size_t)nt);
+    ok          = ok && st->kp_key;
     if (K > 0) {
         st->logits  = alloc_floats(B * K, &ok);
         st->logits2 = alloc_floats(B * K, &ok);
@@ -625,7 +638,7 @@ static void layernorm_task(void *ctx, int i, int n) {
  * a worker walks the rows [q0, q1) of a chunk in blocks of at most st->attn_rows rows that
  * stay within one head (eager: scores of the block are (rows, T) in the worker's scratch;
  * fused: (QBLOCK, KTILE) tiles). */
-static void attention_rows(struct deit_state *st, int B, int q0, int q1, int thread, bool pruned) {
+static void attention_rows(struct deit_state *st, int B, int l, int q0, int q1, int thread, bool pruned) {
     const struct deit_model_info *mi = &st->model->info;
     const int T = mi->num_tokens, D = mi->hidden_size, H = mi->num_heads, HD = mi->head_dim;
     /* pruned (last layer of a classifier): only the prefix query rows, whose context rows go
@@ -634,7 +647,9 @@ static void attention_rows(struct deit_state *st, int B, int q0, int q1, int thr
     const float scale = 1.0f / sqrtf((float)HD); /* reference: DeiTSelfAttention.scaling = HD**-0.5 */
     float *scratch = st->scratch + st->scratch_per_thread * (size_t)thread;
     float *kp      = scratch + st->attn_kp_off;
-    int    packed_bh = -1; /* (image, head) whose K is in kp */
+    /* (layer, image, head) whose K is in kp: kept across the steps a worker takes in one
+     * run (reset by deit_state_run) */
+    int   *packed = &st->kp_key[thread];
     (void)B;
     for (int q = q0; q < q1;) {
         const int    bh = q / TQ, r0 = q % TQ;
@@ -645,9 +660,9 @@ static void attention_rows(struct deit_state *st, int B, int q0, int q1, int thr
         const size_t off  = (size_t)b * T * D + (size_t)hh * HD;
         float       *ctx  = st->ctx + (size_t)b * TQ * D + (size_t)hh * HD;
         if (st->attn_packed) {
-            if (packed_bh != bh) {
+            if (*packed != l * B * H + bh) {
                 st->kn->pack_k(kp, st->k + off, T, HD, D);
-                packed_bh = bh;
+                *packed = l * B * H + bh;
             }
             st->kn->attention_packed(ctx, st->q + off, kp, st->v + off, scratch, r0, r1, T, HD, D, scale);
         } else if (st->attention == DEIT_ATTENTION_FUSED)
@@ -1004,7 +1019,9 @@ static bool build_plan(struct deit_state *st, int B) {
     const int     n     = deit_pool_size(st->pool);
     size_t        total = 0;
     free(st->plan_bounds);
+    free(st->plan_cur);
     st->plan_bounds = NULL;
+    st->plan_cur    = NULL;
     st->plan_batch  = 0;
     for (int p = 0; p < st->n_phases; p++) {
         struct phase_plan *pl = &st->plan[p];
@@ -1012,23 +1029,31 @@ static bool build_plan(struct deit_state *st, int B) {
         pl->n_chunks          = phase_chunks(&rg, pl->kind, pl->layer);
         total += (size_t)pl->n_chunks + 1;
     }
-    if (!(st->plan_bounds = malloc(total * sizeof(int)))) return false;
-    int *b = st->plan_bounds;
+    if (!(st->plan_bounds = malloc(total * sizeof(int))) || !(st->plan_cur = malloc(total * sizeof(atomic_int))))
+        return false;
+    int        *b   = st->plan_bounds;
+    atomic_int *cur = st->plan_cur;
     for (int p = 0; p < st->n_phases; p++) {
         struct phase_plan *pl = &st->plan[p];
         int                units, minu, u1 = 0;
-        pl->bounds = NULL;
+        pl->bounds = NULL, pl->cur = NULL, pl->want = pl->n_chunks;
         if (!phase_guided(&rg, pl->kind, pl->layer, &units, &minu)) continue;
-        pl->bounds = b;
+        pl->bounds = b, pl->cur = cur, pl->want = units;
         for (int c = 0; c < pl->n_chunks; c++) guided_split(units, n, minu, c, &b[c], &u1);
         b[pl->n_chunks] = units;
-        b += pl->n_chunks + 1;
+        /* row-fused chunks stream all of a layer's weights once per call: one step each;
+         * GEMM columns in steps of their smallest chunk (the column loop is outermost
+         * anyway), attention in steps of 48 query rows (a worker keeps its packed K
+         * across steps) */
+        pl->step = pl->kind == PH_ROWS ? units : pl->kind == PH_ATTN ? ATTN_STEP_ROWS : minu;
+        b += pl->n_chunks + 1, cur += pl->n_chunks + 1;
     }
     st->plan_batch = B;
     return true;
 }
 
-static void run_chunk(struct region *rg, const struct phase_plan *pl, int c, int thread) {
+/* Chunk c of a fixed split, or units [u0, u1) of a guided phase */
+static void run_chunk(struct region *rg, const struct phase_plan *pl, int c, int u0, int u1, int thread) {
     const enum phase_kind k = (enum phase_kind)pl->kind;
     const int             l = pl->layer, nc = pl->n_chunks;
     struct deit_state              *st = rg->st;
@@ -1044,7 +1069,6 @@ static void run_chunk(struct region *rg, const struct phase_plan *pl, int c, int
         /* 6-row tiles (the packed kernel's row tile) of the token rows, or the compact
          * prefix rows of a pruned last layer */
         const int rows = l >= 0 && layer_pruned(st, l) ? rg->B * mi->num_prefix_tokens : M;
-        const int u0 = pl->bounds[c], u1 = pl->bounds[c + 1];
         rows_chunk(st, rg->B, l, u0 * 6, u1 * 6 < rows ? u1 * 6 : rows);
         return;
     }
@@ -1089,12 +1113,11 @@ static void run_chunk(struct region *rg, const struct phase_plan *pl, int c, int
         phase_gemm(rg, k, l, &lj);
         if (!pl->bounds) break;
         gemm_guided(&lj, deit_pool_size(st->pool), &total);
-        const int u0 = pl->bounds[c], u1 = pl->bounds[c + 1];
         linear_cols(&lj, u0 * COL_ALIGN, u1 * COL_ALIGN < total ? u1 * COL_ALIGN : total);
         return;
     }
     case PH_ATTN: {
-        attention_rows(st, rg->B, pl->bounds[c], pl->bounds[c + 1], thread, layer_pruned(st, l));
+        attention_rows(st, rg->B, l, u0, u1, thread, layer_pruned(st, l));
         return;
     }
     default:
@@ -1123,12 +1146,24 @@ static void wait_phase(struct phase_sync *ps, int want) {
     atomic_fetch_sub(&ps->sleepers, 1);
 }
 
-/* a chunk of ps is done; the last one wakes the workers asleep in wait_phase */
-static void chunk_done(struct phase_sync *ps, int want) {
-    if (atomic_fetch_add(&ps->done, 1) + 1 == want && atomic_load(&ps->sleepers) > 0) {
+/* count items of ps are done; the last ones wake the workers asleep in wait_phase */
+static void chunk_done(struct phase_sync *ps, int count, int want) {
+    if (atomic_fetch_add(&ps->done, count) + count == want && atomic_load(&ps->sleepers) > 0) {
 #if defined(__linux__)
         syscall(SYS_futex, &ps->done, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
 #endif
+    }
+}
+
+/* Steps of guided chunk c until none is left: the owner's, or the rest of someone else's */
+static void work_steps(struct region *rg, const struct phase_plan *pl, struct phase_sync *ps, int c, int thread) {
+    const int end = pl->bounds[c + 1];
+    for (;;) {
+        const int u0 = atomic_fetch_add_explicit(&pl->cur[c], pl->step, memory_order_relaxed);
+        if (u0 >= end) return;
+        const int u1 = u0 + pl->step < end ? u0 + pl->step : end;
+        run_chunk(rg, pl, c, u0, u1, thread);
+        chunk_done(ps, u1 - u0, pl->want);
     }
 }
 
@@ -1140,7 +1175,7 @@ static void region_task(void *ctx, int thread, int n_threads) {
         const struct phase_plan *pl = &st->plan[p];
         /* the previous phase must be complete: every chunk of it has been claimed by a
          * running worker (we only get here after failing to claim one), so this ends */
-        if (p > 0) wait_phase(&st->sync[p - 1], st->plan[p - 1].n_chunks);
+        if (p > 0) wait_phase(&st->sync[p - 1], st->plan[p - 1].want);
         if ((st->fuse_rows ? pl->kind == PH_ATTN : pl->kind == PH_LN1) && thread == 0 && rg->rp->abort_callback &&
             rg->rp->abort_callback(rg->rp->abort_user_data))
             atomic_store(&rg->aborted, 1);
@@ -1149,9 +1184,17 @@ static void region_task(void *ctx, int thread, int n_threads) {
         for (;;) {
             const int c = atomic_fetch_add_explicit(&ps->next, 1, memory_order_relaxed);
             if (c >= pl->n_chunks) break;
-            run_chunk(rg, pl, c, thread);
-            chunk_done(ps, pl->n_chunks);
+            if (pl->cur) {
+                work_steps(rg, pl, ps, c, thread);
+            } else {
+                run_chunk(rg, pl, c, 0, 0, thread);
+                chunk_done(ps, 1, pl->want);
+            }
         }
+        /* out of chunks: help finish the ones still in progress (their owners may be
+         * preempted); with one step per chunk (row-fused) there is nothing to take */
+        if (pl->cur && pl->step < pl->want)
+            for (int c = 0; c < pl->n_chunks; c++) work_steps(rg, pl, ps, c, thread);
     }
 }
 
@@ -1162,7 +1205,11 @@ enum deit_status deit_state_run(struct deit_state *st, int batch, const struct d
     if (st->plan_batch != batch && !build_plan(st, batch)) return DEIT_STATUS_ERROR_NO_MEMORY;
     struct region rg = { .st = st, .rp = &rp, .B = batch, .n_phases = st->n_phases };
     atomic_init(&rg.aborted, 0);
+    for (int t = 0; t < deit_pool_size(st->pool); t++) st->kp_key[t] = -1;
     for (int p = 0; p < st->n_phases; p++) {
+        const struct phase_plan *pl = &st->plan[p];
+        for (int c = 0; pl->cur && c < pl->n_chunks; c++)
+            atomic_store_explicit(&pl->cur[c], pl->bounds[c], memory_order_relaxed);
         atomic_store_explicit(&st->sync[p].next, 0, memory_order_relaxed);
         atomic_store_explicit(&st->sync[p].done, 0, memory_order_relaxed);
         atomic_store_explicit(&st->sync[p].sleepers, 0, memory_order_relaxed);

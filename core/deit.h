@@ -25,11 +25,12 @@
  * (patch embedding, then per layer LayerNorm, QKV, attention, projection, LayerNorm,
  * MLP, ...), built once per state and batch size, each cut into chunks (GEMM column
  * panels, (image, head) query rows, token rows) that the workers claim with an atomic
- * counter, a phase starting when the previous one is complete. Which worker runs a chunk
- * never changes what it computes, so the results are bit-identical from run to run for a
- * given thread count (and, with our packed kernels, for any thread count), and a worker
- * the OS preempts holds up only the chunk it has claimed. Preprocessing splits output
- * rows the same way. OpenBLAS is asked to run single-threaded inside those workers
+ * counter, a phase starting when the previous one is complete; a worker that finds no
+ * chunk left takes the remaining steps (column panels, query rows) of a chunk whose owner
+ * the OS has preempted, and a waiting worker sleeps after a short spin, handing its CPU
+ * over. Which worker runs a chunk or step never changes what it computes, so the results
+ * are bit-identical from run to run for a given thread count (and, with our packed
+ * kernels, for any thread count). Preprocessing splits output rows the same way. OpenBLAS is asked to run single-threaded inside those workers
  * (openblas_set_num_threads(1) at first state creation), so the two never nest. Waiting
  * workers spin for deit_state_params.spin_us (50 us), then sleep.
  *

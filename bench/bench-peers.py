@@ -309,6 +309,8 @@ def main():
                     help="with --lockstep: ours avx512 vs avx2 vs OpenBLAS GEMMs, in lockstep")
     ap.add_argument("--contention", action="store_true",
                     help="with --lockstep: tiny and base with one busy process competing for the cores")
+    ap.add_argument("--no-ort-lockstep", action="store_true",
+                    help="with --lockstep: skip the ours-vs-ORT table (only --scaling / --isa-table / --contention)")
     ap.add_argument("--out", help="also write the Markdown report here")
     a = ap.parse_args()
     global OURS_ISA
@@ -360,7 +362,7 @@ def main():
 
     if a.reps > 0:
         interleaved(a, names, prepared, emit, summary)
-    if a.lockstep > 0:
+    if a.lockstep > 0 and not a.no_ort_lockstep:
         emit()
         emit("Lockstep, ours vs ONNX Runtime, %d threads: both loaded, %d rounds of alternating bursts "
              "(ms/image):" % (T, a.lockstep))
@@ -393,6 +395,7 @@ def main():
                   flush=True)
         emit()
         emit("Per-round ratio: the median time of ours' burst over the median of ORT's burst of the same round.")
+    if a.lockstep > 0:
         if a.scaling:
             lockstep_scaling(a, emit, summary)
         if a.isa_table:

@@ -147,11 +147,13 @@ int main(int argc, char **argv) {
     if (gemm) {
         /* M, K, N, row stride of the input: DeiT-tiny qkv / fc1 / fc2, DeiT-base qkv / fc1 /
          * fc2, and fc2 with the input rows padded by 16 floats as the forward pass stores
-         * them (12 KB apart, 12 rows of a tile would share one L1 set) */
+         * them (12 KB apart, 12 rows of a tile would share one L1 set); DeiT-base 384 qkv
+         * (578 rows) and batch 8 fc1 / fc2 (1584 rows), whose inputs do not fit in L2 */
         static const int shapes[][4] = { { 198, 192, 576, 192 },   { 198, 192, 768, 192 },
                                          { 198, 768, 192, 768 },   { 198, 768, 2304, 768 },
                                          { 198, 768, 3072, 768 },  { 198, 3072, 768, 3072 },
-                                         { 198, 3072, 768, 3088 } };
+                                         { 198, 3072, 768, 3088 }, { 578, 768, 2304, 768 },
+                                         { 1584, 768, 3072, 768 },  { 1584, 3072, 768, 3072 } };
         for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
             const int M = shapes[s][0], K = shapes[s][1], N = shapes[s][2], ldx = shapes[s][3];
             float    *x = randf((size_t)M * ldx), *w = randf((size_t)N * K), *wp = randf((size_t)N * K);

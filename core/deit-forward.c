@@ -978,12 +978,17 @@ static bool phase_gemm(const struct region *rg, enum phase_kind k, int l, struct
 /* Columns of a GEMM on packed weights go out in a guided split (GUIDED_MIN_PANELS): two
  * large chunks first, then ever smaller ones, so the worker that finishes first takes the
  * tail instead of waiting for the other's half (DeiT-base: 4-6 % faster than one chunk
- * per worker, bench/README.md). OpenBLAS GEMMs (which repack an operand per call) and
- * GEMMs split by rows keep GEMM_CHUNKS_PER_WORKER even chunks. */
+ * per worker, bench/README.md), in steps a worker with nothing left can take. Also when
+ * the GEMM has more rows than columns (output projection and fc2 at batch >= 8): the row
+ * split that suits OpenBLAS (each worker packs the smaller operand) gains nothing with
+ * packed weights, where each column group re-reads its rows either way (1584 rows: 97-106
+ * GFLOP/s per core, bench/fma-peak --gemm), and a fixed half per worker cannot be taken
+ * over. OpenBLAS GEMMs (which repack an operand per call) keep GEMM_CHUNKS_PER_WORKER even
+ * chunks, by rows when M > N (linear_task). */
 static bool gemm_guided(const struct linear_job *lj, int n, int *total) {
     *total = 0;
     for (int s = 0; s < lj->n_seg; s++) *total += lj->seg[s].N;
-    return n > 1 && lj->seg[0].packed && !(lj->n_seg == 1 && lj->M > *total); /* else linear_task's row split */
+    return n > 1 && lj->seg[0].packed; /* else linear_task's even split */
 }
 
 /* Row-fused and attention phases are guided splits too (ROWS_MIN_TILES, ATTN_MIN_ROWS):

@@ -1006,12 +1006,25 @@ static bool phase_rows(const struct region *rg, enum phase_kind k, int l, int *u
 }
 
 /* Units and smallest chunk of a guided phase; false for a fixed split of the chunk count */
+/* Rows per unit of a guided GEMM split by row blocks, or 0 for a split by columns. A
+ * column step re-reads all M input rows; once they exceed 4 MB (batch 8: 4.8 MB, fc2's
+ * 19.5 MB, next to a layer's 28 MB of weights in a 32 MB L3) they come from DRAM for every
+ * 32 columns, so such GEMMs go by blocks of rows that stay in L2 (~512 KB, a multiple of
+ * the 12-row tile) through all columns, re-reading the weights from L3 instead. */
+static int gemm_row_block(const struct linear_job *lj) {
+    if ((size_t)lj->M * lj->K * sizeof(float) <= ((size_t)4 << 20) || lj->pfx_T > 0) return 0;
+    const int rb = (int)(((size_t)512 << 10) / ((size_t)lj->K * sizeof(float))) / 12 * 12;
+    return rb < 12 ? 12 : rb;
+}
+
 static bool phase_guided(const struct region *rg, enum phase_kind k, int l, int *units, int *minu) {
     struct linear_job lj;
     int               total;
     if (phase_gemm(rg, k, l, &lj)) {
         if (!gemm_guided(&lj, deit_pool_size(rg->st->pool), &total)) return false;
-        *units = (total + COL_ALIGN - 1) / COL_ALIGN, *minu = GUIDED_MIN_PANELS;
+        const int rb = gemm_row_block(&lj);
+        if (rb) *units = (lj.M + rb - 1) / rb, *minu = 1;
+        else *units = (total + COL_ALIGN - 1) / COL_ALIGN, *minu = GUIDED_MIN_PANELS;
         return true;
     }
     *minu = k == PH_ROWS ? ROWS_MIN_TILES : ATTN_MIN_ROWS;
@@ -1127,7 +1140,9 @@ static void run_chunk(struct region *rg, const struct phase_plan *pl, int c, int
         phase_gemm(rg, k, l, &lj);
         if (!pl->bounds) break;
         gemm_guided(&lj, deit_pool_size(st->pool), &total);
-        linear_cols(&lj, u0 * COL_ALIGN, u1 * COL_ALIGN < total ? u1 * COL_ALIGN : total);
+        const int rb = gemm_row_block(&lj);
+        if (rb) linear_rows(&lj, u0 * rb, u1 * rb < lj.M ? u1 * rb : lj.M);
+        else linear_cols(&lj, u0 * COL_ALIGN, u1 * COL_ALIGN < total ? u1 * COL_ALIGN : total);
         return;
     }
     case PH_ATTN: {

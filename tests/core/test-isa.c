@@ -11,7 +11,8 @@
  * tolerance (1e-4 * max(1, max|ref|) + 1e-4 |ref|). The AVX2 and AVX-512 kernels compute
  * every output as the same chain of fused multiply-adds, so their logits must also be equal
  * to the bit. It prints which sets ran and FAILS when the CPU supports a set that did not
- * run. (isa = portable here still reads the model's packed weights, through the
+ * run. It also runs DeiT-tiny at batch 8, whose GEMMs are split by row blocks, against
+ * batch 1. (isa = portable here still reads the model's packed weights, through the
  * vector-extension tiles of deit-tiles.h; the OpenBLAS path of a CPU without AVX2 is what
  * the forward-*-portable and layers-portable tests force with DEIT_DISABLE_AVX2=1.)
  *
@@ -145,6 +146,35 @@ static void free_fixture(struct fixture *fx) {
 static const char *const FIXTURES[] = { "deit-tiny", "deit-teacher", "deit-384", "deit-batch5", "vit-classifier",
                                         "deit-gelu-tanh", "deit-noqkvbias" };
 
+/* DeiT-tiny at batch 8: the GEMMs' inputs pass 4 MB, so they are split by blocks of rows
+ * instead of column panels (gemm_row_block); each image's logits must agree with its
+ * batch-1 logits within 1e-5 (not to the bit: the classifier heads are OpenBLAS's sgemv
+ * at batch 1 and sgemm at batch 8). */
+static void batch_rows(const char *dir) {
+    struct fixture fx = { 0 };
+    if (!load_fixture(dir, "deit-tiny", &fx)) return;
+    const struct deit_model_info *mi = deit_model_get_info(fx.m);
+    const size_t per = (size_t)mi->num_channels * mi->image_height * mi->image_width, K = mi->num_labels;
+    float       *pix = malloc(per * 8 * sizeof(float));
+    for (int b = 0; b < 8; b++) memcpy(pix + per * b, fx.pix, per * sizeof(float));
+    size_t n1 = 0, n8 = 0;
+    bool   same = true;
+    float *one   = run(fx.m, fx.pix, 1, DEIT_ISA_AUTO, 2, DEIT_SCHEDULE_PHASES, 1, &n1, &same);
+    float *eight = run(fx.m, pix, 8, DEIT_ISA_AUTO, 2, DEIT_SCHEDULE_PHASES, 1, &n8, &same);
+    double maxd = 0;
+    for (int b = 0; one && eight && b < 8; b++)
+        for (size_t i = 0; i < K; i++) {
+            const double d = fabs((double)eight[K * b + i] - one[i]);
+            maxd           = d > maxd ? d : maxd;
+        }
+    const bool ok = one && eight && maxd <= 1e-5;
+    printf("deit-tiny batch 8 (GEMMs split by row blocks) vs batch 1: max |diff| = %.3g %s\n", maxd,
+           ok ? "ok" : "FAIL");
+    if (!ok) failures++;
+    free(one), free(eight), free(pix);
+    free_fixture(&fx);
+}
+
 static void isa_paths(const char *dir) {
     bool ran[DEIT_ISA_AVX512 + 1] = { false };
     for (size_t f = 0; f < sizeof FIXTURES / sizeof FIXTURES[0]; f++) {
@@ -179,6 +209,7 @@ static void isa_paths(const char *dir) {
         free(prev);
         free_fixture(&fx);
     }
+    batch_rows(dir);
     printf("instruction sets run:");
     for (int isa = DEIT_ISA_PORTABLE; isa <= DEIT_ISA_AVX512; isa++)
         if (ran[isa]) printf(" %s", deit_isa_to_string((enum deit_isa)isa));

@@ -4,6 +4,7 @@ thread count, plus OpenBLAS sgemm as the machine's GEMM ceiling. Prints one Mark
 
     /usr/bin/python3 bench/bench-peers.py --build BUILD_DIR [--threads 2] [--reps 3]
         [--only tiny,base,base-384,base-b8] [--attention-table] [--scaling] [--lockstep R] [--out FILE.md]
+        [--isa auto|portable|avx2|avx512] [--isa-table] [--contention]
 
 Per configuration:
   1. deit-bench --config X --save bench/.cache/X writes a random-weight checkpoint
@@ -26,6 +27,13 @@ median of those per-round ratios with its quartiles, next to the ratio of the me
 --reps 0 skips the interleaved rounds (and their table) for a lockstep-only run. With
 --scaling, --lockstep also measures DeiT-base's thread scaling the same way: a 1-thread and
 a --threads instance of one runtime taking turns.
+
+--isa runs ours with deit-bench --isa; the header names the CPU, its AVX-512 flags and the
+FMA peak of bench/fma-peak, and the lockstep table gives ours' GFLOP/s as % of the peak of the
+set it ran. --isa-table (with --lockstep): ours avx512 vs avx2 vs OpenBLAS GEMMs in lockstep.
+--contention (with --lockstep): DeiT-tiny and DeiT-base with one busy process
+(nice -n 0 sh -c 'while :; do :; done') competing for the cores: ours and ORT at --threads
+against ours at 1 thread with the busy process stopped, per round.
 
 Requirements: /usr/bin/python3 with torch (Debian python3-torch), node + bench/node_modules
 (cd bench && npm install --ignore-scripts), a build of deit-bench / sgemm-bench.
@@ -83,9 +91,26 @@ def prepare(build, config, distilled):
     return d, onnx
 
 
-def ours_cmd(build, d, batch, threads, warmup, iters, attention="auto"):
-    return [os.path.join(build, "bench", "deit-bench"), "--model", d, "--batch", str(batch), "--threads",
-            str(threads), "--warmup", str(warmup), "--iters", str(iters), "--attention", attention]
+# --isa: deit-bench --isa for every run of ours (None: the build's default, auto)
+OURS_ISA = None
+
+
+def ours_cmd(build, d, batch, threads, warmup, iters, attention="auto", isa=None):
+    cmd = [os.path.join(build, "bench", "deit-bench"), "--model", d, "--batch", str(batch), "--threads",
+           str(threads), "--warmup", str(warmup), "--iters", str(iters), "--attention", attention]
+    isa = isa or OURS_ISA
+    return cmd + ["--isa", isa] if isa else cmd
+
+
+def fma_peak(build, threads):
+    """bench/fma-peak's JSON: peak_<isa>_<threads> GFLOP/s, or {} when the build has none."""
+    exe = os.path.join(build, "bench", "fma-peak")
+    return run_json([exe, "--threads", str(threads)]) if os.path.exists(exe) else {}
+
+
+def peak_of(peaks, isa, threads):
+    """The FMA peak of the set ours ran with (deit-bench's JSON names it) at `threads` threads."""
+    return peaks.get("peak_%s_%d" % (isa, threads), 0)
 
 
 def ort_cmd(onnx, batch, threads, warmup, iters):
@@ -146,6 +171,90 @@ def lockstep(ours, ort, rounds, warmup, iters):
     return pairs, a.finish(), b.finish()
 
 
+BUSY_CMD = ["nice", "-n", "0", "sh", "-c", "while :; do :; done"]
+
+
+def contention(a, emit, summary):
+    """Our 2-thread runs and ORT's with one busy process competing for the cores, against our
+    idle 1-thread run, in lockstep: each round stops the busy process (SIGSTOP) for ours at 1
+    thread, then lets it run (SIGCONT) for ours and ORT at --threads (their order
+    alternating)."""
+    import signal
+    T = a.threads
+    emit()
+    emit("Under contention: `nice -n 0 sh -c 'while :; do :; done'` running (one busy process competing for "
+         "the %d CPUs), %d lockstep rounds; ours at 1 thread runs with the busy process stopped (SIGSTOP), "
+         "i.e. idle (ms/image):" % (os.cpu_count(), a.lockstep))
+    emit()
+    emit("| model | ours 1 thread idle, median (min) | ours %d threads contended | ORT %d threads contended | "
+         "ours contended / ours idle 1 thread: per-round median [quartiles] | ours / ORT contended: per-round "
+         "median [quartiles] |" % (T, T))
+    emit("|---|---:|---:|---:|---:|---:|")
+    for n in [x for x in a.only.split(",") if x in ("tiny", "base")]:
+        cfg, dist, batch, wu, it = CONFIGS[n]
+        d, onnx = prepare(a.build, cfg, dist)
+        lw, li = LOCKSTEP[n]
+        one = Server(ours_cmd(a.build, d, batch, 1, wu, 1))
+        ours = Server(ours_cmd(a.build, d, batch, T, wu, 1))
+        ort = Server(ort_cmd(onnx, batch, T, wu, 1))
+        busy = subprocess.Popen(BUSY_CMD)
+        rows = []
+        try:
+            for r in range(a.lockstep):
+                busy.send_signal(signal.SIGSTOP)
+                time.sleep(LOCKSTEP_PAUSE_S)
+                s1 = one.burst(lw, li)
+                busy.send_signal(signal.SIGCONT)
+                time.sleep(LOCKSTEP_PAUSE_S)
+                got = {}
+                for name, srv in ((("ours", ours), ("ort", ort)) if r % 2 == 0 else (("ort", ort), ("ours", ours))):
+                    got[name] = srv.burst(lw, li)
+                    time.sleep(LOCKSTEP_PAUSE_S)
+                rows.append((s1, got["ours"], got["ort"]))
+        finally:
+            busy.send_signal(signal.SIGCONT)
+            busy.kill()
+            busy.wait()
+        for srv in (one, ours, ort):
+            srv.finish()
+        med = statistics.median
+
+        def quart(xs):
+            return statistics.quantiles(xs, n=4, method="inclusive") if len(xs) > 1 else xs * 3
+        qi = quart([med(o) / med(s1) for s1, o, _ in rows])
+        qo = quart([med(o) / med(t) for _, o, t in rows])
+        flat = [[x for row in rows for x in row[k]] for k in range(3)]
+        emit("| %s | %.2f (%.2f) | %.2f (%.2f) | %.2f (%.2f) | %.3fx [%.3f, %.3f] | %.3fx [%.3f, %.3f] |" % (
+            n, med(flat[0]), min(flat[0]), med(flat[1]), min(flat[1]), med(flat[2]), min(flat[2]),
+            qi[1], qi[0], qi[2], qo[1], qo[0], qo[2]))
+        summary.setdefault(n, {}).update({"contended_vs_idle1": qi[1], "contended_vs_ort": qo[1]})
+
+
+def isa_table(a, emit, summary):
+    """Our kernel sets against each other and against OpenBLAS, in lockstep (ours vs ours)."""
+    T = a.threads
+    emit()
+    emit("Kernel sets, ours vs ours in lockstep (%d threads, %d rounds; A/B < 1: A is faster):" % (T, a.lockstep))
+    emit()
+    emit("| model | batch | A | B | A median (min) | B median (min) | A/B per-round median [quartiles] | "
+         "rounds A faster |")
+    emit("|---|---:|---|---|---:|---:|---:|---:|")
+    variants = [("avx512", ["--isa", "avx512"]), ("avx2", ["--isa", "avx2"]),
+                ("OpenBLAS GEMMs", ["--no-packed-weights"])]
+    for n in [x for x in a.only.split(",") if x]:
+        cfg, dist, batch, wu, it = CONFIGS[n]
+        d, onnx = prepare(a.build, cfg, dist)
+        lw, li = LOCKSTEP[n]
+        base = ours_cmd(a.build, d, batch, T, wu, 1, isa="auto")[:-2]
+        for (na, xa), (nb, xb) in ((variants[0], variants[1]), (variants[0], variants[2]), (variants[1], variants[2])):
+            pairs, _, _ = lockstep(base + xa, base + xb, a.lockstep, lw, li)
+            o_med, o_min, r_med, r_min, ratios, (q1, q2, q3) = paired(pairs)
+            emit("| %s | %d | %s | %s | %.2f (%.2f) | %.2f (%.2f) | %.3fx [%.3f, %.3f] | %d of %d |" % (
+                n.replace("-b8", ""), batch, na, nb, o_med, o_min, r_med, r_min, q2, q1, q3,
+                sum(1 for x in ratios if x < 1), len(ratios)))
+            summary.setdefault(n, {})["isa_%s_vs_%s" % (na, nb.split()[0])] = q2
+
+
 def paired(pairs):
     """Per-round (a samples, b samples) -> medians and minimums of a and b over all rounds,
     the per-round ratios median(a) / median(b), and their quartiles (q1, median, q3)."""
@@ -195,8 +304,17 @@ def main():
     ap.add_argument("--no-torch", action="store_true")
     ap.add_argument("--lockstep", type=int, default=0, metavar="R",
                     help="also R rounds of paired bursts, ours vs ONNX Runtime, both kept loaded")
+    ap.add_argument("--isa", help="deit-bench --isa for every run of ours (auto|portable|avx2|avx512)")
+    ap.add_argument("--isa-table", action="store_true",
+                    help="with --lockstep: ours avx512 vs avx2 vs OpenBLAS GEMMs, in lockstep")
+    ap.add_argument("--contention", action="store_true",
+                    help="with --lockstep: tiny and base with one busy process competing for the cores")
+    ap.add_argument("--no-ort-lockstep", action="store_true",
+                    help="with --lockstep: skip the ours-vs-ORT table (only --scaling / --isa-table / --contention)")
     ap.add_argument("--out", help="also write the Markdown report here")
     a = ap.parse_args()
+    global OURS_ISA
+    OURS_ISA = a.isa
     if a.reps < 0 or a.lockstep < 0 or (a.reps == 0 and (a.schemes or a.attention_table)) or \
             (a.reps == 0 and a.lockstep == 0 and a.scaling):
         ap.error("--reps must be >= 0 and --lockstep >= 0; --schemes and --attention-table need --reps >= 1, "
@@ -219,6 +337,20 @@ def main():
                 break
     emit("Run %s on %s, %d CPUs online, %d threads for every runtime, %d interleaved rounds%s." %
          (started, cpu, os.cpu_count(), T, a.reps, ", %d lockstep rounds" % a.lockstep if a.lockstep else ""))
+    with open("/proc/cpuinfo") as f:
+        info = {k.strip(): v.strip() for k, v in (l.split(":", 1) for l in f.read().split("\n\n")[0].splitlines()
+                                                  if ":" in l)}
+    flags = info.get("flags", "").split()
+    emit("CPU family %s model %s; AVX-512: %s; our kernels: --isa %s." % (
+        info.get("cpu family", "?"), info.get("model", "?"),
+        "yes (" + " ".join(x for x in flags if x.startswith("avx512")) + ")" if "avx512f" in flags else "no",
+        a.isa or "auto"))
+    peaks = fma_peak(a.build, T)
+    if peaks:
+        emit("FMA peak (bench/fma-peak: independent FMA chains, best of 20), GFLOP/s: " + ", ".join(
+            "%s %s thread%s %.1f" % (k.split("_")[1], k.split("_")[2], "s" if k.split("_")[2] != "1" else "", v)
+            for k, v in peaks.items() if k.startswith("peak_")) + ".")
+    summary["fma_peak"] = peaks
     names = [n for n in a.only.split(",") if n]
     prepared = {}
     for n in names:
@@ -230,24 +362,31 @@ def main():
 
     if a.reps > 0:
         interleaved(a, names, prepared, emit, summary)
-    if a.lockstep > 0:
+    if a.lockstep > 0 and not a.no_ort_lockstep:
         emit()
         emit("Lockstep, ours vs ONNX Runtime, %d threads: both loaded, %d rounds of alternating bursts "
              "(ms/image):" % (T, a.lockstep))
         emit()
         emit("| model | batch | timed runs per burst | ours median (min) | ORT median (min) | ratio of medians | "
-             "per-round ratio: median [quartiles] | rounds ours faster |")
-        emit("|---|---:|---:|---:|---:|---:|---:|---:|")
+             "per-round ratio: median [quartiles] | rounds ours faster | ours GFLOP/s (at min) | % of FMA peak "
+             "(at min) | ISA |")
+        emit("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
         for n in names:
             cfg, dist, batch, wu, it = CONFIGS[n]
             d, onnx = prepared[n]
             lw, li = LOCKSTEP[n]
-            pairs, _, _ = lockstep(ours_cmd(a.build, d, batch, T, wu, 1), ort_cmd(onnx, batch, T, wu, 1),
-                                   a.lockstep, lw, li)
+            pairs, rep, _ = lockstep(ours_cmd(a.build, d, batch, T, wu, 1), ort_cmd(onnx, batch, T, wu, 1),
+                                     a.lockstep, lw, li)
             o_med, o_min, r_med, r_min, ratios, (q1, q2, q3) = paired(pairs)
-            emit("| %s | %d | %d | %.2f (%.2f) | %.2f (%.2f) | %.3fx | %.3fx [%.3f, %.3f] | %d of %d |" % (
-                n.replace("-b8", ""), batch, li, o_med, o_min, r_med, r_min, o_med / r_med, q2, q1, q3,
-                sum(1 for x in ratios if x < 1), len(ratios)))
+            gf = rep["gflop_per_image"]
+            pk = peak_of(peaks, rep.get("isa", "avx2"), T)
+            emit("| %s | %d | %d | %.2f (%.2f) | %.2f (%.2f) | %.3fx | %.3fx [%.3f, %.3f] | %d of %d | %.1f (%.1f) | "
+                 "%s | %s |" % (
+                     n.replace("-b8", ""), batch, li, o_med, o_min, r_med, r_min, o_med / r_med, q2, q1, q3,
+                     sum(1 for x in ratios if x < 1), len(ratios), gf / o_med * 1e3, gf / o_min * 1e3,
+                     "%.0f %% (%.0f %%)" % (100e3 * gf / o_med / pk, 100e3 * gf / o_min / pk) if pk else "-",
+                     rep.get("isa", "?")))
+            summary.setdefault(n, {})["lockstep_gflops"] = gf / o_med * 1e3
             summary.setdefault(n, {}).update({"lockstep_rounds": len(pairs), "lockstep_ours_ms": o_med,
                                               "lockstep_ort_ms": r_med, "lockstep_ratio_of_medians": o_med / r_med,
                                               "lockstep_paired_ratio_median": q2,
@@ -256,8 +395,13 @@ def main():
                   flush=True)
         emit()
         emit("Per-round ratio: the median time of ours' burst over the median of ORT's burst of the same round.")
+    if a.lockstep > 0:
         if a.scaling:
             lockstep_scaling(a, emit, summary)
+        if a.isa_table:
+            isa_table(a, emit, summary)
+        if a.contention:
+            contention(a, emit, summary)
     extra(a, emit, summary)
     if a.out:
         with open(a.out, "w") as f:

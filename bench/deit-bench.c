@@ -387,9 +387,16 @@ static void usage(void) {
             "                  [--batch N] [--threads N] [--attention auto|eager|fused] [--warmup N] [--iters N]\n"
             "                  [--in-memory] [--save DIR] [--input FILE.f32] [--output FILE.f32] [--load-iters N]\n"
             "                  [--blas-threads N]  (experiment: OpenBLAS's own threads for the GEMMs)\n"
-            "                  [--no-packed-weights]  (experiment: OpenBLAS GEMMs on the weights as stored)\n"
+            "                  [--no-packed-weights]  (deit_model_params.packed_weights false: OpenBLAS GEMMs on\n"
+            "                                          the weights as stored)\n"
+            "                  [--isa auto|portable|avx2|avx512]  (deit_state_params.isa; default auto = %s here)\n"
+            "                  [--schedule auto|phases|rows]  (deit_state_params.schedule: layer schedule)\n"
+            "                  [--spin-us N]  (deit_state_params.spin_us: spin before sleeping, default 50)\n"
             "                  [--full-hidden-state]  (classifiers: compute every token of the last layer)\n"
-            "                  [--serve]  (lockstep with another runtime: bursts on request, see bench-peers.py)\n");
+            "                  [--serve]  (lockstep with another runtime: bursts on request, see bench-peers.py)\n"
+            "Environment defaults (experiments): DEIT_ISA, DEIT_DISABLE_AVX2, DEIT_FUSE_ROWS, DEIT_SPIN_US,\n"
+            "DEIT_NO_PACKED_WEIGHTS.\n",
+            deit_isa_to_string(deit_isa_best()));
 }
 
 static void log_cb(enum deit_log_level level, const char *message, void *user_data) {
@@ -398,7 +405,8 @@ static void log_cb(enum deit_log_level level, const char *message, void *user_da
 
 int main(int argc, char **argv) {
     const char *config_name = NULL, *model_dir = NULL, *save_dir = NULL, *input_path = NULL, *output_path = NULL;
-    const char *attention = "auto";
+    const char *attention = "auto", *isa_name = "auto", *schedule_name = NULL;
+    int         spin_us   = -2;
     bool        distilled = true, in_memory = false, no_packed = false, full_hidden = false, serve = false;
     int         batch = 1, threads = 0, warmup = 3, iters = 20, load_iters = 5, blas_threads = 0;
     for (int i = 1; i < argc; i++) {
@@ -416,6 +424,9 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--load-iters")) load_iters = atoi(NEXT());
         else if (!strcmp(a, "--blas-threads")) blas_threads = atoi(NEXT());
         else if (!strcmp(a, "--no-packed-weights")) no_packed = true;
+        else if (!strcmp(a, "--isa")) isa_name = NEXT();
+        else if (!strcmp(a, "--schedule")) schedule_name = NEXT();
+        else if (!strcmp(a, "--spin-us")) spin_us = atoi(NEXT());
         else if (!strcmp(a, "--full-hidden-state")) full_hidden = true;
         else if (!strcmp(a, "--serve")) serve = true;
         else if (!strcmp(a, "--in-memory")) in_memory = true;
@@ -444,10 +455,28 @@ int main(int argc, char **argv) {
         fprintf(stderr, "deit-bench: --attention must be auto, eager or fused\n");
         return 2;
     }
+    enum deit_isa isa;
+    if (!deit_isa_from_string(isa_name, &isa)) {
+        fprintf(stderr, "deit-bench: --isa must be auto, portable, avx2 or avx512\n");
+        return 2;
+    }
+    struct deit_state_params sp = deit_state_default_params();
+    if (schedule_name) {
+        if (!strcmp(schedule_name, "auto")) sp.schedule = DEIT_SCHEDULE_AUTO;
+        else if (!strcmp(schedule_name, "phases")) sp.schedule = DEIT_SCHEDULE_PHASES;
+        else if (!strcmp(schedule_name, "rows")) sp.schedule = DEIT_SCHEDULE_ROWS;
+        else {
+            fprintf(stderr, "deit-bench: --schedule must be auto, phases or rows\n");
+            return 2;
+        }
+    }
+    if (spin_us >= -1) sp.spin_us = spin_us;
+    sp.isa = isa;
     if (threads == 0) threads = deit_default_threads();
     /* OpenBLAS threading only applies to GEMMs that go through OpenBLAS: keep the weights
-     * as stored (no per-model panel packing) for that scheme */
-    if (blas_threads > 0 || no_packed) setenv("DEIT_NO_PACKED_WEIGHTS", "1", 1);
+     * as stored (no panel packing at load) for that scheme */
+    struct deit_model_params mp = deit_model_default_params();
+    if (blas_threads > 0 || no_packed) mp.packed_weights = false;
     deit_log_set(log_cb, NULL);
     const double base_rss = current_rss_mb();
 
@@ -537,7 +566,7 @@ int main(int argc, char **argv) {
         for (int i = 0; i < load_iters; i++) {
             if (model) deit_model_free(model);
             double t0 = now_ms();
-            model     = deit_model_load(dir, NULL, &err);
+            model     = deit_model_load(dir, &mp, &err);
             lt[i]     = now_ms() - t0;
             if (!model) break;
         }
@@ -553,14 +582,13 @@ int main(int argc, char **argv) {
     }
     const struct deit_model_info *mi = deit_model_get_info(model);
 
-    struct deit_state_params sp = deit_state_default_params();
     sp.max_batch = batch;
     sp.n_threads = threads;
     sp.attention = att;
     sp.full_hidden_state = full_hidden;
     const double t_init = now_ms();
     struct deit_state *st = deit_state_init(model, &sp, &err);
-    const double init_ms = now_ms() - t_init; /* the first state of a model packs its weights */
+    const double init_ms = now_ms() - t_init;
     if (!st) {
         fprintf(stderr, "deit-bench: cannot create state: %s\n", err.message);
         return 1;
@@ -656,8 +684,9 @@ int main(int argc, char **argv) {
     printf("model      %s (%s, D=%d L=%d H=%d I=%d, %dx%d, T=%d)\n", label, deit_arch_to_string(mi->arch),
            mi->hidden_size, mi->num_layers, mi->num_heads, mi->intermediate_size, mi->image_width,
            mi->image_height, mi->num_tokens);
-    printf("run        batch %d, %d threads%s, attention %s, %d warm-up + %d timed runs\n", batch, threads,
-           blas_threads > 0 ? " + OpenBLAS threads" : "", attn_s, warmup, iters);
+    printf("run        batch %d, %d threads%s, attention %s, %s kernels, %s GEMMs, %d warm-up + %d timed runs\n",
+           batch, threads, blas_threads > 0 ? " + OpenBLAS threads" : "", attn_s, deit_isa_to_string(deit_state_isa(st)),
+           deit_state_packed_gemm(st) ? "packed-weight" : "OpenBLAS", warmup, iters);
     printf("time       median %.3f ms/image, min %.3f ms/image\n", med_ms, min_ms);
     printf("compute    %.3f GFLOP/image executed (the full model: %.3f), %.1f GFLOP/s at the median\n", gflop,
            gflop_model, gflops);
@@ -670,10 +699,14 @@ int main(int argc, char **argv) {
     printf("{\"config\":\"%s\",\"arch\":\"%s\",\"distilled\":%s,\"image_size\":%d,\"batch\":%d,\"threads\":%d,"
            "\"attention\":\"%s\",\"iters\":%d,\"median_ms\":%.4f,\"min_ms\":%.4f,\"gflop_per_image\":%.4f,\"gflop_model\":%.4f,"
            "\"gflops\":%.2f,\"peak_rss_mb\":%.1f,\"weight_mb\":%.1f,\"activation_mb\":%.1f,\"base_rss_mb\":%.1f,\"load_ms\":%.3f,"
-           "\"state_init_ms\":%.1f,\"blas_threads\":%d,\"serve\":%s",
+           "\"state_init_ms\":%.1f,\"blas_threads\":%d,\"serve\":%s,\"isa\":\"%s\",\"packed_weights\":%s,"
+           "\"schedule\":\"%s\",\"spin_us\":%d",
            label, deit_arch_to_string(mi->arch), mi->arch == DEIT_ARCH_DEIT_WITH_TEACHER ? "true" : "false",
            mi->image_height, batch, threads, attn_s, iters, med_ms, min_ms, gflop, gflop_model, gflops, rss, wmb, amb, base_rss,
-           load_ms, init_ms, blas_threads, serve ? "true" : "false");
+           load_ms, init_ms, blas_threads, serve ? "true" : "false", deit_isa_to_string(deit_state_isa(st)),
+           deit_state_packed_gemm(st) ? "true" : "false",
+           sp.schedule == DEIT_SCHEDULE_ROWS ? "rows" : sp.schedule == DEIT_SCHEDULE_PHASES ? "phases" : "auto",
+           sp.spin_us < 0 ? 50 : sp.spin_us);
     /* the JSON line goes on: per-run ms/image so that scripts can pool runs */
     printf(",\"samples\":");
     print_samples(order, iters);

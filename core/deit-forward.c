@@ -29,6 +29,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#if defined(__linux__)
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 #define QBLOCK       64  /* query rows per fused attention block */
 #define KTILE        128 /* key tile of the fused attention */
@@ -44,10 +49,14 @@
 /* smallest chunk of a row-fused phase (a block of token rows through a whole layer), in
  * 6-row tiles: every chunk streams all of the layer's weights */
 #define ROWS_MIN_TILES 4
-/* smallest chunk of an attention phase, in query rows */
+/* smallest chunk of an attention phase, in query rows, and the step a chunk is worked off
+ * in (a multiple of the 6- and 12-row tiles) */
 #define ATTN_MIN_ROWS 32
-#ifndef YIELD_AFTER_SPINS
-#define YIELD_AFTER_SPINS 2048
+#define ATTN_STEP_ROWS 48
+/* a worker waiting for the end of a phase spins this many pause instructions (~20-60 us),
+ * then sleeps on the phase's counter */
+#ifndef SLEEP_AFTER_SPINS
+#define SLEEP_AFTER_SPINS 2048
 #endif
 #define COL_ALIGN    16  /* GEMM column split granularity */
 #define GUIDED_MIN_PANELS 2 /* smallest chunk of a guided GEMM column split, in COL_ALIGN units */
@@ -55,14 +64,30 @@
 
 /* chunk counters of one phase of the forward region (deit_state_run), a cache line each */
 struct phase_sync {
-    atomic_int next; /* next chunk to claim */
-    atomic_int done; /* chunks finished */
-    char       pad[64 - 2 * sizeof(atomic_int)];
+    atomic_int next;     /* next chunk to claim */
+    atomic_int done;     /* chunks finished (a futex word: the last one wakes the sleepers) */
+    atomic_int sleepers; /* workers asleep on done */
+    char       pad[64 - 3 * sizeof(atomic_int)];
+};
+
+/* One phase of the forward region for one batch size, built once (build_plan): what it
+ * runs, how many chunks, and for guided splits the first unit of every chunk. */
+struct phase_plan {
+    int  kind;      /* enum phase_kind */
+    int  layer;
+    int  n_chunks;
+    int *bounds;    /* guided: [n_chunks + 1] units; else NULL (split by chunk index) */
+    /* guided: a chunk is worked off in steps of `step` units claimed from cur[c], so a
+     * worker that runs out of chunks takes the rest of a chunk whose owner the OS has
+     * preempted (work_steps); done counts units, else chunks, up to want */
+    int         step, want;
+    atomic_int *cur;
 };
 
 struct deit_state {
     const struct deit_model  *model;
     struct deit_state_params  params;
+    const struct deit_kernels *kn;      /* the instruction set's kernels (params.isa resolved) */
     struct deit_pool         *pool;
     struct deit_preprocessor *pp;       /* frames -> input slots; NULL when the model cannot take frames */
     struct deit_error         pp_err;   /* why pp is NULL: returned by deit_state_preprocess() */
@@ -75,14 +100,20 @@ struct deit_state {
     float   *h;        /* (B*T, D) residual stream */
     float   *a;        /* (B*T, D) LayerNorm output / patch embeddings */
     float   *q, *k, *v, *ctx; /* (B*T, D) */
-    float   *mlp;      /* (B*T, I) */
+    float   *mlp;      /* (B*T, I), rows mlp_ld apart */
+    int      mlp_ld;
     float   *seq;      /* (B*T, D) last_hidden_state */
     float   *scratch;  /* per worker: attention scores (attn_rows, T) or fused tiles */
+    int     *kp_key;   /* per worker: which head's K its scratch holds packed (attention_rows) */
     size_t   scratch_per_thread;
     int      attn_rows; /* query rows per attention block */
     bool     attn_packed; /* eager attention through the AVX2 packed-K kernels */
     struct phase_sync *sync; /* per phase of the forward region: chunk counters */
     int      n_phases;
+    struct phase_plan *plan;  /* [n_phases] for batch plan_batch (0: not built) */
+    int     *plan_bounds;
+    atomic_int *plan_cur;
+    int      plan_batch;
     bool     fuse_rows; /* per layer two phases: attention, then everything row-wise (below) */
     size_t   attn_kp_off; /* offset of the packed K of the current head in a worker's scratch */
     bool     prune_last; /* last layer: only the prefix tokens after attention (see layer_pruned) */
@@ -97,12 +128,18 @@ struct deit_state {
 /* ---------------------------------------------------------------------------------------- */
 
 struct deit_state_params deit_state_default_params(void) {
-    return (struct deit_state_params){
+    struct deit_state_params p = {
         .max_batch = 1,                     /* images per run */
         .n_threads = 0,                     /* 0 = all cores */
         .attention = DEIT_ATTENTION_AUTO,   /* the fastest: eager (see deit_state_init) */
         .full_hidden_state = false,         /* classifiers: last layer for the read tokens only */
+        .isa = DEIT_ISA_AUTO,               /* deit_isa_best(): DEIT_ISA / DEIT_DISABLE_AVX2 cap it */
+        .schedule = DEIT_SCHEDULE_AUTO,     /* DEIT_FUSE_ROWS=0|1 overrides the default */
+        .spin_us = -1,                      /* 50 us, or DEIT_SPIN_US (deit_pool_new) */
     };
+    const char *fuse = getenv("DEIT_FUSE_ROWS");
+    if (fuse && *fuse) p.schedule = *fuse != '0' ? DEIT_SCHEDULE_ROWS : DEIT_SCHEDULE_PHASES;
+    return p;
 }
 
 struct deit_run_params deit_run_default_params(void) {
@@ -136,12 +173,16 @@ void deit_state_free(struct deit_state *st) {
     free(st->seq);
     free(st->hp);
     free(st->scratch);
+    free(st->kp_key);
     free(st->logits);
     free(st->logits2);
     free(st->pooler);
     free(st->dec);
     free(st->recon);
     free(st->sync);
+    free(st->plan);
+    free(st->plan_bounds);
+    free(st->plan_cur);
     free(st);
 }
 
@@ -149,20 +190,28 @@ void deit_state_free(struct deit_state *st) {
 /* ---------------------------------------------------------------------------------------
  * Weights in GEMM panels, once per model
  *
- * The first deit_state_init() of a model rearranges the encoder's linear weights (patch
- * embedding, q, k, v, output, fc1, fc2) in place into 16-column panels for
- * linear_forward_packed (deit-layers.c), so no GEMM repacks them per call. In place means
+ * deit_model_load() rearranges the encoder's linear weights (patch embedding, q, k, v,
+ * output, fc1, fc2) in place into 16-column panels for the register-tile kernels
+ * (deit-tiles.h), so no GEMM repacks them per call. Every instruction set reads the same
+ * panels, so a state of any set can use them. In place means
  * no second copy: the weight file is mapped MAP_PRIVATE, so the rewritten pages become
  * private copies of the file pages they replace (RSS stays one set of weights) and the
  * file on disk is untouched; converted tensors live in the model's own buffer. It is done
- * under a process-wide lock before any state of the model exists, and the mapping is made
- * read-only again afterwards, so the model stays immutable for every state. Skipped (the
- * OpenBLAS path is used) without AVX2 + FMA, when a dimension is not a multiple of 16, or
- * when a weight lies in caller memory (deit_model_load_from_memory).
- * Cost: one pass over the weights at the first state creation (DeiT-base: see
- * bench/README.md), single-threaded before the state's workers start.
+ * before deit_model_load() returns the model, and the mapping is made read-only again
+ * afterwards, so the model is immutable for every state.
+ *
+ * The plan (our kernels or OpenBLAS) is a table, not a measurement: our kernels wherever
+ * the best instruction set is AVX2 or AVX-512 (measured faster than OpenBLAS 0.3.21 on
+ * DeiT's shapes on Zen 3 with AVX2 and on Zen 4 with both sets: bench/README.md; the
+ * Ice Lake case of issue 13, where OpenBLAS's AVX-512 kernels beat our AVX2 ones, is what
+ * the AVX-512 set answers), OpenBLAS elsewhere (other CPUs, arm64: OpenBLAS has tuned
+ * kernels there and we have no measurement), when a dimension is not a multiple of 16,
+ * when a weight lies in caller memory (deit_model_load_from_memory) or with
+ * deit_model_params.packed_weights false. A table keeps the choice, and so the bits of
+ * the results, independent of how busy the machine was when the process started.
+ * Cost: one pass over the weights at load (DeiT-base: see bench/README.md),
+ * single-threaded, before any thread of ours exists for this model.
  */
-static pthread_mutex_t pack_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static bool in_range(const void *p, size_t bytes, const void *base, size_t size) {
     const char *c = p, *b = base;
@@ -182,22 +231,15 @@ static void pack_task(void *ctx, int i, int n) {
         linear_pack_weights((float *)j->mat[k].w, j->mat[k].N, j->mat[k].K, j->tmp + j->tmp_floats * (size_t)i);
 }
 
-static void prepack_model(struct deit_model *m, struct deit_pool *pool) {
-    pthread_mutex_lock(&pack_lock);
-    if (m->gemm_pack_tried) {
-        pthread_mutex_unlock(&pack_lock);
-        return;
-    }
-    m->gemm_pack_tried = true;
+void deit_model_pack_weights(struct deit_model *m) {
+    struct deit_pool *pool = NULL; /* the caller's thread alone */
     const struct deit_model_info *mi = &m->info;
     const int D = mi->hidden_size, NI = mi->intermediate_size, KK = mi->num_channels * mi->patch_size * mi->patch_size;
     const int L = mi->num_layers;
     /* (pointer, N, K) of every matrix to pack */
     const int n_mat = 1 + 6 * L;
     struct pack_mat *mat = calloc((size_t)n_mat, sizeof *mat);
-    /* DEIT_NO_PACKED_WEIGHTS=1 keeps the weights as stored (OpenBLAS path): for benchmarks */
-    const char *no_pack = getenv("DEIT_NO_PACKED_WEIGHTS");
-    bool ok = mat && linear_packed_supported(D) && linear_packed_supported(NI) && !(no_pack && *no_pack && *no_pack != '0');
+    bool ok = mat && deit_isa_best() >= DEIT_ISA_AVX2 && linear_packed_supported(D) && linear_packed_supported(NI);
     bool in_map = false;
     size_t biggest = 0;
     if (ok) {
@@ -235,7 +277,6 @@ static void prepack_model(struct deit_model *m, struct deit_pool *pool) {
     DEIT_LOG_DEBUG("linear weights %s", ok ? "packed into 16-column panels" : "used as stored (OpenBLAS packs per call)");
     free(tmp);
     free(mat);
-    pthread_mutex_unlock(&pack_lock);
 }
 
 /* Whether the model's preprocessor config can feed it: 3 channels, and a processor whose
@@ -269,6 +310,12 @@ struct deit_state *deit_state_init(const struct deit_model *model, const struct 
         return NULL;
     }
     struct deit_state_params p = params ? *params : deit_state_default_params();
+    if (!deit_isa_supported(p.isa)) {
+        deit_set_error(err, DEIT_STATUS_ERROR_INVALID_ARG,
+                       "deit_state_init: this CPU (or its OS) cannot run the %s kernels; use isa auto (here: %s)",
+                       deit_isa_to_string(p.isa), deit_isa_to_string(deit_isa_best()));
+        return NULL;
+    }
     if (p.max_batch < 1 || p.max_batch > 4096 || p.n_threads < 0 || p.n_threads > 1024) {
         deit_set_error(err, DEIT_STATUS_ERROR_INVALID_ARG,
                        "deit_state_init: max_batch must be 1..4096 (got %d) and n_threads 0..1024 (got %d)",
@@ -279,8 +326,8 @@ struct deit_state *deit_state_init(const struct deit_model *model, const struct 
      * patch and pixel buffers) must stay below INT_MAX */
     {
         const struct deit_model_info *m0 = &model->info;
-        int64_t per_image = (int64_t)m0->num_tokens * (m0->hidden_size > m0->intermediate_size
-                                                           ? m0->hidden_size : m0->intermediate_size);
+        int64_t per_image = (int64_t)m0->num_tokens * ((m0->hidden_size > m0->intermediate_size
+                                                            ? m0->hidden_size : m0->intermediate_size) + 16);
         int64_t pix = (int64_t)m0->num_channels * m0->image_height * m0->image_width;
         int64_t hd  = (int64_t)m0->num_heads * m0->num_tokens;
         if (pix > per_image) per_image = pix;
@@ -301,12 +348,9 @@ struct deit_state *deit_state_init(const struct deit_model *model, const struct 
     const struct deit_model_info *mi = &model->info;
     st->model  = model;
     st->params = p;
+    st->kn     = deit_kernels_for(p.isa);
     deit_blas_single_thread();
-    /* once per model, see above; before our workers exist: with other threads of this
-     * process running, every copy-on-write fault of the rewrite costs a TLB-shootdown IPI
-     * (in a VM that made the pass 3x slower) */
-    prepack_model((struct deit_model *)model, NULL);
-    st->pool = deit_pool_new(p.n_threads);
+    st->pool = deit_pool_new(p.n_threads, p.spin_us);
     if (!st->pool) {
         deit_state_free(st);
         deit_set_error(err, DEIT_STATUS_ERROR_THREAD, "deit_state_init: could not start %d worker threads",
@@ -347,7 +391,12 @@ struct deit_state *deit_state_init(const struct deit_model *model, const struct 
     st->k       = alloc_floats(B * T * D, &ok);
     st->v       = alloc_floats(B * T * D, &ok);
     st->ctx     = alloc_floats(B * T * D, &ok);
-    st->mlp     = alloc_floats(B * T * NI, &ok);
+    /* rows of the MLP activations 16 floats longer when they would be a multiple of 1 KB
+     * apart: at 4 KB (DeiT-base's 3072) the 12 rows an AVX-512 tile of fc2 reads all map
+     * to one L1 set (8 ways), and padded, fc2 runs 8-9 % faster (bench/fma-peak --gemm);
+     * from 1 KB on (DeiT-tiny's 768) it is harmless and lets the tests run the padding */
+    st->mlp_ld  = (int)NI + (NI * sizeof(float) % 1024 == 0 ? 16 : 0);
+    st->mlp     = alloc_floats(B * T * (size_t)st->mlp_ld, &ok);
     st->seq     = alloc_floats(B * T * D, &ok);
     /* The heads of a classifier read tokens 0 (and 1) of the final sequence: in the last
      * layer only attention's keys and values need every token, so its queries are computed
@@ -365,7 +414,7 @@ struct deit_state *deit_state_init(const struct deit_model *model, const struct 
      * against KTILE keys */
     if (st->attention == DEIT_ATTENTION_EAGER) {
         /* with the AVX2 kernels: scores rows padded to 16 keys, plus the head's packed K */
-        st->attn_packed = attention_packed_supported(mi->head_dim);
+        st->attn_packed = st->kn->isa >= DEIT_ISA_AVX2 && attention_packed_supported(mi->head_dim);
         const size_t Tp = st->attn_packed ? (T + 15) / 16 * 16 : T;
         size_t rows     = (size_t)EAGER_SCORES_FLOATS / Tp;
         st->attn_rows   = (int)(rows < 16 ? 16 : rows > T ? T : rows);
@@ -378,6 +427,8 @@ struct deit_state *deit_state_init(const struct deit_model *model, const struct 
     }
     st->scratch_per_thread = (st->scratch_per_thread + 15) & ~(size_t)15; /* 64-byte aligned slices */
     st->scratch = alloc_floats(st->scratch_per_thread * (size_t)nt, &ok);
+    st->kp_key  = malloc(sizeof(int) * (size_t)nt);
+    ok          = ok && st->kp_key;
     if (K > 0) {
         st->logits  = alloc_floats(B * K, &ok);
         st->logits2 = alloc_floats(B * K, &ok);
@@ -395,12 +446,13 @@ struct deit_state *deit_state_init(const struct deit_model *model, const struct 
      * enough to stay in the shared cache (DeiT-tiny, 1.8 MB per layer: 7 % faster median,
      * fewer barriers), a loss when they come from DRAM twice (DeiT-base, 28 MB per layer:
      * 12 % slower at batch 1; DeiT-small, 7 MB: even). bench/README.md has the runs.
-     * DEIT_FUSE_ROWS=0|1 overrides the choice (tests run both). */
+     * deit_state_params.schedule (DEIT_FUSE_ROWS=0|1 for the default) overrides the choice
+     * (tests run both). */
     {
         const size_t layer_bytes = 4 * ((size_t)4 * mi->hidden_size * mi->hidden_size +
                                         (size_t)2 * mi->hidden_size * mi->intermediate_size);
-        const char  *e           = getenv("DEIT_FUSE_ROWS");
-        st->fuse_rows            = e && *e ? *e != '0' : layer_bytes <= ((size_t)4 << 20);
+        st->fuse_rows = p.schedule == DEIT_SCHEDULE_AUTO ? layer_bytes <= ((size_t)4 << 20)
+                                                         : p.schedule == DEIT_SCHEDULE_ROWS;
     }
     st->n_phases = st->fuse_rows ? PRE_PHASES + 1 + 2 * mi->num_layers
                                  : PRE_PHASES + LAYER_PHASES * mi->num_layers + 1;
@@ -408,6 +460,8 @@ struct deit_state *deit_state_init(const struct deit_model *model, const struct 
         st->sync = NULL;
         ok       = false;
     }
+    st->plan = calloc((size_t)st->n_phases, sizeof *st->plan);
+    ok       = ok && st->plan;
     if (!ok) {
         deit_state_free(st);
         deit_set_error(err, DEIT_STATUS_ERROR_NO_MEMORY,
@@ -416,11 +470,16 @@ struct deit_state *deit_state_init(const struct deit_model *model, const struct 
         return NULL;
     }
     memset(st->input, 0, B * pix * sizeof(float));
-    DEIT_LOG_DEBUG("state: batch %d, %d threads, %s attention, %s layers (%d phases)", p.max_batch, nt,
+    DEIT_LOG_DEBUG("state: %s kernels, %s GEMMs, batch %d, %d threads, %s attention, %s layers (%d phases)",
+                   deit_isa_to_string(st->kn->isa), model->gemm_packed ? "packed" : "OpenBLAS", p.max_batch, nt,
                    st->attention == DEIT_ATTENTION_FUSED ? "fused" : "eager",
                    st->fuse_rows ? "row-fused" : "phase-per-operation", st->n_phases);
     return st;
 }
+
+enum deit_isa deit_state_isa(const struct deit_state *st) { return st ? st->kn->isa : DEIT_ISA_AUTO; }
+
+bool deit_state_packed_gemm(const struct deit_state *st) { return st && st->model->gemm_packed; }
 
 float *deit_state_input(struct deit_state *st, int b) {
     if (!st || b < 0 || b >= st->params.max_batch) return NULL;
@@ -468,9 +527,13 @@ struct linear_seg {
     const float *w, *bias;
     int          N;
     bool         packed; /* w is in 16-column panels (model->gemm_packed) */
+    int          ld;     /* row stride of out; 0 = N */
 };
 
+static inline int seg_ld(const struct linear_seg *g) { return g->ld ? g->ld : g->N; }
+
 struct linear_job {
+    const struct deit_kernels *kn;
     const float      *inp;
     int               M, K, ldi;
     int               n_seg;
@@ -487,21 +550,21 @@ static void linear_piece(const struct linear_job *j, const struct linear_seg *g,
     const int cols = n1 - n0;
     if (cols <= 0) return;
     if (g->packed) {
-        linear_forward_packed(g->out, g->N, j->inp, j->ldi, g->w, g->bias, j->M, j->K, n0, n1, j->accumulate);
+        j->kn->linear_packed(g->out, seg_ld(g), j->inp, j->ldi, g->w, g->bias, j->M, j->K, n0, n1, j->accumulate);
     } else if (j->accumulate) {
         if (g->bias)
             for (int m = 0; m < j->M; m++) {
-                float *o = g->out + (size_t)m * g->N + n0;
+                float *o = g->out + (size_t)m * seg_ld(g) + n0;
                 for (int c = 0; c < cols; c++) o[c] += g->bias[n0 + c];
             }
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, j->M, cols, j->K, 1.0f, j->inp, j->ldi,
-                    g->w + (size_t)n0 * j->K, j->K, 1.0f, g->out + n0, g->N);
+                    g->w + (size_t)n0 * j->K, j->K, 1.0f, g->out + n0, seg_ld(g));
     } else {
-        linear_forward_strided(g->out + n0, g->N, j->inp, j->ldi, g->w + (size_t)n0 * j->K,
+        linear_forward_strided(g->out + n0, seg_ld(g), j->inp, j->ldi, g->w + (size_t)n0 * j->K,
                                g->bias ? g->bias + n0 : NULL, j->M, j->K, cols);
     }
     if (j->gelu)
-        for (int m = 0; m < j->M; m++) gelu_forward(g->out + (size_t)m * g->N + n0, (size_t)cols, j->act);
+        for (int m = 0; m < j->M; m++) j->kn->gelu(g->out + (size_t)m * seg_ld(g) + n0, (size_t)cols, j->act);
 }
 
 /* Segment s of j on rows [m0, m1) and columns [n0, n1); with j->pfx_T, segment 0 on the
@@ -520,7 +583,7 @@ static void linear_block(const struct linear_job *j, int s, int m0, int m1, int 
     struct linear_job sub = *j;
     sub.M                 = m1 - m0;
     sub.inp               = j->inp + (size_t)m0 * j->ldi;
-    sub.seg[s].out        = j->seg[s].out + (size_t)m0 * j->seg[s].N;
+    sub.seg[s].out        = j->seg[s].out + (size_t)m0 * seg_ld(&j->seg[s]);
     linear_piece(&sub, &sub.seg[s], n0, n1);
 }
 
@@ -558,13 +621,14 @@ static void linear_task(void *ctx, int i, int n) {
 
 static void par_linear(struct deit_state *st, float *out, const float *inp, int ldi, const float *w,
                        const float *bias, int M, int K, int N, bool accumulate, bool gelu) {
-    struct linear_job j = { .inp = inp, .M = M, .K = K, .ldi = ldi, .n_seg = 1, .accumulate = accumulate,
+    struct linear_job j = { .kn = st->kn, .inp = inp, .M = M, .K = K, .ldi = ldi, .n_seg = 1, .accumulate = accumulate,
                             .gelu = gelu, .act = st->model->info.hidden_act };
     j.seg[0] = (struct linear_seg){ out, w, bias, N, false };
     deit_pool_run(st->pool, linear_task, &j);
 }
 
 struct layernorm_job {
+    const struct deit_kernels *kn;
     float       *out;
     const float *inp;
     const float *w, *b;
@@ -576,14 +640,14 @@ static void layernorm_task(void *ctx, int i, int n) {
     struct layernorm_job *j = ctx;
     int                   m0, m1;
     deit_pool_split(j->M, 1, i, n, &m0, &m1);
-    layernorm_forward(j->out + (size_t)m0 * j->D, j->inp + (size_t)m0 * j->D, j->w, j->b, m1 - m0, j->D, j->eps);
+    j->kn->layernorm(j->out + (size_t)m0 * j->D, j->inp + (size_t)m0 * j->D, j->w, j->b, m1 - m0, j->D, j->eps);
 }
 
 /* Query rows of every (image, head) pair form one list of B*H*T rows, split into chunks;
  * a worker walks the rows [q0, q1) of a chunk in blocks of at most st->attn_rows rows that
  * stay within one head (eager: scores of the block are (rows, T) in the worker's scratch;
  * fused: (QBLOCK, KTILE) tiles). */
-static void attention_rows(struct deit_state *st, int B, int q0, int q1, int thread, bool pruned) {
+static void attention_rows(struct deit_state *st, int B, int l, int q0, int q1, int thread, bool pruned) {
     const struct deit_model_info *mi = &st->model->info;
     const int T = mi->num_tokens, D = mi->hidden_size, H = mi->num_heads, HD = mi->head_dim;
     /* pruned (last layer of a classifier): only the prefix query rows, whose context rows go
@@ -592,7 +656,9 @@ static void attention_rows(struct deit_state *st, int B, int q0, int q1, int thr
     const float scale = 1.0f / sqrtf((float)HD); /* reference: DeiTSelfAttention.scaling = HD**-0.5 */
     float *scratch = st->scratch + st->scratch_per_thread * (size_t)thread;
     float *kp      = scratch + st->attn_kp_off;
-    int    packed_bh = -1; /* (image, head) whose K is in kp */
+    /* (layer, image, head) whose K is in kp: kept across the steps a worker takes in one
+     * run (reset by deit_state_run) */
+    int   *packed = &st->kp_key[thread];
     (void)B;
     for (int q = q0; q < q1;) {
         const int    bh = q / TQ, r0 = q % TQ;
@@ -603,16 +669,16 @@ static void attention_rows(struct deit_state *st, int B, int q0, int q1, int thr
         const size_t off  = (size_t)b * T * D + (size_t)hh * HD;
         float       *ctx  = st->ctx + (size_t)b * TQ * D + (size_t)hh * HD;
         if (st->attn_packed) {
-            if (packed_bh != bh) {
-                attention_pack_k(kp, st->k + off, T, HD, D);
-                packed_bh = bh;
+            if (*packed != l * B * H + bh) {
+                st->kn->pack_k(kp, st->k + off, T, HD, D);
+                *packed = l * B * H + bh;
             }
-            attention_head_packed(ctx, st->q + off, kp, st->v + off, scratch, r0, r1, T, HD, D, scale);
+            st->kn->attention_packed(ctx, st->q + off, kp, st->v + off, scratch, r0, r1, T, HD, D, scale);
         } else if (st->attention == DEIT_ATTENTION_FUSED)
-            attention_head_fused(ctx, st->q + off, st->k + off, st->v + off, scratch, r0, r1, T, HD, D,
+            attention_head_fused(st->kn, ctx, st->q + off, st->k + off, st->v + off, scratch, r0, r1, T, HD, D,
                                  scale, KTILE);
         else
-            attention_head_eager(ctx, st->q + off, st->k + off, st->v + off, scratch, r0, r1, T, HD, D,
+            attention_head_eager(st->kn, ctx, st->q + off, st->k + off, st->v + off, scratch, r0, r1, T, HD, D,
                                  scale);
         q += r1 - r0;
     }
@@ -731,6 +797,12 @@ static void head_forward(struct deit_state *st, int B) {
  * scheduled (a busy machine) therefore holds nobody up: the others take its chunks, and
  * it joins whatever phase is current when it runs, where a fixed split with one pool run
  * per phase waited for every worker at each of the ~90 phase boundaries.
+ * The list of phases with their chunk counts and guided bounds is built once per state and
+ * batch size (build_plan). A worker that runs out of chunks spins briefly, then sleeps on
+ * the phase's counter until the last chunk is done (wait_phase), so on a machine with more
+ * runnable threads than CPUs it hands its CPU to the worker it waits for. Each chunk
+ * writes its own outputs in a fixed order, whoever runs it, so the results do not depend
+ * on the schedule (tests/core/test-isa.c --determinism).
  * GEMM column splits on packed weights, attention and row-fused phases are guided splits
  * (guided_split: large chunks first, ever smaller ones last, so whichever worker finishes
  * first takes the tail instead of waiting); OpenBLAS GEMMs (each chunk repacks an
@@ -783,7 +855,7 @@ static void final_layernorm_prefix(struct deit_state *st, int r0, int r1) {
     const struct deit_model_info *mi = &m->info;
     const int T = mi->num_tokens, NP = mi->num_prefix_tokens, D = mi->hidden_size;
     for (int r = r0; r < r1; r++)
-        layernorm_forward(st->seq + ((size_t)(r / NP) * T + r % NP) * D, st->hp + (size_t)r * D, m->w.ln_f_w,
+        st->kn->layernorm(st->seq + ((size_t)(r / NP) * T + r % NP) * D, st->hp + (size_t)r * D, m->w.ln_f_w,
                           m->w.ln_f_b, 1, D, mi->layer_norm_eps);
 }
 
@@ -797,7 +869,7 @@ static struct linear_job layer_linear(const struct deit_state *st, int B, int l,
     const int D = mi->hidden_size, NI = mi->intermediate_size;
     const bool pruned = k != PH_QKV && layer_pruned(st, l);
     float     *h      = pruned ? st->hp : st->h;
-    struct linear_job lj = { .M = B * (pruned ? mi->num_prefix_tokens : mi->num_tokens), .K = D, .ldi = D,
+    struct linear_job lj = { .kn = st->kn, .M = B * (pruned ? mi->num_prefix_tokens : mi->num_tokens), .K = D, .ldi = D,
                              .n_seg = 1, .act = mi->hidden_act };
     switch (k) {
     case PH_QKV: /* q, k, v = a Wqkv^T + bqkv */
@@ -813,10 +885,10 @@ static struct linear_job layer_linear(const struct deit_state *st, int B, int l,
         break;
     case PH_FC1: /* mlp = gelu(a W1^T + b1) */
         lj.inp = st->a, lj.gelu = true;
-        lj.seg[0] = (struct linear_seg){ st->mlp, lw->fc1_w, lw->fc1_b, NI, m->gemm_packed };
+        lj.seg[0] = (struct linear_seg){ st->mlp, lw->fc1_w, lw->fc1_b, NI, m->gemm_packed, st->mlp_ld };
         break;
     case PH_FC2: /* h += mlp W2^T + b2 */
-        lj.inp = st->mlp, lj.K = NI, lj.ldi = NI, lj.accumulate = true;
+        lj.inp = st->mlp, lj.K = NI, lj.ldi = st->mlp_ld, lj.accumulate = true;
         lj.seg[0] = (struct linear_seg){ h, lw->fc2_w, lw->fc2_b, D, m->gemm_packed };
         break;
     default:
@@ -865,7 +937,7 @@ static void rows_chunk(struct deit_state *st, int B, int l, int m0, int m1) {
         struct linear_job                fc1   = layer_linear(st, B, l, PH_FC1);
         struct linear_job                fc2   = layer_linear(st, B, l, PH_FC2);
         linear_rows(&oproj, m0, m1);
-        layernorm_forward(st->a + off, h + off, lw->ln2_w, lw->ln2_b, rows, D, mi->layer_norm_eps);
+        st->kn->layernorm(st->a + off, h + off, lw->ln2_w, lw->ln2_b, rows, D, mi->layer_norm_eps);
         linear_rows(&fc1, m0, m1);
         linear_rows(&fc2, m0, m1);
     }
@@ -873,13 +945,13 @@ static void rows_chunk(struct deit_state *st, int B, int l, int m0, int m1) {
         if (pruned)
             final_layernorm_prefix(st, m0, m1);
         else
-            layernorm_forward(st->seq + off, h + off, m->w.ln_f_w, m->w.ln_f_b, rows, D, mi->layer_norm_eps);
+            st->kn->layernorm(st->seq + off, h + off, m->w.ln_f_w, m->w.ln_f_b, rows, D, mi->layer_norm_eps);
         return;
     }
     const struct deit_layer_weights *nw  = &m->w.layers[l + 1];
     struct linear_job                qkv = layer_linear(st, B, l + 1, PH_QKV);
     if (layer_pruned(st, l + 1)) gather_prefix_rows(st, m0, m1); /* h of these rows is final for layer l */
-    layernorm_forward(st->a + off, st->h + off, nw->ln1_w, nw->ln1_b, rows, D, mi->layer_norm_eps);
+    st->kn->layernorm(st->a + off, st->h + off, nw->ln1_w, nw->ln1_b, rows, D, mi->layer_norm_eps);
     linear_rows(&qkv, m0, m1);
 }
 
@@ -891,7 +963,7 @@ static bool phase_gemm(const struct region *rg, enum phase_kind k, int l, struct
     const struct deit_model_info *mi = &m->info;
     if (k == PH_PATCH) {
         const int KK = mi->num_channels * mi->patch_size * mi->patch_size;
-        *lj = (struct linear_job){ .inp = st->patches, .M = rg->B * mi->num_patches, .K = KK, .ldi = KK, .n_seg = 1,
+        *lj = (struct linear_job){ .kn = st->kn, .inp = st->patches, .M = rg->B * mi->num_patches, .K = KK, .ldi = KK, .n_seg = 1,
                                    .act = mi->hidden_act };
         lj->seg[0] = (struct linear_seg){ st->a, m->w.patch_w, m->w.patch_b, mi->hidden_size, m->gemm_packed };
         return true;
@@ -906,12 +978,17 @@ static bool phase_gemm(const struct region *rg, enum phase_kind k, int l, struct
 /* Columns of a GEMM on packed weights go out in a guided split (GUIDED_MIN_PANELS): two
  * large chunks first, then ever smaller ones, so the worker that finishes first takes the
  * tail instead of waiting for the other's half (DeiT-base: 4-6 % faster than one chunk
- * per worker, bench/README.md). OpenBLAS GEMMs (which repack an operand per call) and
- * GEMMs split by rows keep GEMM_CHUNKS_PER_WORKER even chunks. */
+ * per worker, bench/README.md), in steps a worker with nothing left can take. Also when
+ * the GEMM has more rows than columns (output projection and fc2 at batch >= 8): the row
+ * split that suits OpenBLAS (each worker packs the smaller operand) gains nothing with
+ * packed weights, where each column group re-reads its rows either way (1584 rows: 97-106
+ * GFLOP/s per core, bench/fma-peak --gemm), and a fixed half per worker cannot be taken
+ * over. OpenBLAS GEMMs (which repack an operand per call) keep GEMM_CHUNKS_PER_WORKER even
+ * chunks, by rows when M > N (linear_task). */
 static bool gemm_guided(const struct linear_job *lj, int n, int *total) {
     *total = 0;
     for (int s = 0; s < lj->n_seg; s++) *total += lj->seg[s].N;
-    return n > 1 && lj->seg[0].packed && !(lj->n_seg == 1 && lj->M > *total); /* else linear_task's row split */
+    return n > 1 && lj->seg[0].packed; /* else linear_task's even split */
 }
 
 /* Row-fused and attention phases are guided splits too (ROWS_MIN_TILES, ATTN_MIN_ROWS):
@@ -928,37 +1005,97 @@ static bool phase_rows(const struct region *rg, enum phase_kind k, int l, int *u
     return true;
 }
 
-static int phase_chunks(const struct region *rg, enum phase_kind k, int l) {
-    const int n = deit_pool_size(rg->st->pool);
-    if (n == 1 || k == PH_POS) return 1;
-    struct linear_job lj;
-    int               total, u0, u1;
-    if (phase_gemm(rg, k, l, &lj))
-        return gemm_guided(&lj, n, &total) ? guided_split((total + COL_ALIGN - 1) / COL_ALIGN, n, GUIDED_MIN_PANELS,
-                                                          -1, &u0, &u1)
-                                           : GEMM_CHUNKS_PER_WORKER * n;
-    int rows;
-    if (phase_rows(rg, k, l, &rows)) return guided_split(rows, n, k == PH_ROWS ? ROWS_MIN_TILES : ATTN_MIN_ROWS, -1, &u0, &u1);
-    return 2 * n;
+/* Units and smallest chunk of a guided phase; false for a fixed split of the chunk count */
+/* Rows per unit of a guided GEMM split by row blocks, or 0 for a split by columns. A
+ * column step re-reads all M input rows; once they exceed 4 MB (batch 8: 4.8 MB, fc2's
+ * 19.5 MB, next to a layer's 28 MB of weights in a 32 MB L3) they come from DRAM for every
+ * 32 columns, so such GEMMs go by blocks of rows that stay in L2 (~512 KB, a multiple of
+ * the 12-row tile) through all columns, re-reading the weights from L3 instead. */
+static int gemm_row_block(const struct linear_job *lj) {
+    if ((size_t)lj->M * lj->K * sizeof(float) <= ((size_t)4 << 20) || lj->pfx_T > 0) return 0;
+    const int rb = (int)(((size_t)512 << 10) / ((size_t)lj->K * sizeof(float))) / 12 * 12;
+    return rb < 12 ? 12 : rb;
 }
 
-static void run_chunk(struct region *rg, enum phase_kind k, int l, int c, int nc, int thread) {
+static bool phase_guided(const struct region *rg, enum phase_kind k, int l, int *units, int *minu) {
+    struct linear_job lj;
+    int               total;
+    if (phase_gemm(rg, k, l, &lj)) {
+        if (!gemm_guided(&lj, deit_pool_size(rg->st->pool), &total)) return false;
+        const int rb = gemm_row_block(&lj);
+        if (rb) *units = (lj.M + rb - 1) / rb, *minu = 1;
+        else *units = (total + COL_ALIGN - 1) / COL_ALIGN, *minu = GUIDED_MIN_PANELS;
+        return true;
+    }
+    *minu = k == PH_ROWS ? ROWS_MIN_TILES : ATTN_MIN_ROWS;
+    return phase_rows(rg, k, l, units);
+}
+
+static int phase_chunks(const struct region *rg, enum phase_kind k, int l) {
+    const int n = deit_pool_size(rg->st->pool);
+    int       units, minu, u0, u1;
+    if (phase_guided(rg, k, l, &units, &minu)) return guided_split(units, n, minu, -1, &u0, &u1);
+    if (n == 1 || k == PH_POS) return 1;
+    struct linear_job lj;
+    return phase_gemm(rg, k, l, &lj) ? GEMM_CHUNKS_PER_WORKER * n : 2 * n;
+}
+
+/* The phase list of a batch size: once per state and batch size, not per chunk */
+static bool build_plan(struct deit_state *st, int B) {
+    struct region rg    = { .st = st, .B = B, .n_phases = st->n_phases };
+    const int     n     = deit_pool_size(st->pool);
+    size_t        total = 0;
+    free(st->plan_bounds);
+    free(st->plan_cur);
+    st->plan_bounds = NULL;
+    st->plan_cur    = NULL;
+    st->plan_batch  = 0;
+    for (int p = 0; p < st->n_phases; p++) {
+        struct phase_plan *pl = &st->plan[p];
+        pl->kind              = phase_kind_of(&rg, p, &pl->layer);
+        pl->n_chunks          = phase_chunks(&rg, pl->kind, pl->layer);
+        total += (size_t)pl->n_chunks + 1;
+    }
+    if (!(st->plan_bounds = malloc(total * sizeof(int))) || !(st->plan_cur = malloc(total * sizeof(atomic_int))))
+        return false;
+    int        *b   = st->plan_bounds;
+    atomic_int *cur = st->plan_cur;
+    for (int p = 0; p < st->n_phases; p++) {
+        struct phase_plan *pl = &st->plan[p];
+        int                units, minu, u1 = 0;
+        pl->bounds = NULL, pl->cur = NULL, pl->want = pl->n_chunks;
+        if (!phase_guided(&rg, pl->kind, pl->layer, &units, &minu)) continue;
+        pl->bounds = b, pl->cur = cur, pl->want = units;
+        for (int c = 0; c < pl->n_chunks; c++) guided_split(units, n, minu, c, &b[c], &u1);
+        b[pl->n_chunks] = units;
+        /* row-fused chunks stream all of a layer's weights once per call: one step each;
+         * GEMM columns in steps of their smallest chunk (the column loop is outermost
+         * anyway), attention in steps of 48 query rows (a worker keeps its packed K
+         * across steps) */
+        pl->step = pl->kind == PH_ROWS ? units : pl->kind == PH_ATTN ? ATTN_STEP_ROWS : minu;
+        b += pl->n_chunks + 1, cur += pl->n_chunks + 1;
+    }
+    st->plan_batch = B;
+    return true;
+}
+
+/* Chunk c of a fixed split, or units [u0, u1) of a guided phase */
+static void run_chunk(struct region *rg, const struct phase_plan *pl, int c, int u0, int u1, int thread) {
+    const enum phase_kind k = (enum phase_kind)pl->kind;
+    const int             l = pl->layer, nc = pl->n_chunks;
     struct deit_state              *st = rg->st;
     const struct deit_model        *m  = st->model;
     const struct deit_model_info   *mi = &m->info;
     /* l is -1 for the first row-fused phase (nothing of layer -1 is read there) */
     const struct deit_layer_weights *lw = l >= 0 ? &m->w.layers[l] : NULL;
     const int D = mi->hidden_size, M = rg->B * mi->num_tokens;
-    struct linear_job    lj = { .M = M, .K = D, .ldi = D, .n_seg = 1, .act = mi->hidden_act };
-    struct layernorm_job nj = { .M = M, .D = D, .eps = mi->layer_norm_eps };
+    struct linear_job    lj = { .kn = st->kn, .M = M, .K = D, .ldi = D, .n_seg = 1, .act = mi->hidden_act };
+    struct layernorm_job nj = { .kn = st->kn, .M = M, .D = D, .eps = mi->layer_norm_eps };
     switch (k) {
     case PH_ROWS: {
         /* 6-row tiles (the packed kernel's row tile) of the token rows, or the compact
          * prefix rows of a pruned last layer */
         const int rows = l >= 0 && layer_pruned(st, l) ? rg->B * mi->num_prefix_tokens : M;
-        int       units, u0 = 0, u1 = 0;
-        phase_rows(rg, k, l, &units);
-        guided_split(units, deit_pool_size(st->pool), ROWS_MIN_TILES, c, &u0, &u1);
         rows_chunk(st, rg->B, l, u0 * 6, u1 * 6 < rows ? u1 * 6 : rows);
         return;
     }
@@ -999,18 +1136,17 @@ static void run_chunk(struct region *rg, enum phase_kind k, int l, int c, int nc
     case PH_OPROJ:
     case PH_FC1:
     case PH_FC2: {
-        int total, u0 = 0, u1 = 0;
+        int total;
         phase_gemm(rg, k, l, &lj);
-        if (!gemm_guided(&lj, deit_pool_size(st->pool), &total)) break;
-        guided_split((total + COL_ALIGN - 1) / COL_ALIGN, deit_pool_size(st->pool), GUIDED_MIN_PANELS, c, &u0, &u1);
-        linear_cols(&lj, u0 * COL_ALIGN, u1 * COL_ALIGN < total ? u1 * COL_ALIGN : total);
+        if (!pl->bounds) break;
+        gemm_guided(&lj, deit_pool_size(st->pool), &total);
+        const int rb = gemm_row_block(&lj);
+        if (rb) linear_rows(&lj, u0 * rb, u1 * rb < lj.M ? u1 * rb : lj.M);
+        else linear_cols(&lj, u0 * COL_ALIGN, u1 * COL_ALIGN < total ? u1 * COL_ALIGN : total);
         return;
     }
     case PH_ATTN: {
-        int units, q0 = 0, q1 = 0;
-        phase_rows(rg, k, l, &units);
-        guided_split(units, deit_pool_size(st->pool), ATTN_MIN_ROWS, c, &q0, &q1);
-        attention_rows(st, rg->B, q0, q1, thread, layer_pruned(st, l));
+        attention_rows(st, rg->B, l, u0, u1, thread, layer_pruned(st, l));
         return;
     }
     default:
@@ -1019,37 +1155,75 @@ static void run_chunk(struct region *rg, enum phase_kind k, int l, int c, int nc
     linear_task(&lj, c, nc);
 }
 
+/* Wait until every chunk of phase ps is done: spin briefly, then sleep on the counter (a
+ * futex) so that a worker preempted in its last chunk gets this CPU instead of a spinner. */
+static void wait_phase(struct phase_sync *ps, int want) {
+    for (int spins = 0; spins < SLEEP_AFTER_SPINS; spins++) {
+        if (atomic_load_explicit(&ps->done, memory_order_acquire) >= want) return;
+        deit_cpu_relax();
+    }
+    atomic_fetch_add(&ps->sleepers, 1);
+    for (;;) {
+        const int d = atomic_load(&ps->done);
+        if (d >= want) break;
+#if defined(__linux__)
+        syscall(SYS_futex, &ps->done, FUTEX_WAIT_PRIVATE, d, NULL, NULL, 0);
+#else
+        sched_yield();
+#endif
+    }
+    atomic_fetch_sub(&ps->sleepers, 1);
+}
+
+/* count items of ps are done; the last ones wake the workers asleep in wait_phase */
+static void chunk_done(struct phase_sync *ps, int count, int want) {
+    if (atomic_fetch_add(&ps->done, count) + count == want && atomic_load(&ps->sleepers) > 0) {
+#if defined(__linux__)
+        syscall(SYS_futex, &ps->done, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+#endif
+    }
+}
+
+/* Steps of guided chunk c until none is left: the owner's, or the rest of someone else's */
+static void work_steps(struct region *rg, const struct phase_plan *pl, struct phase_sync *ps, int c, int thread) {
+    const int end = pl->bounds[c + 1];
+    for (;;) {
+        const int u0 = atomic_fetch_add_explicit(&pl->cur[c], pl->step, memory_order_relaxed);
+        if (u0 >= end) return;
+        const int u1 = u0 + pl->step < end ? u0 + pl->step : end;
+        run_chunk(rg, pl, c, u0, u1, thread);
+        chunk_done(ps, u1 - u0, pl->want);
+    }
+}
+
 static void region_task(void *ctx, int thread, int n_threads) {
-    struct region *rg = ctx;
+    struct region     *rg = ctx;
+    struct deit_state *st = rg->st;
     (void)n_threads;
     for (int p = 0; p < rg->n_phases; p++) {
-        int             l;
-        enum phase_kind k = phase_kind_of(rg, p, &l);
-        if (p > 0) {
-            /* the previous phase must be complete: every chunk of it has been claimed by a
-             * running worker (we only get here after failing to claim one), so this ends */
-            int             pl, spins = 0;
-            const enum phase_kind pk   = phase_kind_of(rg, p - 1, &pl);
-            const int             want = phase_chunks(rg, pk, pl);
-            while (atomic_load_explicit(&rg->st->sync[p - 1].done, memory_order_acquire) < want) {
-                if (++spins < YIELD_AFTER_SPINS)
-                    deit_cpu_relax();
-                else
-                    sched_yield(); /* the worker we wait for may need this CPU */
-            }
-        }
-        if ((rg->st->fuse_rows ? k == PH_ATTN : k == PH_LN1) && thread == 0 && rg->rp->abort_callback &&
+        const struct phase_plan *pl = &st->plan[p];
+        /* the previous phase must be complete: every chunk of it has been claimed by a
+         * running worker (we only get here after failing to claim one), so this ends */
+        if (p > 0) wait_phase(&st->sync[p - 1], st->plan[p - 1].want);
+        if ((st->fuse_rows ? pl->kind == PH_ATTN : pl->kind == PH_LN1) && thread == 0 && rg->rp->abort_callback &&
             rg->rp->abort_callback(rg->rp->abort_user_data))
             atomic_store(&rg->aborted, 1);
         if (atomic_load_explicit(&rg->aborted, memory_order_relaxed)) return;
-        const int          nc = phase_chunks(rg, k, l);
-        struct phase_sync *ps = &rg->st->sync[p];
+        struct phase_sync *ps = &st->sync[p];
         for (;;) {
             const int c = atomic_fetch_add_explicit(&ps->next, 1, memory_order_relaxed);
-            if (c >= nc) break;
-            run_chunk(rg, k, l, c, nc, thread);
-            atomic_fetch_add_explicit(&ps->done, 1, memory_order_release);
+            if (c >= pl->n_chunks) break;
+            if (pl->cur) {
+                work_steps(rg, pl, ps, c, thread);
+            } else {
+                run_chunk(rg, pl, c, 0, 0, thread);
+                chunk_done(ps, 1, pl->want);
+            }
         }
+        /* out of chunks: help finish the ones still in progress (their owners may be
+         * preempted); with one step per chunk (row-fused) there is nothing to take */
+        if (pl->cur && pl->step < pl->want)
+            for (int c = 0; c < pl->n_chunks; c++) work_steps(rg, pl, ps, c, thread);
     }
 }
 
@@ -1057,11 +1231,17 @@ enum deit_status deit_state_run(struct deit_state *st, int batch, const struct d
     if (!st || batch < 1 || batch > st->params.max_batch) return DEIT_STATUS_ERROR_INVALID_ARG;
     const struct deit_run_params rp = params ? *params : deit_run_default_params();
     st->last_batch = 0;
+    if (st->plan_batch != batch && !build_plan(st, batch)) return DEIT_STATUS_ERROR_NO_MEMORY;
     struct region rg = { .st = st, .rp = &rp, .B = batch, .n_phases = st->n_phases };
     atomic_init(&rg.aborted, 0);
+    for (int t = 0; t < deit_pool_size(st->pool); t++) st->kp_key[t] = -1;
     for (int p = 0; p < st->n_phases; p++) {
+        const struct phase_plan *pl = &st->plan[p];
+        for (int c = 0; pl->cur && c < pl->n_chunks; c++)
+            atomic_store_explicit(&pl->cur[c], pl->bounds[c], memory_order_relaxed);
         atomic_store_explicit(&st->sync[p].next, 0, memory_order_relaxed);
         atomic_store_explicit(&st->sync[p].done, 0, memory_order_relaxed);
+        atomic_store_explicit(&st->sync[p].sleepers, 0, memory_order_relaxed);
     }
     deit_pool_run(st->pool, region_task, &rg); /* publishes the resets to the workers */
     if (atomic_load(&rg.aborted)) return DEIT_STATUS_ABORTED;

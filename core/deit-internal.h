@@ -12,6 +12,7 @@
 #include "deit.h"
 
 #include <stdarg.h>
+#include <stdlib.h>
 
 /* ---- logging (deit-log.c) ---------------------------------------------------------- */
 void deit_log_message(enum deit_log_level level, const char *func, const char *fmt, ...)
@@ -34,6 +35,13 @@ void deit_error_prefix(struct deit_error *err, const char *prefix);   /* "prefix
 /* "[d0, d1, ...]" into buf (always terminated) */
 void deit_format_shape(char *buf, size_t n, const int64_t *shape, int n_dims);
 
+/* Whether environment variable name is set to something other than "" or "0" (the
+ * experiment switches: DEIT_NO_PACKED_WEIGHTS, DEIT_DISABLE_AVX2, ...) */
+static inline bool deit_env_flag(const char *name) {
+    const char *e = getenv(name);
+    return e && *e && *e != '0';
+}
+
 /* Spin-wait hint for busy loops (pause / yield). */
 static inline void deit_cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -48,7 +56,9 @@ static inline void deit_cpu_relax(void) {
  * fn(ctx, i, n) on every worker i in [0, n) and returns when all have returned. */
 struct deit_pool;
 typedef void (*deit_pool_fn)(void *ctx, int thread_index, int n_threads);
-struct deit_pool *deit_pool_new(int n_threads);   /* NULL on failure */
+/* spin_us: how long a waiting worker spins before it sleeps; < 0 = the default (50 us, or
+ * DEIT_SPIN_US). NULL on failure. */
+struct deit_pool *deit_pool_new(int n_threads, int spin_us);
 void deit_pool_free(struct deit_pool *pool);
 int  deit_pool_size(const struct deit_pool *pool);
 void deit_pool_run(struct deit_pool *pool, deit_pool_fn fn, void *ctx);
@@ -125,11 +135,9 @@ struct deit_model {
     void   *owned;               /* 64-byte aligned buffer of converted/copied tensors */
     size_t  owned_size;
 
-    /* deit-forward.c: the encoder's linear weights (patch, q, k, v, o, fc1, fc2) were
-     * rearranged in place into 16-column panels by the first deit_state_init() (under a
-     * global lock; the model's storage is then read-only again) */
+    /* the encoder's linear weights (patch, q, k, v, o, fc1, fc2) were rearranged in place
+     * into 16-column panels by deit_model_load() (deit_model_pack_weights) */
     bool    gemm_packed;
-    bool    gemm_pack_tried;
 };
 
 /* Parse config.json into info (no weights). Exposed for tests. labels (may be NULL)
@@ -195,6 +203,10 @@ struct deit_tensor *deit_tensor_file_add(struct deit_tensor_file *tf, char *name
 float deit_fp16_to_fp32(uint16_t h);
 float deit_bf16_to_fp32(uint16_t h);
 
+/* Rearrange the encoder's linear weights into 16-column panels, in place, when the plan
+ * picks our kernels (deit-forward.c); called by deit_model_load() before it returns. */
+void deit_model_pack_weights(struct deit_model *m);
+
 /* ---- forward pass (deit-forward.c, deit-layers.c) ------------------------------------ */
 /* Kernels; each has a naive reference (suffix _ref) used by tests.
  * Linear: out (M, N) = inp (M, K) . w^T (w is (N, K), torch layout) + bias (N) */
@@ -207,25 +219,47 @@ void layernorm_forward_ref(float *out, const float *inp, const float *w, const f
 void gelu_forward(float *x, size_t n, enum deit_act act);
 void gelu_forward_ref(float *x, size_t n, enum deit_act act);
 
-void softmax_rows(float *x, int M, int N, int ld);
-/* true when the AVX2+FMA versions of the element-wise kernels run (deit-layers.c) */
+/* One instruction set's kernels (deit-layers.c); a state holds the set it runs. The
+ * register-tile GEMMs come from one source (deit-tiles.h) compiled per set. */
+struct deit_kernels {
+    enum deit_isa isa;
+    /* Columns [n0, n1) (multiples of 16) of out (M, ldo) (+)= inp (M, K) . W^T + bias, W
+     * packed into 16-column panels by linear_pack_weights */
+    void (*linear_packed)(float *out, int ldo, const float *inp, int ldi, const float *wp, const float *bias, int M,
+                          int K, int n0, int n1, bool accumulate);
+    /* Eager attention of query rows [r0, r1) of one head with K packed by pack_k (kp);
+     * scores holds (r1 - r0) * round_up(T, 16) floats; HD a multiple of 16 */
+    void (*attention_packed)(float *ctx, const float *q, const float *kp, const float *v, float *scores, int r0,
+                             int r1, int T, int HD, int ld, float scale);
+    /* kp[jb][d][l] = k[(jb*16 + l) * ld + d], zero past T */
+    void (*pack_k)(float *kp, const float *k, int T, int HD, int ld);
+    void (*layernorm)(float *out, const float *inp, const float *w, const float *b, int M, int D, float eps);
+    void (*gelu)(float *x, size_t n, enum deit_act act);
+    void (*softmax_row)(float *r, int n);
+    float (*row_max)(const float *r, int n, float m);      /* max(m, r[0..n)) */
+    float (*exp_sub_sum)(float *r, int n, float m);        /* r = exp(r - m) in place; returns the sum */
+};
+/* The set of isa (AUTO: deit_isa_best()); the portable set for one the CPU lacks. */
+const struct deit_kernels *deit_kernels_for(enum deit_isa isa);
+
+/* Softmax of each row of x (M, N) in place; kn NULL = the best set */
+void softmax_rows(const struct deit_kernels *kn, float *x, int M, int N, int ld);
+/* true when deit_isa_best() is AVX2 or better (the preprocessing's resampler asks) */
 bool deit_cpu_has_avx2(void);
 /* Attention of query rows [r0, r1) of one head; q/k/v/ctx point at the head's first column
- * of (T, ld) matrices. */
-void attention_head_eager(float *ctx, const float *q, const float *k, const float *v, float *scores, int r0, int r1,
-                          int T, int HD, int ld, float scale);
-void attention_head_fused(float *ctx, const float *q, const float *k, const float *v, float *scratch, int r0, int r1,
-                          int T, int HD, int ld, float scale, int KT);
-/* Eager attention with K packed once per head (AVX2 kernels; HD a multiple of 16):
- * kp holds attention_packed_k_floats(T, HD) floats (64-byte aligned) filled by
- * attention_pack_k from the head's K columns; scores holds (r1 - r0) * round_up(T, 16). */
-bool attention_packed_supported(int HD);
-/* Linear layers on weights packed once into 16-column panels (AVX2; N a multiple of 16) */
-bool linear_packed_supported(int N);
+ * of (T, ld) matrices. OpenBLAS GEMMs with kn's softmax. */
+void attention_head_eager(const struct deit_kernels *kn, float *ctx, const float *q, const float *k, const float *v,
+                          float *scores, int r0, int r1, int T, int HD, int ld, float scale);
+void attention_head_fused(const struct deit_kernels *kn, float *ctx, const float *q, const float *k, const float *v,
+                          float *scratch, int r0, int r1, int T, int HD, int ld, float scale, int KT);
+/* Packed kernels need dimensions that are multiples of the 16-column panel */
+static inline bool linear_packed_supported(int N) { return N % 16 == 0; }
+static inline bool attention_packed_supported(int HD) { return HD % 16 == 0; }
 void linear_pack_weights(float *w, int N, int K, float *tmp);
+int  attention_packed_k_floats(int T, int HD);
+/* The best set's kernels (see struct deit_kernels) */
 void linear_forward_packed(float *out, int ldo, const float *inp, int ldi, const float *wp, const float *bias, int M,
                            int K, int n0, int n1, bool accumulate);
-int  attention_packed_k_floats(int T, int HD);
 void attention_pack_k(float *kp, const float *k, int T, int HD, int ld);
 void attention_head_packed(float *ctx, const float *q, const float *kp, const float *v, float *scores, int r0, int r1,
                            int T, int HD, int ld, float scale);

@@ -15,37 +15,90 @@
 #include <string.h>
 
 /* ---------------------------------------------------------------------------------------
- * AVX2 + FMA versions of the element-wise kernels (exp, GELU, softmax, LayerNorm), picked
- * at run time so the default build still runs on any x86-64 (and the scalar code is used
- * elsewhere). The GEMMs are OpenBLAS's, which dispatches on the CPU itself.
+ * Instruction sets, chosen at run time so the default build runs on any x86-64 (and the
+ * portable code elsewhere). The register-tile GEMM kernels (linear layers, attention) come
+ * from one source, deit-tiles.h, compiled per set; the element-wise kernels (exp, GELU,
+ * softmax, LayerNorm: 3-9 % of a forward pass) have AVX2 + FMA versions that the AVX-512
+ * set uses too (on Zen 4 a 512-bit operation is two 256-bit halves, and their loops are
+ * short rows of 192-3072 floats). The GEMMs of the OpenBLAS paths are OpenBLAS's, which
+ * dispatches on the CPU itself.
  */
-#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+#if defined(__x86_64__) && defined(__GNUC__)
 #define DEIT_HAVE_X86_SIMD 1
+#include <cpuid.h>
 #include <immintrin.h>
-#define AVX2_FN __attribute__((target("avx2,fma")))
-/* the 6-row register tiles must be fully unrolled to stay in registers (-O2 does not) */
-#define UNROLL6 _Pragma("GCC unroll 6")
-/* The first row tile of a linear panel pass prefetches the weights this many k steps
- * (64-byte panel rows) ahead; the later tiles find the panel in cache. See linear_tile. */
-#define PF_DIST 64
+#define AVX2_FN   __attribute__((target("avx2,fma")))
+#define AVX512_FN __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")))
 #endif
+/* The first row tile of a linear panel pass prefetches the weights this many k steps
+ * (64-byte panel rows) ahead; the later tiles find the panel in cache. See deit-tiles.h. */
+#define PF_DIST 64
 
-bool deit_cpu_has_avx2(void) {
-#if DEIT_HAVE_X86_SIMD
-    /* computed once; racing first callers compute the same value (atomic: no data race) */
-    static atomic_int cached = -1;
-    int               v      = atomic_load_explicit(&cached, memory_order_relaxed);
-    /* DEIT_DISABLE_AVX2=1 forces the portable code (tests run both paths on AVX2 machines) */
-    if (v < 0) {
-        const char *off = getenv("DEIT_DISABLE_AVX2");
-        v = !(off && *off && *off != '0') && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-        atomic_store_explicit(&cached, v, memory_order_relaxed);
+const char *deit_isa_to_string(enum deit_isa isa) {
+    switch (isa) {
+    case DEIT_ISA_AUTO: return "auto";
+    case DEIT_ISA_PORTABLE: return "portable";
+    case DEIT_ISA_AVX2: return "avx2";
+    case DEIT_ISA_AVX512: return "avx512";
     }
-    return v != 0;
-#else
+    return "?";
+}
+
+bool deit_isa_from_string(const char *name, enum deit_isa *out) {
+    for (int i = DEIT_ISA_AUTO; i <= DEIT_ISA_AVX512; i++)
+        if (name && !strcmp(name, deit_isa_to_string((enum deit_isa)i))) {
+            *out = (enum deit_isa)i;
+            return true;
+        }
     return false;
+}
+
+/* The best set of the CPU and the OS: cpuid feature bits, and XCR0 (XGETBV) showing that
+ * the OS saves the YMM (bits 1-2) and, for AVX-512, the opmask and ZMM state (bits 5-7)
+ * on context switches; without that the registers must not be used. */
+static enum deit_isa cpu_best_isa(void) {
+#if DEIT_HAVE_X86_SIMD
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return DEIT_ISA_PORTABLE;
+    const bool osxsave = c & (1u << 27), fma = c & (1u << 12), avx = c & (1u << 28);
+    if (!osxsave || !avx || !fma) return DEIT_ISA_PORTABLE;
+    unsigned xlo, xhi;
+    __asm__ volatile("xgetbv" : "=a"(xlo), "=d"(xhi) : "c"(0));
+    if ((xlo & 0x6) != 0x6 || !__get_cpuid_count(7, 0, &a, &b, &c, &d)) return DEIT_ISA_PORTABLE;
+    if (!(b & (1u << 5))) return DEIT_ISA_PORTABLE; /* AVX2 */
+    const unsigned avx512 = (1u << 16) | (1u << 17) | (1u << 30) | (1u << 31); /* F, DQ, BW, VL */
+    if ((b & avx512) == avx512 && (xlo & 0xe6) == 0xe6) return DEIT_ISA_AVX512;
+    return DEIT_ISA_AVX2;
+#else
+    return DEIT_ISA_PORTABLE;
 #endif
 }
+
+bool deit_isa_supported(enum deit_isa isa) {
+    static atomic_int cached = -1; /* racing first callers store the same value */
+    int               v      = atomic_load_explicit(&cached, memory_order_relaxed);
+    if (v < 0) atomic_store_explicit(&cached, v = (int)cpu_best_isa(), memory_order_relaxed);
+    return isa == DEIT_ISA_AUTO || isa == DEIT_ISA_PORTABLE || (int)isa <= v;
+}
+
+enum deit_isa deit_isa_best(void) {
+    static atomic_int cached = -1;
+    int               v      = atomic_load_explicit(&cached, memory_order_relaxed);
+    if (v < 0) {
+        enum deit_isa best = DEIT_ISA_AVX512;
+        while (best > DEIT_ISA_PORTABLE && !deit_isa_supported(best)) best--;
+        /* DEIT_ISA=portable|avx2|avx512 caps it, DEIT_DISABLE_AVX2=1 forces portable
+         * (tests run every path on one machine) */
+        enum deit_isa env_isa;
+        const char   *e = getenv("DEIT_ISA"), *off = getenv("DEIT_DISABLE_AVX2");
+        if (e && deit_isa_from_string(e, &env_isa) && env_isa != DEIT_ISA_AUTO && env_isa < best) best = env_isa;
+        if (off && *off && *off != '0') best = DEIT_ISA_PORTABLE;
+        atomic_store_explicit(&cached, v = (int)best, memory_order_relaxed);
+    }
+    return (enum deit_isa)v;
+}
+
+bool deit_cpu_has_avx2(void) { return deit_isa_best() >= DEIT_ISA_AVX2; }
 
 #if DEIT_HAVE_X86_SIMD
 /* exp(x) for 8 floats, Cephes expf: x = n ln2 + r, |r| <= ln2/2, exp(r) by a degree-6
@@ -274,13 +327,8 @@ void linear_forward_ref(float *out, const float *inp, const float *w, const floa
 /* out (M, D) = LayerNorm(inp (M, D)) * w + b, biased variance over D.
  * reference: torch.nn.LayerNorm(D, eps=config.layer_norm_eps); statistics accumulated in
  * double so the result is at least as accurate as PyTorch's float32 kernel. */
-void layernorm_forward(float *out, const float *inp, const float *w, const float *b, int M, int D, float eps) {
-#if DEIT_HAVE_X86_SIMD
-    if (deit_cpu_has_avx2()) {
-        layernorm_avx2(out, inp, w, b, M, D, eps);
-        return;
-    }
-#endif
+static void layernorm_portable(float *out, const float *inp, const float *w, const float *b, int M, int D,
+                               float eps) {
     for (int m = 0; m < M; m++) {
         const float *x = inp + (size_t)m * D;
         float       *y = out + (size_t)m * D;
@@ -317,13 +365,7 @@ void layernorm_forward_ref(float *out, const float *inp, const float *w, const f
 /* reference: transformers activations.py: "gelu" -> GELUActivation = nn.functional.gelu
  * (exact erf form); "gelu_new" / "gelu_pytorch_tanh" / "gelu_fast" -> tanh approximation
  * 0.5*x*(1 + tanh(sqrt(2/pi)*(x + 0.044715*x^3))). */
-void gelu_forward(float *x, size_t n, enum deit_act act) {
-#if DEIT_HAVE_X86_SIMD
-    if (deit_cpu_has_avx2()) {
-        gelu_avx2(x, n, act);
-        return;
-    }
-#endif
+static void gelu_portable(float *x, size_t n, enum deit_act act) {
     if (act == DEIT_ACT_GELU) {
         for (size_t i = 0; i < n; i++) x[i] = 0.5f * x[i] * (1.0f + erff(x[i] * (float)M_SQRT1_2));
     } else {
@@ -345,56 +387,13 @@ void gelu_forward_ref(float *x, size_t n, enum deit_act act) {
     }
 }
 
-/* Softmax of each row of x (M, N) in place; subtracts the row max first like PyTorch. */
-void softmax_rows(float *x, int M, int N, int ld) {
-#if DEIT_HAVE_X86_SIMD
-    if (deit_cpu_has_avx2()) {
-        for (int m = 0; m < M; m++) softmax_row_avx2(x + (size_t)m * ld, N);
-        return;
-    }
-#endif
-    for (int m = 0; m < M; m++) {
-        float *r  = x + (size_t)m * ld;
-        float  mx = r[0];
-        for (int i = 1; i < N; i++) mx = r[i] > mx ? r[i] : mx;
-        float sum = 0.0f;
-        for (int i = 0; i < N; i++) {
-            r[i] = expf(r[i] - mx);
-            sum += r[i];
-        }
-        const float inv = 1.0f / sum;
-        for (int i = 0; i < N; i++) r[i] *= inv;
-    }
-}
-
-/* Eager attention for query rows [r0, r1) of one head.
- * q, k, v, ctx are (T, ld) with the head's HD columns starting at the given pointers;
- * scores is scratch of (r1 - r0, T). reference: DeiTSelfAttention / eager_attention_forward:
- * scores = (q @ k^T) * HD^-0.5, softmax over keys, ctx = probs @ v. */
-void attention_head_eager(float *ctx, const float *q, const float *k, const float *v, float *scores, int r0, int r1,
-                          int T, int HD, int ld, float scale) {
-    const int R = r1 - r0;
-    if (R <= 0) return;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, R, T, HD, scale, q + (size_t)r0 * ld, ld, k, ld, 0.0f,
-                scores, T);
-    softmax_rows(scores, R, T, T);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, R, HD, T, 1.0f, scores, T, v, ld, 0.0f,
-                ctx + (size_t)r0 * ld, ld);
-}
-
 /* max(m, r[0..n)) and in-place exp(r - max) with its sum: the two halves of a softmax */
-static float row_max(const float *r, int n, float m) {
-#if DEIT_HAVE_X86_SIMD
-    if (deit_cpu_has_avx2()) return row_max_avx2(r, n, m);
-#endif
+static float row_max_portable(const float *r, int n, float m) {
     for (int i = 0; i < n; i++) m = r[i] > m ? r[i] : m;
     return m;
 }
 
-static float exp_sub_sum(float *r, int n, float m) {
-#if DEIT_HAVE_X86_SIMD
-    if (deit_cpu_has_avx2()) return exp_sub_sum_avx2(r, n, m);
-#endif
+static float exp_sub_sum_portable(float *r, int n, float m) {
     float acc = 0.0f;
     for (int i = 0; i < n; i++) {
         r[i] = expf(r[i] - m);
@@ -403,14 +402,42 @@ static float exp_sub_sum(float *r, int n, float m) {
     return acc;
 }
 
+/* Softmax of one row in place; subtracts the row max first like PyTorch. */
+static void softmax_row_portable(float *r, int N) {
+    const float inv = 1.0f / exp_sub_sum_portable(r, N, row_max_portable(r + 1, N - 1, r[0]));
+    for (int i = 0; i < N; i++) r[i] *= inv;
+}
+
+/* Softmax of each row of x (M, N) in place */
+void softmax_rows(const struct deit_kernels *kn, float *x, int M, int N, int ld) {
+    if (!kn) kn = deit_kernels_for(DEIT_ISA_AUTO);
+    for (int m = 0; m < M; m++) kn->softmax_row(x + (size_t)m * ld, N);
+}
+
+/* Eager attention for query rows [r0, r1) of one head.
+ * q, k, v, ctx are (T, ld) with the head's HD columns starting at the given pointers;
+ * scores is scratch of (r1 - r0, T). reference: DeiTSelfAttention / eager_attention_forward:
+ * scores = (q @ k^T) * HD^-0.5, softmax over keys, ctx = probs @ v. */
+void attention_head_eager(const struct deit_kernels *kn, float *ctx, const float *q, const float *k, const float *v,
+                          float *scores, int r0, int r1, int T, int HD, int ld, float scale) {
+    const int R = r1 - r0;
+    if (R <= 0) return;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, R, T, HD, scale, q + (size_t)r0 * ld, ld, k, ld, 0.0f,
+                scores, T);
+    softmax_rows(kn, scores, R, T, T);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, R, HD, T, 1.0f, scores, T, v, ld, 0.0f,
+                ctx + (size_t)r0 * ld, ld);
+}
+
 /* Fused attention for query rows [r0, r1) of one head: keys in tiles of KT with an online
  * softmax (running max and sum, rescaling the accumulator), so no (R, T) score matrix
  * exists; like PyTorch's flash-attention CPU kernel behind sdpa. scratch holds
  * R*KT + 2*R floats. Equal to eager up to float rounding (tested to 1e-5). */
-void attention_head_fused(float *ctx, const float *q, const float *k, const float *v, float *scratch, int r0, int r1,
-                          int T, int HD, int ld, float scale, int KT) {
+void attention_head_fused(const struct deit_kernels *kn, float *ctx, const float *q, const float *k, const float *v,
+                          float *scratch, int r0, int r1, int T, int HD, int ld, float scale, int KT) {
     const int R = r1 - r0;
     if (R <= 0) return;
+    if (!kn) kn = deit_kernels_for(DEIT_ISA_AUTO);
     float *s    = scratch;               /* (R, KT) */
     float *mx   = scratch + (size_t)R * KT; /* (R) running max */
     float *sum  = mx + R;                /* (R) running sum */
@@ -426,9 +453,9 @@ void attention_head_fused(float *ctx, const float *q, const float *k, const floa
                     k + (size_t)t0 * ld, ld, 0.0f, s, kt);
         for (int r = 0; r < R; r++) {
             float      *row  = s + (size_t)r * kt;
-            const float m    = row_max(row, kt, mx[r]);
+            const float m    = kn->row_max(row, kt, mx[r]);
             const float corr = expf(mx[r] - m); /* 0 on the first tile (exp(-inf)) */
-            const float acc  = exp_sub_sum(row, kt, m);
+            const float acc  = kn->exp_sub_sum(row, kt, m);
             sum[r] = sum[r] * corr + acc;
             mx[r]  = m;
             if (corr != 1.0f) {
@@ -447,11 +474,14 @@ void attention_head_fused(float *ctx, const float *q, const float *k, const floa
 }
 
 /* ---------------------------------------------------------------------------------------
- * Eager attention with AVX2 micro-kernels (6 query rows x 16 keys / 16 output columns).
- * OpenBLAS reaches only ~half of its GEMM speed on attention's shapes (inner dimension HD
- * = 64 for the scores, 64 output columns for the context) because it packs both operands
- * of every small call. Here K is packed once per head into 16-key panels, Q and V are
- * read in place, and each tile keeps 12 accumulators in registers.
+ * Register-tile GEMMs: linear layers on weights packed once into 16-column panels, and
+ * eager attention with K packed once per head into 16-key panels (the same layout).
+ * OpenBLAS packs the weights again on every call (at batch 1 that copy was 8-13 % of the
+ * forward pass), and on attention's shapes (inner dimension HD = 64, 64 output columns)
+ * it reaches about half its GEMM speed because it packs both operands of every small
+ * call. Here the tiles read the activations in place (broadcasts) and each panel
+ * sequentially: AVX2 6 x 16 tiles, 84-95 GFLOP/s per core on DeiT's shapes on Zen 3
+ * against OpenBLAS's 66-90; AVX-512 12 x 32 tiles (bench/README.md for Zen 4).
  */
 int attention_packed_k_floats(int T, int HD) { return ((T + 15) / 16) * 16 * HD; }
 
@@ -487,10 +517,12 @@ static AVX2_FN void pack_k_8x8_avx2(float *dst, const float *src, int ld) {
 #endif
 
 /* kp[jb][d][l] = k[(jb*16 + l) * ld + d], zero past T */
-void attention_pack_k(float *kp, const float *k, int T, int HD, int ld) {
-    const int nb = (T + 15) / 16;
+static void pack_k_portable(float *kp, const float *k, int T, int HD, int ld);
+
 #if DEIT_HAVE_X86_SIMD
-    if (deit_cpu_has_avx2() && HD % 8 == 0) {
+static AVX2_FN void pack_k_avx2(float *kp, const float *k, int T, int HD, int ld) {
+    const int nb = (T + 15) / 16;
+    if (HD % 8 == 0) {
         const int full = T / 8; /* whole groups of 8 keys */
         for (int g = 0; g < full; g++) {
             float *dst = kp + (size_t)(g / 2) * HD * 16 + (g % 2) * 8;
@@ -503,7 +535,12 @@ void attention_pack_k(float *kp, const float *k, int T, int HD, int ld) {
         }
         return;
     }
+    pack_k_portable(kp, k, T, HD, ld);
+}
 #endif
+
+static void pack_k_portable(float *kp, const float *k, int T, int HD, int ld) {
+    const int nb = (T + 15) / 16;
     for (int jb = 0; jb < nb; jb++) {
         float *dst = kp + (size_t)jb * HD * 16;
         for (int l = 0; l < 16; l++) {
@@ -518,188 +555,135 @@ void attention_pack_k(float *kp, const float *k, int T, int HD, int ld) {
     }
 }
 
+
+/* the portable set: GCC vector extensions, 4 floats (SSE2 on x86-64, NEON on arm64) */
+typedef float v4f __attribute__((vector_size(16)));
+static inline v4f v4_loadu(const float *p) {
+    v4f v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+static inline void v4_storeu(float *p, v4f v) { memcpy(p, &v, sizeof v); }
+#define TILE_SFX             _portable
+#define TILE_TARGET
+#define TILE_W               4
+#define TILE_NR              6
+#define VT                   v4f
+#define V_LOADU(p)           v4_loadu(p)
+#define V_STOREU(p, v)       v4_storeu((p), (v))
+#define V_BCAST(p)           ((v4f){ *(p), *(p), *(p), *(p) })
+#define V_ZERO               ((v4f){ 0, 0, 0, 0 })
+#define V_FMA(a, b, c)       ((a) * (b) + (c))
+#define V_ADD(a, b)          ((a) + (b))
+#define V_MUL(a, b)          ((a) * (b))
+#define V_SET1(x)            ((v4f){ (x), (x), (x), (x) })
+#define V_PREFETCH(p)        __builtin_prefetch((p))
+#define TILE_SOFTMAX_ROW(r, n) softmax_row_portable((r), (n))
+#include "deit-tiles.h"
+
 #if DEIT_HAVE_X86_SIMD
-/* s[r][0..16) = scale * sum_d q[r][d] kp[d][0..16) for NR <= 6 rows */
-static inline __attribute__((always_inline)) AVX2_FN void scores_tile(int NR, float *s, int lds, const float *q,
-                                                                     int ldq, const float *kp, int HD, float scale) {
-    __m256 a0[6], a1[6];
-    UNROLL6 for (int r = 0; r < 6; r++) a0[r] = a1[r] = _mm256_setzero_ps();
-    for (int d = 0; d < HD; d++) {
-        const __m256 b0 = _mm256_load_ps(kp + (size_t)d * 16), b1 = _mm256_load_ps(kp + (size_t)d * 16 + 8);
-        UNROLL6 for (int r = 0; r < 6; r++) {
-            if (r < NR) {
-                const __m256 x = _mm256_broadcast_ss(q + (size_t)r * ldq + d);
-                a0[r]          = _mm256_fmadd_ps(x, b0, a0[r]);
-                a1[r]          = _mm256_fmadd_ps(x, b1, a1[r]);
-            }
-        }
-    }
-    const __m256 vs = _mm256_set1_ps(scale);
-    UNROLL6 for (int r = 0; r < 6; r++) {
-        if (r < NR) {
-            _mm256_storeu_ps(s + (size_t)r * lds, _mm256_mul_ps(a0[r], vs));
-            _mm256_storeu_ps(s + (size_t)r * lds + 8, _mm256_mul_ps(a1[r], vs));
-        }
-    }
-}
+/* AVX2 + FMA: 6 x 16 tiles, 12 accumulators of 16 registers */
+#define TILE_SFX       _avx2
+#define V_PREFETCH(p)  _mm_prefetch((p), _MM_HINT_T0)
+#define TILE_SOFTMAX_ROW(r, n) softmax_row_avx2((r), (n))
+#define TILE_TARGET    AVX2_FN
+#define TILE_W         8
+#define TILE_NR        6
+#define VT             __m256
+#define V_LOADU(p)     _mm256_loadu_ps(p)
+#define V_STOREU(p, v) _mm256_storeu_ps((p), (v))
+#define V_BCAST(p)     _mm256_broadcast_ss(p)
+#define V_ZERO         _mm256_setzero_ps()
+#define V_FMA(a, b, c) _mm256_fmadd_ps((a), (b), (c))
+#define V_ADD(a, b)    _mm256_add_ps((a), (b))
+#define V_MUL(a, b)    _mm256_mul_ps((a), (b))
+#define V_SET1(x)      _mm256_set1_ps(x)
+#include "deit-tiles.h"
+/* AVX-512: 12 x 32 tiles, 24 accumulators of 32 registers; the broadcasts fold into the
+ * FMAs as {1to16} memory operands */
+#define TILE_SFX       _avx512
+#define V_PREFETCH(p)  _mm_prefetch((p), _MM_HINT_T0)
+#define TILE_SOFTMAX_ROW(r, n) softmax_row_avx2((r), (n))
+#define TILE_TARGET    AVX512_FN
+#define TILE_W         16
+#define TILE_NR        12
+#define VT             __m512
+#define V_LOADU(p)     _mm512_loadu_ps(p)
+#define V_STOREU(p, v) _mm512_storeu_ps((p), (v))
+#define V_BCAST(p)     _mm512_set1_ps(*(p))
+#define V_ZERO         _mm512_setzero_ps()
+#define V_FMA(a, b, c) _mm512_fmadd_ps((a), (b), (c))
+#define V_ADD(a, b)    _mm512_add_ps((a), (b))
+#define V_MUL(a, b)    _mm512_mul_ps((a), (b))
+#define V_SET1(x)      _mm512_set1_ps(x)
+#include "deit-tiles.h"
 
-/* o[r][0..16) = sum_{j<T} p[r][j] v[j][0..16) for NR <= 6 rows */
-static inline __attribute__((always_inline)) AVX2_FN void context_tile(int NR, float *o, int ldo, const float *p,
-                                                                      int ldp, const float *v, int ldv, int T) {
-    __m256 a0[6], a1[6];
-    UNROLL6 for (int r = 0; r < 6; r++) a0[r] = a1[r] = _mm256_setzero_ps();
-    for (int j = 0; j < T; j++) {
-        const __m256 b0 = _mm256_loadu_ps(v + (size_t)j * ldv), b1 = _mm256_loadu_ps(v + (size_t)j * ldv + 8);
-        UNROLL6 for (int r = 0; r < 6; r++) {
-            if (r < NR) {
-                const __m256 x = _mm256_broadcast_ss(p + (size_t)r * ldp + j);
-                a0[r]          = _mm256_fmadd_ps(x, b0, a0[r]);
-                a1[r]          = _mm256_fmadd_ps(x, b1, a1[r]);
-            }
-        }
-    }
-    UNROLL6 for (int r = 0; r < 6; r++) {
-        if (r < NR) {
-            _mm256_storeu_ps(o + (size_t)r * ldo, a0[r]);
-            _mm256_storeu_ps(o + (size_t)r * ldo + 8, a1[r]);
-        }
-    }
-}
-
-#define TILE_SWITCH(fn, nr, ...)              \
-    switch (nr) {                             \
-    case 6: fn(6, __VA_ARGS__); break;        \
-    case 5: fn(5, __VA_ARGS__); break;        \
-    case 4: fn(4, __VA_ARGS__); break;        \
-    case 3: fn(3, __VA_ARGS__); break;        \
-    case 2: fn(2, __VA_ARGS__); break;        \
-    default: fn(1, __VA_ARGS__); break;       \
-    }
-
-static AVX2_FN void attention_packed_avx2(float *ctx, const float *q, const float *kp, const float *v, float *scores,
-                                          int r0, int r1, int T, int HD, int ld, float scale) {
-    const int R = r1 - r0, nb = (T + 15) / 16, Tp = nb * 16;
-    for (int r = 0; r < R; r += 6) {
-        const int nr = R - r < 6 ? R - r : 6;
-        float    *s  = scores + (size_t)r * Tp;
-        for (int jb = 0; jb < nb; jb++)
-            TILE_SWITCH(scores_tile, nr, s + jb * 16, Tp, q + (size_t)(r0 + r) * ld, ld, kp + (size_t)jb * HD * 16,
-                        HD, scale);
-        for (int i = 0; i < nr; i++) softmax_row_avx2(s + (size_t)i * Tp, T);
-    }
-    for (int c = 0; c < HD; c += 16)
-        for (int r = 0; r < R; r += 6) {
-            const int nr = R - r < 6 ? R - r : 6;
-            TILE_SWITCH(context_tile, nr, ctx + (size_t)(r0 + r) * ld + c, ld, scores + (size_t)r * Tp, Tp, v + c, ld,
-                        T);
-        }
-}
 #endif
 
 /* ---------------------------------------------------------------------------------------
- * Linear layers on weights packed into 16-column panels (AVX2). OpenBLAS packs the
- * weights again on every call: at batch 1 that copy is 8-13 % of the forward pass (the
- * weights are streamed once per image anyway, but OpenBLAS reads them twice). With the
- * weights stored once as panels wp[N/16][K][16] (the layout attention_pack_k produces,
- * rows = output features), a 6 x 16 register tile reads the activations in place
- * (broadcasts) and each panel sequentially: 84-95 GFLOP/s per core on DeiT's shapes
- * against OpenBLAS's 66-90 (198 x 192..3072, caches flushed between calls).
+ * Kernel sets
  */
+static const struct deit_kernels kernels_portable = {
+    .isa = DEIT_ISA_PORTABLE, .linear_packed = linear_packed_portable, .attention_packed = attention_packed_portable,
+    .pack_k = pack_k_portable, .layernorm = layernorm_portable, .gelu = gelu_portable,
+    .softmax_row = softmax_row_portable, .row_max = row_max_portable, .exp_sub_sum = exp_sub_sum_portable,
+};
 #if DEIT_HAVE_X86_SIMD
-/* out[r][0..16) (+)= sum_k inp[r][k] wp[k][0..16) + bias[0..16) for NR <= 6 rows. With
- * pf (the first row tile of a pass over a panel) the panel is prefetched PF_DIST rows
- * ahead, running on into the next panel: the row-fused layers give each worker chunks of
- * 4-9 row tiles, so each panel comes from L3 (1.8 MB of weights per DeiT-tiny layer) and
- * is reused only a few times. Cold weights, 1 thread, M = 24 / 54 rows: 80-85 / 88-90
- * GFLOP/s without, 91-94 / 93-94 with; DeiT-tiny b1 forward: new/old 0.970 and 0.985
- * (paired medians of 40 alternating bursts, faster in 39 of 40 each), DeiT-base 0.994.
- * Prefetching in every tile instead was 0.8 % slower than none. */
-static inline __attribute__((always_inline)) AVX2_FN void linear_tile(int NR, bool pf, float *out, int ldo,
-                                                                     const float *inp, int ldi, const float *wp,
-                                                                     int K, const float *bias, bool accumulate) {
-    __m256 a0[6], a1[6];
-    UNROLL6 for (int r = 0; r < 6; r++) a0[r] = a1[r] = _mm256_setzero_ps();
-    for (int k = 0; k < K; k++) {
-        const __m256 b0 = _mm256_loadu_ps(wp + (size_t)k * 16), b1 = _mm256_loadu_ps(wp + (size_t)k * 16 + 8);
-        if (pf) /* the address may lie past the weights (a prefetch never faults): form it as an integer */
-            _mm_prefetch((const char *)((uintptr_t)wp + ((size_t)k + PF_DIST) * 16 * sizeof(float)), _MM_HINT_T0);
-        UNROLL6 for (int r = 0; r < 6; r++) {
-            if (r < NR) {
-                const __m256 x = _mm256_broadcast_ss(inp + (size_t)r * ldi + k);
-                a0[r]          = _mm256_fmadd_ps(x, b0, a0[r]);
-                a1[r]          = _mm256_fmadd_ps(x, b1, a1[r]);
-            }
-        }
-    }
-    const __m256 c0 = bias ? _mm256_loadu_ps(bias) : _mm256_setzero_ps();
-    const __m256 c1 = bias ? _mm256_loadu_ps(bias + 8) : _mm256_setzero_ps();
-    UNROLL6 for (int r = 0; r < 6; r++) {
-        if (r < NR) {
-            float *o  = out + (size_t)r * ldo;
-            __m256 v0 = _mm256_add_ps(a0[r], c0), v1 = _mm256_add_ps(a1[r], c1);
-            if (accumulate) {
-                v0 = _mm256_add_ps(v0, _mm256_loadu_ps(o));
-                v1 = _mm256_add_ps(v1, _mm256_loadu_ps(o + 8));
-            }
-            _mm256_storeu_ps(o, v0);
-            _mm256_storeu_ps(o + 8, v1);
-        }
-    }
-}
-
-static AVX2_FN void linear_packed_avx2(float *out, int ldo, const float *inp, int ldi, const float *wp,
-                                       const float *bias, int M, int K, int n0, int n1, bool accumulate) {
-    for (int n = n0; n < n1; n += 16) {
-        const float *panel = wp + (size_t)(n / 16) * K * 16;
-        const float *b     = bias ? bias + n : NULL;
-        for (int m = 0; m < M; m += 6) {
-            const int    nr = M - m < 6 ? M - m : 6;
-            float       *o  = out + (size_t)m * ldo + n;
-            const float *x  = inp + (size_t)m * ldi;
-            if (m == 0) {
-                TILE_SWITCH(linear_tile, nr, true, o, ldo, x, ldi, panel, K, b, accumulate);
-            } else {
-                TILE_SWITCH(linear_tile, nr, false, o, ldo, x, ldi, panel, K, b, accumulate);
-            }
-        }
-    }
-}
+static const struct deit_kernels kernels_avx2 = {
+    .isa = DEIT_ISA_AVX2, .linear_packed = linear_packed_avx2, .attention_packed = attention_packed_avx2,
+    .pack_k = pack_k_avx2, .layernorm = layernorm_avx2, .gelu = gelu_avx2,
+    .softmax_row = softmax_row_avx2, .row_max = row_max_avx2, .exp_sub_sum = exp_sub_sum_avx2,
+};
+static const struct deit_kernels kernels_avx512 = {
+    .isa = DEIT_ISA_AVX512, .linear_packed = linear_packed_avx512, .attention_packed = attention_packed_avx512,
+    .pack_k = pack_k_avx2, .layernorm = layernorm_avx2, .gelu = gelu_avx2,
+    .softmax_row = softmax_row_avx2, .row_max = row_max_avx2, .exp_sub_sum = exp_sub_sum_avx2,
+};
 #endif
 
-bool linear_packed_supported(int N) { return deit_cpu_has_avx2() && N % 16 == 0; }
+const struct deit_kernels *deit_kernels_for(enum deit_isa isa) {
+    if (isa == DEIT_ISA_AUTO) isa = deit_isa_best();
+#if DEIT_HAVE_X86_SIMD
+    if (isa == DEIT_ISA_AVX512 && deit_isa_supported(isa)) return &kernels_avx512;
+    if (isa == DEIT_ISA_AVX2 && deit_isa_supported(isa)) return &kernels_avx2;
+#endif
+    return &kernels_portable;
+}
+
+/* The entry points of the best set (tests, benchmarks and callers without a state) */
+void layernorm_forward(float *out, const float *inp, const float *w, const float *b, int M, int D, float eps) {
+    deit_kernels_for(DEIT_ISA_AUTO)->layernorm(out, inp, w, b, M, D, eps);
+}
+
+/* reference: transformers activations.py: "gelu" -> GELUActivation = nn.functional.gelu
+ * (exact erf form); "gelu_new" / "gelu_pytorch_tanh" / "gelu_fast" -> tanh approximation
+ * 0.5*x*(1 + tanh(sqrt(2/pi)*(x + 0.044715*x^3))). */
+void gelu_forward(float *x, size_t n, enum deit_act act) { deit_kernels_for(DEIT_ISA_AUTO)->gelu(x, n, act); }
 
 /* w (N, K) row-major -> panels [N/16][K][16] in place; tmp holds N*K floats */
 void linear_pack_weights(float *w, int N, int K, float *tmp) {
-    attention_pack_k(tmp, w, N, K, K); /* the same panel layout: rows of w are the "keys" */
+    deit_kernels_for(DEIT_ISA_AUTO)->pack_k(tmp, w, N, K, K); /* the same panel layout: rows of w are the "keys" */
     memcpy(w, tmp, (size_t)N * K * sizeof(float));
 }
 
-/* Columns [n0, n1) (multiples of 16) of out (M, ldo) (+)= inp (M, K) . W^T + bias, with W
- * packed by linear_pack_weights. Only when linear_packed_supported(N). */
-void linear_forward_packed(float *out, int ldo, const float *inp, int ldi, const float *wp, const float *bias, int M,
-                           int K, int n0, int n1, bool accumulate) {
-#if DEIT_HAVE_X86_SIMD
-    if (M > 0 && n1 > n0) linear_packed_avx2(out, ldo, inp, ldi, wp, bias, M, K, n0, n1, accumulate);
-#else
-    (void)out, (void)ldo, (void)inp, (void)ldi, (void)wp, (void)bias, (void)M, (void)K, (void)n0, (void)n1,
-        (void)accumulate;
-#endif
+/* kp[jb][d][l] = k[(jb*16 + l) * ld + d], zero past T */
+void attention_pack_k(float *kp, const float *k, int T, int HD, int ld) {
+    deit_kernels_for(DEIT_ISA_AUTO)->pack_k(kp, k, T, HD, ld);
 }
 
-bool attention_packed_supported(int HD) {
-    return deit_cpu_has_avx2() && HD % 16 == 0;
+/* Columns [n0, n1) (multiples of 16) of out (M, ldo) (+)= inp (M, K) . W^T + bias, with W
+ * packed by linear_pack_weights. */
+void linear_forward_packed(float *out, int ldo, const float *inp, int ldi, const float *wp, const float *bias, int M,
+                           int K, int n0, int n1, bool accumulate) {
+    deit_kernels_for(DEIT_ISA_AUTO)->linear_packed(out, ldo, inp, ldi, wp, bias, M, K, n0, n1, accumulate);
 }
 
 /* Eager attention of query rows [r0, r1) of one head with K packed by attention_pack_k
  * (kp) and scores scratch of (r1 - r0) * round_up(T, 16) floats. Same math as
- * attention_head_eager; only when attention_packed_supported(HD). */
+ * attention_head_eager; HD a multiple of 16. */
 void attention_head_packed(float *ctx, const float *q, const float *kp, const float *v, float *scores, int r0, int r1,
                            int T, int HD, int ld, float scale) {
-#if DEIT_HAVE_X86_SIMD
-    if (r1 > r0) attention_packed_avx2(ctx, q, kp, v, scores, r0, r1, T, HD, ld, scale);
-#else
-    (void)ctx, (void)q, (void)kp, (void)v, (void)scores, (void)r0, (void)r1, (void)T, (void)HD, (void)ld, (void)scale;
-#endif
+    deit_kernels_for(DEIT_ISA_AUTO)->attention_packed(ctx, q, kp, v, scores, r0, r1, T, HD, ld, scale);
 }
 
 /* Naive attention of one whole head in double, for tests. */

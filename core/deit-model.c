@@ -32,6 +32,9 @@ struct deit_model_params deit_model_default_params(void) {
     return (struct deit_model_params){
         .weights_path = NULL,   /* <dir>/model.safetensors, else <dir>/pytorch_model.bin */
         .use_mmap     = true,   /* map the file, use aligned F32 tensors in place */
+        /* rearrange the linear weights into GEMM panels at load; DEIT_NO_PACKED_WEIGHTS=1
+         * (benchmarks: OpenBLAS on the weights as stored) changes the default */
+        .packed_weights = !deit_env_flag("DEIT_NO_PACKED_WEIGHTS"),
     };
 }
 
@@ -493,6 +496,7 @@ struct deit_model *deit_model_load(const char *dir, const struct deit_model_para
     if (deit_blob_open(&blob, w_path, p.use_mmap, err) != DEIT_STATUS_OK) goto fail;
     if (model_bind_blob(m, pc.arch_explicit, &blob, w_path, err) != DEIT_STATUS_OK) goto fail;
     deit_blob_close(&blob);
+    if (p.packed_weights) deit_model_pack_weights(m); /* before anyone else sees the model */
     log_summary(m, w_path);
     g_free(cfg_path);
     g_free(pp_path);
@@ -537,6 +541,7 @@ struct deit_model *deit_model_load_from_memory(const char *config_json, size_t c
     }
     deit_blob_from_memory(&blob, safetensors, safetensors_len);
     if (model_bind_blob(m, pc.arch_explicit, &blob, "weights (memory)", err) != DEIT_STATUS_OK) goto fail;
+    deit_model_pack_weights(m); /* only tensors converted into the model's own buffer */
     log_summary(m, "memory");
     deit_parsed_config_clear(&pc);
     return m;

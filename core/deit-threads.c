@@ -20,7 +20,8 @@
 /* How long a waiting thread spins before it sleeps on the condition variable. Long
  * enough to bridge the gap between two parallel sections of one forward pass (a few
  * microseconds), short enough that a spinning thread does not steal a busy machine's
- * cores from the thread it waits for. DEIT_SPIN_US overrides it (0 = always sleep). */
+ * cores from the thread it waits for. deit_state_params.spin_us (and DEIT_SPIN_US for the
+ * default) overrides it (0 = always sleep). */
 #define DEFAULT_SPIN_NS 50000
 
 struct deit_pool {
@@ -32,6 +33,7 @@ struct deit_pool {
     atomic_uint      generation;   /* bumped for each job */
     atomic_int       pending;      /* workers (excluding 0) still running the job */
     atomic_bool      quit;
+    long long        spin_ns;      /* spin budget before sleeping */
     deit_pool_fn     fn;
     void            *ctx;
 };
@@ -45,21 +47,6 @@ static bool workers_busy(struct deit_pool *pool, unsigned unused) {
     return atomic_load_explicit(&pool->pending, memory_order_acquire) > 0;
 }
 
-static long long spin_budget_ns(void) {
-    static atomic_llong cached = -1;
-    long long           v      = atomic_load(&cached);
-    if (v < 0) {
-        const char *env = getenv("DEIT_SPIN_US");
-        v               = DEFAULT_SPIN_NS;
-        if (env) {
-            long long us = atoll(env);
-            v            = us < 0 ? 0 : us > 1000000 ? 1000000000LL : us * 1000; /* at most 1 s */
-        }
-        atomic_store(&cached, v);
-    }
-    return v;
-}
-
 static long long now_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -68,7 +55,7 @@ static long long now_ns(void) {
 
 /* Spins while cond(arg) holds, for at most the spin budget; returns whether it still holds. */
 static bool spin_while(bool (*cond)(struct deit_pool *, unsigned), struct deit_pool *pool, unsigned arg) {
-    const long long budget = spin_budget_ns();
+    const long long budget = pool->spin_ns;
     if (budget == 0) return cond(pool, arg);
     long long start = 0;
     for (unsigned i = 0;; i++) {
@@ -123,11 +110,17 @@ void deit_blas_single_thread(void) {
 #endif
 }
 
-struct deit_pool *deit_pool_new(int n_threads) {
+struct deit_pool *deit_pool_new(int n_threads, int spin_us) {
     if (n_threads <= 0) n_threads = deit_default_threads();
     struct deit_pool *pool = calloc(1, sizeof *pool);
     if (!pool) return NULL;
     pool->n = n_threads;
+    if (spin_us < 0) { /* the default, or DEIT_SPIN_US */
+        const char *env = getenv("DEIT_SPIN_US");
+        spin_us         = env && *env ? atoi(env) : DEFAULT_SPIN_NS / 1000;
+        if (spin_us < 0) spin_us = 0;
+    }
+    pool->spin_ns = spin_us > 1000000 ? 1000000000LL : spin_us * 1000LL; /* at most 1 s */
     pthread_mutex_init(&pool->mutex, NULL);
     pthread_cond_init(&pool->wake, NULL);
     pthread_cond_init(&pool->done_cond, NULL);

@@ -11,11 +11,10 @@
  * No GStreamer dependency: GLib, json-glib, OpenBLAS, pthreads and libm only.
  *
  * Thread safety
- *   - struct deit_model is immutable after deit_model_load() as far as callers can
- *     see: share one between any number of threads and elements. Free it only when no
- *     state uses it. (Internally, the first deit_state_init() of a model rearranges its
- *     linear weights into GEMM panels, once, in place, under a lock: ~50 ms for
- *     DeiT-tiny, ~0.5 s for DeiT-base. Later states of the model skip it.)
+ *   - struct deit_model is immutable after deit_model_load(): share one between any
+ *     number of threads and elements. Free it only when no state uses it. (The load
+ *     itself rearranges the linear weights into GEMM panels, once, before the model is
+ *     returned: ~50 ms for DeiT-tiny, ~0.5 s for DeiT-base; deit_model_params.)
  *   - struct deit_state holds the scratch buffers and worker threads of one inference
  *     at a time: use one state per concurrent inference; never share a state between
  *     threads without a lock.
@@ -24,12 +23,20 @@
  * Parallelism has a single owner: each state owns a pool of n_threads workers (the
  * calling thread is worker 0). A forward pass is one parallel region: a list of phases
  * (patch embedding, then per layer LayerNorm, QKV, attention, projection, LayerNorm,
- * MLP, ...), each cut into chunks (GEMM row x column tiles, (image, head) pairs, token
- * rows) that the workers claim with an atomic counter, a phase starting when the
- * previous one is complete; preprocessing splits output rows the same way. OpenBLAS
- * is asked to run single-threaded inside those workers (openblas_set_num_threads(1) at
- * first state creation), so the two never nest. Waiting workers spin for 50 us, then
- * sleep (DEIT_SPIN_US overrides the spin).
+ * MLP, ...), built once per state and batch size, each cut into chunks (GEMM column
+ * panels, (image, head) query rows, token rows) that the workers claim with an atomic
+ * counter, a phase starting when the previous one is complete; a worker that finds no
+ * chunk left takes the remaining steps (column panels, query rows) of a chunk whose owner
+ * the OS has preempted, and a waiting worker sleeps after a short spin, handing its CPU
+ * over. Which worker runs a chunk or step never changes what it computes, so the results
+ * are bit-identical from run to run for a given thread count (and, with our packed
+ * kernels, for any thread count). Preprocessing splits output rows the same way. OpenBLAS is asked to run single-threaded inside those workers
+ * (openblas_set_num_threads(1) at first state creation), so the two never nest. Waiting
+ * workers spin for deit_state_params.spin_us (50 us), then sleep.
+ *
+ * Kernels: one source per kernel with the vector width as a parameter, compiled for
+ * AVX-512, AVX2 + FMA and portable C; deit_state_params.isa picks the set at state
+ * creation (default: the best the CPU supports).
  *
  * Usage
  *
@@ -217,6 +224,13 @@ struct deit_model_info {
 struct deit_model_params {
     const char *weights_path;  /* NULL: <dir>/model.safetensors, else <dir>/pytorch_model.bin */
     bool        use_mmap;      /* true: map the weight file and use aligned F32 tensors in place */
+    /* true (default): deit_model_load() rearranges the encoder's linear weights once, in
+     * place, into the 16-column panels our GEMM kernels read (every instruction set reads
+     * the same panels), when the plan picks our kernels (deit_isa_best() is AVX2 or
+     * AVX-512, every dimension a multiple of 16, the weights in the model's own memory).
+     * false: OpenBLAS GEMMs on the weights as stored (an experiment;
+     * DEIT_NO_PACKED_WEIGHTS=1 in the environment sets false as the default). */
+    bool        packed_weights;
 };
 DEIT_API struct deit_model_params deit_model_default_params(void);
 
@@ -339,10 +353,43 @@ enum deit_attention {
     DEIT_ATTENTION_FUSED,     /* tiled online softmax, no full score matrix: like "sdpa" */
 };
 
+/* Instruction sets of the kernels, chosen at run time (cpuid plus the OS's XSAVE state
+ * for the YMM / ZMM registers, XGETBV), never per call. */
+enum deit_isa {
+    DEIT_ISA_AUTO = 0,   /* the best this CPU and OS support (deit_isa_best()) */
+    DEIT_ISA_PORTABLE,   /* plain C (GCC vector extensions) and OpenBLAS: any CPU */
+    DEIT_ISA_AVX2,       /* x86-64 AVX2 + FMA */
+    DEIT_ISA_AVX512,     /* x86-64 AVX-512 F + VL + BW + DQ (ZMM state enabled by the OS) */
+};
+/* "auto", "portable", "avx2", "avx512" */
+DEIT_API const char *deit_isa_to_string(enum deit_isa isa);
+/* Parse one of those names; false (and *out untouched) for anything else. */
+DEIT_API bool deit_isa_from_string(const char *name, enum deit_isa *out);
+/* Whether this CPU and OS can run the kernels of isa (AUTO and PORTABLE: always). */
+DEIT_API bool deit_isa_supported(enum deit_isa isa);
+/* What DEIT_ISA_AUTO resolves to: the best supported set, capped by the environment
+ * (DEIT_ISA=portable|avx2|avx512, or DEIT_DISABLE_AVX2=1 for portable; for experiments
+ * and tests). */
+DEIT_API enum deit_isa deit_isa_best(void);
+
+/* Layer schedules (see deit_state_init in deit-forward.c) */
+enum deit_schedule {
+    DEIT_SCHEDULE_AUTO = 0,  /* row-fused when one layer's weights fit in 4 MiB (DeiT-tiny) */
+    DEIT_SCHEDULE_PHASES,    /* one phase per operation, GEMMs split by output columns */
+    DEIT_SCHEDULE_ROWS,      /* row-fused: token rows through everything between two attentions */
+};
+
 struct deit_state_params {
     int max_batch;                  /* images per deit_state_run(), >= 1 */
     int n_threads;                  /* worker threads incl. the caller; 0 = all cores */
     enum deit_attention attention;
+    /* Kernels: AUTO = deit_isa_best(); an explicit set the CPU lacks fails with
+     * INVALID_ARG (deit_isa_supported() tells in advance). */
+    enum deit_isa isa;
+    enum deit_schedule schedule;    /* default from DEIT_FUSE_ROWS=0|1 when set, else AUTO */
+    /* Microseconds a waiting worker spins before it sleeps; -1 = 50 (default from
+     * DEIT_SPIN_US when set). */
+    int spin_us;
     /* Classification models read only the class (and distillation) token of the final
      * sequence, so by default their last layer runs the queries, attention, MLP and the
      * final LayerNorm for those tokens alone (keys and values for every token; ~7 % less
@@ -360,6 +407,11 @@ struct deit_state;
 DEIT_API struct deit_state *deit_state_init(const struct deit_model *model, const struct deit_state_params *params,
                                             struct deit_error *err);
 DEIT_API void deit_state_free(struct deit_state *state);
+
+/* The instruction set the state's kernels use (never AUTO), and whether its linear
+ * layers run our kernels on the model's packed weights (else OpenBLAS). */
+DEIT_API enum deit_isa deit_state_isa(const struct deit_state *state);
+DEIT_API bool deit_state_packed_gemm(const struct deit_state *state);
 
 /* Input slot of image b: float [C, image_height, image_width] (pixel_values[b]). */
 DEIT_API float *deit_state_input(struct deit_state *state, int b);

@@ -1,5 +1,6 @@
-/* test-attention-packed.c - the AVX2 eager attention (K packed once per head, 6x16
- * register tiles, core/deit-layers.c attention_head_packed) against the naive double
+/* test-attention-packed.c - the packed eager attention (K packed once per head into
+ * 16-key panels, register tiles of core/deit-tiles.h) of every instruction set the CPU
+ * supports (portable, AVX2, AVX-512: each set's kernel table) against the naive double
  * reference attention_head_ref, on seeded random q/k/v.
  *
  * Also the linear layers on weights packed into 16-column panels (linear_forward_packed)
@@ -7,9 +8,12 @@
  * Shapes: DeiT-tiny/base at 224 (T = 198, HD = 64), 384 (T = 578), a ragged T (not a
  * multiple of 16, so the zero-padded key panel must not leak into the softmax), HD = 16
  * and 32, and query blocks whose row counts are not multiples of the 6-row tile.
+ * and query blocks whose row counts are not multiples of the 6- or 12-row tile, column
+ * slices that start or end on an odd 16-column panel (AVX-512's 32-column tiles then end
+ * with a 16-column one).
  * Tolerance: |got - ref| <= 1e-5 + 1e-5 |ref| (float32 sums of <= 578 terms of magnitude
- * <= 4 against a double reference, as in test-layers.c). Exit 77 (skip) when the CPU has
- * no AVX2/FMA, where the forward pass uses the OpenBLAS path tested by test-layers.
+ * <= 4 against a double reference, as in test-layers.c). Prints the sets it ran and fails
+ * when the CPU supports one it did not run.
  */
 #include "deit-internal.h"
 
@@ -25,6 +29,8 @@ static float frand(void) {
     return (float)((rng >> 11) * (1.0 / 9007199254740992.0)) * 2.0f - 1.0f;
 }
 
+static const struct deit_kernels *kn;
+
 static int check(int T, int HD, int H, int block) {
     const int D = HD * H;
     float *q = malloc(sizeof(float) * T * D), *k = malloc(sizeof(float) * T * D), *v = malloc(sizeof(float) * T * D);
@@ -36,10 +42,10 @@ static int check(int T, int HD, int H, int block) {
         return 1;
     const float scale = 1.0f / sqrtf((float)HD);
     for (int h = 0; h < H; h++) {
-        attention_pack_k(kp, k + h * HD, T, HD, D);
+        kn->pack_k(kp, k + h * HD, T, HD, D);
         for (int r0 = 0; r0 < T; r0 += block) {
             const int r1 = r0 + block < T ? r0 + block : T;
-            attention_head_packed(got + h * HD, q + h * HD, kp, v + h * HD, scores, r0, r1, T, HD, D, scale);
+            kn->attention_packed(got + h * HD, q + h * HD, kp, v + h * HD, scores, r0, r1, T, HD, D, scale);
         }
         attention_head_ref(ref + h * HD, q + h * HD, k + h * HD, v + h * HD, T, HD, D, scale);
     }
@@ -50,7 +56,7 @@ static int check(int T, int HD, int H, int block) {
         if (!(d <= 1e-5 + 1e-5 * fabs(ref[i]))) bad++;
         if (!(d <= maxd)) maxd = d;
     }
-    printf("packed attention T=%-4d HD=%-3d H=%d block=%-4d maxdiff=%.3g %s\n", T, HD, H, block, maxd,
+    printf("%-8s packed attention T=%-4d HD=%-3d H=%d block=%-4d maxdiff=%.3g %s\n", deit_isa_to_string(kn->isa), T, HD, H, block, maxd,
            bad ? "FAIL" : "ok");
     free(q), free(k), free(v), free(got), free(ref), free(kp), free(scores);
     return bad != 0;
@@ -67,7 +73,7 @@ static int check_linear(int M, int K, int N, int n0, int n1, bool bias, bool acc
     for (int i = 0; i < M * N; i++) init[i] = got[i] = frand();
     linear_forward_ref(ref, x, w, bias ? b : NULL, M, K, N);
     linear_pack_weights(w, N, K, tmp);
-    linear_forward_packed(got, N, x, K, w, bias ? b : NULL, M, K, n0, n1, accumulate);
+    kn->linear_packed(got, N, x, K, w, bias ? b : NULL, M, K, n0, n1, accumulate);
     double maxd = 0;
     int    bad  = 0;
     for (int m = 0; m < M; m++)
@@ -78,17 +84,13 @@ static int check_linear(int M, int K, int N, int n0, int n1, bool bias, bool acc
             if (!(d <= 1e-5 + 1e-5 * fabs(want))) bad++;
             if (!(d <= maxd)) maxd = d;
         }
-    printf("packed linear %4dx%-4d->%-3d cols [%d,%d)%s%s maxdiff=%.3g %s\n", M, K, N, n0, n1, bias ? " +bias" : "",
+    printf("%-8s packed linear %4dx%-4d->%-3d cols [%d,%d)%s%s maxdiff=%.3g %s\n", deit_isa_to_string(kn->isa), M, K, N, n0, n1, bias ? " +bias" : "",
            accumulate ? " +=" : "", maxd, bad ? "FAIL" : "ok");
     free(x), free(w), free(b), free(tmp), free(got), free(ref), free(init);
     return bad != 0;
 }
 
-int main(void) {
-    if (!attention_packed_supported(64)) {
-        printf("no AVX2/FMA: packed attention not used on this CPU, skipping\n");
-        return 77;
-    }
+static int check_all(void) {
     int fails = 0;
     fails += check(198, 64, 3, 198);  /* DeiT-tiny, whole heads */
     fails += check(198, 64, 2, 99);   /* two workers' halves: 99 = 16 tiles of 6 + 3 */
@@ -97,7 +99,8 @@ int main(void) {
     fails += check(70, 16, 2, 7);     /* small head, ragged key panel */
     fails += check(5, 32, 1, 5);      /* fewer keys than one panel */
     fails += check(1, 16, 1, 1);      /* one token */
-    /* linear layers on packed weights: 6-row tiles with remainders, column slices (a
+    fails += check(40, 48, 1, 25);    /* HD = 3 panels: AVX-512 context tiles of 32 + 16 */
+    /* linear layers on packed weights: row tiles with remainders, column slices (a
      * worker's share), K not a multiple of 8, no bias, accumulate into a residual */
     fails += check_linear(198, 192, 48, 0, 48, true, false);
     fails += check_linear(7, 64, 32, 16, 32, true, true);
@@ -105,6 +108,28 @@ int main(void) {
     fails += check_linear(13, 768, 64, 16, 48, false, true);
     fails += check_linear(301, 768, 32, 0, 32, true, true); /* 3 row blocks of 126 */
     fails += check_linear(70, 3072, 16, 0, 16, true, false); /* row blocks of 30 */
+    fails += check_linear(25, 96, 80, 16, 64, true, false);  /* 3 panels from an odd one */
+    return fails;
+}
+
+int main(void) {
+    int  fails = 0;
+    bool ran[DEIT_ISA_AVX512 + 1] = { false };
+    for (int isa = DEIT_ISA_PORTABLE; isa <= DEIT_ISA_AVX512; isa++) {
+        if (!deit_isa_supported((enum deit_isa)isa)) continue;
+        kn = deit_kernels_for((enum deit_isa)isa);
+        fails += check_all();
+        ran[kn->isa] = true;
+    }
+    printf("instruction sets run:");
+    for (int isa = DEIT_ISA_PORTABLE; isa <= DEIT_ISA_AVX512; isa++)
+        if (ran[isa]) printf(" %s", deit_isa_to_string((enum deit_isa)isa));
+    printf("\n");
+    for (int isa = DEIT_ISA_PORTABLE; isa <= DEIT_ISA_AVX512; isa++)
+        if (deit_isa_supported((enum deit_isa)isa) && !ran[isa]) {
+            printf("FAIL: the CPU supports %s but it was not run\n", deit_isa_to_string((enum deit_isa)isa));
+            fails++;
+        }
     printf("%s\n", fails ? "FAILED" : "all passed");
     return fails ? 1 : 0;
 }

@@ -99,7 +99,7 @@ static void test_nan_propagation(void) {
         float row[13];
         for (int i = 0; i < 13; i++) row[i] = (float)i * 0.1f;
         row[pos] = NAN;
-        softmax_rows(row, 1, 13, 13);
+        softmax_rows(NULL, row, 1, 13, 13);
         for (int i = 0; i < 13; i++) ok = ok && isnan(row[i]);
     }
     printf("%-40s %s\n", "NaN propagates (gelu, softmax)", ok ? "ok" : "FAIL");
@@ -147,8 +147,8 @@ static void test_attention(int T, int HD, int H) {
         const size_t off = (size_t)h * HD;
         for (int r0 = 0; r0 < T; r0 += 64) {
             int r1 = r0 + 64 < T ? r0 + 64 : T;
-            attention_head_eager(ce + off, q + off, k + off, v + off, scratch, r0, r1, T, HD, D, scale);
-            attention_head_fused(cf + off, q + off, k + off, v + off, scratch, r0, r1, T, HD, D, scale, 32);
+            attention_head_eager(NULL, ce + off, q + off, k + off, v + off, scratch, r0, r1, T, HD, D, scale);
+            attention_head_fused(NULL, cf + off, q + off, k + off, v + off, scratch, r0, r1, T, HD, D, scale, 32);
         }
         attention_head_ref(cr + off, q + off, k + off, v + off, T, HD, D, scale);
     }
@@ -165,7 +165,7 @@ static void test_attention(int T, int HD, int H) {
 static void test_softmax_extremes(void) {
     /* large logits must not overflow: the row max is subtracted first */
     float row[4] = { 1000.0f, 999.0f, -1000.0f, 1000.0f };
-    softmax_rows(row, 1, 4, 4);
+    softmax_rows(NULL, row, 1, 4, 4);
     const double e = exp(-1.0), z = 2 + e;
     const float  want[4] = { (float)(1 / z), (float)(e / z), 0.0f, (float)(1 / z) };
     check_close("softmax with |x| = 1000", row, want, 4, 1e-7, 1e-6);
@@ -184,7 +184,7 @@ static void test_softmax_rows(int N) {
         for (int i = 0; i < N; i++) z += exp((double)r[i] - mx);
         for (int i = 0; i < N; i++) r[i] = (float)(exp((double)r[i] - mx) / z);
     }
-    softmax_rows(x, M, N, ld);
+    softmax_rows(NULL, x, M, N, ld);
     char name[64];
     snprintf(name, sizeof name, "softmax rows N=%d (stride %d)", N, ld);
     check_close(name, x, want, (size_t)M * ld, 1e-7, 1e-5);
@@ -216,7 +216,7 @@ static void split_task(void *ctx, int i, int n) {
 }
 
 static void test_pool(int n_threads) {
-    struct deit_pool *pool = deit_pool_new(n_threads);
+    struct deit_pool *pool = deit_pool_new(n_threads, -1);
     int              *hits = calloc(1000, sizeof(int));
     for (int rep = 0; rep < 100; rep++) deit_pool_run(pool, split_task, hits);
     int ok = deit_pool_size(pool) == n_threads;

@@ -1,0 +1,261 @@
+/* test-isa.c - every instruction set this CPU supports, through the whole forward pass,
+ * against PyTorch; and bit-determinism under the dynamic schedule.
+ *
+ *   test-isa FIXTURES_DIR                  (the core fixtures of gen_core_fixtures.py)
+ *   test-isa --determinism FIXTURES_DIR
+ *
+ * Default mode: for each fixture and each set (portable, avx2, avx512), when
+ * deit_isa_supported() says the CPU and OS can run it, a state with
+ * deit_state_params.isa = that set computes the logits of the fixture's pixel_values,
+ * which must match PyTorch's float32 logits (logits.npy) within compare_outputs.py's
+ * tolerance (1e-4 * max(1, max|ref|) + 1e-4 |ref|). The AVX2 and AVX-512 kernels compute
+ * every output as the same chain of fused multiply-adds, so their logits must also be equal
+ * to the bit. It prints which sets ran and FAILS when the CPU supports a set that did not
+ * run. It also runs DeiT-tiny at batch 8, whose GEMMs are split by row blocks, against
+ * batch 1. (isa = portable here still reads the model's packed weights, through the
+ * vector-extension tiles of deit-tiles.h; the OpenBLAS path of a CPU without AVX2 is what
+ * the forward-*-portable and layers-portable tests force with DEIT_DISABLE_AVX2=1.)
+ *
+ * --determinism: the same input through the same state 20 times with 1, 2 and 3 workers
+ * (chunks claimed dynamically, so which worker runs which chunk changes from run to run)
+ * gives bit-identical logits every time, in both layer schedules; with our packed kernels
+ * also across worker counts.
+ */
+#include "deit.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int failures;
+
+/* float32 little-endian C-order .npy: the data as a malloc'd array, *n elements */
+static float *read_npy(const char *path, size_t *n) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    unsigned char h[10];
+    float        *data = NULL;
+    if (fread(h, 1, 10, f) == 10 && !memcmp(h, "\x93NUMPY", 6)) {
+        size_t hl = h[8] | (size_t)h[9] << 8, off = 10;
+        if (h[6] >= 2) { /* version 2: 4-byte header length */
+            unsigned char e[2];
+            if (fread(e, 1, 2, f) != 2) goto out;
+            hl |= (size_t)e[0] << 16 | (size_t)e[1] << 24;
+            off = 12;
+        }
+        char *hdr = malloc(hl + 1);
+        if (!hdr || fread(hdr, 1, hl, f) != hl) {
+            free(hdr);
+            goto out;
+        }
+        hdr[hl] = 0;
+        const bool f32 = strstr(hdr, "'<f4'") != NULL;
+        free(hdr);
+        if (!f32) goto out;
+        fseek(f, 0, SEEK_END);
+        const size_t bytes = (size_t)ftell(f) - off - hl;
+        fseek(f, (long)(off + hl), SEEK_SET);
+        *n   = bytes / 4;
+        data = malloc(bytes ? bytes : 1);
+        if (data && fread(data, 4, *n, f) != *n) free(data), data = NULL;
+    }
+out:
+    fclose(f);
+    return data;
+}
+
+/* logits of every image of the fixture (batch from pixel_values) through one state */
+static float *run(const struct deit_model *m, const float *pix, int batch, enum deit_isa isa, int threads,
+                  enum deit_schedule schedule, int reps, size_t *n_out, bool *same) {
+    struct deit_state_params sp = deit_state_default_params();
+    sp.max_batch = batch, sp.n_threads = threads, sp.isa = isa, sp.schedule = schedule;
+    struct deit_error  err;
+    struct deit_state *st = deit_state_init(m, &sp, &err);
+    if (!st) {
+        fprintf(stderr, "FAIL deit_state_init(isa %s): %s\n", deit_isa_to_string(isa), err.message);
+        failures++;
+        return NULL;
+    }
+    if (isa != DEIT_ISA_AUTO && deit_state_isa(st) != isa) {
+        fprintf(stderr, "FAIL state runs %s, asked for %s\n", deit_isa_to_string(deit_state_isa(st)),
+                deit_isa_to_string(isa));
+        failures++;
+    }
+    const struct deit_model_info *mi = deit_model_get_info(m);
+    const size_t per = (size_t)mi->num_channels * mi->image_height * mi->image_width;
+    for (int b = 0; b < batch; b++) memcpy(deit_state_input(st, b), pix + per * b, per * sizeof(float));
+    const size_t K   = (size_t)mi->num_labels;
+    float       *out = malloc(K * batch * sizeof(float)), *again = malloc(K * batch * sizeof(float));
+    *same            = true;
+    for (int r = 0; r < reps; r++) {
+        if (deit_state_run(st, batch, NULL) != DEIT_STATUS_OK) {
+            fprintf(stderr, "FAIL deit_state_run\n");
+            failures++;
+            break;
+        }
+        for (int b = 0; b < batch; b++)
+            memcpy((r ? again : out) + K * b, deit_state_get_output(st, DEIT_OUTPUT_LOGITS, b, NULL), K * sizeof(float));
+        if (r && memcmp(out, again, K * batch * sizeof(float))) *same = false;
+    }
+    *n_out = K * batch;
+    free(again);
+    deit_state_free(st);
+    return out;
+}
+
+struct fixture {
+    struct deit_model *m;
+    float             *pix, *ref;
+    size_t             n_ref;
+    int                batch;
+};
+
+static bool load_fixture(const char *dir, const char *name, struct fixture *fx) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    struct deit_error err;
+    fx->m = deit_model_load(path, NULL, &err);
+    if (!fx->m) {
+        fprintf(stderr, "FAIL %s: %s\n", name, err.message);
+        failures++;
+        return false;
+    }
+    size_t np = 0;
+    snprintf(path, sizeof path, "%s/%s/pixel_values.npy", dir, name);
+    fx->pix = read_npy(path, &np);
+    snprintf(path, sizeof path, "%s/%s/logits.npy", dir, name);
+    fx->ref = read_npy(path, &fx->n_ref);
+    const struct deit_model_info *mi = deit_model_get_info(fx->m);
+    const size_t per = (size_t)mi->num_channels * mi->image_height * mi->image_width;
+    fx->batch = per ? (int)(np / per) : 0;
+    if (!fx->pix || !fx->ref || fx->batch < 1 || fx->n_ref != (size_t)fx->batch * mi->num_labels) {
+        fprintf(stderr, "FAIL %s: cannot read pixel_values.npy / logits.npy\n", name);
+        failures++;
+        return false;
+    }
+    return true;
+}
+
+static void free_fixture(struct fixture *fx) {
+    deit_model_free(fx->m);
+    free(fx->pix);
+    free(fx->ref);
+}
+
+static const char *const FIXTURES[] = { "deit-tiny", "deit-teacher", "deit-384", "deit-batch5", "vit-classifier",
+                                        "deit-gelu-tanh", "deit-noqkvbias" };
+
+/* DeiT-tiny at batch 8: the GEMMs' inputs pass 4 MB, so they are split by blocks of rows
+ * instead of column panels (gemm_row_block); each image's logits must agree with its
+ * batch-1 logits within 1e-5 (not to the bit: the classifier heads are OpenBLAS's sgemv
+ * at batch 1 and sgemm at batch 8). */
+static void batch_rows(const char *dir) {
+    struct fixture fx = { 0 };
+    if (!load_fixture(dir, "deit-tiny", &fx)) return;
+    const struct deit_model_info *mi = deit_model_get_info(fx.m);
+    const size_t per = (size_t)mi->num_channels * mi->image_height * mi->image_width, K = mi->num_labels;
+    float       *pix = malloc(per * 8 * sizeof(float));
+    for (int b = 0; b < 8; b++) memcpy(pix + per * b, fx.pix, per * sizeof(float));
+    size_t n1 = 0, n8 = 0;
+    bool   same = true;
+    float *one   = run(fx.m, fx.pix, 1, DEIT_ISA_AUTO, 2, DEIT_SCHEDULE_PHASES, 1, &n1, &same);
+    float *eight = run(fx.m, pix, 8, DEIT_ISA_AUTO, 2, DEIT_SCHEDULE_PHASES, 1, &n8, &same);
+    double maxd = 0;
+    for (int b = 0; one && eight && b < 8; b++)
+        for (size_t i = 0; i < K; i++) {
+            const double d = fabs((double)eight[K * b + i] - one[i]);
+            maxd           = d > maxd ? d : maxd;
+        }
+    const bool ok = one && eight && maxd <= 1e-5;
+    printf("deit-tiny batch 8 (GEMMs split by row blocks) vs batch 1: max |diff| = %.3g %s\n", maxd,
+           ok ? "ok" : "FAIL");
+    if (!ok) failures++;
+    free(one), free(eight), free(pix);
+    free_fixture(&fx);
+}
+
+static void isa_paths(const char *dir) {
+    bool ran[DEIT_ISA_AVX512 + 1] = { false };
+    for (size_t f = 0; f < sizeof FIXTURES / sizeof FIXTURES[0]; f++) {
+        struct fixture fx = { 0 };
+        if (!load_fixture(dir, FIXTURES[f], &fx)) continue;
+        float *prev = NULL;
+        for (int isa = DEIT_ISA_PORTABLE; isa <= DEIT_ISA_AVX512; isa++) {
+            if (!deit_isa_supported((enum deit_isa)isa)) continue;
+            size_t n    = 0;
+            bool   same = true;
+            float *got  = run(fx.m, fx.pix, fx.batch, (enum deit_isa)isa, 2, DEIT_SCHEDULE_AUTO, 1, &n, &same);
+            if (!got) continue;
+            double scale = 0, maxd = 0;
+            for (size_t i = 0; i < n; i++) scale = fabs(fx.ref[i]) > scale ? fabs(fx.ref[i]) : scale;
+            int bad = 0;
+            for (size_t i = 0; i < n; i++) {
+                const double d = fabs((double)got[i] - fx.ref[i]);
+                if (!(d <= 1e-4 * (scale > 1 ? scale : 1) + 1e-4 * fabs(fx.ref[i]))) bad++;
+                maxd = d > maxd ? d : maxd;
+            }
+            /* avx512 after avx2: the same FMA chains, the same bits */
+            const bool bitwise = isa == DEIT_ISA_AVX512 && prev;
+            const bool equal   = bitwise && !memcmp(prev, got, n * sizeof(float));
+            printf("%-15s isa %-8s max |ours - torch| = %.3g%s %s\n", FIXTURES[f],
+                   deit_isa_to_string((enum deit_isa)isa), maxd,
+                   bitwise ? (equal ? ", bit-identical to avx2" : ", DIFFERS from avx2") : "", bad ? "FAIL" : "ok");
+            if (bad || (bitwise && !equal)) failures++;
+            ran[isa] = true;
+            if (isa == DEIT_ISA_AVX2) prev = got, got = NULL;
+            free(got);
+        }
+        free(prev);
+        free_fixture(&fx);
+    }
+    batch_rows(dir);
+    printf("instruction sets run:");
+    for (int isa = DEIT_ISA_PORTABLE; isa <= DEIT_ISA_AVX512; isa++)
+        if (ran[isa]) printf(" %s", deit_isa_to_string((enum deit_isa)isa));
+    printf(" (best on this CPU: %s)\n", deit_isa_to_string(deit_isa_best()));
+    for (int isa = DEIT_ISA_PORTABLE; isa <= DEIT_ISA_AVX512; isa++)
+        if (deit_isa_supported((enum deit_isa)isa) && !ran[isa]) {
+            printf("FAIL: the CPU supports %s but it was not run\n", deit_isa_to_string((enum deit_isa)isa));
+            failures++;
+        }
+}
+
+static void determinism(const char *dir) {
+    static const char *const names[] = { "deit-tiny", "deit-batch5" };
+    for (size_t f = 0; f < 2; f++) {
+        struct fixture fx = { 0 };
+        if (!load_fixture(dir, names[f], &fx)) continue;
+        for (int s = DEIT_SCHEDULE_PHASES; s <= DEIT_SCHEDULE_ROWS; s++) {
+            float *first = NULL;
+            for (int t = 1; t <= 3; t++) {
+                size_t n    = 0;
+                bool   same = false;
+                float *got  = run(fx.m, fx.pix, fx.batch, DEIT_ISA_AUTO, t, (enum deit_schedule)s, 20, &n, &same);
+                if (!got) continue;
+                const bool across = first && !memcmp(first, got, n * sizeof(float));
+                printf("%-12s %s schedule, %d thread%s, %s kernels: 20 runs %s%s\n", names[f],
+                       s == DEIT_SCHEDULE_ROWS ? "row-fused" : "phases   ", t, t > 1 ? "s" : " ",
+                       deit_isa_to_string(deit_isa_best()), same ? "bit-identical" : "DIFFER (FAIL)",
+                       t == 1 ? "" : across ? ", = 1 thread" : ", differs from 1 thread (OpenBLAS blocking)");
+                if (!same) failures++;
+                if (t == 1) first = got, got = NULL;
+                free(got);
+            }
+            free(first);
+        }
+        free_fixture(&fx);
+    }
+}
+
+int main(int argc, char **argv) {
+    const bool det = argc == 3 && !strcmp(argv[1], "--determinism");
+    if (argc != 2 && !det) {
+        fprintf(stderr, "usage: test-isa [--determinism] FIXTURES_DIR\n");
+        return 2;
+    }
+    if (det) determinism(argv[2]);
+    else isa_paths(argv[1]);
+    printf("%s\n", failures ? "FAILED" : "all passed");
+    return failures ? 1 : 0;
+}

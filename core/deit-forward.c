@@ -1,5 +1,10 @@
 /* deit-forward.c - inference state and the forward pass of DeiT / ViT models.
  *
+ * One file (about 1,300 lines) because one thing lives here: the forward pass as a single
+ * parallel region. The state's buffers, the phase list built from them, the chunk
+ * scheduler and the per-phase bodies all read the same region and state structs; the
+ * kernels themselves are in deit-layers.c and deit-tiles.h.
+ *
  * Dimension legend: B images, T tokens (N patches + NP prefix tokens), D hidden, H heads,
  * HD head size, I intermediate, K labels, C channels, P patch size.
  *

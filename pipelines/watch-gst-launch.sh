@@ -1,0 +1,57 @@
+# watch-gst-launch.sh - sourced by tag-video.sh and annotate-video.sh (not run by itself).
+# Expects the caller's $log (a file), $quiet (0 or 1) and $me (the script's name).
+#
+# GStreamer 1.22's gst-launch-1.0 sometimes never ends on a file it cannot play: after
+# its ERROR when decodebin cannot type a file, or stuck in PREROLLING with no error when
+# an audio stream fails to link (filesrc ! decodebin ! videoconvert on an audio file: a
+# few runs in a hundred on a busy machine, also without deitclassify; the audio is no
+# longer exposed, but the guard stays). That would hang the run, and tag-many.sh,
+# for ever. watch_output copies gst-launch-1.0's output to stderr (--quiet: only errors
+# and warnings) and to $log, and kills the process (its PID is in PIDFILE) when it is
+# still there DEIT_ERROR_GRACE seconds (default 10) after an ERROR line, or
+# DEIT_PREROLL_TIMEOUT seconds (default 300) after "PREROLLING" without "PREROLLED";
+# the run then fails like any other.
+watch_output() {  # watch_output PIDFILE
+  local pidfile=$1 line pending="" error_at="" preroll_at="" rc pid why=""
+  while :; do
+    rc=0
+    IFS= read -r -t 1 line || rc=$?
+    if [ "$rc" -eq 0 ] || { [ "$rc" -le 128 ] && [ -n "$pending$line" ]; }; then
+      line=$pending$line pending=""
+      printf '%s\n' "$line" >> "$log"
+      case "$line" in
+        ERROR:*) [ -n "$error_at" ] || error_at=$SECONDS ;;
+        "Pipeline is PREROLLING"*) preroll_at=$SECONDS ;;
+        "Pipeline is PREROLLED"*) preroll_at="" ;;
+      esac
+      if [ "$quiet" -eq 0 ]; then
+        printf '%s\n' "$line" >&2
+      else
+        # what -q would not print: gst-launch-1.0's state messages
+        case "$line" in
+          "Setting pipeline to "*|"Pipeline is "*|"Redistribute latency"*|"New clock: "*|"Got EOS from element"*|\
+          "Execution ended after"*|"Freeing pipeline"*|"Got context from element"*|"Progress: "*) ;;
+          *) printf '%s\n' "$line" >&2 ;;
+        esac
+      fi
+      [ "$rc" -eq 0 ] && continue
+    fi
+    [ "$rc" -le 128 ] && return 0   # end of the output
+    pending=$pending$line           # read timed out (keeps a partial line)
+    why=""
+    if [ -n "$error_at" ] && [ "$error_at" != done ] &&
+       [ $((SECONDS - error_at)) -ge "${DEIT_ERROR_GRACE:-10}" ]; then
+      why="did not stop ${DEIT_ERROR_GRACE:-10} s after its error"
+    elif [ -n "$preroll_at" ] && [ "$error_at" != done ] &&
+         [ $((SECONDS - preroll_at)) -ge "${DEIT_PREROLL_TIMEOUT:-300}" ]; then
+      why="was still prerolling after ${DEIT_PREROLL_TIMEOUT:-300} s"
+    fi
+    if [ -n "$why" ]; then
+      pid=$(cat "$pidfile" 2>/dev/null)
+      if [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null; then
+        echo "$me: gst-launch-1.0 $why: killed it" >&2
+      fi
+      error_at=done
+    fi
+  done
+}

@@ -233,3 +233,39 @@ core_classify (const gchar * model_name, GstBuffer * buf,
   core_classify_roi (model_name, buf, info, matrix, full_range, NULL, k,
       threshold, out);
 }
+
+/* How many metas of API @api @buf holds. */
+guint
+count_metas (GstBuffer * buf, GType api)
+{
+  gpointer state = NULL;
+  guint n = 0;
+
+  while (gst_buffer_iterate_meta_filtered (buf, &state, api))
+    n++;
+  return n;
+}
+
+/* A sample photo (TEST_IMAGES_DIR/PHOTO.png) decoded to RGB (pngdec ! videoconvert). */
+GstBuffer *
+load_photo (const gchar * photo, GstVideoInfo * info)
+{
+  gchar *path = g_strdup_printf ("%s/%s.png", TEST_IMAGES_DIR, photo);
+  GstHarness *h = gst_harness_new_parse ("pngdec ! videoconvert ! "
+      "capsfilter caps=video/x-raw,format=RGB");
+  gchar *data;
+  gsize len;
+  GstBuffer *buf;
+  GstCaps *caps;
+
+  fail_unless (g_file_get_contents (path, &data, &len, NULL));
+  gst_harness_set_src_caps_str (h, "image/png");
+  buf = gst_harness_push_and_pull (h, gst_buffer_new_wrapped (data, len));
+  fail_unless (buf != NULL);
+  caps = gst_pad_get_current_caps (h->sinkpad);
+  fail_unless (gst_video_info_from_caps (info, caps));
+  gst_caps_unref (caps);
+  gst_harness_teardown (h);
+  g_free (path);
+  return buf;
+}

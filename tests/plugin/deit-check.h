@@ -48,5 +48,8 @@ GstStructure *pop_deit_message (GstBus * bus);
 void check_meta_equals (GstDeitClassifyMeta * meta, const Result * r);
 void check_message_equals (const GstStructure * s, const Result * r);
 GstVideoRegionOfInterestMeta *get_roi_meta (GstBuffer * buf);
+guint count_metas (GstBuffer * buf, GType api);
+/* A sample photo (TEST_IMAGES_DIR/PHOTO.png) decoded to RGB. */
+GstBuffer *load_photo (const gchar * photo, GstVideoInfo * info);
 
 #endif /* __DEIT_CHECK_H__ */

@@ -53,7 +53,7 @@ static double cpu_s(void) {
 __attribute__((target("avx512f"))) static float chains_avx512(void) {
     FMA_CHAINS(24, __m512, _mm512_set1_ps, _mm512_fmadd_ps, _mm512_add_ps, _mm512_reduce_add_ps)
 }
-static float red8(__m256 v) {
+__attribute__((target("avx2,fma"))) static float red8(__m256 v) {
     float f[8];
     memcpy(f, &v, sizeof f);
     return f[0] + f[7];

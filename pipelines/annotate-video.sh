@@ -57,22 +57,13 @@ case "$corner" in
   *) echo "annotate-video.sh: --corner must be top-left, top-right, bottom-left or bottom-right" >&2; exit 2 ;;
 esac
 progress="progressreport update-freq=1" launch_opts=()
-# --quiet: no progress lines and no gst-launch state messages (as in tag-video.sh)
 # --quiet: no progress lines; watch_output hides the state messages (as -q would)
 [ "$quiet" -eq 1 ] && progress="identity"
 
-# Ctrl-C (SIGINT to the process group), SIGTERM, SIGHUP: gst-launch-1.0 stops and exits 0
-# as if the file had ended; remember it and never rename the partial copy (as tag-video.sh).
-interrupted="" part="" running=0
-on_signal() { interrupted=$1; [ "$running" -eq 1 ] || finish_interrupted; }
-finish_interrupted() {
-  [ -z "$part" ] || rm -f "$part"
-  echo "annotate-video.sh: INTERRUPTED (SIG$interrupted) on $video: no output written" >&2
-  case "$interrupted" in INT) exit 130 ;; TERM) exit 143 ;; *) exit 129 ;; esac
-}
-trap 'on_signal INT' INT
-trap 'on_signal TERM' TERM
-trap 'on_signal HUP' HUP
+me=annotate-video.sh
+# interruption traps (a run never looks finished) and watch_output, which stops a
+# gst-launch-1.0 that hangs after its error or in PREROLLING
+. "$(dirname "$0")/watch-gst-launch.sh"
 
 # GStreamer must find the plugin; say how when it does not (the usual first-run mistake).
 if ! gst-inspect-1.0 deitclassify >/dev/null 2>&1; then
@@ -90,9 +81,6 @@ rm -f "$part"
 log=$(mktemp)
 pidfile=$(mktemp)
 trap 'rm -f "$log" "$pidfile"' EXIT
-me=annotate-video.sh
-# watch_output: stops a gst-launch-1.0 that hangs after its error or in PREROLLING
-. "$(dirname "$0")/watch-gst-launch.sh"
 rc=0
 running=1
 sh -c 'echo $$ > "$0" && exec "$@"' "$pidfile" \

@@ -89,26 +89,10 @@ progress="progressreport update-freq=1" launch_opts=()
 # --quiet: no progress lines; watch_output hides the state messages (as -q would)
 [ "$quiet" -eq 1 ] && progress="identity"
 
-# Ctrl-C (SIGINT to the whole process group), SIGTERM, SIGHUP: gst-launch-1.0 stops the
-# pipeline and exits 0 as if the file had ended, so a run must remember that it was
-# interrupted and never rename the partial result. (No -e: a forced EOS would also look
-# like the end of the file.)
-interrupted=""
-part=""
-on_signal() {
-  interrupted=$1
-  # not yet (or no longer) inside gst-launch-1.0: stop here
-  [ "${running:-0}" -eq 1 ] || finish_interrupted
-}
-finish_interrupted() {
-  [ -z "$part" ] || rm -f "$part"
-  echo "tag-video.sh: INTERRUPTED (SIG$interrupted) on $video: no result written" >&2
-  case "$interrupted" in INT) exit 130 ;; TERM) exit 143 ;; *) exit 129 ;; esac
-}
-running=0
-trap 'on_signal INT' INT
-trap 'on_signal TERM' TERM
-trap 'on_signal HUP' HUP
+me=tag-video.sh
+# interruption traps (a run never looks finished) and watch_output, which stops a
+# gst-launch-1.0 that hangs after its error or in PREROLLING
+. "$(dirname "$0")/watch-gst-launch.sh"
 
 # GStreamer must find the plugin; say how when it does not (the usual first-run mistake).
 if ! gst-inspect-1.0 deitclassify >/dev/null 2>&1; then
@@ -124,9 +108,6 @@ rm -f "$part"
 log=$(mktemp)
 pidfile=$(mktemp)
 trap 'rm -f "$log" "$pidfile"' EXIT
-me=tag-video.sh
-# watch_output: stops a gst-launch-1.0 that hangs after its error or in PREROLLING
-. "$(dirname "$0")/watch-gst-launch.sh"
 rc=0
 running=1
 sh -c 'echo $$ > "$0" && exec "$@"' "$pidfile" \

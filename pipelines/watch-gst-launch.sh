@@ -1,5 +1,29 @@
-# watch-gst-launch.sh - sourced by tag-video.sh and annotate-video.sh (not run by itself).
-# Expects the caller's $log (a file), $quiet (0 or 1) and $me (the script's name).
+# watch-gst-launch.sh - sourced by tag-video.sh and annotate-video.sh (not run by itself):
+# what both need to run one gst-launch-1.0 into a .part file and never look finished when
+# it was not. Sourcing it installs the interruption traps; the caller sets $me (its name)
+# before, and $video, $part, $running, $log and $quiet as it goes.
+#
+# Ctrl-C (SIGINT to the whole process group), SIGTERM, SIGHUP: gst-launch-1.0 stops the
+# pipeline and exits 0 as if the file had ended, so a run must remember that it was
+# interrupted (check $interrupted after gst-launch-1.0 returns and call
+# finish_interrupted) and never rename the partial result. (No -e: a forced EOS would
+# also look like the end of the file.)
+interrupted=""
+part=""
+running=0
+on_signal() {
+  interrupted=$1
+  # not yet (or no longer) inside gst-launch-1.0: stop here
+  [ "${running:-0}" -eq 1 ] || finish_interrupted
+}
+finish_interrupted() {
+  [ -z "$part" ] || rm -f "$part"
+  echo "$me: INTERRUPTED (SIG$interrupted) on ${video:-?}: no result written" >&2
+  case "$interrupted" in INT) exit 130 ;; TERM) exit 143 ;; *) exit 129 ;; esac
+}
+trap 'on_signal INT' INT
+trap 'on_signal TERM' TERM
+trap 'on_signal HUP' HUP
 #
 # GStreamer 1.22's gst-launch-1.0 sometimes never ends on a file it cannot play: after
 # its ERROR when decodebin cannot type a file, or stuck in PREROLLING with no error when

@@ -189,17 +189,14 @@ typedef struct
 
 struct _GstDeitObjectCache
 {
-  GHashTable *objects;          /* key: GINT_TO_POINTER-free 64-bit key, see below */
+  GHashTable *objects;          /* gint64 key (gst_deit_object_key) -> entry */
 };
 
 /* the two id spaces never collide: the source is part of the key */
-static gint64 *
-gst_deit_object_key_new (GstDeitObjectIdSource source, gint object_id)
+static gint64
+gst_deit_object_key (GstDeitObjectIdSource source, gint object_id)
 {
-  gint64 *key = g_new (gint64, 1);
-
-  *key = ((gint64) source << 32) | (guint32) object_id;
-  return key;
+  return ((gint64) source << 32) | (guint32) object_id;
 }
 
 static void
@@ -246,13 +243,12 @@ static GstDeitObjectEntry *
 gst_deit_object_cache_entry (GstDeitObjectCache * cache,
     GstDeitObjectIdSource source, gint object_id, gboolean create)
 {
-  gint64 key = ((gint64) source << 32) | (guint32) object_id;
+  gint64 key = gst_deit_object_key (source, object_id);
   GstDeitObjectEntry *e = g_hash_table_lookup (cache->objects, &key);
 
   if (!e && create) {
     e = g_new0 (GstDeitObjectEntry, 1);
-    g_hash_table_insert (cache->objects, gst_deit_object_key_new (source,
-            object_id), e);
+    g_hash_table_insert (cache->objects, g_memdup2 (&key, sizeof (key)), e);
   }
   return e;
 }

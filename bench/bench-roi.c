@@ -4,9 +4,10 @@
  *   bench-roi --model DIR [--threads N] [--reps R] [--rois 1,4,16,64]
  *
  * Per ROI count: a 1920x1080 I420 frame of seeded noise with N boxes of 96x96 to 320x320
- * spread over it. "batched": every box preprocessed into its own input slot (exactly
- * the element's path: Pillow's crop + processor), then deit_state_run() once per 64 (or
- * the state's chunk). "one by one": preprocess into slot 0 and run batch 1, N times.
+ * spread over it. "batched" (the element's path): the boxes preprocessed into input slots
+ * of their own by all workers (deit_state_preprocess_many: Pillow's crop + processor),
+ * then deit_state_run() once per 64, whole images per worker (the default batch split).
+ * "one by one": deit_state_preprocess() into slot 0 and run batch 1, N times.
  * Both include preprocessing. Reps alternate the two modes; the medians are printed with
  * frames/s, regions/s and the per-region speed-up of batching, then one JSON line.
  */
@@ -93,11 +94,11 @@ int main(int argc, char **argv) {
                 double t0 = (1e-3 * bench_now_ms());
                 if (m == 0) {
                     for (int i = 0; i < n; i += CHUNK) {
-                        int k = n - i < CHUNK ? n - i : CHUNK;
-                        for (int j = 0; j < k; j++) {
-                            struct deit_rect b = box(i + j, W, H);
-                            if (deit_state_preprocess(st, j, &img, &b, &err)) fail("preprocess", &err);
-                        }
+                        int                      k = n - i < CHUNK ? n - i : CHUNK;
+                        struct deit_rect         b[CHUNK];
+                        const struct deit_image *im[CHUNK];
+                        for (int j = 0; j < k; j++) b[j] = box(i + j, W, H), im[j] = &img;
+                        if (deit_state_preprocess_many(st, 0, k, im, b, &err)) fail("preprocess", &err);
                         if (deit_state_run(st, k, NULL)) fail("run", &err);
                     }
                 } else {

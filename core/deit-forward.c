@@ -1,6 +1,6 @@
 /* deit-forward.c - inference state and the forward pass of DeiT / ViT models.
  *
- * One file (about 1,300 lines) because one thing lives here: the forward pass as a single
+ * One file (about 1,500 lines) because one thing lives here: the forward pass as a single
  * parallel region. The state's buffers, the phase list built from them, the chunk
  * scheduler and the per-phase bodies all read the same region and state structs; the
  * kernels themselves are in deit-layers.c and deit-tiles.h.
@@ -21,7 +21,10 @@
  * chunk packs only its slice of the weights) or, when a layer has more rows than outputs,
  * by rows; attention by query rows of (image, head); row-wise ops by rows. OpenBLAS itself
  * runs single-threaded (deit_blas_single_thread), so there is one owner of the cores
- * (measured against OpenBLAS's own threading in bench/README.md).
+ * (measured against OpenBLAS's own threading in bench/README.md). A batch with at least
+ * one image per worker instead goes by whole images, each worker running its images alone
+ * through every phase (images_task; deit_state_params.batch_split), and the regions of a
+ * frame are preprocessed the same way (deit_state_preprocess_many).
  */
 #include "deit-internal.h"
 
@@ -96,6 +99,9 @@ struct deit_state {
     struct deit_pool         *pool;
     struct deit_preprocessor *pp;       /* frames -> input slots; NULL when the model cannot take frames */
     struct deit_error         pp_err;   /* why pp is NULL: returned by deit_state_preprocess() */
+    struct deit_preprocessor **pp_one;  /* per worker, single-threaded: deit_state_preprocess_many */
+    int                      *pp_failed; /* per worker: its first failing region there */
+    struct deit_error        *pp_errs;   /* per worker: why */
     enum deit_attention       attention; /* resolved (never AUTO) */
     int                       last_batch;
 
@@ -119,6 +125,13 @@ struct deit_state {
     int     *plan_bounds;
     atomic_int *plan_cur;
     int      plan_batch;
+    /* the same for the images a per-image run leaves to all workers (run_tail) */
+    struct phase_sync *tail_sync;
+    struct phase_plan *tail_plan;
+    int     *tail_bounds;
+    atomic_int *tail_cur;
+    int      tail_batch;
+    bool     per_image; /* batches of >= n_threads images: whole images per worker */
     bool     fuse_rows; /* per layer two phases: attention, then everything row-wise (below) */
     size_t   attn_kp_off; /* offset of the packed K of the current head in a worker's scratch */
     bool     prune_last; /* last layer: only the prefix tokens after attention (see layer_pruned) */
@@ -141,7 +154,11 @@ struct deit_state_params deit_state_default_params(void) {
         .isa = DEIT_ISA_AUTO,               /* deit_isa_best(): DEIT_ISA / DEIT_DISABLE_AVX2 cap it */
         .schedule = DEIT_SCHEDULE_AUTO,     /* DEIT_FUSE_ROWS=0|1 overrides the default */
         .spin_us = -1,                      /* 50 us, or DEIT_SPIN_US (deit_pool_new) */
+        .batch_split = DEIT_BATCH_SPLIT_AUTO, /* DEIT_BATCH_SPLIT=shared|images overrides the default */
     };
+    const char *split = getenv("DEIT_BATCH_SPLIT");
+    if (split && !strcmp(split, "shared")) p.batch_split = DEIT_BATCH_SPLIT_SHARED;
+    if (split && !strcmp(split, "images")) p.batch_split = DEIT_BATCH_SPLIT_IMAGES;
     const char *fuse = getenv("DEIT_FUSE_ROWS");
     if (fuse && *fuse) p.schedule = *fuse != '0' ? DEIT_SCHEDULE_ROWS : DEIT_SCHEDULE_PHASES;
     return p;
@@ -164,6 +181,10 @@ static float *alloc_floats(size_t n, bool *ok) {
 void deit_state_free(struct deit_state *st) {
     if (!st) return;
     deit_preprocessor_free(st->pp);
+    for (int t = 0; st->pp_one && t < deit_pool_size(st->pool); t++) deit_preprocessor_free(st->pp_one[t]);
+    free(st->pp_one);
+    free(st->pp_failed);
+    free(st->pp_errs);
     deit_pool_free(st->pool);
     free(st->input);
     free(st->mask);
@@ -188,6 +209,10 @@ void deit_state_free(struct deit_state *st) {
     free(st->plan);
     free(st->plan_bounds);
     free(st->plan_cur);
+    free(st->tail_sync);
+    free(st->tail_plan);
+    free(st->tail_bounds);
+    free(st->tail_cur);
     free(st);
 }
 
@@ -371,6 +396,19 @@ struct deit_state *deit_state_init(const struct deit_model *model, const struct 
             deit_state_free(st);
             return NULL;
         }
+        const int n = deit_pool_size(st->pool);
+        if (n > 1 && (!(st->pp_one = calloc((size_t)n, sizeof *st->pp_one)) ||
+                      !(st->pp_failed = calloc((size_t)n, sizeof *st->pp_failed)) ||
+                      !(st->pp_errs = calloc((size_t)n, sizeof *st->pp_errs)))) {
+            deit_state_free(st);
+            deit_set_error(err, DEIT_STATUS_ERROR_NO_MEMORY, "deit_state_init: out of memory");
+            return NULL;
+        }
+        for (int t = 0; st->pp_one && t < n; t++)
+            if (!(st->pp_one[t] = deit_preprocessor_new_with_pool(&model->preprocess, NULL, err))) {
+                deit_state_free(st);
+                return NULL;
+            }
     } else {
         DEIT_LOG_DEBUG("no preprocessor for this model: %s", st->pp_err.message);
     }
@@ -458,6 +496,11 @@ struct deit_state *deit_state_init(const struct deit_model *model, const struct 
                                         (size_t)2 * mi->hidden_size * mi->intermediate_size);
         st->fuse_rows = p.schedule == DEIT_SCHEDULE_AUTO ? layer_bytes <= ((size_t)4 << 20)
                                                          : p.schedule == DEIT_SCHEDULE_ROWS;
+        /* Batches of at least one image per worker go by whole images (deit_state_run):
+         * per image 4-9 % less time than the shared phases for DeiT-tiny, -small and
+         * -base at batch 2 and 8 on 2 workers (Zen 4, bench/README.md), the same results
+         * to the bit on the packed kernels (tests/core: batch-split) */
+        st->per_image = nt > 1 && p.batch_split != DEIT_BATCH_SPLIT_SHARED;
     }
     st->n_phases = st->fuse_rows ? PRE_PHASES + 1 + 2 * mi->num_layers
                                  : PRE_PHASES + LAYER_PHASES * mi->num_layers + 1;
@@ -465,8 +508,13 @@ struct deit_state *deit_state_init(const struct deit_model *model, const struct 
         st->sync = NULL;
         ok       = false;
     }
-    st->plan = calloc((size_t)st->n_phases, sizeof *st->plan);
-    ok       = ok && st->plan;
+    if (posix_memalign((void **)&st->tail_sync, 64, sizeof(struct phase_sync) * (size_t)st->n_phases) != 0) {
+        st->tail_sync = NULL;
+        ok            = false;
+    }
+    st->plan      = calloc((size_t)st->n_phases, sizeof *st->plan);
+    st->tail_plan = calloc((size_t)st->n_phases, sizeof *st->tail_plan);
+    ok            = ok && st->plan && st->tail_plan;
     if (!ok) {
         deit_state_free(st);
         deit_set_error(err, DEIT_STATUS_ERROR_NO_MEMORY,
@@ -513,6 +561,76 @@ enum deit_status deit_state_preprocess(struct deit_state *st, int b, const struc
         return st->pp_err.status;
     }
     return deit_preprocess_into(st->pp, image, roi, slot, err);
+}
+
+/* deit_state_preprocess_many: workers claim regions one at a time, each through its own
+ * single-threaded preprocessor (its plan and buffers; a pool run cannot start another) */
+struct pp_many {
+    struct deit_state              *st;
+    int                             b0, n;
+    const struct deit_image *const *images;
+    const struct deit_rect         *rois;
+    atomic_int                      next;
+    int                            *failed; /* per worker: first failing region, or n */
+    struct deit_error              *errs;   /* per worker: its message */
+};
+
+static void pp_many_task(void *ctx, int thread, int n_threads) {
+    struct pp_many *j = ctx;
+    (void)n_threads;
+    for (;;) {
+        const int i = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed);
+        if (i >= j->n) return;
+        struct deit_error e;
+        const enum deit_status s =
+            !j->images[i] ? deit_set_error(&e, DEIT_STATUS_ERROR_INVALID_ARG, "image is NULL")
+                          : deit_preprocess_into(j->st->pp_one[thread], j->images[i], j->rois ? &j->rois[i] : NULL,
+                                                 deit_state_input(j->st, j->b0 + i), &e);
+        if (s != DEIT_STATUS_OK && i < j->failed[thread]) j->failed[thread] = i, j->errs[thread] = e;
+    }
+}
+
+enum deit_status deit_state_preprocess_many(struct deit_state *st, int b0, int n, const struct deit_image *const *images,
+                                            const struct deit_rect *rois, struct deit_error *err) {
+    if (!st || !images || n < 1 || b0 < 0 || b0 > st->params.max_batch - n)
+        return deit_set_error(err, DEIT_STATUS_ERROR_INVALID_ARG,
+                              "deit_state_preprocess_many: %s", !st || !images ? "state or images is NULL"
+                                                                               : "no such input slots");
+    if (n == 1 || !st->pp_one) { /* one worker (or no preprocessor: its error) */
+        enum deit_status  first = DEIT_STATUS_OK;
+        struct deit_error e;
+        for (int i = 0; i < n; i++) {
+            const enum deit_status s = deit_state_preprocess(st, b0 + i, images[i], rois ? &rois[i] : NULL, &e);
+            if (s != DEIT_STATUS_OK && first == DEIT_STATUS_OK) {
+                char what[48];
+                snprintf(what, sizeof what, "region %d", i);
+                if (n > 1) deit_error_prefix(&e, what);
+                if (err) *err = e;
+                first = s;
+            }
+        }
+        if (first == DEIT_STATUS_OK) deit_error_clear(err);
+        return first;
+    }
+    const int          nt = deit_pool_size(st->pool);
+    int               *failed = st->pp_failed;
+    struct deit_error *errs   = st->pp_errs;
+    struct pp_many     j = { .st = st, .b0 = b0, .n = n, .images = images, .rois = rois, .failed = failed, .errs = errs };
+    atomic_init(&j.next, 0);
+    for (int t = 0; t < nt; t++) failed[t] = n;
+    deit_pool_run(st->pool, pp_many_task, &j);
+    int first = 0;
+    for (int t = 1; t < nt; t++)
+        if (failed[t] < failed[first]) first = t;
+    if (failed[first] == n) {
+        deit_error_clear(err);
+        return DEIT_STATUS_OK;
+    }
+    char what[48];
+    snprintf(what, sizeof what, "region %d", failed[first]);
+    if (err) *err = errs[first];
+    deit_error_prefix(err, what);
+    return errs[first].status;
 }
 
 /* ---------------------------------------------------------------------------------------
@@ -700,17 +818,15 @@ struct im2col_job {
     int                B;
 };
 
-static void im2col_task(void *ctx, int i, int n) {
-    struct im2col_job            *j  = ctx;
-    const struct deit_model_info *mi = &j->st->model->info;
+/* patch rows [r0, r1) of all B*N */
+static void im2col_rows(struct deit_state *st, int r0, int r1) {
+    const struct deit_model_info *mi = &st->model->info;
     const int C = mi->num_channels, P = mi->patch_size, Hi = mi->image_height, Wi = mi->image_width;
     const int gw = Wi / P, N = mi->num_patches, KK = C * P * P;
-    int       r0, r1;
-    deit_pool_split(j->B * N, 1, i, n, &r0, &r1);
     for (int r = r0; r < r1; r++) {
         const int    b = r / N, p = r % N, py = p / gw, px = p % gw;
-        const float *img = j->st->input + (size_t)b * C * Hi * Wi;
-        float       *dst = j->st->patches + (size_t)r * KK;
+        const float *img = st->input + (size_t)b * C * Hi * Wi;
+        float       *dst = st->patches + (size_t)r * KK;
         for (int c = 0; c < C; c++)
             for (int ky = 0; ky < P; ky++)
                 memcpy(dst + (size_t)(c * P + ky) * P, img + ((size_t)c * Hi + (size_t)py * P + ky) * Wi + (size_t)px * P,
@@ -718,26 +834,35 @@ static void im2col_task(void *ctx, int i, int n) {
     }
 }
 
+static void im2col_task(void *ctx, int i, int n) {
+    struct im2col_job *j = ctx;
+    int                r0, r1;
+    deit_pool_split(j->B * j->st->model->info.num_patches, 1, i, n, &r0, &r1);
+    im2col_rows(j->st, r0, r1);
+}
+
 /* h (B*T, D) = [cls, (dist), patch_embeddings with mask_token where masked] + pos_embed.
  * reference: DeiTEmbeddings.forward: mask applied before the prefix tokens are
  * concatenated, then position_embeddings added to every token. */
-static void pos_embed_forward(struct deit_state *st, int B) {
+static void pos_embed_image(struct deit_state *st, int b) {
     const struct deit_model      *m  = st->model;
     const struct deit_model_info *mi = &m->info;
     const int D = mi->hidden_size, N = mi->num_patches, NP = mi->num_prefix_tokens, T = mi->num_tokens;
-    for (int b = 0; b < B; b++) {
-        float *hb = st->h + (size_t)b * T * D;
-        for (int d = 0; d < D; d++) hb[d] = m->w.cls_token[d] + m->w.pos_embed[d];
-        if (NP == 2)
-            for (int d = 0; d < D; d++) hb[D + d] = m->w.dist_token[d] + m->w.pos_embed[D + d];
-        const uint8_t *mask = st->mask ? st->mask + (size_t)b * N : NULL;
-        for (int p = 0; p < N; p++) {
-            const float *e   = (mask && mask[p]) ? m->w.mask_token : st->a + ((size_t)b * N + p) * D;
-            const float *pos = m->w.pos_embed + (size_t)(NP + p) * D;
-            float       *dst = hb + (size_t)(NP + p) * D;
-            for (int d = 0; d < D; d++) dst[d] = e[d] + pos[d];
-        }
+    float    *hb = st->h + (size_t)b * T * D;
+    for (int d = 0; d < D; d++) hb[d] = m->w.cls_token[d] + m->w.pos_embed[d];
+    if (NP == 2)
+        for (int d = 0; d < D; d++) hb[D + d] = m->w.dist_token[d] + m->w.pos_embed[D + d];
+    const uint8_t *mask = st->mask ? st->mask + (size_t)b * N : NULL;
+    for (int p = 0; p < N; p++) {
+        const float *e   = (mask && mask[p]) ? m->w.mask_token : st->a + ((size_t)b * N + p) * D;
+        const float *pos = m->w.pos_embed + (size_t)(NP + p) * D;
+        float       *dst = hb + (size_t)(NP + p) * D;
+        for (int d = 0; d < D; d++) dst[d] = e[d] + pos[d];
     }
+}
+
+static void pos_embed_forward(struct deit_state *st, int B) {
+    for (int b = 0; b < B; b++) pos_embed_image(st, b);
 }
 
 /* Heads on the final sequence seq (B*T, D). */
@@ -822,6 +947,8 @@ struct region {
     const struct deit_run_params *rp;
     int                           B, n_phases;
     atomic_int                    aborted;
+    int                           n_images;   /* per-image run: images [0, n_images) ... */
+    atomic_int                    next_image; /* ... claimed one at a time */
 };
 
 static enum phase_kind phase_kind_of(const struct region *rg, int p, int *layer) {
@@ -1232,13 +1359,70 @@ static void region_task(void *ctx, int thread, int n_threads) {
     }
 }
 
-enum deit_status deit_state_run(struct deit_state *st, int batch, const struct deit_run_params *params) {
-    if (!st || batch < 1 || batch > st->params.max_batch) return DEIT_STATUS_ERROR_INVALID_ARG;
-    const struct deit_run_params rp = params ? *params : deit_run_default_params();
-    st->last_batch = 0;
-    if (st->plan_batch != batch && !build_plan(st, batch)) return DEIT_STATUS_ERROR_NO_MEMORY;
-    struct region rg = { .st = st, .rp = &rp, .B = batch, .n_phases = st->n_phases };
-    atomic_init(&rg.aborted, 0);
+/* A batch of one image through every phase of the forward region on one worker (a view
+ * of the state, images_task): the same bodies as run_chunk on all of its rows, query rows
+ * and patches, so no worker waits for another between phases. */
+static void image_forward(struct region *rg, int thread) {
+    struct deit_state            *st = rg->st;
+    const struct deit_model      *m  = st->model;
+    const struct deit_model_info *mi = &m->info;
+    const int T = mi->num_tokens, N = mi->num_patches, NP = mi->num_prefix_tokens, H = mi->num_heads;
+    const int D = mi->hidden_size;
+    for (int p = 0; p < rg->n_phases; p++) {
+        int                   l;
+        const enum phase_kind k      = phase_kind_of(rg, p, &l);
+        const bool            pruned = l >= 0 && layer_pruned(st, l);
+        const int             TR     = pruned ? NP : T; /* rows after a pruned attention */
+        if ((st->fuse_rows ? k == PH_ATTN : k == PH_LN1) && thread == 0 && rg->rp->abort_callback &&
+            rg->rp->abort_callback(rg->rp->abort_user_data))
+            atomic_store(&rg->aborted, 1);
+        if (atomic_load_explicit(&rg->aborted, memory_order_relaxed)) return;
+        switch (k) {
+        case PH_IM2COL:
+            im2col_rows(st, 0, N);
+            break;
+        case PH_POS:
+            pos_embed_image(st, 0);
+            break;
+        case PH_PATCH:
+        case PH_QKV:
+        case PH_OPROJ:
+        case PH_FC1:
+        case PH_FC2: {
+            struct linear_job lj;
+            phase_gemm(rg, k, l, &lj);
+            const int R = k == PH_PATCH ? N : k == PH_QKV ? T : TR;
+            linear_rows(&lj, 0, R);
+            break;
+        }
+        case PH_LN1:
+        case PH_LN2:
+        case PH_LNF: {
+            if (k == PH_LNF && st->prune_last) {
+                final_layernorm_prefix(st, 0, NP);
+                break;
+            }
+            const struct deit_layer_weights *lw = l >= 0 ? &m->w.layers[l] : NULL;
+            const bool   cpt = k == PH_LN2 && pruned; /* compact prefix rows of hp */
+            st->kn->layernorm(k == PH_LNF ? st->seq : st->a, cpt ? st->hp : st->h,
+                              k == PH_LN1 ? lw->ln1_w : k == PH_LN2 ? lw->ln2_w : m->w.ln_f_w,
+                              k == PH_LN1 ? lw->ln1_b : k == PH_LN2 ? lw->ln2_b : m->w.ln_f_b, cpt ? NP : T, D,
+                              mi->layer_norm_eps);
+            if (k == PH_LN1 && pruned) gather_prefix_rows(st, 0, T);
+            break;
+        }
+        case PH_ATTN:
+            attention_rows(st, 1, l, 0, H * TR, thread, pruned);
+            break;
+        case PH_ROWS:
+            rows_chunk(st, 1, l, 0, TR);
+            break;
+        }
+    }
+}
+
+/* The shared forward region of st's batch (or of a view of its last images) */
+static void run_region(struct deit_state *st, struct region *rg) {
     for (int t = 0; t < deit_pool_size(st->pool); t++) st->kp_key[t] = -1;
     for (int p = 0; p < st->n_phases; p++) {
         const struct phase_plan *pl = &st->plan[p];
@@ -1248,7 +1432,88 @@ enum deit_status deit_state_run(struct deit_state *st, int batch, const struct d
         atomic_store_explicit(&st->sync[p].done, 0, memory_order_relaxed);
         atomic_store_explicit(&st->sync[p].sleepers, 0, memory_order_relaxed);
     }
-    deit_pool_run(st->pool, region_task, &rg); /* publishes the resets to the workers */
+    deit_pool_run(st->pool, region_task, rg); /* publishes the resets to the workers */
+}
+
+/* v = st with every per-image buffer starting at image b0: the images from b0 on as a
+ * batch of their own, compact rows (a pruned last layer's) included */
+static void state_view(const struct deit_state *st, int b0, struct deit_state *v) {
+    const struct deit_model_info *mi = &st->model->info;
+    const size_t T = (size_t)mi->num_tokens, D = (size_t)mi->hidden_size, N = (size_t)mi->num_patches;
+    const size_t pix = (size_t)mi->num_channels * mi->image_height * mi->image_width;
+    const size_t KK = (size_t)mi->num_channels * mi->patch_size * mi->patch_size, b = (size_t)b0;
+    *v = *st;
+    v->input += b * pix;
+    if (v->mask) v->mask += b * N;
+    v->patches += b * N * KK;
+    v->h += b * T * D, v->a += b * T * D, v->seq += b * T * D;
+    v->q += b * T * D, v->k += b * T * D, v->v += b * T * D, v->ctx += b * T * D;
+    v->mlp += b * T * (size_t)st->mlp_ld;
+    if (v->hp) v->hp += b * mi->num_prefix_tokens * D;
+}
+
+/* Per-image run: workers claim whole images until none is left; each image is a batch of
+ * one (state_view) that reads its input slot and writes its final sequence, and works in
+ * the activation buffers of slot `thread` (the batch has at least one image per worker):
+ * each worker reuses one set, which stays in its core's L2 from image to image (DeiT-tiny:
+ * 1.3 MB), and the rows one image reuses (patch embeddings in a, the compact rows of a
+ * pruned last layer) never overlap another worker's */
+static void images_task(void *ctx, int thread, int n_threads) {
+    struct region *rg = ctx;
+    (void)n_threads;
+    for (;;) {
+        const int b = atomic_fetch_add_explicit(&rg->next_image, 1, memory_order_relaxed);
+        if (b >= rg->n_images || atomic_load_explicit(&rg->aborted, memory_order_relaxed)) return;
+        struct deit_state v, img;
+        state_view(rg->st, thread, &v); /* activations: those of slot `thread`, hot in this core's cache */
+        state_view(rg->st, b, &img);
+        v.input = img.input, v.mask = img.mask, v.seq = img.seq; /* what image b reads and keeps */
+        struct region one = { .st = &v, .rp = rg->rp, .B = 1, .n_phases = rg->n_phases };
+        atomic_init(&one.aborted, 0);
+        v.kp_key[thread] = -1; /* a packed K of the previous image has the same key */
+        image_forward(&one, thread);
+        if (atomic_load(&one.aborted)) atomic_store(&rg->aborted, 1);
+    }
+}
+
+/* Images [b0, b0 + n) of st through the shared region, with the second plan (tail_*) */
+static bool run_tail(struct deit_state *st, int b0, int n, struct region *parent) {
+    struct deit_state v;
+    state_view(st, b0, &v);
+    v.sync = st->tail_sync, v.plan = st->tail_plan, v.plan_bounds = st->tail_bounds, v.plan_cur = st->tail_cur;
+    v.plan_batch = st->tail_batch;
+    const bool ok = v.plan_batch == n || build_plan(&v, n);
+    st->tail_bounds = v.plan_bounds, st->tail_cur = v.plan_cur, st->tail_batch = v.plan_batch;
+    if (!ok) return false;
+    struct region rg = { .st = &v, .rp = parent->rp, .B = n, .n_phases = v.n_phases };
+    atomic_init(&rg.aborted, 0);
+    run_region(&v, &rg);
+    if (atomic_load(&rg.aborted)) atomic_store(&parent->aborted, 1);
+    return true;
+}
+
+/* A batch of at least one image per worker goes by whole images (st->per_image): each
+ * worker runs its images alone through every layer, with no phase boundary to wait at;
+ * the batch % workers images left over, too few to go round, then share the region like a
+ * small batch. Every image is computed by the same kernels on the same rows either way. */
+enum deit_status deit_state_run(struct deit_state *st, int batch, const struct deit_run_params *params) {
+    if (!st || batch < 1 || batch > st->params.max_batch) return DEIT_STATUS_ERROR_INVALID_ARG;
+    const struct deit_run_params rp = params ? *params : deit_run_default_params();
+    const int                    nt = deit_pool_size(st->pool);
+    st->last_batch = 0;
+    struct region rg = { .st = st, .rp = &rp, .B = batch, .n_phases = st->n_phases };
+    atomic_init(&rg.aborted, 0);
+    if (st->per_image && batch >= nt) {
+        const int whole = batch - batch % nt;
+        rg.n_images     = whole;
+        atomic_init(&rg.next_image, 0);
+        deit_pool_run(st->pool, images_task, &rg);
+        if (whole < batch && !atomic_load(&rg.aborted) && !run_tail(st, whole, batch - whole, &rg))
+            return DEIT_STATUS_ERROR_NO_MEMORY;
+    } else {
+        if (st->plan_batch != batch && !build_plan(st, batch)) return DEIT_STATUS_ERROR_NO_MEMORY;
+        run_region(st, &rg);
+    }
     if (atomic_load(&rg.aborted)) return DEIT_STATUS_ABORTED;
     head_forward(st, batch);
     st->last_batch = batch;

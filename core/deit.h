@@ -379,6 +379,13 @@ enum deit_schedule {
     DEIT_SCHEDULE_ROWS,      /* row-fused: token rows through everything between two attentions */
 };
 
+/* How the workers share a batch (see deit_state_run in deit-forward.c) */
+enum deit_batch_split {
+    DEIT_BATCH_SPLIT_AUTO = 0, /* IMAGES (measured faster for every model size, bench/README.md) */
+    DEIT_BATCH_SPLIT_SHARED,   /* every image's work split among all workers, phase by phase */
+    DEIT_BATCH_SPLIT_IMAGES,   /* whole images per worker; the batch % workers left over shared */
+};
+
 struct deit_state_params {
     int max_batch;                  /* images per deit_state_run(), >= 1 */
     int n_threads;                  /* worker threads incl. the caller; 0 = all cores */
@@ -400,6 +407,9 @@ struct deit_state_params {
      * last_hidden_state becomes available). Base and MIM models always compute every
      * token. */
     bool full_hidden_state;
+    /* default from DEIT_BATCH_SPLIT=shared|images when set, else AUTO; batches smaller
+     * than the number of workers are always shared */
+    enum deit_batch_split batch_split;
 };
 DEIT_API struct deit_state_params deit_state_default_params(void);
 
@@ -428,6 +438,16 @@ DEIT_API uint8_t *deit_state_mask(struct deit_state *state, int b);
  * stride out of range. */
 DEIT_API enum deit_status deit_state_preprocess(struct deit_state *state, int b, const struct deit_image *image,
                                                 const struct deit_rect *roi, struct deit_error *err);
+
+/* n images or regions at once, shared among the state's workers (one each at a time):
+ * input slot b0 + i gets exactly what deit_state_preprocess(state, b0 + i, images[i],
+ * rois ? &rois[i] : NULL, err) writes. For the many small regions of a frame (detector
+ * boxes), which are each too small to split among the workers. On failure returns the
+ * status of the first region that failed, and err says which and why; the others are
+ * written all the same. */
+DEIT_API enum deit_status deit_state_preprocess_many(struct deit_state *state, int b0, int n,
+                                                     const struct deit_image *const *images,
+                                                     const struct deit_rect *rois, struct deit_error *err);
 
 /* Return true to stop a running inference (checked between layers). */
 typedef bool (*deit_abort_callback)(void *user_data);

@@ -97,16 +97,24 @@ gst_deit_classify_roi_decide (GstDeitClassify * self, GstDeitClassifyFrame * f,
   return n_due;
 }
 
-/* Runs the slots filled so far and hands each region its top-k. */
+/* Preprocesses the regions gathered so far into slots 0..n-1, all workers at once
+ * (deit_state_preprocess_many), runs them and hands each region its top-k. */
 static GstFlowReturn
 gst_deit_classify_roi_run_chunk (GstDeitClassify * self, GstDeitRegion ** slots,
-    GstDeitClassifyFrame ** owners, guint n)
+    GstDeitClassifyFrame ** owners, const struct deit_image **images,
+    const struct deit_rect *rects, guint n)
 {
+  struct deit_error err;
+  enum deit_status status;
   GstFlowReturn ret;
   guint i;
 
   if (n == 0)
     return GST_FLOW_OK;
+  status = deit_state_preprocess_many (self->state, 0, (gint) n, images, rects,
+      &err);
+  if (status != DEIT_STATUS_OK)
+    goto preprocess_failed;
   ret = gst_deit_classify_run (self, (gint) n);
   if (ret != GST_FLOW_OK)
     return ret;
@@ -116,6 +124,16 @@ gst_deit_classify_roi_run_chunk (GstDeitClassify * self, GstDeitRegion ** slots,
         &slots[i]->res, &slots[i]->n_res);
   }
   return GST_FLOW_OK;
+
+  /* ERRORS */
+preprocess_failed:
+  {
+    GST_ELEMENT_ERROR (self, STREAM, FAILED,
+        ("Could not preprocess the regions of a frame for the model."),
+        ("deit_state_preprocess_many: %s: %s", deit_status_to_string (status),
+            err.message));
+    return GST_FLOW_ERROR;
+  }
 }
 
 GstFlowReturn
@@ -124,28 +142,36 @@ gst_deit_classify_roi_infer (GstDeitClassify * self,
 {
   GstDeitRegion *slots[GST_DEIT_ROI_MAX_CHUNK];
   GstDeitClassifyFrame *owners[GST_DEIT_ROI_MAX_CHUNK];
+  const struct deit_image *images[GST_DEIT_ROI_MAX_CHUNK];
+  struct deit_rect rects[GST_DEIT_ROI_MAX_CHUNK];
+  struct deit_image *frame_images;
   guint i, j, used = 0, total = 0;
   GstFlowReturn ret = GST_FLOW_OK;
-  gint64 t0 = g_get_monotonic_time (), us;
+  gint64 t0 = g_get_monotonic_time ();
+
+  frame_images = g_new0 (struct deit_image, MAX (n, 1));
+  for (i = 0; i < n; i++)
+    if (!gst_deit_classify_frame_to_image (&vframes[i], &frame_images[i]))
+      goto not_negotiated;
 
   for (i = 0; i < n && ret == GST_FLOW_OK; i++) {
     GArray *regions = frames[i]->regions;
 
     for (j = 0; regions && j < regions->len; j++) {
       GstDeitRegion *r = &g_array_index (regions, GstDeitRegion, j);
-      struct deit_rect rect = { r->x, r->y, r->width, r->height };
 
       if (!r->due)
         continue;
-      ret = gst_deit_classify_preprocess (self, &vframes[i], &rect,
-          (gint) used, &us);
-      if (ret != GST_FLOW_OK)
-        break;
+      rects[used] = (struct deit_rect) {
+        r->x, r->y, r->width, r->height
+      };
+      images[used] = &frame_images[i];
       slots[used] = r;
       owners[used] = frames[i];
       total++;
       if (++used == self->roi_chunk) {
-        ret = gst_deit_classify_roi_run_chunk (self, slots, owners, used);
+        ret = gst_deit_classify_roi_run_chunk (self, slots, owners, images,
+            rects, used);
         used = 0;
         if (ret != GST_FLOW_OK)
           break;
@@ -153,7 +179,8 @@ gst_deit_classify_roi_infer (GstDeitClassify * self,
     }
   }
   if (ret == GST_FLOW_OK)
-    ret = gst_deit_classify_roi_run_chunk (self, slots, owners, used);
+    ret = gst_deit_classify_roi_run_chunk (self, slots, owners, images, rects,
+        used);
   if (ret == GST_FLOW_OK && total > 0) {
     gint64 t = g_get_monotonic_time () - t0;
 
@@ -161,7 +188,17 @@ gst_deit_classify_roi_infer (GstDeitClassify * self,
     GST_LOG_OBJECT (self, "%u regions of %u frames took %" G_GINT64_FORMAT
         " us", total, n, t);
   }
+  g_free (frame_images);
   return ret;
+
+  /* ERRORS */
+not_negotiated:
+  {
+    GST_ELEMENT_ERROR (self, STREAM, FORMAT, ("Wrong caps."),
+        ("format %s is not supported", GST_VIDEO_INFO_NAME (&vframes[i].info)));
+    g_free (frame_images);
+    return GST_FLOW_NOT_NEGOTIATED;
+  }
 }
 
 /* The result of one region on the frame's buffer (called with self->lock). */

@@ -16,6 +16,13 @@
  * vector-extension tiles of deit-tiles.h; the OpenBLAS path of a CPU without AVX2 is what
  * the forward-*-portable and layers-portable tests force with DEIT_DISABLE_AVX2=1.)
  *
+ * --batch-split: whole images per worker (DEIT_BATCH_SPLIT_IMAGES, a batch of 5 with 2 and
+ * 3 workers: 4 or 3 images alone, the rest shared) against every image shared among the
+ * workers (DEIT_BATCH_SPLIT_SHARED) on every output of every architecture (logits, the
+ * final sequence, pooler, the reconstruction of a masked batch), pruned last layer or
+ * not: equal to the bit on the packed kernels, within 1e-5 on OpenBLAS (whose blocking
+ * depends on the rows of a call).
+ *
  * --determinism: the same input through the same state 20 times with 1, 2 and 3 workers
  * (chunks claimed dynamically, so which worker runs which chunk changes from run to run)
  * gives bit-identical logits every time, in both layer schedules; with our packed kernels
@@ -111,7 +118,13 @@ struct fixture {
     int                batch;
 };
 
+static bool load_fixture_logits(const char *dir, const char *name, struct fixture *fx, bool logits);
 static bool load_fixture(const char *dir, const char *name, struct fixture *fx) {
+    return load_fixture_logits(dir, name, fx, true);
+}
+
+/* logits false: the model and pixel_values alone (base and MIM models have no logits) */
+static bool load_fixture_logits(const char *dir, const char *name, struct fixture *fx, bool logits) {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     struct deit_error err;
@@ -125,11 +138,11 @@ static bool load_fixture(const char *dir, const char *name, struct fixture *fx) 
     snprintf(path, sizeof path, "%s/%s/pixel_values.npy", dir, name);
     fx->pix = read_npy(path, &np);
     snprintf(path, sizeof path, "%s/%s/logits.npy", dir, name);
-    fx->ref = read_npy(path, &fx->n_ref);
+    if (logits) fx->ref = read_npy(path, &fx->n_ref);
     const struct deit_model_info *mi = deit_model_get_info(fx->m);
     const size_t per = (size_t)mi->num_channels * mi->image_height * mi->image_width;
     fx->batch = per ? (int)(np / per) : 0;
-    if (!fx->pix || !fx->ref || fx->batch < 1 || fx->n_ref != (size_t)fx->batch * mi->num_labels) {
+    if (!fx->pix || fx->batch < 1 || (logits && (!fx->ref || fx->n_ref != (size_t)fx->batch * mi->num_labels))) {
         fprintf(stderr, "FAIL %s: cannot read pixel_values.npy / logits.npy\n", name);
         failures++;
         return false;
@@ -248,13 +261,96 @@ static void determinism(const char *dir) {
     }
 }
 
+/* Every output of a batch of 5 distinct images (the fixture's first image scaled per
+ * image; MIM: a different mask per image) through one state; NULL when the state fails */
+static float *run_outputs(const struct deit_model *m, const float *pix, int threads, enum deit_batch_split split,
+                          bool full_hidden, size_t *n_out, bool *packed) {
+    enum { BATCH = 5 };
+    struct deit_state_params sp = deit_state_default_params();
+    sp.max_batch = BATCH, sp.n_threads = threads, sp.batch_split = split, sp.full_hidden_state = full_hidden;
+    struct deit_error  err;
+    struct deit_state *st = deit_state_init(m, &sp, &err);
+    if (!st) {
+        fprintf(stderr, "FAIL deit_state_init: %s\n", err.message);
+        failures++;
+        return NULL;
+    }
+    *packed = deit_state_packed_gemm(st);
+    const struct deit_model_info *mi = deit_model_get_info(m);
+    const size_t per = (size_t)mi->num_channels * mi->image_height * mi->image_width;
+    for (int b = 0; b < BATCH; b++) {
+        float *in = deit_state_input(st, b);
+        for (size_t i = 0; i < per; i++) in[i] = pix[i] * (1.0f - 0.15f * (float)b) + 0.05f * (float)b;
+        uint8_t *mask = deit_state_mask(st, b);
+        for (int p = 0; mask && p < mi->num_patches; p++) mask[p] = (uint8_t)((p * 7 + b * 3) % 5 == 0);
+    }
+    float *out = NULL;
+    *n_out     = 0;
+    if (deit_state_run(st, BATCH, NULL) != DEIT_STATUS_OK) {
+        fprintf(stderr, "FAIL deit_state_run\n");
+        failures++;
+    } else {
+        for (int pass = 0; pass < 2; pass++) { /* sizes, then copies */
+            size_t total = 0;
+            for (int o = DEIT_OUTPUT_LOGITS; o <= DEIT_OUTPUT_RECONSTRUCTION; o++)
+                for (int b = 0; b < BATCH; b++) {
+                    size_t       n = 0;
+                    const float *y = deit_state_get_output(st, (enum deit_output)o, b, &n);
+                    if (y && pass) memcpy(out + total, y, n * sizeof(float));
+                    if (y) total += n;
+                }
+            if (!pass) out = malloc((total ? total : 1) * sizeof(float));
+            *n_out = total;
+        }
+    }
+    deit_state_free(st);
+    return out;
+}
+
+static void batch_split(const char *dir) {
+    static const char *const names[] = { "deit-tiny", "deit-teacher", "deit-384", "vit-classifier", "deit-mim",
+                                         "vit-mim", "deit-model-pooler", "vit-model-nopooler", "vit-1layer-noqkvbias",
+                                         "deit-nonsquare", "deit-patch8", "deit-gelu-tanh" };
+    for (size_t f = 0; f < sizeof names / sizeof names[0]; f++) {
+        struct fixture fx = { 0 };
+        if (!load_fixture_logits(dir, names[f], &fx, false)) continue;
+        for (int full = 0; full < 2; full++) {
+            size_t n_ref = 0, n = 0;
+            bool   packed = false;
+            float *ref    = run_outputs(fx.m, fx.pix, 2, DEIT_BATCH_SPLIT_SHARED, full, &n_ref, &packed);
+            for (int t = 2; ref && t <= 3; t++) {
+                float *got = run_outputs(fx.m, fx.pix, t, DEIT_BATCH_SPLIT_IMAGES, full, &n, &packed);
+                if (!got) continue;
+                double maxd = 0, scale = 0;
+                for (size_t i = 0; n == n_ref && i < n; i++) {
+                    const double d = fabs((double)got[i] - ref[i]);
+                    maxd           = d > maxd ? d : maxd;
+                    scale          = fabs(ref[i]) > scale ? fabs(ref[i]) : scale;
+                }
+                const bool bits = n == n_ref && !memcmp(got, ref, n * sizeof(float));
+                const bool ok   = n == n_ref && n > 0 && (bits || (!packed && maxd <= 1e-5 * (scale > 1 ? scale : 1)));
+                printf("%-20s %s, batch 5, %d workers by images vs shared: %zu outputs, %s %s\n", names[f],
+                       full ? "every token" : "pruned last layer", t, n,
+                       bits ? "bit-identical" : packed ? "DIFFER" : "max |diff| below", ok ? "ok" : "FAIL");
+                if (!bits) printf("    max |diff| = %.3g (%s GEMMs)\n", maxd, packed ? "packed" : "OpenBLAS");
+                if (!ok) failures++;
+                free(got);
+            }
+            free(ref);
+        }
+        free_fixture(&fx);
+    }
+}
+
 int main(int argc, char **argv) {
-    const bool det = argc == 3 && !strcmp(argv[1], "--determinism");
-    if (argc != 2 && !det) {
-        fprintf(stderr, "usage: test-isa [--determinism] FIXTURES_DIR\n");
+    const bool det   = argc == 3 && !strcmp(argv[1], "--determinism");
+    const bool split = argc == 3 && !strcmp(argv[1], "--batch-split");
+    if (argc != 2 && !det && !split) {
+        fprintf(stderr, "usage: test-isa [--determinism | --batch-split] FIXTURES_DIR\n");
         return 2;
     }
     if (det) determinism(argv[2]);
+    else if (split) batch_split(argv[2]);
     else isa_paths(argv[1]);
     printf("%s\n", failures ? "FAILED" : "all passed");
     return failures ? 1 : 0;

@@ -392,12 +392,13 @@ static void usage(void) {
             "                  [--isa auto|portable|avx2|avx512]  (deit_state_params.isa; default auto = %s here)\n"
             "                  [--schedule auto|phases|rows]  (deit_state_params.schedule: layer schedule)\n"
             "                  [--spin-us N]  (deit_state_params.spin_us: spin before sleeping, default 50)\n"
+            "                  [--affinity auto|none|pin]  (deit_state_params.affinity: workers one per CPU)\n"
             "                  [--batch-split auto|shared|images]  (deit_state_params.batch_split: whole images\n"
             "                                          per worker or every image shared)\n"
             "                  [--full-hidden-state]  (classifiers: compute every token of the last layer)\n"
             "                  [--serve]  (lockstep with another runtime: bursts on request, see bench-peers.py)\n"
             "Environment defaults (experiments): DEIT_ISA, DEIT_DISABLE_AVX2, DEIT_FUSE_ROWS, DEIT_SPIN_US,\n"
-            "DEIT_NO_PACKED_WEIGHTS, DEIT_BATCH_SPLIT.\n",
+            "DEIT_NO_PACKED_WEIGHTS, DEIT_BATCH_SPLIT, DEIT_AFFINITY.\n",
             deit_isa_to_string(deit_isa_best()));
 }
 
@@ -407,7 +408,7 @@ static void log_cb(enum deit_log_level level, const char *message, void *user_da
 
 int main(int argc, char **argv) {
     const char *config_name = NULL, *model_dir = NULL, *save_dir = NULL, *input_path = NULL, *output_path = NULL;
-    const char *attention = "auto", *isa_name = "auto", *schedule_name = NULL, *split_name = NULL;
+    const char *attention = "auto", *isa_name = "auto", *schedule_name = NULL, *split_name = NULL, *affinity_name = NULL;
     int         spin_us   = -2;
     bool        distilled = true, in_memory = false, no_packed = false, full_hidden = false, serve = false;
     int         batch = 1, threads = 0, warmup = 3, iters = 20, load_iters = 5, blas_threads = 0;
@@ -429,6 +430,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--isa")) isa_name = NEXT();
         else if (!strcmp(a, "--schedule")) schedule_name = NEXT();
         else if (!strcmp(a, "--batch-split")) split_name = NEXT();
+        else if (!strcmp(a, "--affinity")) affinity_name = NEXT();
         else if (!strcmp(a, "--spin-us")) spin_us = atoi(NEXT());
         else if (!strcmp(a, "--full-hidden-state")) full_hidden = true;
         else if (!strcmp(a, "--serve")) serve = true;
@@ -479,6 +481,15 @@ int main(int argc, char **argv) {
         else if (!strcmp(split_name, "images")) sp.batch_split = DEIT_BATCH_SPLIT_IMAGES;
         else {
             fprintf(stderr, "deit-bench: --batch-split must be auto, shared or images\n");
+            return 2;
+        }
+    }
+    if (affinity_name) {
+        if (!strcmp(affinity_name, "auto")) sp.affinity = DEIT_AFFINITY_AUTO;
+        else if (!strcmp(affinity_name, "none")) sp.affinity = DEIT_AFFINITY_NONE;
+        else if (!strcmp(affinity_name, "pin")) sp.affinity = DEIT_AFFINITY_PIN;
+        else {
+            fprintf(stderr, "deit-bench: --affinity must be auto, none or pin\n");
             return 2;
         }
     }
@@ -712,14 +723,15 @@ int main(int argc, char **argv) {
            "\"attention\":\"%s\",\"iters\":%d,\"median_ms\":%.4f,\"min_ms\":%.4f,\"gflop_per_image\":%.4f,\"gflop_model\":%.4f,"
            "\"gflops\":%.2f,\"peak_rss_mb\":%.1f,\"weight_mb\":%.1f,\"activation_mb\":%.1f,\"base_rss_mb\":%.1f,\"load_ms\":%.3f,"
            "\"state_init_ms\":%.1f,\"blas_threads\":%d,\"serve\":%s,\"isa\":\"%s\",\"packed_weights\":%s,"
-           "\"schedule\":\"%s\",\"spin_us\":%d,\"batch_split\":\"%s\"",
+           "\"schedule\":\"%s\",\"spin_us\":%d,\"batch_split\":\"%s\",\"affinity\":\"%s\"",
            label, deit_arch_to_string(mi->arch), mi->arch == DEIT_ARCH_DEIT_WITH_TEACHER ? "true" : "false",
            mi->image_height, batch, threads, attn_s, iters, med_ms, min_ms, gflop, gflop_model, gflops, rss, wmb, amb, base_rss,
            load_ms, init_ms, blas_threads, serve ? "true" : "false", deit_isa_to_string(deit_state_isa(st)),
            deit_state_packed_gemm(st) ? "true" : "false",
            sp.schedule == DEIT_SCHEDULE_ROWS ? "rows" : sp.schedule == DEIT_SCHEDULE_PHASES ? "phases" : "auto",
            sp.spin_us < 0 ? 50 : sp.spin_us,
-           sp.batch_split == DEIT_BATCH_SPLIT_IMAGES ? "images" : sp.batch_split == DEIT_BATCH_SPLIT_SHARED ? "shared" : "auto");
+           sp.batch_split == DEIT_BATCH_SPLIT_IMAGES ? "images" : sp.batch_split == DEIT_BATCH_SPLIT_SHARED ? "shared" : "auto",
+           sp.affinity == DEIT_AFFINITY_PIN ? "pin" : sp.affinity == DEIT_AFFINITY_NONE ? "none" : "auto");
     /* the JSON line goes on: per-run ms/image so that scripts can pool runs */
     printf(",\"samples\":");
     print_samples(order, iters);

@@ -57,8 +57,10 @@ static inline void deit_cpu_relax(void) {
 struct deit_pool;
 typedef void (*deit_pool_fn)(void *ctx, int thread_index, int n_threads);
 /* spin_us: how long a waiting worker spins before it sleeps; < 0 = the default (50 us, or
- * DEIT_SPIN_US). NULL on failure. */
-struct deit_pool *deit_pool_new(int n_threads, int spin_us);
+ * DEIT_SPIN_US). affinity: AUTO and PIN pin the workers one per CPU (worker 0 a thread of
+ * its own, the caller waits) when they are exactly as many as the CPUs of the caller's
+ * affinity mask; NONE never. NULL on failure. */
+struct deit_pool *deit_pool_new(int n_threads, int spin_us, enum deit_affinity affinity);
 void deit_pool_free(struct deit_pool *pool);
 int  deit_pool_size(const struct deit_pool *pool);
 void deit_pool_run(struct deit_pool *pool, deit_pool_fn fn, void *ctx);

@@ -249,7 +249,7 @@ struct deit_preprocessor *deit_preprocessor_new(const struct deit_preprocess_con
     struct deit_pool *pool = NULL;
     if (n_threads <= 0) n_threads = deit_default_threads();
     if (n_threads > 1) {
-        pool = deit_pool_new(n_threads, -1);
+        pool = deit_pool_new(n_threads, -1, DEIT_AFFINITY_NONE);
         if (!pool) {
             deit_set_error(err, DEIT_STATUS_ERROR_THREAD, "could not start %d preprocessing threads", n_threads);
             return NULL;

@@ -7,15 +7,27 @@
  * pool costs no CPU. OpenBLAS is made single-threaded so that its threads never nest
  * inside ours (OpenBLAS USAGE notes: a multi-threaded caller must not use threaded BLAS).
  */
+#if defined(__linux__) && !defined(_GNU_SOURCE)
+#define _GNU_SOURCE /* sched_getaffinity, pthread_setaffinity_np */
+#endif
 #include "deit-internal.h"
 #include "deit-features.h"
 
 #include <cblas.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
+
+/* Pinned pools (deit_affinity): when the workers are exactly as many as the CPUs this
+ * process may run on, each gets one CPU for its lifetime and the caller only waits. On a
+ * busy machine Linux balances runnable threads by count: our 2 workers and 1 other busy
+ * process on 2 CPUs ended up as both workers on one CPU (one CPU's worth for us, no faster
+ * than 1 thread) far more often than not; pinned, each worker keeps its CPU and shares it
+ * at worst (bench/README.md). The caller's own affinity is never touched. ONNX Runtime
+ * pins its intra-op threads the same way by default. */
 
 /* How long a waiting thread spins before it sleeps on the condition variable. Long
  * enough to bridge the gap between two parallel sections of one forward pass (a few
@@ -26,6 +38,8 @@
 
 struct deit_pool {
     int              n;
+    bool             pinned;       /* n threads of ours, one per CPU; the caller only waits */
+    int             *cpus;         /* pinned: worker i runs on CPU cpus[i] */
     pthread_t       *threads;
     pthread_mutex_t  mutex;
     pthread_cond_t   wake;
@@ -79,6 +93,15 @@ static void *worker_main(void *p) {
     struct deit_pool  *pool = arg->pool;
     int                idx  = arg->index;
     free(arg);
+#if defined(__linux__)
+    if (pool->pinned) {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        CPU_SET(pool->cpus[idx], &set);
+        if (pthread_setaffinity_np(pthread_self(), sizeof set, &set) != 0)
+            DEIT_LOG_DEBUG("pool: worker %d could not be pinned to CPU %d", idx, pool->cpus[idx]);
+    }
+#endif
     unsigned seen = 0;
     for (;;) {
         if (spin_while(no_new_job, pool, seen)) {
@@ -110,7 +133,24 @@ void deit_blas_single_thread(void) {
 #endif
 }
 
-struct deit_pool *deit_pool_new(int n_threads, int spin_us) {
+/* Whether n workers can each have a CPU of this thread's affinity mask: exactly as many
+ * CPUs as workers (then one per CPU is what the OS would do on an idle machine, and several
+ * pools of this kind stay balanced); cpus gets them in order. */
+static bool one_cpu_each(int n, int **cpus) {
+#if defined(__linux__)
+    cpu_set_t set;
+    if (n < 2 || sched_getaffinity(0, sizeof set, &set) != 0 || CPU_COUNT(&set) != n) return false;
+    if (!(*cpus = malloc(sizeof(int) * (size_t)n))) return false;
+    for (int c = 0, i = 0; c < CPU_SETSIZE && i < n; c++)
+        if (CPU_ISSET(c, &set)) (*cpus)[i++] = c;
+    return true;
+#else
+    (void)n, (void)cpus;
+    return false;
+#endif
+}
+
+struct deit_pool *deit_pool_new(int n_threads, int spin_us, enum deit_affinity affinity) {
     if (n_threads <= 0) n_threads = deit_default_threads();
     struct deit_pool *pool = calloc(1, sizeof *pool);
     if (!pool) return NULL;
@@ -121,13 +161,16 @@ struct deit_pool *deit_pool_new(int n_threads, int spin_us) {
         if (spin_us < 0) spin_us = 0;
     }
     pool->spin_ns = spin_us > 1000000 ? 1000000000LL : spin_us * 1000LL; /* at most 1 s */
+    if (affinity != DEIT_AFFINITY_NONE) pool->pinned = one_cpu_each(n_threads, &pool->cpus);
+    if (affinity == DEIT_AFFINITY_PIN && !pool->pinned)
+        DEIT_LOG_DEBUG("pool: %d workers not pinned (the thread may run on another number of CPUs)", n_threads);
     pthread_mutex_init(&pool->mutex, NULL);
     pthread_cond_init(&pool->wake, NULL);
     pthread_cond_init(&pool->done_cond, NULL);
     if (n_threads > 1) {
         pool->threads = calloc((size_t)n_threads, sizeof *pool->threads);
         if (!pool->threads) { deit_pool_free(pool); return NULL; }
-        for (int i = 1; i < n_threads; i++) {
+        for (int i = pool->pinned ? 0 : 1; i < n_threads; i++) {
             struct worker_arg *arg = malloc(sizeof *arg);
             if (!arg || pthread_create(&pool->threads[i], NULL, worker_main,
                                        (*arg = (struct worker_arg){pool, i}, arg)) != 0) {
@@ -148,9 +191,10 @@ void deit_pool_free(struct deit_pool *pool) {
         atomic_store(&pool->quit, true);
         pthread_cond_broadcast(&pool->wake);
         pthread_mutex_unlock(&pool->mutex);
-        for (int i = 1; i < pool->n; i++) pthread_join(pool->threads[i], NULL);
+        for (int i = pool->pinned ? 0 : 1; i < pool->n; i++) pthread_join(pool->threads[i], NULL);
         free(pool->threads);
     }
+    free(pool->cpus);
     pthread_mutex_destroy(&pool->mutex);
     pthread_cond_destroy(&pool->wake);
     pthread_cond_destroy(&pool->done_cond);
@@ -166,13 +210,14 @@ void deit_pool_run(struct deit_pool *pool, deit_pool_fn fn, void *ctx) {
     }
     pool->fn  = fn;
     pool->ctx = ctx;
-    atomic_store(&pool->pending, pool->n - 1);
+    atomic_store(&pool->pending, pool->pinned ? pool->n : pool->n - 1);
     pthread_mutex_lock(&pool->mutex);
     atomic_fetch_add_explicit(&pool->generation, 1, memory_order_release);
     pthread_cond_broadcast(&pool->wake);
     pthread_mutex_unlock(&pool->mutex);
-    fn(ctx, 0, pool->n);
-    if (spin_while(workers_busy, pool, 0)) {
+    if (!pool->pinned) fn(ctx, 0, pool->n);
+    /* pinned: the caller sleeps at once, its CPU is the workers' */
+    if (pool->pinned || spin_while(workers_busy, pool, 0)) {
         pthread_mutex_lock(&pool->mutex);
         while (atomic_load(&pool->pending) > 0) pthread_cond_wait(&pool->done_cond, &pool->mutex);
         pthread_mutex_unlock(&pool->mutex);

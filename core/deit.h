@@ -386,6 +386,16 @@ enum deit_batch_split {
     DEIT_BATCH_SPLIT_IMAGES,   /* whole images per worker; the batch % workers left over shared */
 };
 
+/* Where the workers run (see deit-threads.c) */
+enum deit_affinity {
+    DEIT_AFFINITY_AUTO = 0, /* PIN */
+    DEIT_AFFINITY_NONE,     /* wherever the OS puts them; the calling thread is worker 0 */
+    /* one CPU each for the state's lifetime when they are exactly as many as the CPUs the
+     * calling thread may run on (the default thread count), else NONE; the workers are all
+     * threads of the state's own, the calling thread waits (its affinity is never changed) */
+    DEIT_AFFINITY_PIN,
+};
+
 struct deit_state_params {
     int max_batch;                  /* images per deit_state_run(), >= 1 */
     int n_threads;                  /* worker threads incl. the caller; 0 = all cores */
@@ -410,6 +420,8 @@ struct deit_state_params {
     /* default from DEIT_BATCH_SPLIT=shared|images when set, else AUTO; batches smaller
      * than the number of workers are always shared */
     enum deit_batch_split batch_split;
+    /* default from DEIT_AFFINITY=none|pin when set, else AUTO */
+    enum deit_affinity affinity;
 };
 DEIT_API struct deit_state_params deit_state_default_params(void);
 
@@ -449,7 +461,9 @@ DEIT_API enum deit_status deit_state_preprocess_many(struct deit_state *state, i
                                                      const struct deit_image *const *images,
                                                      const struct deit_rect *rois, struct deit_error *err);
 
-/* Return true to stop a running inference (checked between layers). */
+/* Return true to stop a running inference (checked between layers). Called by one of the
+ * state's workers, which is not the calling thread when they are pinned (deit_affinity),
+ * so it must be safe to call from another thread (an atomic flag). */
 typedef bool (*deit_abort_callback)(void *user_data);
 
 struct deit_run_params {

@@ -216,7 +216,7 @@ static void split_task(void *ctx, int i, int n) {
 }
 
 static void test_pool(int n_threads) {
-    struct deit_pool *pool = deit_pool_new(n_threads, -1);
+    struct deit_pool *pool = deit_pool_new(n_threads, -1, DEIT_AFFINITY_NONE);
     int              *hits = calloc(1000, sizeof(int));
     for (int rep = 0; rep < 100; rep++) deit_pool_run(pool, split_task, hits);
     int ok = deit_pool_size(pool) == n_threads;

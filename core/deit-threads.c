@@ -122,6 +122,11 @@ static void *worker_main(void *p) {
 }
 
 int deit_default_threads(void) {
+#if defined(__linux__)
+    /* the CPUs this thread may run on (taskset, a container's cpuset), not all online */
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
+#endif
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n < 1 ? 1 : (int)n;
 }

@@ -503,7 +503,8 @@ DEIT_API int deit_state_top_k(const struct deit_state *state, int b, int k, floa
 /* The same on a plain logits vector (n >= 1). */
 DEIT_API int deit_top_k(const float *logits, int n, int k, float threshold, struct deit_class_score *out);
 
-/* Number of worker threads "0 = all cores" resolves to. */
+/* Number of worker threads "0 = all cores" resolves to: the CPUs the calling thread may
+ * run on (its affinity mask: taskset, a container's cpuset) on Linux, else the online CPUs. */
 DEIT_API int deit_default_threads(void);
 
 #ifdef __cplusplus

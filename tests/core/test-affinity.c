@@ -7,6 +7,8 @@
  * then has that many threads pinned to one CPU each, covering every CPU of the mask, and
  * the calling thread's own affinity is unchanged after a run. NONE, and a worker count
  * that differs from the CPU count, pin nothing. The logits are the same bits either way.
+ * deit_default_threads() ("0 = all cores") counts the CPUs of the caller's mask, so a
+ * process under taskset does not start more workers than it has CPUs.
  * Linux only; skipped (77) on a single CPU.
  */
 #define _GNU_SOURCE
@@ -84,6 +86,22 @@ int main(int argc, char **argv) {
         return 77;
     }
     const int n = CPU_COUNT(&mask);
+    printf("deit_default_threads() = %d, CPUs of this thread's mask = %d\n", deit_default_threads(), n);
+    if (deit_default_threads() != n) failures++;
+    {
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        for (int c = 0; c < CPU_SETSIZE; c++)
+            if (CPU_ISSET(c, &mask)) {
+                CPU_SET(c, &one);
+                break;
+            }
+        sched_setaffinity(0, sizeof one, &one);
+        const int d = deit_default_threads();
+        sched_setaffinity(0, sizeof mask, &mask);
+        printf("restricted to one CPU: deit_default_threads() = %d\n", d);
+        if (d != 1) failures++;
+    }
     char      path[4096];
     snprintf(path, sizeof path, "%s/deit-tiny", argv[1]);
     struct deit_error  err;

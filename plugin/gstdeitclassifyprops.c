@@ -350,13 +350,18 @@ gst_deit_classify_install_properties (GObjectClass * gobject_class)
   /**
    * GstDeitClassify:threads:
    *
-   * Worker threads of one inference, including the streaming thread.
+   * Worker threads of one inference. 0 = one per CPU the process may run on
+   * (taskset and cgroup cpusets count); with exactly that many, each worker is a
+   * thread of the element's own pinned to one CPU and the calling thread waits
+   * (DEIT_AFFINITY=none in the environment leaves placement to the OS); otherwise
+   * the calling thread is one of the workers.
    *
    * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_THREADS,
       g_param_spec_int ("threads", "Threads",
-          "Threads per inference (0 = one per CPU core)", 0, MAX_THREADS,
+          "Threads per inference (0 = one per CPU this process may use; "
+          "that many are pinned one per CPU)", 0, MAX_THREADS,
           DEFAULT_PROP_THREADS, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
   /**

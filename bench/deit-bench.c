@@ -398,7 +398,8 @@ static void usage(void) {
             "                  [--full-hidden-state]  (classifiers: compute every token of the last layer)\n"
             "                  [--serve]  (lockstep with another runtime: bursts on request, see bench-peers.py)\n"
             "Environment defaults (experiments): DEIT_ISA, DEIT_DISABLE_AVX2, DEIT_FUSE_ROWS, DEIT_SPIN_US,\n"
-            "DEIT_NO_PACKED_WEIGHTS, DEIT_BATCH_SPLIT, DEIT_AFFINITY.\n",
+            "DEIT_NO_PACKED_WEIGHTS, DEIT_BATCH_SPLIT, DEIT_AFFINITY, DEIT_MERGE_ATTN=0 (row-fused layers keep\n"
+            "attention in a phase of its own).\n",
             deit_isa_to_string(deit_isa_best()));
 }
 

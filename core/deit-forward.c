@@ -124,7 +124,14 @@ struct deit_state {
     int      mlp_ld;
     float   *seq;      /* (B*T, D) last_hidden_state */
     float   *scratch;  /* per worker: attention scores (attn_rows, T) or fused tiles */
-    int     *kp_key;   /* per worker: which head's K its scratch holds packed (attention_rows) */
+    int     *kp_key;   /* per worker and K slot: which head's K the slot holds packed (attention_rows) */
+    int      kp_slots; /* packed-K slots per worker: 1, or every head (merge_attn) */
+    size_t   kp_floats; /* floats per slot */
+    /* row-fused layers with attention in the same phase (merge_attn): one phase per layer;
+     * K and V of odd layers in k2, v2, so a worker that has moved on to the next layer's
+     * rows never overwrites keys another worker still reads */
+    bool     merge_attn;
+    float   *k2, *v2;
     atomic_int *cpu_of; /* per worker: the CPU it last started a phase on (wait_phase) */
     /* runs left to treat the machine as busy: set when a worker waited long for another
      * (wait_phase), counted down per run; in the state, not in views of it (state_view) */
@@ -213,6 +220,8 @@ void deit_state_free(struct deit_state *st) {
     free(st->q);
     free(st->k);
     free(st->v);
+    free(st->k2);
+    free(st->v2);
     free(st->ctx);
     free(st->mlp);
     free(st->seq);
@@ -474,39 +483,6 @@ struct deit_state *deit_state_init(const struct deit_model *model, const struct 
      * (tests/core: test-prune-last). */
     st->prune_last = deit_arch_is_classifier(mi->arch) && !p.full_hidden_state;
     if (st->prune_last) st->hp = alloc_floats(B * (size_t)mi->num_prefix_tokens * D, &ok);
-    /* eager: as many query rows per block as keep the (rows, T) scores within ~256 KB (half
-     * of L2 on common x86 cores; a whole head for 224-pixel models); fused: QBLOCK rows
-     * against KTILE keys */
-    if (st->attention == DEIT_ATTENTION_EAGER) {
-        /* with the AVX2 kernels: scores rows padded to 16 keys, plus the head's packed K */
-        st->attn_packed = st->kn->isa >= DEIT_ISA_AVX2 && attention_packed_supported(mi->head_dim);
-        const size_t Tp = st->attn_packed ? (T + 15) / 16 * 16 : T;
-        size_t rows     = (size_t)EAGER_SCORES_FLOATS / Tp;
-        st->attn_rows   = (int)(rows < 16 ? 16 : rows > T ? T : rows);
-        st->attn_kp_off = ((size_t)st->attn_rows * Tp + 15) & ~(size_t)15;
-        st->scratch_per_thread = st->attn_kp_off;
-        if (st->attn_packed) st->scratch_per_thread += (size_t)attention_packed_k_floats((int)T, mi->head_dim);
-    } else {
-        st->attn_rows          = QBLOCK;
-        st->scratch_per_thread = (size_t)QBLOCK * KTILE + 2 * QBLOCK;
-    }
-    st->scratch_per_thread = (st->scratch_per_thread + 15) & ~(size_t)15; /* 64-byte aligned slices */
-    st->scratch = alloc_floats(st->scratch_per_thread * (size_t)nt, &ok);
-    st->kp_key  = malloc(sizeof(int) * (size_t)nt);
-    st->cpu_of  = calloc((size_t)nt, sizeof(atomic_int));
-    ok          = ok && st->kp_key && st->cpu_of;
-    if (K > 0) {
-        st->logits  = alloc_floats(B * K, &ok);
-        st->logits2 = alloc_floats(B * K, &ok);
-    }
-    if (mi->pooler_output_size > 0) st->pooler = alloc_floats(B * (size_t)mi->pooler_output_size, &ok);
-    if (deit_arch_is_mim(mi->arch)) {
-        const size_t r = (size_t)mi->encoder_stride;
-        st->dec   = alloc_floats(B * N * r * r * C, &ok);
-        st->recon = alloc_floats(B * N * r * r * C, &ok);
-        st->mask  = calloc(B * N, 1);
-        ok        = ok && st->mask;
-    }
     /* Row-fused layers (one phase per layer besides attention) split every GEMM of a layer
      * by rows, so each worker streams all of the layer's weights: a win when they are small
      * enough to stay in the shared cache (DeiT-tiny, 1.8 MB per layer: 7 % faster median,
@@ -525,8 +501,53 @@ struct deit_state *deit_state_init(const struct deit_model *model, const struct 
          * to the bit on the packed kernels (tests/core: batch-split) */
         st->per_image = nt > 1 && p.batch_split != DEIT_BATCH_SPLIT_SHARED;
     }
-    st->n_phases = st->fuse_rows ? PRE_PHASES + 1 + 2 * mi->num_layers
-                                 : PRE_PHASES + LAYER_PHASES * mi->num_layers + 1;
+    /* eager: as many query rows per block as keep the (rows, T) scores within ~256 KB (half
+     * of L2 on common x86 cores; a whole head for 224-pixel models); fused: QBLOCK rows
+     * against KTILE keys */
+    st->kp_slots = 1;
+    if (st->attention == DEIT_ATTENTION_EAGER) {
+        /* with the AVX2 kernels: scores rows padded to 16 keys, plus the head's packed K */
+        st->attn_packed = st->kn->isa >= DEIT_ISA_AVX2 && attention_packed_supported(mi->head_dim);
+        const size_t Tp = st->attn_packed ? (T + 15) / 16 * 16 : T;
+        size_t rows     = (size_t)EAGER_SCORES_FLOATS / Tp;
+        st->attn_rows   = (int)(rows < 16 ? 16 : rows > T ? T : rows);
+        st->attn_kp_off = ((size_t)st->attn_rows * Tp + 15) & ~(size_t)15;
+        /* merged: attention and the row-wise rest of a layer in one phase, on our packed
+         * kernels (MERGE_ATTN) */
+        const char *merge = getenv("DEIT_MERGE_ATTN");
+        st->merge_attn    = st->fuse_rows && st->attn_packed && model->gemm_packed && !(merge && !strcmp(merge, "0"));
+        st->kp_floats     = st->attn_packed ? ((size_t)attention_packed_k_floats((int)T, mi->head_dim) + 15) & ~(size_t)15 : 0;
+        st->kp_slots      = st->merge_attn ? mi->num_heads : 1;
+        st->scratch_per_thread = st->attn_kp_off + st->kp_floats * (size_t)st->kp_slots;
+    } else {
+        st->attn_rows          = QBLOCK;
+        st->scratch_per_thread = (size_t)QBLOCK * KTILE + 2 * QBLOCK;
+    }
+    st->scratch_per_thread = (st->scratch_per_thread + 15) & ~(size_t)15; /* 64-byte aligned slices */
+    st->scratch = alloc_floats(st->scratch_per_thread * (size_t)nt, &ok);
+    st->kp_key  = malloc(sizeof(int) * (size_t)nt * (size_t)st->kp_slots);
+    if (st->merge_attn) {
+        st->k2 = alloc_floats(B * T * D, &ok);
+        st->v2 = alloc_floats(B * T * D, &ok);
+    }
+    st->cpu_of  = calloc((size_t)nt, sizeof(atomic_int));
+    ok          = ok && st->kp_key && st->cpu_of;
+    if (K > 0) {
+        st->logits  = alloc_floats(B * K, &ok);
+        st->logits2 = alloc_floats(B * K, &ok);
+    }
+    if (mi->pooler_output_size > 0) st->pooler = alloc_floats(B * (size_t)mi->pooler_output_size, &ok);
+    if (deit_arch_is_mim(mi->arch)) {
+        const size_t r = (size_t)mi->encoder_stride;
+        st->dec   = alloc_floats(B * N * r * r * C, &ok);
+        st->recon = alloc_floats(B * N * r * r * C, &ok);
+        st->mask  = calloc(B * N, 1);
+        ok        = ok && st->mask;
+    }
+    /* merged: one phase per layer, but a pruned last layer keeps its attention phase */
+    st->n_phases = st->merge_attn ? PRE_PHASES + 1 + mi->num_layers + st->prune_last
+                   : st->fuse_rows ? PRE_PHASES + 1 + 2 * mi->num_layers
+                                   : PRE_PHASES + LAYER_PHASES * mi->num_layers + 1;
     if (posix_memalign((void **)&st->sync, 64, sizeof(struct phase_sync) * (size_t)st->n_phases) != 0) {
         st->sync = NULL;
         ok       = false;
@@ -793,6 +814,11 @@ static void layernorm_task(void *ctx, int i, int n) {
  * a worker walks the rows [q0, q1) of a chunk in blocks of at most st->attn_rows rows that
  * stay within one head (eager: scores of the block are (rows, T) in the worker's scratch;
  * fused: (QBLOCK, KTILE) tiles). */
+/* K and V of layer l: odd layers in k2, v2 when attention shares a phase with the rest of
+ * the layer (merge_attn) */
+static float *layer_k(const struct deit_state *st, int l) { return st->merge_attn && (l & 1) ? st->k2 : st->k; }
+static float *layer_v(const struct deit_state *st, int l) { return st->merge_attn && (l & 1) ? st->v2 : st->v; }
+
 static void attention_rows(struct deit_state *st, int B, int l, int q0, int q1, int thread, bool pruned) {
     const struct deit_model_info *mi = &st->model->info;
     const int T = mi->num_tokens, D = mi->hidden_size, H = mi->num_heads, HD = mi->head_dim;
@@ -801,10 +827,7 @@ static void attention_rows(struct deit_state *st, int B, int l, int q0, int q1, 
     const int NP = mi->num_prefix_tokens, TQ = pruned ? NP : T;
     const float scale = 1.0f / sqrtf((float)HD); /* reference: DeiTSelfAttention.scaling = HD**-0.5 */
     float *scratch = st->scratch + st->scratch_per_thread * (size_t)thread;
-    float *kp      = scratch + st->attn_kp_off;
-    /* (layer, image, head) whose K is in kp: kept across the steps a worker takes in one
-     * run (reset by deit_state_run) */
-    int   *packed = &st->kp_key[thread];
+    const float *K = layer_k(st, l), *V = layer_v(st, l);
     (void)B;
     for (int q = q0; q < q1;) {
         const int    bh = q / TQ, r0 = q % TQ;
@@ -815,18 +838,35 @@ static void attention_rows(struct deit_state *st, int B, int l, int q0, int q1, 
         const size_t off  = (size_t)b * T * D + (size_t)hh * HD;
         float       *ctx  = st->ctx + (size_t)b * TQ * D + (size_t)hh * HD;
         if (st->attn_packed) {
+            /* slot of this head (merge_attn: one per head, else one): the (layer, image,
+             * head) whose K it holds is kept across the steps a worker takes in one run
+             * (reset by deit_state_run) */
+            const int slot   = st->kp_slots > 1 ? hh : 0;
+            float    *kp     = scratch + st->attn_kp_off + st->kp_floats * (size_t)slot;
+            int      *packed = &st->kp_key[thread * st->kp_slots + slot];
             if (*packed != l * B * H + bh) {
-                st->kn->pack_k(kp, st->k + off, T, HD, D);
+                st->kn->pack_k(kp, K + off, T, HD, D);
                 *packed = l * B * H + bh;
             }
-            st->kn->attention_packed(ctx, st->q + off, kp, st->v + off, scratch, r0, r1, T, HD, D, scale);
+            st->kn->attention_packed(ctx, st->q + off, kp, V + off, scratch, r0, r1, T, HD, D, scale);
         } else if (st->attention == DEIT_ATTENTION_FUSED)
-            attention_head_fused(st->kn, ctx, st->q + off, st->k + off, st->v + off, scratch, r0, r1, T, HD, D,
+            attention_head_fused(st->kn, ctx, st->q + off, K + off, V + off, scratch, r0, r1, T, HD, D,
                                  scale, KTILE);
         else
-            attention_head_eager(st->kn, ctx, st->q + off, st->k + off, st->v + off, scratch, r0, r1, T, HD, D,
+            attention_head_eager(st->kn, ctx, st->q + off, K + off, V + off, scratch, r0, r1, T, HD, D,
                                  scale);
         q += r1 - r0;
+    }
+}
+
+/* Attention of layer l for the query rows among token rows [m0, m1), every head (the
+ * rows of a merged phase, PH_AROWS) */
+static void attention_block(struct deit_state *st, int B, int l, int m0, int m1, int thread) {
+    const struct deit_model_info *mi = &st->model->info;
+    const int T = mi->num_tokens, H = mi->num_heads;
+    for (int b = m0 / T; b * T < m1; b++) {
+        const int r0 = (m0 > b * T ? m0 : b * T) - b * T, r1 = (m1 < (b + 1) * T ? m1 : (b + 1) * T) - b * T;
+        for (int h = 0; h < H; h++) attention_rows(st, B, l, (b * H + h) * T + r0, (b * H + h) * T + r1, thread, false);
     }
 }
 
@@ -963,7 +1003,7 @@ static void head_forward(struct deit_state *st, int B) {
  * phases two.
  */
 enum phase_kind { PH_IM2COL, PH_PATCH, PH_POS, PH_LN1, PH_QKV, PH_ATTN, PH_OPROJ, PH_LN2, PH_FC1, PH_FC2, PH_LNF,
-                  PH_ROWS };
+                  PH_ROWS, PH_AROWS };
 
 struct region {
     struct deit_state            *st;
@@ -978,6 +1018,15 @@ struct region {
 static enum phase_kind phase_kind_of(const struct region *rg, int p, int *layer) {
     *layer = 0;
     if (p < PRE_PHASES) return (enum phase_kind)p;
+    if (rg->st->merge_attn) {
+        /* PH_ROWS of layer -1 starts layer 0; PH_AROWS of layer l runs its attention, finishes
+         * it and starts layer l + 1 on the same rows; a pruned last layer: PH_ATTN, PH_ROWS */
+        const int q = p - PRE_PHASES, L = rg->st->model->info.num_layers;
+        if (q == 0) return *layer = -1, PH_ROWS;
+        if (q <= L - rg->st->prune_last) return *layer = q - 1, PH_AROWS;
+        *layer = L - 1;
+        return q == L ? PH_ATTN : PH_ROWS;
+    }
     if (rg->st->fuse_rows) {
         /* PH_ROWS of layer l finishes layer l (l >= 0) and starts layer l + 1 */
         const int q = p - PRE_PHASES;
@@ -1032,8 +1081,8 @@ static struct linear_job layer_linear(const struct deit_state *st, int B, int l,
         lj.inp = st->a, lj.n_seg = 3;
         if (layer_pruned(st, l)) lj.pfx_T = mi->num_tokens, lj.pfx_NP = mi->num_prefix_tokens;
         lj.seg[0] = (struct linear_seg){ st->q, lw->q_w, lw->q_b, D, m->gemm_packed };
-        lj.seg[1] = (struct linear_seg){ st->k, lw->k_w, lw->k_b, D, m->gemm_packed };
-        lj.seg[2] = (struct linear_seg){ st->v, lw->v_w, lw->v_b, D, m->gemm_packed };
+        lj.seg[1] = (struct linear_seg){ layer_k(st, l), lw->k_w, lw->k_b, D, m->gemm_packed };
+        lj.seg[2] = (struct linear_seg){ layer_v(st, l), lw->v_w, lw->v_b, D, m->gemm_packed };
         break;
     case PH_OPROJ: /* h += ctx Wo^T + bo */
         lj.inp = st->ctx, lj.accumulate = true;
@@ -1078,7 +1127,13 @@ static void linear_rows(const struct linear_job *j, int m0, int m1) {
  *   (layer l >= 0)  h += ctx Wo^T + bo;  a = LN2(h);  mlp = gelu(a W1^T + b1);  h += mlp W2^T + b2
  *   (then)          a = LN1'(h); q, k, v = a Wqkv'^T + bqkv' of layer l + 1, or seq = LNF(h) after the last
  * with no barrier in between: a forward pass has 2 L + 4 phases instead of 7 L + 4.
- * After a pruned attention (layer_pruned) the rows are compact prefix rows and h is hp. */
+ * After a pruned attention (layer_pruned) the rows are compact prefix rows and h is hp.
+ * The context of a query row needs every key and value of its layer, but nothing else of
+ * other rows, so with our packed kernels attention shares that phase too (merge_attn,
+ * PH_AROWS: the rows' attention over every head, then the above): L + 4 phases (+1 for a
+ * pruned last layer), the next layer's K and V written to the other buffer of a pair
+ * (layer_k) while slower workers still read this layer's. DeiT-tiny at 2 threads: median
+ * 3-4 % faster (bench/README.md), the same bits. */
 static void rows_chunk(struct deit_state *st, int B, int l, int m0, int m1) {
     const struct deit_model      *m  = st->model;
     const struct deit_model_info *mi = &m->info;
@@ -1155,7 +1210,7 @@ static bool phase_rows(const struct region *rg, enum phase_kind k, int l, int *u
     const struct deit_model_info *mi = &rg->st->model->info;
     const bool pruned = l >= 0 && layer_pruned(rg->st, l);
     const int  T      = pruned ? mi->num_prefix_tokens : mi->num_tokens;
-    if (k == PH_ROWS) *units = (rg->B * T + 5) / 6;
+    if (k == PH_ROWS || k == PH_AROWS) *units = (rg->B * T + 5) / 6;
     else if (k == PH_ATTN) *units = rg->B * mi->num_heads * T;
     else return false;
     return true;
@@ -1183,7 +1238,7 @@ static bool phase_guided(const struct region *rg, enum phase_kind k, int l, int 
         else *units = (total + COL_ALIGN - 1) / COL_ALIGN, *minu = GUIDED_MIN_PANELS;
         return true;
     }
-    *minu = k == PH_ROWS ? ROWS_MIN_TILES : ATTN_MIN_ROWS;
+    *minu = k == PH_ROWS || k == PH_AROWS ? ROWS_MIN_TILES : ATTN_MIN_ROWS;
     return phase_rows(rg, k, l, units);
 }
 
@@ -1228,11 +1283,12 @@ static bool build_plan(struct deit_state *st, int B) {
          * GEMM columns in steps of their smallest chunk (the column loop is outermost
          * anyway), attention in steps of 48 query rows (a worker keeps its packed K
          * across steps) */
-        pl->step = pl->kind == PH_ROWS ? units : pl->kind == PH_ATTN ? ATTN_STEP_ROWS : minu;
+        const bool rows = pl->kind == PH_ROWS || pl->kind == PH_AROWS;
+        pl->step        = rows ? units : pl->kind == PH_ATTN ? ATTN_STEP_ROWS : minu;
         /* on a busy machine row-fused chunks go in steps too (wait_phase), on our packed
          * kernels only: OpenBLAS blocks a GEMM by its row count, so its results would
          * depend on the steps */
-        pl->busy_step = pl->kind == PH_ROWS && st->model->gemm_packed ? ROWS_MIN_TILES : pl->step;
+        pl->busy_step = rows && st->model->gemm_packed ? ROWS_MIN_TILES : pl->step;
         b += pl->n_chunks + 1, cur += pl->n_chunks + 1;
     }
     st->plan_batch = B;
@@ -1252,6 +1308,12 @@ static void run_chunk(struct region *rg, const struct phase_plan *pl, int c, int
     struct linear_job    lj = { .kn = st->kn, .M = M, .K = D, .ldi = D, .n_seg = 1, .act = mi->hidden_act };
     struct layernorm_job nj = { .kn = st->kn, .M = M, .D = D, .eps = mi->layer_norm_eps };
     switch (k) {
+    case PH_AROWS: { /* attention of layer l for these query rows, then the rest as PH_ROWS */
+        const int m1 = u1 * 6 < M ? u1 * 6 : M;
+        attention_block(st, rg->B, l, u0 * 6, m1, thread);
+        rows_chunk(st, rg->B, l, u0 * 6, m1);
+        return;
+    }
     case PH_ROWS: {
         /* 6-row tiles (the packed kernel's row tile) of the token rows, or the compact
          * prefix rows of a pruned last layer */
@@ -1394,7 +1456,8 @@ static void region_task(void *ctx, int thread, int n_threads) {
          * running worker (we only get here after failing to claim one), so this ends */
         if (p > 0) wait_phase(st, &st->sync[p - 1], st->plan[p - 1].want, thread);
         atomic_store_explicit(&st->cpu_of[thread], current_cpu(), memory_order_relaxed);
-        if ((st->fuse_rows ? pl->kind == PH_ATTN : pl->kind == PH_LN1) && thread == 0 && rg->rp->abort_callback &&
+        if ((st->fuse_rows ? pl->kind == PH_ATTN || pl->kind == PH_AROWS : pl->kind == PH_LN1) && thread == 0 &&
+            rg->rp->abort_callback &&
             rg->rp->abort_callback(rg->rp->abort_user_data))
             atomic_store(&rg->aborted, 1);
         if (atomic_load_explicit(&rg->aborted, memory_order_relaxed)) return;
@@ -1430,7 +1493,7 @@ static void image_forward(struct region *rg, int thread) {
         const enum phase_kind k      = phase_kind_of(rg, p, &l);
         const bool            pruned = l >= 0 && layer_pruned(st, l);
         const int             TR     = pruned ? NP : T; /* rows after a pruned attention */
-        if ((st->fuse_rows ? k == PH_ATTN : k == PH_LN1) && thread == 0 && rg->rp->abort_callback &&
+        if ((st->fuse_rows ? k == PH_ATTN || k == PH_AROWS : k == PH_LN1) && thread == 0 && rg->rp->abort_callback &&
             rg->rp->abort_callback(rg->rp->abort_user_data))
             atomic_store(&rg->aborted, 1);
         if (atomic_load_explicit(&rg->aborted, memory_order_relaxed)) return;
@@ -1474,13 +1537,17 @@ static void image_forward(struct region *rg, int thread) {
         case PH_ROWS:
             rows_chunk(st, 1, l, 0, TR);
             break;
+        case PH_AROWS:
+            attention_rows(st, 1, l, 0, H * T, thread, false);
+            rows_chunk(st, 1, l, 0, T);
+            break;
         }
     }
 }
 
 /* The shared forward region of st's batch (or of a view of its last images) */
 static void run_region(struct deit_state *st, struct region *rg) {
-    for (int t = 0; t < deit_pool_size(st->pool); t++) st->kp_key[t] = -1;
+    for (int t = 0; t < deit_pool_size(st->pool) * st->kp_slots; t++) st->kp_key[t] = -1;
     for (int p = 0; p < st->n_phases; p++) {
         const struct phase_plan *pl = &st->plan[p];
         for (int c = 0; pl->cur && c < pl->n_chunks; c++)
@@ -1505,6 +1572,7 @@ static void state_view(const struct deit_state *st, int b0, struct deit_state *v
     v->patches += b * N * KK;
     v->h += b * T * D, v->a += b * T * D, v->seq += b * T * D;
     v->q += b * T * D, v->k += b * T * D, v->v += b * T * D, v->ctx += b * T * D;
+    if (v->k2) v->k2 += b * T * D, v->v2 += b * T * D;
     v->mlp += b * T * (size_t)st->mlp_ld;
     if (v->hp) v->hp += b * mi->num_prefix_tokens * D;
 }
@@ -1527,7 +1595,8 @@ static void images_task(void *ctx, int thread, int n_threads) {
         v.input = img.input, v.mask = img.mask, v.seq = img.seq; /* what image b reads and keeps */
         struct region one = { .st = &v, .rp = rg->rp, .B = 1, .n_phases = rg->n_phases };
         atomic_init(&one.aborted, 0);
-        v.kp_key[thread] = -1; /* a packed K of the previous image has the same key */
+        for (int slot = 0; slot < v.kp_slots; slot++) /* a packed K of the previous image has the same key */
+            v.kp_key[thread * v.kp_slots + slot] = -1;
         image_forward(&one, thread);
         if (atomic_load(&one.aborted)) atomic_store(&rg->aborted, 1);
     }

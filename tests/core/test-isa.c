@@ -27,7 +27,8 @@
  * (chunks claimed dynamically, so which worker runs which chunk changes from run to run)
  * gives bit-identical logits every time, in both layer schedules; with our packed kernels
  * also across worker counts; and the same bits with the steps of a busy machine
- * (DEIT_ASSUME_BUSY=1: row-fused chunks in steps of 4 row tiles on our kernels).
+ * (DEIT_ASSUME_BUSY=1: row-fused chunks in steps of 4 row tiles on our kernels) and with
+ * attention in a phase of its own (DEIT_MERGE_ATTN=0) instead of sharing the row-fused one.
  */
 #include "deit.h"
 
@@ -259,6 +260,19 @@ static void determinism(const char *dir) {
                        busy_ok ? "bit-identical" : "DIFFER (FAIL)");
                 if (!busy_ok) failures++;
                 free(busy);
+                if (s == DEIT_SCHEDULE_ROWS) {
+                    /* attention in a phase of its own (DEIT_MERGE_ATTN=0): the same bits */
+                    size_t nm    = 0;
+                    bool   samem = false;
+                    setenv("DEIT_MERGE_ATTN", "0", 1);
+                    float *sep = run(fx.m, fx.pix, fx.batch, DEIT_ISA_AUTO, t, (enum deit_schedule)s, 5, &nm, &samem);
+                    unsetenv("DEIT_MERGE_ATTN");
+                    const bool sep_ok = sep && samem && nm == n && !memcmp(sep, got, n * sizeof(float));
+                    printf("%-12s row-fused schedule, %d thread%s, attention in its own phase: %s\n", names[f], t,
+                           t > 1 ? "s" : " ", sep_ok ? "bit-identical" : "DIFFER (FAIL)");
+                    if (!sep_ok) failures++;
+                    free(sep);
+                }
                 const bool across = first && !memcmp(first, got, n * sizeof(float));
                 printf("%-12s %s schedule, %d thread%s, %s kernels: 20 runs %s%s\n", names[f],
                        s == DEIT_SCHEDULE_ROWS ? "row-fused" : "phases   ", t, t > 1 ? "s" : " ",

@@ -190,6 +190,43 @@ static void batch_rows(const char *dir) {
     free_fixture(&fx);
 }
 
+/* What isa = AUTO runs, against /proc/cpuinfo: the best set, except AVX2 for the
+ * phase-per-operation layers on AMD family 25 (19h) with AVX-512 (Zen 4) */
+static void auto_plan(const char *dir) {
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f) return;
+    char line[8192];
+    bool amd = false, avx512 = false;
+    int  family = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (!strncmp(line, "vendor_id", 9)) amd = strstr(line, "AuthenticAMD") != NULL;
+        if (!strncmp(line, "cpu family", 10)) family = atoi(strchr(line, ':') + 1);
+        if (!strncmp(line, "flags", 5)) {
+            avx512 = strstr(line, " avx512f") && strstr(line, " avx512bw") && strstr(line, " avx512vl") &&
+                     strstr(line, " avx512dq");
+            break;
+        }
+    }
+    fclose(f);
+    struct fixture fx = { 0 };
+    if (!load_fixture(dir, "deit-tiny", &fx)) return;
+    for (int s = DEIT_SCHEDULE_PHASES; s <= DEIT_SCHEDULE_ROWS; s++) {
+        struct deit_state_params sp = deit_state_default_params();
+        sp.schedule                 = (enum deit_schedule)s;
+        struct deit_error  err;
+        struct deit_state *st   = deit_state_init(fx.m, &sp, &err);
+        const enum deit_isa best = deit_isa_best();
+        const enum deit_isa want = s == DEIT_SCHEDULE_PHASES && best == DEIT_ISA_AVX512 && amd && family == 25 && avx512
+                                       ? DEIT_ISA_AVX2 : best;
+        const enum deit_isa got = st ? deit_state_isa(st) : DEIT_ISA_AUTO;
+        printf("isa auto, %s layers (%s family %d): runs %s, want %s %s\n", s == DEIT_SCHEDULE_ROWS ? "row-fused" : "phase-per-operation",
+               amd ? "AMD" : "not AMD", family, deit_isa_to_string(got), deit_isa_to_string(want), got == want ? "ok" : "FAIL");
+        if (got != want) failures++;
+        deit_state_free(st);
+    }
+    free_fixture(&fx);
+}
+
 static void isa_paths(const char *dir) {
     bool ran[DEIT_ISA_AVX512 + 1] = { false };
     for (size_t f = 0; f < sizeof FIXTURES / sizeof FIXTURES[0]; f++) {
@@ -225,6 +262,7 @@ static void isa_paths(const char *dir) {
         free_fixture(&fx);
     }
     batch_rows(dir);
+    auto_plan(dir);
     printf("instruction sets run:");
     for (int isa = DEIT_ISA_PORTABLE; isa <= DEIT_ISA_AVX512; isa++)
         if (ran[isa]) printf(" %s", deit_isa_to_string((enum deit_isa)isa));

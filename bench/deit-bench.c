@@ -381,6 +381,19 @@ static void print_samples(const double *v, int n) {
 
 /* ---------------------------------------------------------------------------------------
  */
+/* Names of the values of the state parameters, in enum order (for --flags and the JSON) */
+static const char *const SCHEDULES[3]    = { "auto", "phases", "rows" };    /* enum deit_schedule */
+static const char *const BATCH_SPLITS[3] = { "auto", "shared", "images" };  /* enum deit_batch_split */
+static const char *const AFFINITIES[3]   = { "auto", "none", "pin" };       /* enum deit_affinity */
+
+/* The index of value among names, or -1 after saying what flag accepts */
+static int parse_choice(const char *flag, const char *value, const char *const names[3]) {
+    for (int i = 0; i < 3; i++)
+        if (!strcmp(value, names[i])) return i;
+    fprintf(stderr, "deit-bench: %s must be %s, %s or %s\n", flag, names[0], names[1], names[2]);
+    return -1;
+}
+
 static void usage(void) {
     fprintf(stderr,
             "usage: deit-bench (--config tiny|small|base|base-384 [--distilled|--no-distilled] | --model DIR)\n"
@@ -468,32 +481,18 @@ int main(int argc, char **argv) {
         return 2;
     }
     struct deit_state_params sp = deit_state_default_params();
+    int choice;
     if (schedule_name) {
-        if (!strcmp(schedule_name, "auto")) sp.schedule = DEIT_SCHEDULE_AUTO;
-        else if (!strcmp(schedule_name, "phases")) sp.schedule = DEIT_SCHEDULE_PHASES;
-        else if (!strcmp(schedule_name, "rows")) sp.schedule = DEIT_SCHEDULE_ROWS;
-        else {
-            fprintf(stderr, "deit-bench: --schedule must be auto, phases or rows\n");
-            return 2;
-        }
+        if ((choice = parse_choice("--schedule", schedule_name, SCHEDULES)) < 0) return 2;
+        sp.schedule = (enum deit_schedule)choice;
     }
     if (split_name) {
-        if (!strcmp(split_name, "auto")) sp.batch_split = DEIT_BATCH_SPLIT_AUTO;
-        else if (!strcmp(split_name, "shared")) sp.batch_split = DEIT_BATCH_SPLIT_SHARED;
-        else if (!strcmp(split_name, "images")) sp.batch_split = DEIT_BATCH_SPLIT_IMAGES;
-        else {
-            fprintf(stderr, "deit-bench: --batch-split must be auto, shared or images\n");
-            return 2;
-        }
+        if ((choice = parse_choice("--batch-split", split_name, BATCH_SPLITS)) < 0) return 2;
+        sp.batch_split = (enum deit_batch_split)choice;
     }
     if (affinity_name) {
-        if (!strcmp(affinity_name, "auto")) sp.affinity = DEIT_AFFINITY_AUTO;
-        else if (!strcmp(affinity_name, "none")) sp.affinity = DEIT_AFFINITY_NONE;
-        else if (!strcmp(affinity_name, "pin")) sp.affinity = DEIT_AFFINITY_PIN;
-        else {
-            fprintf(stderr, "deit-bench: --affinity must be auto, none or pin\n");
-            return 2;
-        }
+        if ((choice = parse_choice("--affinity", affinity_name, AFFINITIES)) < 0) return 2;
+        sp.affinity = (enum deit_affinity)choice;
     }
     if (spin_us >= -1) sp.spin_us = spin_us;
     sp.isa = isa;
@@ -730,10 +729,9 @@ int main(int argc, char **argv) {
            mi->image_height, batch, threads, attn_s, iters, med_ms, min_ms, gflop, gflop_model, gflops, rss, wmb, amb, base_rss,
            load_ms, init_ms, blas_threads, serve ? "true" : "false", deit_isa_to_string(deit_state_isa(st)),
            deit_state_packed_gemm(st) ? "true" : "false",
-           sp.schedule == DEIT_SCHEDULE_ROWS ? "rows" : sp.schedule == DEIT_SCHEDULE_PHASES ? "phases" : "auto",
+           SCHEDULES[sp.schedule],
            sp.spin_us < 0 ? 50 : sp.spin_us,
-           sp.batch_split == DEIT_BATCH_SPLIT_IMAGES ? "images" : sp.batch_split == DEIT_BATCH_SPLIT_SHARED ? "shared" : "auto",
-           sp.affinity == DEIT_AFFINITY_PIN ? "pin" : sp.affinity == DEIT_AFFINITY_NONE ? "none" : "auto");
+           BATCH_SPLITS[sp.batch_split], AFFINITIES[sp.affinity]);
     /* the JSON line goes on: per-run ms/image so that scripts can pool runs */
     printf(",\"samples\":");
     print_samples(order, iters);

@@ -40,7 +40,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <time.h>
 #if defined(__linux__)
 #include <linux/futex.h>
 #include <sys/syscall.h>
@@ -72,7 +71,7 @@
 #endif
 /* a wait at a phase boundary longer than this means the machine is busy (wait_phase); the
  * state then behaves accordingly for this many runs */
-#define BUSY_WAIT_US 1000.0
+#define BUSY_WAIT_NS 1000000LL
 #define BUSY_RUNS    16
 #define COL_ALIGN    16  /* GEMM column split granularity */
 #define GUIDED_MIN_PANELS 2 /* smallest chunk of a guided GEMM column split, in COL_ALIGN units */
@@ -641,6 +640,14 @@ static void pp_many_task(void *ctx, int thread, int n_threads) {
     }
 }
 
+/* err = "region i: " + e's message */
+static void region_error(struct deit_error *err, int i, const struct deit_error *e) {
+    char what[48];
+    snprintf(what, sizeof what, "region %d", i);
+    if (err) *err = *e;
+    deit_error_prefix(err, what);
+}
+
 enum deit_status deit_state_preprocess_many(struct deit_state *st, int b0, int n, const struct deit_image *const *images,
                                             const struct deit_rect *rois, struct deit_error *err) {
     if (!st || !images || n < 1 || b0 < 0 || b0 > st->params.max_batch - n)
@@ -653,10 +660,8 @@ enum deit_status deit_state_preprocess_many(struct deit_state *st, int b0, int n
         for (int i = 0; i < n; i++) {
             const enum deit_status s = deit_state_preprocess(st, b0 + i, images[i], rois ? &rois[i] : NULL, &e);
             if (s != DEIT_STATUS_OK && first == DEIT_STATUS_OK) {
-                char what[48];
-                snprintf(what, sizeof what, "region %d", i);
-                if (n > 1) deit_error_prefix(&e, what);
-                if (err) *err = e;
+                if (n > 1) region_error(err, i, &e);
+                else if (err) *err = e;
                 first = s;
             }
         }
@@ -677,10 +682,7 @@ enum deit_status deit_state_preprocess_many(struct deit_state *st, int b0, int n
         deit_error_clear(err);
         return DEIT_STATUS_OK;
     }
-    char what[48];
-    snprintf(what, sizeof what, "region %d", failed[first]);
-    if (err) *err = errs[first];
-    deit_error_prefix(err, what);
+    region_error(err, failed[first], &errs[first]);
     return errs[first].status;
 }
 
@@ -1384,12 +1386,6 @@ static void run_chunk(struct region *rg, const struct phase_plan *pl, int c, int
     linear_task(&lj, c, nc);
 }
 
-static double now_us(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec * 1e-3;
-}
-
 /* The CPU this thread runs on, or -1 where that is unknown */
 static int current_cpu(void) {
 #if defined(__linux__)
@@ -1413,7 +1409,7 @@ static void wait_phase(struct deit_state *st, struct phase_sync *ps, int want, i
         if (atomic_load_explicit(&ps->done, memory_order_acquire) >= want) return;
         deit_cpu_relax();
     }
-    const double t0 = now_us();
+    const long long t0 = deit_now_ns();
     atomic_fetch_add(&ps->sleepers, 1);
     for (;;) {
         const int d = atomic_load(&ps->done);
@@ -1429,7 +1425,7 @@ static void wait_phase(struct deit_state *st, struct phase_sync *ps, int want, i
      * running (the OS preempted it for another process); for the next runs, row-fused
      * chunks go in small steps that the running worker can take over (busy_step: 2-3 %
      * slower undisturbed, 15-20 % faster on a busy machine for DeiT-tiny, bench/README.md) */
-    if (now_us() - t0 > BUSY_WAIT_US) atomic_store_explicit(&st->self->busy, BUSY_RUNS, memory_order_relaxed);
+    if (deit_now_ns() - t0 > BUSY_WAIT_NS) atomic_store_explicit(&st->self->busy, BUSY_RUNS, memory_order_relaxed);
 }
 
 /* count items of ps are done; the last ones wake the workers asleep in wait_phase */

@@ -64,6 +64,8 @@ struct deit_pool *deit_pool_new(int n_threads, int spin_us, enum deit_affinity a
 void deit_pool_free(struct deit_pool *pool);
 int  deit_pool_size(const struct deit_pool *pool);
 void deit_pool_run(struct deit_pool *pool, deit_pool_fn fn, void *ctx);
+/* CLOCK_MONOTONIC in nanoseconds (spin budgets, long waits) */
+long long deit_now_ns(void);
 /* [begin, end) share of `total` items for worker i of n, in chunks of `align` items. */
 void deit_pool_split(int total, int align, int i, int n, int *begin, int *end);
 /* Make OpenBLAS single-threaded (we own parallelism). Idempotent. */

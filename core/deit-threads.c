@@ -61,7 +61,7 @@ static bool workers_busy(struct deit_pool *pool, unsigned unused) {
     return atomic_load_explicit(&pool->pending, memory_order_acquire) > 0;
 }
 
-static long long now_ns(void) {
+long long deit_now_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
@@ -76,7 +76,7 @@ static bool spin_while(bool (*cond)(struct deit_pool *, unsigned), struct deit_p
         if (!cond(pool, arg)) return false;
         deit_cpu_relax();
         if ((i & 63) == 63) {
-            const long long t = now_ns();
+            const long long t = deit_now_ns();
             if (start == 0) start = t;
             else if (t - start > budget) return true;
         }

@@ -725,7 +725,11 @@ struct linear_job {
 static void linear_piece(const struct linear_job *j, const struct linear_seg *g, int n0, int n1) {
     const int cols = n1 - n0;
     if (cols <= 0) return;
-    if (g->packed) {
+    if (g->packed && j->gelu && j->act == DEIT_ACT_GELU && !j->accumulate) {
+        /* GELU in the tiles' epilogue, no second pass over the outputs */
+        j->kn->linear_packed_gelu(g->out, seg_ld(g), j->inp, j->ldi, g->w, g->bias, j->M, j->K, n0, n1);
+        return;
+    } else if (g->packed) {
         j->kn->linear_packed(g->out, seg_ld(g), j->inp, j->ldi, g->w, g->bias, j->M, j->K, n0, n1, j->accumulate);
     } else if (j->accumulate) {
         if (g->bias)

@@ -183,15 +183,16 @@ static inline AVX2_FN __m256 erf8_avx2(__m256 x) {
     return _mm256_blendv_ps(_mm256_div_ps(_mm256_mul_ps(x, p), q), _mm256_or_ps(one, sign), big);
 }
 
+/* GELU (erf form) of 8 floats: 0.5 v (1 + erf(v / sqrt 2)) */
+static inline AVX2_FN __m256 gelu8_avx2(__m256 v) {
+    const __m256 e = erf8_avx2(_mm256_mul_ps(v, _mm256_set1_ps((float)M_SQRT1_2)));
+    return _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(0.5f), v), _mm256_add_ps(_mm256_set1_ps(1.0f), e));
+}
+
 static AVX2_FN void gelu_avx2(float *x, size_t n, enum deit_act act) {
     size_t i = 0;
     if (act == DEIT_ACT_GELU) {
-        for (; i + 8 <= n; i += 8) {
-            const __m256 v = _mm256_loadu_ps(x + i);
-            const __m256 e = erf8_avx2(_mm256_mul_ps(v, _mm256_set1_ps((float)M_SQRT1_2)));
-            _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(0.5f), v),
-                                                  _mm256_add_ps(_mm256_set1_ps(1.0f), e)));
-        }
+        for (; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, gelu8_avx2(_mm256_loadu_ps(x + i)));
         for (; i < n; i++) x[i] = 0.5f * x[i] * (1.0f + erff(x[i] * (float)M_SQRT1_2));
     } else {
         /* 0.5 x (1 + tanh(u)) = x / (1 + exp(-2u)), u = sqrt(2/pi) (x + 0.044715 x^3) */
@@ -579,6 +580,11 @@ static inline v4f v4_loadu(const float *p) {
     return v;
 }
 static inline void v4_storeu(float *p, v4f v) { memcpy(p, &v, sizeof v); }
+/* the portable tiles' GELU epilogue: gelu_portable's formula lane by lane */
+static inline v4f gelu_v4_portable(v4f v) {
+    for (int i = 0; i < 4; i++) v[i] = 0.5f * v[i] * (1.0f + erff(v[i] * (float)M_SQRT1_2));
+    return v;
+}
 #define TILE_SFX             _portable
 #define TILE_TARGET
 #define TILE_W               4
@@ -594,6 +600,7 @@ static inline void v4_storeu(float *p, v4f v) { memcpy(p, &v, sizeof v); }
 #define V_SET1(x)            ((v4f){ (x), (x), (x), (x) })
 #define V_PREFETCH(p)        __builtin_prefetch((p))
 #define TILE_SOFTMAX_ROW(r, n) softmax_row_portable((r), (n))
+#define TILE_GELU(v)         gelu_v4_portable(v)
 #include "deit-tiles.h"
 
 #if DEIT_HAVE_X86_SIMD
@@ -613,7 +620,34 @@ static inline void v4_storeu(float *p, v4f v) { memcpy(p, &v, sizeof v); }
 #define V_ADD(a, b)    _mm256_add_ps((a), (b))
 #define V_MUL(a, b)    _mm256_mul_ps((a), (b))
 #define V_SET1(x)      _mm256_set1_ps(x)
+#define TILE_GELU(v)   gelu8_avx2(v)
 #include "deit-tiles.h"
+/* erf8_avx2 and gelu8_avx2 on 16 lanes, the same operations in the same order (so the
+ * same bits): the GELU epilogue of the AVX-512 tiles */
+static inline AVX512_FN __m512 erf16_avx512(__m512 x) {
+    const __m512    one  = _mm512_set1_ps(1.0f);
+    const __m512    sign = _mm512_and_ps(x, _mm512_set1_ps(-0.0f));
+    const __mmask16 big  = _mm512_cmp_ps_mask(_mm512_andnot_ps(_mm512_set1_ps(-0.0f), x), _mm512_set1_ps(ERF_ONE), _CMP_GE_OQ);
+    x                    = _mm512_max_ps(_mm512_set1_ps(-4.0f), _mm512_min_ps(_mm512_set1_ps(4.0f), x));
+    const __m512 x2 = _mm512_mul_ps(x, x);
+    __m512       p  = _mm512_fmadd_ps(x2, _mm512_set1_ps(-2.72614225801306e-10f), _mm512_set1_ps(2.77068142495902e-08f));
+    p               = _mm512_fmadd_ps(x2, p, _mm512_set1_ps(-2.10102402082508e-06f));
+    p               = _mm512_fmadd_ps(x2, p, _mm512_set1_ps(-5.69250639462346e-05f));
+    p               = _mm512_fmadd_ps(x2, p, _mm512_set1_ps(-7.34990630326855e-04f));
+    p               = _mm512_fmadd_ps(x2, p, _mm512_set1_ps(-2.95459980854025e-03f));
+    p               = _mm512_fmadd_ps(x2, p, _mm512_set1_ps(-1.60960333262415e-02f));
+    __m512 q        = _mm512_fmadd_ps(x2, _mm512_set1_ps(-1.45660718464996e-05f), _mm512_set1_ps(-2.13374055278905e-04f));
+    q               = _mm512_fmadd_ps(x2, q, _mm512_set1_ps(-1.68282697438203e-03f));
+    q               = _mm512_fmadd_ps(x2, q, _mm512_set1_ps(-7.37332916720468e-03f));
+    q               = _mm512_fmadd_ps(x2, q, _mm512_set1_ps(-1.42647390514189e-02f));
+    return _mm512_mask_blend_ps(big, _mm512_div_ps(_mm512_mul_ps(x, p), q), _mm512_or_ps(one, sign));
+}
+
+static inline AVX512_FN __m512 gelu16_avx512(__m512 v) {
+    const __m512 e = erf16_avx512(_mm512_mul_ps(v, _mm512_set1_ps((float)M_SQRT1_2)));
+    return _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(0.5f), v), _mm512_add_ps(_mm512_set1_ps(1.0f), e));
+}
+
 /* AVX-512: 12 x 32 tiles, 24 accumulators of 32 registers; the broadcasts fold into the
  * FMAs as {1to16} memory operands */
 #define TILE_SFX       _avx512
@@ -631,6 +665,7 @@ static inline void v4_storeu(float *p, v4f v) { memcpy(p, &v, sizeof v); }
 #define V_ADD(a, b)    _mm512_add_ps((a), (b))
 #define V_MUL(a, b)    _mm512_mul_ps((a), (b))
 #define V_SET1(x)      _mm512_set1_ps(x)
+#define TILE_GELU(v)   gelu16_avx512(v)
 #include "deit-tiles.h"
 
 #endif
@@ -639,18 +674,18 @@ static inline void v4_storeu(float *p, v4f v) { memcpy(p, &v, sizeof v); }
  * Kernel sets
  */
 static const struct deit_kernels kernels_portable = {
-    .isa = DEIT_ISA_PORTABLE, .linear_packed = linear_packed_portable, .attention_packed = attention_packed_portable,
+    .isa = DEIT_ISA_PORTABLE, .linear_packed = linear_packed_portable, .linear_packed_gelu = linear_packed_gelu_portable, .attention_packed = attention_packed_portable,
     .pack_k = pack_k_portable, .layernorm = layernorm_portable, .gelu = gelu_portable,
     .softmax_row = softmax_row_portable, .row_max = row_max_portable, .exp_sub_sum = exp_sub_sum_portable,
 };
 #if DEIT_HAVE_X86_SIMD
 static const struct deit_kernels kernels_avx2 = {
-    .isa = DEIT_ISA_AVX2, .linear_packed = linear_packed_avx2, .attention_packed = attention_packed_avx2,
+    .isa = DEIT_ISA_AVX2, .linear_packed = linear_packed_avx2, .linear_packed_gelu = linear_packed_gelu_avx2, .attention_packed = attention_packed_avx2,
     .pack_k = pack_k_avx2, .layernorm = layernorm_avx2, .gelu = gelu_avx2,
     .softmax_row = softmax_row_avx2, .row_max = row_max_avx2, .exp_sub_sum = exp_sub_sum_avx2,
 };
 static const struct deit_kernels kernels_avx512 = {
-    .isa = DEIT_ISA_AVX512, .linear_packed = linear_packed_avx512, .attention_packed = attention_packed_avx512,
+    .isa = DEIT_ISA_AVX512, .linear_packed = linear_packed_avx512, .linear_packed_gelu = linear_packed_gelu_avx512, .attention_packed = attention_packed_avx512,
     .pack_k = pack_k_avx2, .layernorm = layernorm_avx2, .gelu = gelu_avx2,
     .softmax_row = softmax_row_avx2, .row_max = row_max_avx2, .exp_sub_sum = exp_sub_sum_avx2,
 };

@@ -10,6 +10,7 @@
  *   V_FMA(a, b, c) a * b + c;          V_ADD(a, b) V_MUL(a, b) V_SET1(x)
  *   V_PREFETCH(p)  prefetch for reading (may be empty)
  *   TILE_SOFTMAX_ROW(row, n)  softmax of one row in place
+ *   TILE_GELU(v)   exact (erf) GELU of every lane, the same bits as the set's gelu kernel
  * (this file #undefs them all at its end).
  *
  * A tile is NR rows x NV vectors (NV = 2, or 1 for a last odd 16-column panel when W = 16):
@@ -106,13 +107,27 @@ TILE_FN(tile_rows)(int nr, int NV, bool pf, float *out, int ldo, const float *a,
 }
 #undef TILE_ROWS_CASE
 
+/* GELU of a tile just stored (nr rows of NV vectors, in L1): a pass of its own, not in the
+ * tile's registers, where its constants and temporaries made GCC spill the AVX2
+ * accumulators in the k loop (fc1 of DeiT-base ran at half speed) */
+static __attribute__((noinline)) TILE_TARGET void TILE_FN(gelu_tile)(float *out, int ldo, int nr, int NV) {
+    for (int r = 0; r < nr; r++)
+        for (int v = 0; v < NV; v++) {
+            float *o = out + (size_t)r * ldo + v * TILE_W;
+            V_STOREU(o, TILE_GELU(V_LOADU(o)));
+        }
+}
+
 /* Columns [n0, n1) (multiples of 16) of out (M, ldo) (+)= inp (M, K) . W^T + bias, W packed
  * into 16-column panels; scale != 0 instead multiplies by scale (no bias, attention scores).
  * Column groups of 2W outer, row tiles inner: a group's panel(s) stay in L1/L2 while
- * every row tile reads them; the first row tile prefetches them. */
-static TILE_TARGET void TILE_FN(gemm_panels)(float *out, int ldo, const float *inp, int ldi, const float *wp,
-                                             const float *bias, int M, int K, int n0, int n1, bool accumulate,
-                                             float scale, bool prefetch) {
+ * every row tile reads them; the first row tile prefetches them. Inlined into each caller,
+ * so scale, prefetch and gelu are constants there and the tiles carry no branches for
+ * them: the AVX-512 tiles on DeiT's shapes went from 101-111 to 105-116 GFLOP/s on one
+ * Zen 4 core (bench/fma-peak --gemm, bench/README.md). */
+static inline __attribute__((always_inline)) TILE_TARGET void
+TILE_FN(gemm_panels)(float *out, int ldo, const float *inp, int ldi, const float *wp, const float *bias, int M, int K,
+                     int n0, int n1, bool accumulate, float scale, bool prefetch, bool gelu) {
     for (int n = n0; n < n1;) {
         const int    NV = n1 - n >= 2 * TILE_W ? 2 : 1;
         const float *b0 = TILE_FN(panel_col)(wp, K, n), *b1 = TILE_FN(panel_col)(wp, K, n + TILE_W);
@@ -121,6 +136,7 @@ static TILE_TARGET void TILE_FN(gemm_panels)(float *out, int ldo, const float *i
             const int nr = M - m < TILE_NR ? M - m : TILE_NR;
             TILE_FN(tile_rows)(nr, NV, prefetch && m == 0, out + (size_t)m * ldo + n, ldo, inp + (size_t)m * ldi,
                                ldi, b0, b1, 16, K, bb, scale, accumulate);
+            if (gelu) TILE_FN(gelu_tile)(out + (size_t)m * ldo + n, ldo, nr, NV);
         }
         n += NV * TILE_W;
     }
@@ -128,7 +144,14 @@ static TILE_TARGET void TILE_FN(gemm_panels)(float *out, int ldo, const float *i
 
 static TILE_TARGET void TILE_FN(linear_packed)(float *out, int ldo, const float *inp, int ldi, const float *wp,
                                                const float *bias, int M, int K, int n0, int n1, bool accumulate) {
-    if (M > 0 && n1 > n0) TILE_FN(gemm_panels)(out, ldo, inp, ldi, wp, bias, M, K, n0, n1, accumulate, 0.0f, true);
+    if (M > 0 && n1 > n0) TILE_FN(gemm_panels)(out, ldo, inp, ldi, wp, bias, M, K, n0, n1, accumulate, 0.0f, true, false);
+}
+
+/* the same with GELU (exact erf form) on every output, no residual: fc1 of a layer, whose
+ * outputs go through GELU while still in registers instead of in a second pass */
+static TILE_TARGET void TILE_FN(linear_packed_gelu)(float *out, int ldo, const float *inp, int ldi, const float *wp,
+                                                    const float *bias, int M, int K, int n0, int n1) {
+    if (M > 0 && n1 > n0) TILE_FN(gemm_panels)(out, ldo, inp, ldi, wp, bias, M, K, n0, n1, false, 0.0f, true, true);
 }
 
 /* Eager attention of query rows [r0, r1) of one head, K packed into 16-key panels (kp),
@@ -142,7 +165,7 @@ static TILE_TARGET void TILE_FN(attention_packed)(float *ctx, const float *q, co
     for (int r = 0; r < R; r += TILE_NR) {
         const int nr = R - r < TILE_NR ? R - r : TILE_NR;
         float    *s  = scores + (size_t)r * Tp;
-        TILE_FN(gemm_panels)(s, Tp, q + (size_t)(r0 + r) * ld, ld, kp, NULL, nr, HD, 0, Tp, false, scale, false);
+        TILE_FN(gemm_panels)(s, Tp, q + (size_t)(r0 + r) * ld, ld, kp, NULL, nr, HD, 0, Tp, false, scale, false, false);
         for (int i = 0; i < nr; i++) TILE_SOFTMAX_ROW(s + (size_t)i * Tp, T);
     }
     for (int c = 0; c < HD;) {
@@ -176,3 +199,4 @@ static TILE_TARGET void TILE_FN(attention_packed)(float *ctx, const float *q, co
 #undef V_SET1
 #undef V_PREFETCH
 #undef TILE_SOFTMAX_ROW
+#undef TILE_GELU

@@ -4,7 +4,9 @@
  * reference attention_head_ref, on seeded random q/k/v.
  *
  * Also the linear layers on weights packed into 16-column panels (linear_forward_packed)
- * against linear_forward_ref.
+ * against linear_forward_ref, and their GELU epilogue (linear_packed_gelu, fc1) against
+ * the same GEMM followed by the set's GELU pass: the same bits, NaN and the clamp of erf
+ * at |x| >= 3.8325 included.
  * Shapes: DeiT-tiny/base at 224 (T = 198, HD = 64), 384 (T = 578), a ragged T (not a
  * multiple of 16, so the zero-padded key panel must not leak into the softmax), HD = 16
  * and 32, and query blocks whose row counts are not multiples of the 6-row tile.
@@ -18,6 +20,7 @@
 #include "deit-internal.h"
 
 #include <math.h>
+#include <string.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -90,6 +93,51 @@ static int check_linear(int M, int K, int N, int n0, int n1, bool bias, bool acc
     return bad != 0;
 }
 
+/* linear_packed_gelu against linear_packed + gelu(DEIT_ACT_GELU) of the same set, bit for
+ * bit, and against the double reference within the GELU's error (1e-6) on top */
+static int check_linear_gelu(int M, int K, int N, int n0, int n1) {
+    float *x = malloc(sizeof(float) * M * K), *w = malloc(sizeof(float) * N * K), *b = malloc(sizeof(float) * N);
+    float *tmp = malloc(sizeof(float) * N * K), *got = malloc(sizeof(float) * M * N), *two = malloc(sizeof(float) * M * N);
+    float *ref = malloc(sizeof(float) * M * N);
+    for (int i = 0; i < M * K; i++) x[i] = frand();
+    for (int i = 0; i < N * K; i++) w[i] = 0.2f * frand();
+    /* outputs spread over [-8, 8]: the rational part of erf, its clamp, and both signs;
+     * one column NaN */
+    for (int i = 0; i < N; i++) b[i] = 6.0f * frand();
+    b[n0] = NAN;
+    for (int i = 0; i < M * N; i++) got[i] = two[i] = -7.0f; /* outside [n0, n1): untouched */
+    linear_forward_ref(ref, x, w, b, M, K, N);
+    linear_pack_weights(w, N, K, tmp);
+    kn->linear_packed_gelu(got, N, x, K, w, b, M, K, n0, n1);
+    kn->linear_packed(two, N, x, K, w, b, M, K, n0, n1, false);
+    for (int m = 0; m < M; m++) kn->gelu(two + (size_t)m * N + n0, (size_t)(n1 - n0), DEIT_ACT_GELU);
+    gelu_forward_ref(ref, (size_t)M * N, DEIT_ACT_GELU);
+    int    bad = 0, clamped = 0;
+    double maxd = 0;
+    for (int m = 0; m < M; m++)
+        for (int n = 0; n < N; n++) {
+            const size_t i = (size_t)m * N + n;
+            if (memcmp(&got[i], &two[i], sizeof(float))) bad++;
+            if (n < n0 || n >= n1) {
+                if (got[i] != -7.0f) bad++;
+                continue;
+            }
+            if (n == n0) {
+                if (!isnan(got[i])) bad++;
+                continue;
+            }
+            if (fabs(ref[i]) > 4.0 * M_SQRT2) clamped++;
+            const double d = fabs((double)got[i] - ref[i]);
+            if (!(d <= 2e-5 + 2e-5 * fabs(ref[i]))) bad++;
+            if (!(d <= maxd)) maxd = d;
+        }
+    if (!clamped) bad++; /* the inputs must reach the clamp */
+    printf("%-8s packed linear+gelu %4dx%-4d->%-3d cols [%d,%d) bit-identical to linear + gelu pass: %s, maxdiff=%.3g %s\n",
+           deit_isa_to_string(kn->isa), M, K, N, n0, n1, bad ? "no" : "yes", maxd, bad ? "FAIL" : "ok");
+    free(x), free(w), free(b), free(tmp), free(got), free(two), free(ref);
+    return bad != 0;
+}
+
 static int check_all(void) {
     int fails = 0;
     fails += check(198, 64, 3, 198);  /* DeiT-tiny, whole heads */
@@ -109,6 +157,8 @@ static int check_all(void) {
     fails += check_linear(301, 768, 32, 0, 32, true, true); /* 3 row blocks of 126 */
     fails += check_linear(70, 3072, 16, 0, 16, true, false); /* row blocks of 30 */
     fails += check_linear(25, 96, 80, 16, 64, true, false);  /* 3 panels from an odd one */
+    fails += check_linear_gelu(198, 192, 64, 0, 64);           /* DeiT-tiny fc1 shape, 4 panels */
+    fails += check_linear_gelu(13, 96, 80, 16, 64);            /* a worker's slice, odd panel, row tails */
     return fails;
 }
 

@@ -499,13 +499,6 @@ struct deit_state *deit_state_init(const struct deit_model *model, const struct 
          * -base at batch 2 and 8 on 2 workers (Zen 4, bench/README.md), the same results
          * to the bit on the packed kernels (tests/core: batch-split) */
         st->per_image = nt > 1 && p.batch_split != DEIT_BATCH_SPLIT_SHARED;
-        /* The plan, from a table: on Zen 4 (AVX-512 as two 256-bit halves) our AVX2 tiles
-         * beat our AVX-512 ones on the large GEMMs of the phase-per-operation layers
-         * (DeiT-base b1, 2 threads, lockstep ours vs ours: AVX-512 1.036x the AVX2 time,
-         * 20 of 20 rounds; base 384 and b8 alike), while DeiT-tiny's row-fused layers were
-         * even or faster with AVX-512 (0.958x in lockstep, bench/README.md). */
-        if (p.isa == DEIT_ISA_AUTO && st->kn->isa == DEIT_ISA_AVX512 && !st->fuse_rows && deit_cpu_avx512_halved())
-            st->kn = deit_kernels_for(DEIT_ISA_AVX2);
     }
     /* eager: as many query rows per block as keep the (rows, T) scores within ~256 KB (half
      * of L2 on common x86 cores; a whole head for 224-pixel models); fused: QBLOCK rows

@@ -254,8 +254,6 @@ const struct deit_kernels *deit_kernels_for(enum deit_isa isa);
 void softmax_rows(const struct deit_kernels *kn, float *x, int M, int N, int ld);
 /* true when deit_isa_best() is AVX2 or better (the preprocessing's resampler asks) */
 bool deit_cpu_has_avx2(void);
-/* AVX-512 runs at the AVX2 rate here (Zen 4): the plan in deit_state_init */
-bool deit_cpu_avx512_halved(void);
 /* Attention of query rows [r0, r1) of one head; q/k/v/ctx point at the head's first column
  * of (T, ld) matrices. OpenBLAS GEMMs with kn's softmax. */
 void attention_head_eager(const struct deit_kernels *kn, float *ctx, const float *q, const float *k, const float *v,

@@ -100,21 +100,6 @@ enum deit_isa deit_isa_best(void) {
 
 bool deit_cpu_has_avx2(void) { return deit_isa_best() >= DEIT_ISA_AVX2; }
 
-/* AMD family 19h with AVX-512: Zen 4, whose 256-bit datapaths run a 512-bit operation as
- * two halves (Zen 3, the same family, has no AVX-512; Zen 5 is family 1Ah) */
-bool deit_cpu_avx512_halved(void) {
-#if DEIT_HAVE_X86_SIMD
-    unsigned a, b, c, d;
-    if (!deit_isa_supported(DEIT_ISA_AVX512) || !__get_cpuid(0, &a, &b, &c, &d)) return false;
-    const bool amd = b == 0x68747541u && d == 0x69746e65u && c == 0x444d4163u; /* "AuthenticAMD" */
-    if (!amd || !__get_cpuid(1, &a, &b, &c, &d)) return false;
-    const unsigned family = ((a >> 8) & 0xf) + (((a >> 8) & 0xf) == 0xf ? (a >> 20) & 0xff : 0);
-    return family == 0x19;
-#else
-    return false;
-#endif
-}
-
 #if DEIT_HAVE_X86_SIMD
 /* exp(x) for 8 floats, Cephes expf: x = n ln2 + r, |r| <= ln2/2, exp(r) by a degree-6
  * polynomial, 2^n through the exponent bits. Max relative error ~2 ulp over the float range;

@@ -400,10 +400,9 @@ struct deit_state_params {
     int max_batch;                  /* images per deit_state_run(), >= 1 */
     int n_threads;                  /* worker threads incl. the caller; 0 = all cores */
     enum deit_attention attention;
-    /* Kernels: AUTO = deit_isa_best(), except AVX2 for phase-per-operation layers where
-     * AVX-512 runs as two 256-bit halves (AMD Zen 4: measured faster there); an explicit
-     * set the CPU lacks fails with INVALID_ARG (deit_isa_supported() tells in advance);
-     * deit_state_isa() says what a state runs. */
+    /* Kernels: AUTO = deit_isa_best(); an explicit set the CPU lacks fails with
+     * INVALID_ARG (deit_isa_supported() tells in advance); deit_state_isa() says what a
+     * state runs. */
     enum deit_isa isa;
     enum deit_schedule schedule;    /* default from DEIT_FUSE_ROWS=0|1 when set, else AUTO */
     /* Microseconds a waiting worker spins before it sleeps; -1 = 50 (default from

@@ -18,10 +18,11 @@
  * Instruction sets, chosen at run time so the default build runs on any x86-64 (and the
  * portable code elsewhere). The register-tile GEMM kernels (linear layers, attention) come
  * from one source, deit-tiles.h, compiled per set; the element-wise kernels (exp, GELU,
- * softmax, LayerNorm: 3-9 % of a forward pass) have AVX2 + FMA versions that the AVX-512
- * set uses too (on Zen 4 a 512-bit operation is two 256-bit halves, and their loops are
- * short rows of 192-3072 floats). The GEMMs of the OpenBLAS paths are OpenBLAS's, which
- * dispatches on the CPU itself.
+ * softmax, LayerNorm: 3-9 % of a forward pass) have AVX2 + FMA versions, and AVX-512
+ * copies of GELU, exp and softmax that give the same bits (their sums go through the
+ * same 8-lane accumulator in the same order); LayerNorm keeps its AVX2 version under
+ * AVX-512 (1.5 % of DeiT-tiny; its double sums would need the same care). The GEMMs of
+ * the OpenBLAS paths are OpenBLAS's, which dispatches on the CPU itself.
  */
 #if defined(__x86_64__) && defined(__GNUC__)
 #define DEIT_HAVE_X86_SIMD 1
@@ -633,11 +634,86 @@ static inline AVX512_FN __m512 gelu16_avx512(__m512 v) {
     return _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(0.5f), v), _mm512_add_ps(_mm512_set1_ps(1.0f), e));
 }
 
+/* gelu_avx2 16 floats a step (the erf form; the tanh form and the tail: gelu_avx2) */
+static AVX512_FN void gelu_avx512(float *x, size_t n, enum deit_act act) {
+    size_t i = 0;
+    if (act == DEIT_ACT_GELU)
+        for (; i + 16 <= n; i += 16) _mm512_storeu_ps(x + i, gelu16_avx512(_mm512_loadu_ps(x + i)));
+    gelu_avx2(x + i, n - i, act);
+}
+
+/* exp8_avx2 on 16 lanes, the same operations (the same bits) */
+static inline AVX512_FN __m512 exp16_avx512(__m512 x) {
+    x = _mm512_min_ps(_mm512_set1_ps(88.3762626647949f), x);
+    x = _mm512_max_ps(_mm512_set1_ps(-88.3762626647949f), x);
+    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+    r        = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+    __m512 y = _mm512_set1_ps(1.9875691500e-4f);
+    y        = _mm512_fmadd_ps(y, r, _mm512_set1_ps(1.3981999507e-3f));
+    y        = _mm512_fmadd_ps(y, r, _mm512_set1_ps(8.3334519073e-3f));
+    y        = _mm512_fmadd_ps(y, r, _mm512_set1_ps(4.1665795894e-2f));
+    y        = _mm512_fmadd_ps(y, r, _mm512_set1_ps(1.6666665459e-1f));
+    y        = _mm512_fmadd_ps(y, r, _mm512_set1_ps(5.0000001201e-1f));
+    y        = _mm512_fmadd_ps(y, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+    __m512i e = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23);
+    e         = _mm512_max_epi32(e, _mm512_setzero_si512());
+    return _mm512_mul_ps(y, _mm512_castsi512_ps(e));
+}
+
+/* lanes 0 .. n-1 of 16 (0 <= n <= 16) */
+static inline __mmask16 tail_mask16(int n) { return (__mmask16)((1u << n) - 1u); }
+
+/* exp_sub_sum_avx2 16 floats a step: the sum goes through the same 8-lane accumulator in
+ * the same order (each 16-float step adds its low, then its high half, the way the AVX2
+ * loop adds two 8-float steps; lanes past n are exp(-inf) = 0), so the bits are the same */
+static AVX512_FN float exp_sub_sum_avx512(float *r, int n, float m) {
+    const __m512 vm = _mm512_set1_ps(m);
+    __m256       vs = _mm256_setzero_ps();
+    int          i  = 0;
+    for (; i + 16 <= n; i += 16) {
+        const __m512 e = exp16_avx512(_mm512_sub_ps(_mm512_loadu_ps(r + i), vm));
+        _mm512_storeu_ps(r + i, e);
+        vs = _mm256_add_ps(vs, _mm512_castps512_ps256(e));
+        vs = _mm256_add_ps(vs, _mm512_extractf32x8_ps(e, 1));
+    }
+    if (i < n) {
+        const __mmask16 k = tail_mask16(n - i);
+        const __m512    x = _mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY), k, r + i);
+        const __m512    e = exp16_avx512(_mm512_sub_ps(x, vm));
+        _mm512_mask_storeu_ps(r + i, k, e);
+        vs = _mm256_add_ps(vs, _mm512_castps512_ps256(e));
+        if (n - i > 8) vs = _mm256_add_ps(vs, _mm512_extractf32x8_ps(e, 1));
+    }
+    return hsum8_avx2(vs);
+}
+
+/* max(m, r[0..n)) */
+static AVX512_FN float row_max_avx512(const float *r, int n, float m) {
+    __m512 vm = _mm512_set1_ps(m);
+    int    i  = 0;
+    for (; i + 16 <= n; i += 16) vm = _mm512_max_ps(vm, _mm512_loadu_ps(r + i));
+    if (i < n) vm = _mm512_max_ps(vm, _mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY), tail_mask16(n - i), r + i));
+    return hmax8_avx2(_mm256_max_ps(_mm512_castps512_ps256(vm), _mm512_extractf32x8_ps(vm, 1)));
+}
+
+/* softmax_row_avx2 16 floats a step: the same bits */
+static AVX512_FN void softmax_row_avx512(float *r, int N) {
+    const __m512 vinv = _mm512_set1_ps(1.0f / exp_sub_sum_avx512(r, N, row_max_avx512(r, N, -INFINITY)));
+    int          i    = 0;
+    for (; i + 16 <= N; i += 16) _mm512_storeu_ps(r + i, _mm512_mul_ps(_mm512_loadu_ps(r + i), vinv));
+    if (i < N) {
+        const __mmask16 k = tail_mask16(N - i);
+        _mm512_mask_storeu_ps(r + i, k, _mm512_mul_ps(_mm512_maskz_loadu_ps(k, r + i), vinv));
+    }
+}
+
 /* AVX-512: 12 x 32 tiles, 24 accumulators of 32 registers; the broadcasts fold into the
  * FMAs as {1to16} memory operands */
 #define TILE_SFX       _avx512
 #define V_PREFETCH(p)  _mm_prefetch((p), _MM_HINT_T0)
-#define TILE_SOFTMAX_ROW(r, n) softmax_row_avx2((r), (n))
+#define TILE_SOFTMAX_ROW(r, n) softmax_row_avx512((r), (n))
 #define TILE_TARGET    AVX512_FN
 #define TILE_W         16
 #define TILE_NR        12
@@ -671,8 +747,8 @@ static const struct deit_kernels kernels_avx2 = {
 };
 static const struct deit_kernels kernels_avx512 = {
     .isa = DEIT_ISA_AVX512, .linear_packed = linear_packed_avx512, .linear_packed_gelu = linear_packed_gelu_avx512, .attention_packed = attention_packed_avx512,
-    .pack_k = pack_k_avx2, .layernorm = layernorm_avx2, .gelu = gelu_avx2,
-    .softmax_row = softmax_row_avx2, .row_max = row_max_avx2, .exp_sub_sum = exp_sub_sum_avx2,
+    .pack_k = pack_k_avx2, .layernorm = layernorm_avx2, .gelu = gelu_avx512,
+    .softmax_row = softmax_row_avx512, .row_max = row_max_avx512, .exp_sub_sum = exp_sub_sum_avx512,
 };
 #endif
 

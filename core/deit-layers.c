@@ -19,10 +19,9 @@
  * portable code elsewhere). The register-tile GEMM kernels (linear layers, attention) come
  * from one source, deit-tiles.h, compiled per set; the element-wise kernels (exp, GELU,
  * softmax, LayerNorm: 3-9 % of a forward pass) have AVX2 + FMA versions, and AVX-512
- * copies of GELU, exp and softmax that give the same bits (their sums go through the
- * same 8-lane accumulator in the same order); LayerNorm keeps its AVX2 version under
- * AVX-512 (1.5 % of DeiT-tiny; its double sums would need the same care). The GEMMs of
- * the OpenBLAS paths are OpenBLAS's, which dispatches on the CPU itself.
+ * copies of GELU, exp, softmax and LayerNorm that give the same bits (their sums go
+ * through the same accumulator lanes in the same order). The GEMMs of the OpenBLAS paths
+ * are OpenBLAS's, which dispatches on the CPU itself.
  */
 #if defined(__x86_64__) && defined(__GNUC__)
 #define DEIT_HAVE_X86_SIMD 1
@@ -634,6 +633,50 @@ static inline AVX512_FN __m512 gelu16_avx512(__m512 v) {
     return _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(0.5f), v), _mm512_add_ps(_mm512_set1_ps(1.0f), e));
 }
 
+/* layernorm_avx2 with the 8 doubles of an 8-float step in one register: lanes 0-3 are
+ * layernorm_avx2's s0, lanes 4-7 its s1, so every sum is the same sequence of the same
+ * operations (the same bits); the normalisation goes 16 floats a step */
+static AVX512_FN void layernorm_avx512(float *out, const float *inp, const float *w, const float *b, int M, int D,
+                                       float eps) {
+    for (int m = 0; m < M; m++) {
+        const float *x = inp + (size_t)m * D;
+        float       *y = out + (size_t)m * D;
+        __m512d      s = _mm512_setzero_pd();
+        int          i = 0;
+        for (; i + 8 <= D; i += 8) s = _mm512_add_pd(s, _mm512_cvtps_pd(_mm256_loadu_ps(x + i)));
+        double sa[4];
+        _mm256_storeu_pd(sa, _mm256_add_pd(_mm512_castpd512_pd256(s), _mm512_extractf64x4_pd(s, 1)));
+        double sum = (sa[0] + sa[1]) + (sa[2] + sa[3]);
+        for (; i < D; i++) sum += x[i];
+        const float   mean = (float)(sum / D);
+        const __m512d vmd  = _mm512_set1_pd((double)mean);
+        s                  = _mm512_setzero_pd();
+        for (i = 0; i + 8 <= D; i += 8) {
+            const __m512d d = _mm512_sub_pd(_mm512_cvtps_pd(_mm256_loadu_ps(x + i)), vmd);
+            s               = _mm512_fmadd_pd(d, d, s);
+        }
+        _mm256_storeu_pd(sa, _mm256_add_pd(_mm512_castpd512_pd256(s), _mm512_extractf64x4_pd(s, 1)));
+        double var = (sa[0] + sa[1]) + (sa[2] + sa[3]);
+        for (; i < D; i++) {
+            const double d = (double)x[i] - mean;
+            var += d * d;
+        }
+        const float  rstd = (float)(1.0 / sqrt(var / D + (double)eps));
+        const __m512 vm = _mm512_set1_ps(mean), vr = _mm512_set1_ps(rstd);
+        for (i = 0; i + 16 <= D; i += 16) {
+            const __m512 n = _mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(x + i), vm), vr);
+            _mm512_storeu_ps(y + i, _mm512_fmadd_ps(n, _mm512_loadu_ps(w + i), _mm512_loadu_ps(b + i)));
+        }
+        if (i + 8 <= D) {
+            const __m256 n = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), _mm512_castps512_ps256(vm)),
+                                           _mm512_castps512_ps256(vr));
+            _mm256_storeu_ps(y + i, _mm256_fmadd_ps(n, _mm256_loadu_ps(w + i), _mm256_loadu_ps(b + i)));
+            i += 8;
+        }
+        for (; i < D; i++) y[i] = (x[i] - mean) * rstd * w[i] + b[i];
+    }
+}
+
 /* gelu_avx2 16 floats a step (the erf form; the tanh form and the tail: gelu_avx2) */
 static AVX512_FN void gelu_avx512(float *x, size_t n, enum deit_act act) {
     size_t i = 0;
@@ -747,7 +790,7 @@ static const struct deit_kernels kernels_avx2 = {
 };
 static const struct deit_kernels kernels_avx512 = {
     .isa = DEIT_ISA_AVX512, .linear_packed = linear_packed_avx512, .linear_packed_gelu = linear_packed_gelu_avx512, .attention_packed = attention_packed_avx512,
-    .pack_k = pack_k_avx2, .layernorm = layernorm_avx2, .gelu = gelu_avx512,
+    .pack_k = pack_k_avx2, .layernorm = layernorm_avx512, .gelu = gelu_avx512,
     .softmax_row = softmax_row_avx512, .row_max = row_max_avx512, .exp_sub_sum = exp_sub_sum_avx512,
 };
 #endif

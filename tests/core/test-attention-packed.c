@@ -163,7 +163,8 @@ static int check_all(void) {
 }
 
 /* The element-wise kernels of every set against double references, and the AVX-512 set's
- * against the AVX2 set's bit for bit (its copies of exp, softmax and GELU promise that):
+ * against the AVX2 set's bit for bit (its copies of exp, softmax, LayerNorm and GELU
+ * promise that):
  * row lengths 1-40 (every tail of an 8- and a 16-float step), DeiT's 198 and 577, a row
  * with -inf (a masked score), and GELU inputs beyond the erf clamp */
 static int check_elementwise(void) {
@@ -197,6 +198,23 @@ static int check_elementwise(void) {
             const float s1 = kn->exp_sub_sum(a, n, m1), s2 = ref_set->exp_sub_sum(b, n, m2);
             if (m1 != m2 || memcmp(&s1, &s2, sizeof s1) || memcmp(a, b, sizeof(float) * n)) bad++;
         }
+        /* LayerNorm of 3 rows of n, off-centre (mean 2; a row of 2 loses ~4 digits to the
+         * mean's cancellation in float, hence the tolerance) */
+        {
+            float *x = malloc(sizeof(float) * 3 * n), *g = malloc(sizeof(float) * n), *bb = malloc(sizeof(float) * n);
+            float *y1 = malloc(sizeof(float) * 3 * n), *y2 = malloc(sizeof(float) * 3 * n), *yr = malloc(sizeof(float) * 3 * n);
+            for (int i = 0; i < 3 * n; i++) x[i] = 2.0f + frand();
+            for (int i = 0; i < n; i++) g[i] = 1.0f + 0.5f * frand(), bb[i] = 0.1f * frand();
+            kn->layernorm(y1, x, g, bb, 3, n, 1e-6f);
+            layernorm_forward_ref(yr, x, g, bb, 3, n, 1e-6f);
+            for (int i = 0; i < 3 * n; i++)
+                if (!(fabs(y1[i] - yr[i]) <= 1e-4 + 1e-4 * fabs(yr[i]))) bad++;
+            if (ref_set) {
+                ref_set->layernorm(y2, x, g, bb, 3, n, 1e-6f);
+                if (memcmp(y1, y2, sizeof(float) * 3 * n)) bad++;
+            }
+            free(x), free(g), free(bb), free(y1), free(y2), free(yr);
+        }
         /* GELU, erf form, over [-8, 8] */
         for (int i = 0; i < n; i++) in[i] = 8.0f * frand();
         memcpy(a, in, sizeof(float) * n);
@@ -211,7 +229,7 @@ static int check_elementwise(void) {
             if (memcmp(a, b, sizeof(float) * n)) bad++;
         }
     }
-    printf("%-8s softmax / row max / exp sum / gelu, 18 row lengths: max softmax diff %.3g%s %s\n",
+    printf("%-8s softmax / row max / exp sum / layernorm / gelu, 18 row lengths: max softmax diff %.3g%s %s\n",
            deit_isa_to_string(kn->isa), maxd, ref_set ? ", bits against avx2 compared" : "", bad ? "FAIL" : "ok");
     free(a), free(b), free(in);
     return bad != 0;

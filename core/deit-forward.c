@@ -57,9 +57,12 @@
 #ifndef GEMM_CHUNKS_PER_WORKER
 #define GEMM_CHUNKS_PER_WORKER 1
 #endif
-/* smallest chunk of a row-fused phase (a block of token rows through a whole layer), in
- * 6-row tiles: every chunk streams all of the layer's weights */
-#define ROWS_MIN_TILES 4
+/* the unit of a row-fused phase's split: 12 token rows, one AVX-512 row tile, two AVX2
+ * ones (with 6-row units every chunk of an odd count ended in a half-filled AVX-512 tile:
+ * DeiT-tiny b1, 2 threads, 0.984x and 0.993x the time in two A/Bs, 29 of 44 rounds faster);
+ * and its smallest chunk, in units: every chunk streams all of the layer's weights */
+#define ROW_UNIT       12
+#define ROWS_MIN_UNITS 2
 /* smallest chunk of an attention phase, in query rows, and the step a chunk is worked off
  * in (a multiple of the 6- and 12-row tiles) */
 #define ATTN_MIN_ROWS 32
@@ -1214,15 +1217,15 @@ static bool gemm_guided(const struct linear_job *lj, int n, int *total) {
     return n > 1 && lj->seg[0].packed; /* else linear_task's even split */
 }
 
-/* Row-fused and attention phases are guided splits too (ROWS_MIN_TILES, ATTN_MIN_ROWS):
- * the units are 6-row tiles of the token rows (the prefix rows of a pruned last layer) and
+/* Row-fused and attention phases are guided splits too (ROWS_MIN_UNITS, ATTN_MIN_ROWS):
+ * the units are ROW_UNIT blocks of the token rows (the prefix rows of a pruned last layer) and
  * query rows of all (image, head) pairs. DeiT-tiny: 1-3 % faster than 2 even chunks per
  * worker in an in-process A/B on the busy host, about even on an idle one. */
 static bool phase_rows(const struct region *rg, enum phase_kind k, int l, int *units) {
     const struct deit_model_info *mi = &rg->st->model->info;
     const bool pruned = l >= 0 && layer_pruned(rg->st, l);
     const int  T      = pruned ? mi->num_prefix_tokens : mi->num_tokens;
-    if (k == PH_ROWS || k == PH_AROWS) *units = (rg->B * T + 5) / 6;
+    if (k == PH_ROWS || k == PH_AROWS) *units = (rg->B * T + ROW_UNIT - 1) / ROW_UNIT;
     else if (k == PH_ATTN) *units = rg->B * mi->num_heads * T;
     else return false;
     return true;
@@ -1251,7 +1254,7 @@ static bool phase_guided(const struct region *rg, enum phase_kind k, int l, int 
         else *units = (total + COL_ALIGN - 1) / COL_ALIGN, *minu = GUIDED_MIN_PANELS;
         return true;
     }
-    *minu = k == PH_ROWS || k == PH_AROWS ? ROWS_MIN_TILES : ATTN_MIN_ROWS;
+    *minu = k == PH_ROWS || k == PH_AROWS ? ROWS_MIN_UNITS : ATTN_MIN_ROWS;
     return phase_rows(rg, k, l, units);
 }
 
@@ -1301,7 +1304,7 @@ static bool build_plan(struct deit_state *st, int B) {
         /* on a busy machine row-fused chunks go in steps too (wait_phase), on our packed
          * kernels only: OpenBLAS blocks a GEMM by its row count, so its results would
          * depend on the steps */
-        pl->busy_step = rows && st->model->gemm_packed ? ROWS_MIN_TILES : pl->step;
+        pl->busy_step = rows && st->model->gemm_packed ? ROWS_MIN_UNITS : pl->step;
         b += pl->n_chunks + 1, cur += pl->n_chunks + 1;
     }
     st->plan_batch = B;
@@ -1322,16 +1325,16 @@ static void run_chunk(struct region *rg, const struct phase_plan *pl, int c, int
     struct layernorm_job nj = { .kn = st->kn, .M = M, .D = D, .eps = mi->layer_norm_eps };
     switch (k) {
     case PH_AROWS: { /* attention of layer l for these query rows, then the rest as PH_ROWS */
-        const int m1 = u1 * 6 < M ? u1 * 6 : M;
-        attention_block(st, rg->B, l, u0 * 6, m1, thread);
-        rows_chunk(st, rg->B, l, u0 * 6, m1);
+        const int m1 = u1 * ROW_UNIT < M ? u1 * ROW_UNIT : M;
+        attention_block(st, rg->B, l, u0 * ROW_UNIT, m1, thread);
+        rows_chunk(st, rg->B, l, u0 * ROW_UNIT, m1);
         return;
     }
     case PH_ROWS: {
-        /* 6-row tiles (the packed kernel's row tile) of the token rows, or the compact
-         * prefix rows of a pruned last layer */
+        /* ROW_UNIT blocks of the token rows, or of the compact prefix rows of a pruned last
+         * layer */
         const int rows = l >= 0 && layer_pruned(st, l) ? rg->B * mi->num_prefix_tokens : M;
-        rows_chunk(st, rg->B, l, u0 * 6, u1 * 6 < rows ? u1 * 6 : rows);
+        rows_chunk(st, rg->B, l, u0 * ROW_UNIT, u1 * ROW_UNIT < rows ? u1 * ROW_UNIT : rows);
         return;
     }
     case PH_IM2COL: {

@@ -103,9 +103,21 @@ def ours_cmd(build, d, batch, threads, warmup, iters, attention="auto", isa=None
 
 
 def fma_peak(build, threads):
-    """bench/fma-peak's JSON: peak_<isa>_<threads> GFLOP/s, or {} when the build has none."""
+    """bench/fma-peak's JSON: peak_<isa>_<threads> GFLOP/s, or {} when the build has none.
+    Three runs, the best of each key: on a shared VM the host's other tenants can take a CPU
+    for a whole run (seen: AVX-512 at 2 threads 127 GFLOP/s, 1.08x its 1-thread peak, which
+    made our runs read as 169 % of it)."""
     exe = os.path.join(build, "bench", "fma-peak")
-    return run_json([exe, "--threads", str(threads)]) if os.path.exists(exe) else {}
+    if not os.path.exists(exe):
+        return {}
+    best = {}
+    for _ in range(3):
+        for k, v in run_json([exe, "--threads", str(threads)]).items():
+            if isinstance(v, (int, float)) and k.startswith("peak_"):
+                best[k] = max(best.get(k, 0), v)
+            else:
+                best.setdefault(k, v)
+    return best
 
 
 def peak_of(peaks, isa, threads):
@@ -347,7 +359,7 @@ def main():
         a.isa or "auto"))
     peaks = fma_peak(a.build, T)
     if peaks:
-        emit("FMA peak (bench/fma-peak: independent FMA chains, best of 20), GFLOP/s: " + ", ".join(
+        emit("FMA peak (bench/fma-peak: independent FMA chains, best of 3 runs of 20), GFLOP/s: " + ", ".join(
             "%s %s thread%s %.1f" % (k.split("_")[1], k.split("_")[2], "s" if k.split("_")[2] != "1" else "", v)
             for k, v in peaks.items() if k.startswith("peak_")) + ".")
     summary["fma_peak"] = peaks

@@ -778,18 +778,21 @@ static AVX512_FN void softmax_row_avx512(float *r, int N) {
  * Kernel sets
  */
 static const struct deit_kernels kernels_portable = {
-    .isa = DEIT_ISA_PORTABLE, .linear_packed = linear_packed_portable, .linear_packed_gelu = linear_packed_gelu_portable, .attention_packed = attention_packed_portable,
+    .isa = DEIT_ISA_PORTABLE, .linear_packed = linear_packed_portable, .linear_packed_gelu = linear_packed_gelu_portable,
+    .attention_packed = attention_packed_portable,
     .pack_k = pack_k_portable, .layernorm = layernorm_portable, .gelu = gelu_portable,
     .softmax_row = softmax_row_portable, .row_max = row_max_portable, .exp_sub_sum = exp_sub_sum_portable,
 };
 #if DEIT_HAVE_X86_SIMD
 static const struct deit_kernels kernels_avx2 = {
-    .isa = DEIT_ISA_AVX2, .linear_packed = linear_packed_avx2, .linear_packed_gelu = linear_packed_gelu_avx2, .attention_packed = attention_packed_avx2,
+    .isa = DEIT_ISA_AVX2, .linear_packed = linear_packed_avx2, .linear_packed_gelu = linear_packed_gelu_avx2,
+    .attention_packed = attention_packed_avx2,
     .pack_k = pack_k_avx2, .layernorm = layernorm_avx2, .gelu = gelu_avx2,
     .softmax_row = softmax_row_avx2, .row_max = row_max_avx2, .exp_sub_sum = exp_sub_sum_avx2,
 };
 static const struct deit_kernels kernels_avx512 = {
-    .isa = DEIT_ISA_AVX512, .linear_packed = linear_packed_avx512, .linear_packed_gelu = linear_packed_gelu_avx512, .attention_packed = attention_packed_avx512,
+    .isa = DEIT_ISA_AVX512, .linear_packed = linear_packed_avx512, .linear_packed_gelu = linear_packed_gelu_avx512,
+    .attention_packed = attention_packed_avx512,
     .pack_k = pack_k_avx2, .layernorm = layernorm_avx512, .gelu = gelu_avx512,
     .softmax_row = softmax_row_avx512, .row_max = row_max_avx512, .exp_sub_sum = exp_sub_sum_avx512,
 };

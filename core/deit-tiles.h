@@ -144,7 +144,8 @@ TILE_FN(gemm_panels)(float *out, int ldo, const float *inp, int ldi, const float
 
 static TILE_TARGET void TILE_FN(linear_packed)(float *out, int ldo, const float *inp, int ldi, const float *wp,
                                                const float *bias, int M, int K, int n0, int n1, bool accumulate) {
-    if (M > 0 && n1 > n0) TILE_FN(gemm_panels)(out, ldo, inp, ldi, wp, bias, M, K, n0, n1, accumulate, 0.0f, true, false);
+    if (M > 0 && n1 > n0)
+        TILE_FN(gemm_panels)(out, ldo, inp, ldi, wp, bias, M, K, n0, n1, accumulate, 0.0f, true, false);
 }
 
 /* the same with GELU (exact erf form) on every output, no residual: fc1 of a layer, whose

@@ -101,30 +101,31 @@ enum deit_isa deit_isa_best(void) {
 bool deit_cpu_has_avx2(void) { return deit_isa_best() >= DEIT_ISA_AVX2; }
 
 #if DEIT_HAVE_X86_SIMD
-/* exp(x) for 8 floats, Cephes expf: x = n ln2 + r, |r| <= ln2/2, exp(r) by a degree-6
- * polynomial, 2^n through the exponent bits. Max relative error ~2 ulp over the float range;
- * x below -87.3 gives 0 (so exp(-inf) = 0), above 88.4 gives the clamp value. */
-static inline AVX2_FN __m256 exp8_avx2(__m256 x) {
-    /* constant first: min / max return their second operand when one is NaN, so NaN stays
-     * NaN (and a softmax row with a NaN becomes NaN, as in PyTorch) */
-    x = _mm256_min_ps(_mm256_set1_ps(88.3762626647949f), x);
-    x = _mm256_max_ps(_mm256_set1_ps(-88.3762626647949f), x);
-    __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
-                               _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
-    r        = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
-    __m256 y = _mm256_set1_ps(1.9875691500e-4f);
-    y        = _mm256_fmadd_ps(y, r, _mm256_set1_ps(1.3981999507e-3f));
-    y        = _mm256_fmadd_ps(y, r, _mm256_set1_ps(8.3334519073e-3f));
-    y        = _mm256_fmadd_ps(y, r, _mm256_set1_ps(4.1665795894e-2f));
-    y        = _mm256_fmadd_ps(y, r, _mm256_set1_ps(1.6666665459e-1f));
-    y        = _mm256_fmadd_ps(y, r, _mm256_set1_ps(5.0000001201e-1f));
-    y        = _mm256_fmadd_ps(y, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
-    /* 2^n; n = -128 (x clamped low) makes the exponent field 0 -> scale 0 */
-    __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-    e         = _mm256_max_epi32(e, _mm256_setzero_si256());
-    return _mm256_mul_ps(y, _mm256_castsi256_ps(e));
-}
+/* exp, erf and GELU of 8 floats (deit-vecmath.h): exp8_avx2, erf8_avx2, gelu8_avx2 */
+#define VM_SFX       8_avx2
+#define VM_TARGET    AVX2_FN
+#define VF           __m256
+#define VI           __m256i
+#define VF_SET1(x)   _mm256_set1_ps(x)
+#define VF_ADD(a, b) _mm256_add_ps((a), (b))
+#define VF_MUL(a, b) _mm256_mul_ps((a), (b))
+#define VF_DIV(a, b) _mm256_div_ps((a), (b))
+#define VF_MIN(a, b) _mm256_min_ps((a), (b))
+#define VF_MAX(a, b) _mm256_max_ps((a), (b))
+#define VF_FMADD(a, b, c)  _mm256_fmadd_ps((a), (b), (c))
+#define VF_FNMADD(a, b, c) _mm256_fnmadd_ps((a), (b), (c))
+#define VF_ROUND(x)  _mm256_round_ps((x), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+#define VF_AND(a, b) _mm256_and_ps((a), (b))
+#define VF_OR(a, b)  _mm256_or_ps((a), (b))
+#define VF_ANDNOT(a, b) _mm256_andnot_ps((a), (b))
+#define VF_SELECT_GE(x, t, a, b) _mm256_blendv_ps((b), (a), _mm256_cmp_ps((x), (t), _CMP_GE_OQ))
+#define VI_CVT(x)    _mm256_cvtps_epi32(x)
+#define VI_ADD(a, b) _mm256_add_epi32((a), (b))
+#define VI_SET1(i)   _mm256_set1_epi32(i)
+#define VI_SLLI(x, n) _mm256_slli_epi32((x), (n))
+#define VI_MAX0(x)   _mm256_max_epi32((x), _mm256_setzero_si256())
+#define VF_FROM_BITS(i) _mm256_castsi256_ps(i)
+#include "deit-vecmath.h"
 
 static inline AVX2_FN float hsum8_avx2(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -138,40 +139,6 @@ static inline AVX2_FN float hmax8_avx2(__m256 v) {
     s        = _mm_max_ps(s, _mm_movehl_ps(s, s));
     s        = _mm_max_ss(s, _mm_movehdup_ps(s));
     return _mm_cvtss_f32(s);
-}
-
-/* erf for 8 floats: the odd/even rational function x P(x^2) / Q(x^2) that Eigen and XLA
- * use for float erf (degree 13 over 8), about half the instructions of the Abramowitz &
- * Stegun 7.1.26 form PyTorch's vectorised erf evaluates: no exp, one division (GELU was
- * 4 % of DeiT-tiny's forward pass with A&S). The rational is least accurate towards its
- * clamp at |x| = 4, where GELU multiplies the error by x / 2, so from |x| >= ERF_ONE on the
- * result is +-1, which erf(x) rounds to in float within 6e-8. Max |error| on a dense grid
- * of [-10, 10]: erf 3.8e-7, GELU 1.0e-6 at |x| ~ 3.8 (A&S: 5.6e-7, 4.7e-7). The operand
- * order of min / max lets NaN through (they return the second operand when one is NaN). */
-#define ERF_ONE 3.8325f
-static inline AVX2_FN __m256 erf8_avx2(__m256 x) {
-    const __m256 one  = _mm256_set1_ps(1.0f);
-    const __m256 sign = _mm256_and_ps(x, _mm256_set1_ps(-0.0f));
-    const __m256 big  = _mm256_cmp_ps(_mm256_andnot_ps(_mm256_set1_ps(-0.0f), x), _mm256_set1_ps(ERF_ONE), _CMP_GE_OQ);
-    x                 = _mm256_max_ps(_mm256_set1_ps(-4.0f), _mm256_min_ps(_mm256_set1_ps(4.0f), x));
-    const __m256 x2 = _mm256_mul_ps(x, x);
-    __m256       p  = _mm256_fmadd_ps(x2, _mm256_set1_ps(-2.72614225801306e-10f), _mm256_set1_ps(2.77068142495902e-08f));
-    p               = _mm256_fmadd_ps(x2, p, _mm256_set1_ps(-2.10102402082508e-06f));
-    p               = _mm256_fmadd_ps(x2, p, _mm256_set1_ps(-5.69250639462346e-05f));
-    p               = _mm256_fmadd_ps(x2, p, _mm256_set1_ps(-7.34990630326855e-04f));
-    p               = _mm256_fmadd_ps(x2, p, _mm256_set1_ps(-2.95459980854025e-03f));
-    p               = _mm256_fmadd_ps(x2, p, _mm256_set1_ps(-1.60960333262415e-02f));
-    __m256 q        = _mm256_fmadd_ps(x2, _mm256_set1_ps(-1.45660718464996e-05f), _mm256_set1_ps(-2.13374055278905e-04f));
-    q               = _mm256_fmadd_ps(x2, q, _mm256_set1_ps(-1.68282697438203e-03f));
-    q               = _mm256_fmadd_ps(x2, q, _mm256_set1_ps(-7.37332916720468e-03f));
-    q               = _mm256_fmadd_ps(x2, q, _mm256_set1_ps(-1.42647390514189e-02f));
-    return _mm256_blendv_ps(_mm256_div_ps(_mm256_mul_ps(x, p), q), _mm256_or_ps(one, sign), big);
-}
-
-/* GELU (erf form) of 8 floats: 0.5 v (1 + erf(v / sqrt 2)) */
-static inline AVX2_FN __m256 gelu8_avx2(__m256 v) {
-    const __m256 e = erf8_avx2(_mm256_mul_ps(v, _mm256_set1_ps((float)M_SQRT1_2)));
-    return _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(0.5f), v), _mm256_add_ps(_mm256_set1_ps(1.0f), e));
 }
 
 static AVX2_FN void gelu_avx2(float *x, size_t n, enum deit_act act) {
@@ -607,31 +574,32 @@ static inline v4f gelu_v4_portable(v4f v) {
 #define V_SET1(x)      _mm256_set1_ps(x)
 #define TILE_GELU(v)   gelu8_avx2(v)
 #include "deit-tiles.h"
-/* erf8_avx2 and gelu8_avx2 on 16 lanes, the same operations in the same order (so the
- * same bits): the GELU epilogue of the AVX-512 tiles */
-static inline AVX512_FN __m512 erf16_avx512(__m512 x) {
-    const __m512    one  = _mm512_set1_ps(1.0f);
-    const __m512    sign = _mm512_and_ps(x, _mm512_set1_ps(-0.0f));
-    const __mmask16 big  = _mm512_cmp_ps_mask(_mm512_andnot_ps(_mm512_set1_ps(-0.0f), x), _mm512_set1_ps(ERF_ONE), _CMP_GE_OQ);
-    x                    = _mm512_max_ps(_mm512_set1_ps(-4.0f), _mm512_min_ps(_mm512_set1_ps(4.0f), x));
-    const __m512 x2 = _mm512_mul_ps(x, x);
-    __m512       p  = _mm512_fmadd_ps(x2, _mm512_set1_ps(-2.72614225801306e-10f), _mm512_set1_ps(2.77068142495902e-08f));
-    p               = _mm512_fmadd_ps(x2, p, _mm512_set1_ps(-2.10102402082508e-06f));
-    p               = _mm512_fmadd_ps(x2, p, _mm512_set1_ps(-5.69250639462346e-05f));
-    p               = _mm512_fmadd_ps(x2, p, _mm512_set1_ps(-7.34990630326855e-04f));
-    p               = _mm512_fmadd_ps(x2, p, _mm512_set1_ps(-2.95459980854025e-03f));
-    p               = _mm512_fmadd_ps(x2, p, _mm512_set1_ps(-1.60960333262415e-02f));
-    __m512 q        = _mm512_fmadd_ps(x2, _mm512_set1_ps(-1.45660718464996e-05f), _mm512_set1_ps(-2.13374055278905e-04f));
-    q               = _mm512_fmadd_ps(x2, q, _mm512_set1_ps(-1.68282697438203e-03f));
-    q               = _mm512_fmadd_ps(x2, q, _mm512_set1_ps(-7.37332916720468e-03f));
-    q               = _mm512_fmadd_ps(x2, q, _mm512_set1_ps(-1.42647390514189e-02f));
-    return _mm512_mask_blend_ps(big, _mm512_div_ps(_mm512_mul_ps(x, p), q), _mm512_or_ps(one, sign));
-}
-
-static inline AVX512_FN __m512 gelu16_avx512(__m512 v) {
-    const __m512 e = erf16_avx512(_mm512_mul_ps(v, _mm512_set1_ps((float)M_SQRT1_2)));
-    return _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(0.5f), v), _mm512_add_ps(_mm512_set1_ps(1.0f), e));
-}
+/* exp, erf and GELU of 16 floats, the operations of the 8-float ones (deit-vecmath.h):
+ * exp16_avx512, erf16_avx512, gelu16_avx512 */
+#define VM_SFX       16_avx512
+#define VM_TARGET    AVX512_FN
+#define VF           __m512
+#define VI           __m512i
+#define VF_SET1(x)   _mm512_set1_ps(x)
+#define VF_ADD(a, b) _mm512_add_ps((a), (b))
+#define VF_MUL(a, b) _mm512_mul_ps((a), (b))
+#define VF_DIV(a, b) _mm512_div_ps((a), (b))
+#define VF_MIN(a, b) _mm512_min_ps((a), (b))
+#define VF_MAX(a, b) _mm512_max_ps((a), (b))
+#define VF_FMADD(a, b, c)  _mm512_fmadd_ps((a), (b), (c))
+#define VF_FNMADD(a, b, c) _mm512_fnmadd_ps((a), (b), (c))
+#define VF_ROUND(x)  _mm512_roundscale_ps((x), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+#define VF_AND(a, b) _mm512_and_ps((a), (b))
+#define VF_OR(a, b)  _mm512_or_ps((a), (b))
+#define VF_ANDNOT(a, b) _mm512_andnot_ps((a), (b))
+#define VF_SELECT_GE(x, t, a, b) _mm512_mask_blend_ps(_mm512_cmp_ps_mask((x), (t), _CMP_GE_OQ), (b), (a))
+#define VI_CVT(x)    _mm512_cvtps_epi32(x)
+#define VI_ADD(a, b) _mm512_add_epi32((a), (b))
+#define VI_SET1(i)   _mm512_set1_epi32(i)
+#define VI_SLLI(x, n) _mm512_slli_epi32((x), (n))
+#define VI_MAX0(x)   _mm512_max_epi32((x), _mm512_setzero_si512())
+#define VF_FROM_BITS(i) _mm512_castsi512_ps(i)
+#include "deit-vecmath.h"
 
 /* layernorm_avx2 with the 8 doubles of an 8-float step in one register: lanes 0-3 are
  * layernorm_avx2's s0, lanes 4-7 its s1, so every sum is the same sequence of the same
@@ -683,26 +651,6 @@ static AVX512_FN void gelu_avx512(float *x, size_t n, enum deit_act act) {
     if (act == DEIT_ACT_GELU)
         for (; i + 16 <= n; i += 16) _mm512_storeu_ps(x + i, gelu16_avx512(_mm512_loadu_ps(x + i)));
     gelu_avx2(x + i, n - i, act);
-}
-
-/* exp8_avx2 on 16 lanes, the same operations (the same bits) */
-static inline AVX512_FN __m512 exp16_avx512(__m512 x) {
-    x = _mm512_min_ps(_mm512_set1_ps(88.3762626647949f), x);
-    x = _mm512_max_ps(_mm512_set1_ps(-88.3762626647949f), x);
-    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
-                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
-    r        = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
-    __m512 y = _mm512_set1_ps(1.9875691500e-4f);
-    y        = _mm512_fmadd_ps(y, r, _mm512_set1_ps(1.3981999507e-3f));
-    y        = _mm512_fmadd_ps(y, r, _mm512_set1_ps(8.3334519073e-3f));
-    y        = _mm512_fmadd_ps(y, r, _mm512_set1_ps(4.1665795894e-2f));
-    y        = _mm512_fmadd_ps(y, r, _mm512_set1_ps(1.6666665459e-1f));
-    y        = _mm512_fmadd_ps(y, r, _mm512_set1_ps(5.0000001201e-1f));
-    y        = _mm512_fmadd_ps(y, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
-    __m512i e = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23);
-    e         = _mm512_max_epi32(e, _mm512_setzero_si512());
-    return _mm512_mul_ps(y, _mm512_castsi512_ps(e));
 }
 
 /* lanes 0 .. n-1 of 16 (0 <= n <= 16) */

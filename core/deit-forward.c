@@ -1190,7 +1190,7 @@ static bool phase_gemm(const struct region *rg, enum phase_kind k, int l, struct
          * panels in 5 guided chunks (3, 3, 2, 2, 2) that left one worker 45-90 us idle at
          * the end of the phase; by rows they are 17 units of 12 */
         *lj = (struct linear_job){ .kn = st->kn, .inp = st->patches, .M = rg->B * mi->num_patches, .K = KK, .ldi = KK, .n_seg = 1,
-                                   .act = mi->hidden_act, .row_block = st->fuse_rows ? 12 : 0 };
+                                   .act = mi->hidden_act, .row_block = st->fuse_rows ? ROW_UNIT : 0 };
         lj->seg[0] = (struct linear_seg){ st->a, m->w.patch_w, m->w.patch_b, mi->hidden_size, m->gemm_packed };
         return true;
     }
@@ -1402,6 +1402,16 @@ static int current_cpu(void) {
 #endif
 }
 
+/* Whether the run is aborted, asked at the start of phase kind k: worker 0 asks the
+ * caller's abort_callback once per layer (at its first phase) */
+static bool aborted_at(struct region *rg, enum phase_kind k, int thread) {
+    const struct deit_state *st = rg->st;
+    if ((st->fuse_rows ? k == PH_ATTN || k == PH_AROWS : k == PH_LN1) && thread == 0 && rg->rp->abort_callback &&
+        rg->rp->abort_callback(rg->rp->abort_user_data))
+        atomic_store(&rg->aborted, 1);
+    return atomic_load_explicit(&rg->aborted, memory_order_relaxed) != 0;
+}
+
 /* Wait until every chunk of phase ps is done: spin briefly, then sleep on the counter (a
  * futex) so that a worker preempted in its last chunk gets this CPU instead of a spinner.
  * No spinning when another worker last started a phase on this very CPU: the OS has put
@@ -1466,11 +1476,7 @@ static void region_task(void *ctx, int thread, int n_threads) {
          * running worker (we only get here after failing to claim one), so this ends */
         if (p > 0) wait_phase(st, &st->sync[p - 1], st->plan[p - 1].want, thread);
         atomic_store_explicit(&st->cpu_of[thread], current_cpu(), memory_order_relaxed);
-        if ((st->fuse_rows ? pl->kind == PH_ATTN || pl->kind == PH_AROWS : pl->kind == PH_LN1) && thread == 0 &&
-            rg->rp->abort_callback &&
-            rg->rp->abort_callback(rg->rp->abort_user_data))
-            atomic_store(&rg->aborted, 1);
-        if (atomic_load_explicit(&rg->aborted, memory_order_relaxed)) return;
+        if (aborted_at(rg, (enum phase_kind)pl->kind, thread)) return;
         struct phase_sync *ps = &st->sync[p];
         for (;;) {
             const int c = atomic_fetch_add_explicit(&ps->next, 1, memory_order_relaxed);
@@ -1503,10 +1509,7 @@ static void image_forward(struct region *rg, int thread) {
         const enum phase_kind k      = phase_kind_of(rg, p, &l);
         const bool            pruned = l >= 0 && layer_pruned(st, l);
         const int             TR     = pruned ? NP : T; /* rows after a pruned attention */
-        if ((st->fuse_rows ? k == PH_ATTN || k == PH_AROWS : k == PH_LN1) && thread == 0 && rg->rp->abort_callback &&
-            rg->rp->abort_callback(rg->rp->abort_user_data))
-            atomic_store(&rg->aborted, 1);
-        if (atomic_load_explicit(&rg->aborted, memory_order_relaxed)) return;
+        if (aborted_at(rg, k, thread)) return;
         switch (k) {
         case PH_IM2COL:
             im2col_rows(st, 0, N);

@@ -100,6 +100,25 @@ enum deit_isa deit_isa_best(void) {
 
 bool deit_cpu_has_avx2(void) { return deit_isa_best() >= DEIT_ISA_AVX2; }
 
+/* The scalar parts of every set's LayerNorm, inlined into each (so compiled for its set):
+ * the mean and 1 / std of a row in double, each continuing from the vector loop's partial
+ * sum (0 and i = 0 for the portable kernel) over elements [i, D), and the outputs [i, D). */
+#define LN_INLINE static inline __attribute__((always_inline))
+LN_INLINE float ln_mean(double sum, const float *x, int i, int D) {
+    for (; i < D; i++) sum += x[i];
+    return (float)(sum / D);
+}
+LN_INLINE float ln_rstd(double var, const float *x, int i, int D, float mean, float eps) {
+    for (; i < D; i++) {
+        const double d = (double)x[i] - mean;
+        var += d * d;
+    }
+    return (float)(1.0 / sqrt(var / D + (double)eps));
+}
+LN_INLINE void ln_out(float *y, const float *x, const float *w, const float *b, int i, int D, float mean, float rstd) {
+    for (; i < D; i++) y[i] = (x[i] - mean) * rstd * w[i] + b[i];
+}
+
 #if DEIT_HAVE_X86_SIMD
 /* exp, erf and GELU of 8 floats (deit-vecmath.h): exp8_avx2, erf8_avx2, gelu8_avx2 */
 #define VM_SFX       8_avx2
@@ -228,9 +247,7 @@ static AVX2_FN void layernorm_avx2(float *out, const float *inp, const float *w,
         }
         double sa[4];
         _mm256_storeu_pd(sa, _mm256_add_pd(s0, s1));
-        double sum = (sa[0] + sa[1]) + (sa[2] + sa[3]);
-        for (; i < D; i++) sum += x[i];
-        const float   mean = (float)(sum / D);
+        const float   mean = ln_mean((sa[0] + sa[1]) + (sa[2] + sa[3]), x, i, D);
         const __m256d vmd  = _mm256_set1_pd((double)mean);
         s0 = s1 = _mm256_setzero_pd();
         for (i = 0; i + 8 <= D; i += 8) {
@@ -241,18 +258,13 @@ static AVX2_FN void layernorm_avx2(float *out, const float *inp, const float *w,
             s1               = _mm256_fmadd_pd(d1, d1, s1);
         }
         _mm256_storeu_pd(sa, _mm256_add_pd(s0, s1));
-        double var = (sa[0] + sa[1]) + (sa[2] + sa[3]);
-        for (; i < D; i++) {
-            const double d = (double)x[i] - mean;
-            var += d * d;
-        }
-        const float  rstd = (float)(1.0 / sqrt(var / D + (double)eps));
+        const float  rstd = ln_rstd((sa[0] + sa[1]) + (sa[2] + sa[3]), x, i, D, mean, eps);
         const __m256 vm = _mm256_set1_ps(mean), vr = _mm256_set1_ps(rstd);
         for (i = 0; i + 8 <= D; i += 8) {
             const __m256 n = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), vm), vr);
             _mm256_storeu_ps(y + i, _mm256_fmadd_ps(n, _mm256_loadu_ps(w + i), _mm256_loadu_ps(b + i)));
         }
-        for (; i < D; i++) y[i] = (x[i] - mean) * rstd * w[i] + b[i];
+        ln_out(y, x, w, b, i, D, mean, rstd);
     }
 }
 #endif /* DEIT_HAVE_X86_SIMD */
@@ -300,16 +312,9 @@ static void layernorm_portable(float *out, const float *inp, const float *w, con
     for (int m = 0; m < M; m++) {
         const float *x = inp + (size_t)m * D;
         float       *y = out + (size_t)m * D;
-        double       sum = 0.0;
-        for (int i = 0; i < D; i++) sum += x[i];
-        const float mean = (float)(sum / D);
-        double      var  = 0.0;
-        for (int i = 0; i < D; i++) {
-            const double d = (double)x[i] - mean;
-            var += d * d;
-        }
-        const float rstd = (float)(1.0 / sqrt(var / D + (double)eps));
-        for (int i = 0; i < D; i++) y[i] = (x[i] - mean) * rstd * w[i] + b[i];
+        const float  mean = ln_mean(0.0, x, 0, D);
+        const float  rstd = ln_rstd(0.0, x, 0, D, mean, eps);
+        ln_out(y, x, w, b, 0, D, mean, rstd);
     }
 }
 
@@ -614,9 +619,7 @@ static AVX512_FN void layernorm_avx512(float *out, const float *inp, const float
         for (; i + 8 <= D; i += 8) s = _mm512_add_pd(s, _mm512_cvtps_pd(_mm256_loadu_ps(x + i)));
         double sa[4];
         _mm256_storeu_pd(sa, _mm256_add_pd(_mm512_castpd512_pd256(s), _mm512_extractf64x4_pd(s, 1)));
-        double sum = (sa[0] + sa[1]) + (sa[2] + sa[3]);
-        for (; i < D; i++) sum += x[i];
-        const float   mean = (float)(sum / D);
+        const float   mean = ln_mean((sa[0] + sa[1]) + (sa[2] + sa[3]), x, i, D);
         const __m512d vmd  = _mm512_set1_pd((double)mean);
         s                  = _mm512_setzero_pd();
         for (i = 0; i + 8 <= D; i += 8) {
@@ -624,12 +627,7 @@ static AVX512_FN void layernorm_avx512(float *out, const float *inp, const float
             s               = _mm512_fmadd_pd(d, d, s);
         }
         _mm256_storeu_pd(sa, _mm256_add_pd(_mm512_castpd512_pd256(s), _mm512_extractf64x4_pd(s, 1)));
-        double var = (sa[0] + sa[1]) + (sa[2] + sa[3]);
-        for (; i < D; i++) {
-            const double d = (double)x[i] - mean;
-            var += d * d;
-        }
-        const float  rstd = (float)(1.0 / sqrt(var / D + (double)eps));
+        const float  rstd = ln_rstd((sa[0] + sa[1]) + (sa[2] + sa[3]), x, i, D, mean, eps);
         const __m512 vm = _mm512_set1_ps(mean), vr = _mm512_set1_ps(rstd);
         for (i = 0; i + 16 <= D; i += 16) {
             const __m512 n = _mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(x + i), vm), vr);
@@ -641,7 +639,7 @@ static AVX512_FN void layernorm_avx512(float *out, const float *inp, const float
             _mm256_storeu_ps(y + i, _mm256_fmadd_ps(n, _mm256_loadu_ps(w + i), _mm256_loadu_ps(b + i)));
             i += 8;
         }
-        for (; i < D; i++) y[i] = (x[i] - mean) * rstd * w[i] + b[i];
+        ln_out(y, x, w, b, i, D, mean, rstd);
     }
 }
 

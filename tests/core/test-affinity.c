@@ -13,6 +13,7 @@
  */
 #define _GNU_SOURCE
 #include "deit.h"
+#include "test-state.h"
 
 #include <dirent.h>
 #include <sched.h>
@@ -42,12 +43,7 @@ static float *run(const struct deit_model *m, int threads, enum deit_affinity af
                   bool *covered) {
     struct deit_state_params sp = deit_state_default_params();
     sp.n_threads = threads, sp.affinity = aff;
-    struct deit_error  err;
-    struct deit_state *st = deit_state_init(m, &sp, &err);
-    if (!st) {
-        printf("FAIL deit_state_init: %s\n", err.message);
-        exit(1);
-    }
+    struct deit_state *st = state_or_exit(m, &sp);
     const struct deit_model_info *mi = deit_model_get_info(m);
     float *in = deit_state_input(st, 0);
     for (size_t i = 0; i < (size_t)mi->num_channels * mi->image_height * mi->image_width; i++)

@@ -190,6 +190,20 @@ static void batch_rows(const char *dir) {
     free_fixture(&fx);
 }
 
+/* 5 runs of fx with the environment variable var = val (read at deit_state_init), the
+ * same logits every time and the same as got (n floats), to the bit */
+static bool same_with_env(const char *var, const char *val, const struct fixture *fx, int threads,
+                          enum deit_schedule schedule, const float *got, size_t n) {
+    size_t m    = 0;
+    bool   same = false;
+    setenv(var, val, 1);
+    float *o = run(fx->m, fx->pix, fx->batch, DEIT_ISA_AUTO, threads, schedule, 5, &m, &same);
+    unsetenv(var);
+    const bool ok = o && same && m == n && !memcmp(o, got, n * sizeof(float));
+    free(o);
+    return ok;
+}
+
 /* What isa = AUTO runs, against /proc/cpuinfo: AVX-512 when the CPU lists avx512f, bw,
  * vl and dq (and no DEIT_ISA / DEIT_DISABLE_AVX2 caps the set), in both layer schedules,
  * Zen 4 included (its AVX-512 tiles are as fast as or faster than its AVX2 ones: 0.92x on
@@ -289,29 +303,17 @@ static void determinism(const char *dir) {
                 float *got  = run(fx.m, fx.pix, fx.batch, DEIT_ISA_AUTO, t, (enum deit_schedule)s, 20, &n, &same);
                 if (!got) continue;
                 /* and as on a busy machine (row-fused chunks in small steps on our kernels) */
-                size_t nb    = 0;
-                bool   sameb = false;
-                setenv("DEIT_ASSUME_BUSY", "1", 1);
-                float *busy = run(fx.m, fx.pix, fx.batch, DEIT_ISA_AUTO, t, (enum deit_schedule)s, 5, &nb, &sameb);
-                unsetenv("DEIT_ASSUME_BUSY");
-                const bool busy_ok = busy && sameb && nb == n && !memcmp(busy, got, n * sizeof(float));
+                const bool busy_ok = same_with_env("DEIT_ASSUME_BUSY", "1", &fx, t, (enum deit_schedule)s, got, n);
                 printf("%-12s %s schedule, %d thread%s, busy-machine steps: %s\n", names[f],
                        s == DEIT_SCHEDULE_ROWS ? "row-fused" : "phases   ", t, t > 1 ? "s" : " ",
                        busy_ok ? "bit-identical" : "DIFFER (FAIL)");
                 if (!busy_ok) failures++;
-                free(busy);
                 if (s == DEIT_SCHEDULE_ROWS) {
                     /* attention in a phase of its own (DEIT_MERGE_ATTN=0): the same bits */
-                    size_t nm    = 0;
-                    bool   samem = false;
-                    setenv("DEIT_MERGE_ATTN", "0", 1);
-                    float *sep = run(fx.m, fx.pix, fx.batch, DEIT_ISA_AUTO, t, (enum deit_schedule)s, 5, &nm, &samem);
-                    unsetenv("DEIT_MERGE_ATTN");
-                    const bool sep_ok = sep && samem && nm == n && !memcmp(sep, got, n * sizeof(float));
+                    const bool sep_ok = same_with_env("DEIT_MERGE_ATTN", "0", &fx, t, (enum deit_schedule)s, got, n);
                     printf("%-12s row-fused schedule, %d thread%s, attention in its own phase: %s\n", names[f], t,
                            t > 1 ? "s" : " ", sep_ok ? "bit-identical" : "DIFFER (FAIL)");
                     if (!sep_ok) failures++;
-                    free(sep);
                 }
                 const bool across = first && !memcmp(first, got, n * sizeof(float));
                 printf("%-12s %s schedule, %d thread%s, %s kernels: 20 runs %s%s\n", names[f],

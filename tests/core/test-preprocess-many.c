@@ -11,6 +11,7 @@
  * names it, and the other slots are still written.
  */
 #include "deit.h"
+#include "test-state.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -31,13 +32,7 @@ static int failures;
 static struct deit_state *new_state(const struct deit_model *m, int batch, int threads) {
     struct deit_state_params sp = deit_state_default_params();
     sp.max_batch = batch, sp.n_threads = threads;
-    struct deit_error  err;
-    struct deit_state *st = deit_state_init(m, &sp, &err);
-    if (!st) {
-        printf("FAIL deit_state_init: %s\n", err.message);
-        exit(1);
-    }
-    return st;
+    return state_or_exit(m, &sp);
 }
 
 int main(int argc, char **argv) {

@@ -14,6 +14,7 @@
  * Usage: test-weights-replaced FIXTURES_DIR DEIT_INFER   (core fixture deit-tiny, F32)
  */
 #include "deit-internal.h"
+#include "test-state.h"
 
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -99,13 +100,7 @@ static struct deit_state *state(const struct deit_model *m) {
     struct deit_state_params sp = deit_state_default_params();
     sp.max_batch                = 1;
     sp.n_threads                = 1;
-    struct deit_error err;
-    struct deit_state *st = deit_state_init(m, &sp, &err);
-    if (!st) {
-        printf("FAIL: deit_state_init: %s\n", err.message);
-        exit(1);
-    }
-    return st;
+    return state_or_exit(m, &sp);
 }
 
 /* rewrite the file's bytes in place (same inode, no rename) */

@@ -105,18 +105,22 @@ gst_deit_classify_matrix_to_core (GstVideoColorMatrix matrix)
   }
 }
 
-/* Describe a mapped frame to the core: planes, strides, colorimetry. */
+/* Describe a mapped frame to the core: planes, strides, colorimetry. FALSE, after
+ * posting a "Wrong caps." error, when the core does not take its format. */
 gboolean
-gst_deit_classify_frame_to_image (const GstVideoFrame * vframe,
-    struct deit_image *img)
+gst_deit_classify_frame_to_image (GstDeitClassify * self,
+    const GstVideoFrame * vframe, struct deit_image *img)
 {
   const GstVideoInfo *info = &vframe->info;
   guint i;
 
   memset (img, 0, sizeof (*img));
   if (!gst_deit_classify_format_to_core (GST_VIDEO_INFO_FORMAT (info),
-          &img->format))
+          &img->format)) {
+    GST_ELEMENT_ERROR (self, STREAM, FORMAT, ("Wrong caps."),
+        ("format %s is not supported", GST_VIDEO_INFO_NAME (info)));
     return FALSE;
+  }
   img->width = GST_VIDEO_INFO_WIDTH (info);
   img->height = GST_VIDEO_INFO_HEIGHT (info);
   for (i = 0; i < GST_VIDEO_FRAME_N_PLANES (vframe) && i < 3; i++) {
@@ -263,8 +267,8 @@ gst_deit_classify_preprocess (GstDeitClassify * self,
   enum deit_status status;
   gint64 t0;
 
-  if (!gst_deit_classify_frame_to_image (vframe, &img))
-    goto not_negotiated;
+  if (!gst_deit_classify_frame_to_image (self, vframe, &img))
+    return GST_FLOW_NOT_NEGOTIATED;
 
   t0 = g_get_monotonic_time ();
   status = deit_state_preprocess (self->state, slot, &img, rect, &err);
@@ -274,12 +278,6 @@ gst_deit_classify_preprocess (GstDeitClassify * self,
   return GST_FLOW_OK;
 
   /* ERRORS */
-not_negotiated:
-  {
-    GST_ELEMENT_ERROR (self, STREAM, FORMAT, ("Wrong caps."),
-        ("format %s is not supported", GST_VIDEO_INFO_NAME (&vframe->info)));
-    return GST_FLOW_NOT_NEGOTIATED;
-  }
 preprocess_failed:
   {
     GST_ELEMENT_ERROR (self, STREAM, FAILED,

@@ -31,8 +31,8 @@ GstFlowReturn gst_deit_classify_preprocess (GstDeitClassify * self,
     gint64 * us);
 
 G_GNUC_INTERNAL
-gboolean gst_deit_classify_frame_to_image (const GstVideoFrame * vframe,
-    struct deit_image *img);
+gboolean gst_deit_classify_frame_to_image (GstDeitClassify * self,
+    const GstVideoFrame * vframe, struct deit_image *img);
 
 G_GNUC_INTERNAL
 void gst_deit_classify_frame_clear (GstDeitClassifyFrame * f);

@@ -151,8 +151,10 @@ gst_deit_classify_roi_infer (GstDeitClassify * self,
 
   frame_images = g_new0 (struct deit_image, MAX (n, 1));
   for (i = 0; i < n; i++)
-    if (!gst_deit_classify_frame_to_image (&vframes[i], &frame_images[i]))
-      goto not_negotiated;
+    if (!gst_deit_classify_frame_to_image (self, &vframes[i], &frame_images[i])) {
+      g_free (frame_images);
+      return GST_FLOW_NOT_NEGOTIATED;
+    }
 
   for (i = 0; i < n && ret == GST_FLOW_OK; i++) {
     GArray *regions = frames[i]->regions;
@@ -190,15 +192,6 @@ gst_deit_classify_roi_infer (GstDeitClassify * self,
   }
   g_free (frame_images);
   return ret;
-
-  /* ERRORS */
-not_negotiated:
-  {
-    GST_ELEMENT_ERROR (self, STREAM, FORMAT, ("Wrong caps."),
-        ("format %s is not supported", GST_VIDEO_INFO_NAME (&vframes[i].info)));
-    g_free (frame_images);
-    return GST_FLOW_NOT_NEGOTIATED;
-  }
 }
 
 /* The result of one region on the frame's buffer (called with self->lock). */

@@ -77,7 +77,12 @@
 #define BUSY_WAIT_NS 1000000LL
 #define BUSY_RUNS    16
 #define COL_ALIGN    16  /* GEMM column split granularity */
-#define GUIDED_MIN_PANELS 2 /* smallest chunk of a guided GEMM column split, in COL_ALIGN units */
+/* the unit of a guided GEMM column split: 32 columns, one AVX-512 tile (two 16-column
+ * panels), so no chunk or step ends in a half-width tile (NV = 1 in deit-tiles.h: half the
+ * FMAs per loaded broadcast; with 16-column units the odd chunks of DeiT-base's phases put
+ * 7 % of linear_packed's samples there); the smallest chunk is one unit */
+#define GUIDED_COL_UNIT 32
+#define GUIDED_MIN_UNITS 1
 #define ROW_ALIGN    4   /* GEMM row split granularity */
 
 /* chunk counters of one phase of the forward region (deit_state_run), a cache line each */
@@ -1201,7 +1206,7 @@ static bool phase_gemm(const struct region *rg, enum phase_kind k, int l, struct
     return false;
 }
 
-/* Columns of a GEMM on packed weights go out in a guided split (GUIDED_MIN_PANELS): two
+/* Columns of a GEMM on packed weights go out in a guided split (GUIDED_COL_UNIT): two
  * large chunks first, then ever smaller ones, so the worker that finishes first takes the
  * tail instead of waiting for the other's half (DeiT-base: 4-6 % faster than one chunk
  * per worker, bench/README.md), in steps a worker with nothing left can take. Also when
@@ -1251,7 +1256,7 @@ static bool phase_guided(const struct region *rg, enum phase_kind k, int l, int 
         if (!gemm_guided(&lj, deit_pool_size(rg->st->pool), &total)) return false;
         const int rb = gemm_row_block(&lj);
         if (rb) *units = (lj.M + rb - 1) / rb, *minu = 1;
-        else *units = (total + COL_ALIGN - 1) / COL_ALIGN, *minu = GUIDED_MIN_PANELS;
+        else *units = (total + GUIDED_COL_UNIT - 1) / GUIDED_COL_UNIT, *minu = GUIDED_MIN_UNITS;
         return true;
     }
     *minu = k == PH_ROWS || k == PH_AROWS ? ROWS_MIN_UNITS : ATTN_MIN_ROWS;
@@ -1380,7 +1385,7 @@ static void run_chunk(struct region *rg, const struct phase_plan *pl, int c, int
         gemm_guided(&lj, deit_pool_size(st->pool), &total);
         const int rb = gemm_row_block(&lj);
         if (rb) linear_rows(&lj, u0 * rb, u1 * rb < lj.M ? u1 * rb : lj.M);
-        else linear_cols(&lj, u0 * COL_ALIGN, u1 * COL_ALIGN < total ? u1 * COL_ALIGN : total);
+        else linear_cols(&lj, u0 * GUIDED_COL_UNIT, u1 * GUIDED_COL_UNIT < total ? u1 * GUIDED_COL_UNIT : total);
         return;
     }
     case PH_ATTN: {

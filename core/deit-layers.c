@@ -698,8 +698,11 @@ static AVX512_FN void softmax_row_avx512(float *r, int N) {
     }
 }
 
-/* AVX-512: 12 x 32 tiles, 24 accumulators of 32 registers; the broadcasts fold into the
- * FMAs as {1to16} memory operands */
+/* AVX-512: 12 x 32 tiles, 24 accumulators of 32 registers. GCC broadcasts each row's
+ * value into a register for its two FMAs; only the one-vector tiles fold it into the FMA
+ * as a {1to16} memory operand. Folding it in the 12 x 32 tile too (inline assembly, 24
+ * loads a k step instead of 12 broadcasts) measured the same speed on Zen 4 in the
+ * forward pass (bench/README.md) */
 #define TILE_SFX       _avx512
 #define V_PREFETCH(p)  _mm_prefetch((p), _MM_HINT_T0)
 #define TILE_SOFTMAX_ROW(r, n) softmax_row_avx512((r), (n))

@@ -729,7 +729,7 @@ static void linear_piece(const struct linear_job *j, const struct linear_seg *g,
     const int cols = n1 - n0;
     if (cols <= 0) return;
     if (g->packed && j->gelu && j->act == DEIT_ACT_GELU && !j->accumulate) {
-        /* GELU in the tiles' epilogue, no second pass over the outputs */
+        /* GELU on each output tile right after it is stored, no second pass over the outputs */
         j->kn->linear_packed_gelu(g->out, seg_ld(g), j->inp, j->ldi, g->w, g->bias, j->M, j->K, n0, n1);
         return;
     } else if (g->packed) {

@@ -231,8 +231,8 @@ struct deit_kernels {
      * packed into 16-column panels by linear_pack_weights */
     void (*linear_packed)(float *out, int ldo, const float *inp, int ldi, const float *wp, const float *bias, int M,
                           int K, int n0, int n1, bool accumulate);
-    /* the same, no residual, with GELU (erf form) on the outputs in the tile epilogue: the
-     * same bits as linear_packed followed by gelu(DEIT_ACT_GELU) */
+    /* the same, no residual, with GELU (erf form) on each output tile right after it is
+     * stored: the same bits as linear_packed followed by gelu(DEIT_ACT_GELU) */
     void (*linear_packed_gelu)(float *out, int ldo, const float *inp, int ldi, const float *wp, const float *bias,
                                int M, int K, int n0, int n1);
     /* Eager attention of query rows [r0, r1) of one head with K packed by pack_k (kp);

@@ -149,7 +149,8 @@ static TILE_TARGET void TILE_FN(linear_packed)(float *out, int ldo, const float 
 }
 
 /* the same with GELU (exact erf form) on every output, no residual: fc1 of a layer, whose
- * outputs go through GELU while still in registers instead of in a second pass */
+ * outputs go through GELU tile by tile right after each is stored (gelu_tile, still in L1)
+ * instead of in a second pass over the whole output */
 static TILE_TARGET void TILE_FN(linear_packed_gelu)(float *out, int ldo, const float *inp, int ldi, const float *wp,
                                                     const float *bias, int M, int K, int n0, int n1) {
     if (M > 0 && n1 > n0) TILE_FN(gemm_panels)(out, ldo, inp, ldi, wp, bias, M, K, n0, n1, false, 0.0f, true, true);

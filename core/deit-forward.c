@@ -376,6 +376,33 @@ struct deit_state *deit_state_init(const struct deit_model *model, const struct 
         return NULL;
     }
     struct deit_state_params p = params ? *params : deit_state_default_params();
+    /* enums from C callers can hold any int: one outside its range would pick a kernel
+     * path the scratch was not sized for */
+    {
+        const char *field = NULL;
+        int         value = 0, last = 0;
+#define CHECK_ENUM(f, max)                                                  \
+    if (!field && ((int)p.f < 0 || (int)p.f > (int)(max)))                  \
+        field = #f, value = (int)p.f, last = (int)(max);
+        CHECK_ENUM(attention, DEIT_ATTENTION_FUSED)
+        CHECK_ENUM(isa, DEIT_ISA_AVX512)
+        CHECK_ENUM(schedule, DEIT_SCHEDULE_ROWS)
+        CHECK_ENUM(batch_split, DEIT_BATCH_SPLIT_IMAGES)
+        CHECK_ENUM(affinity, DEIT_AFFINITY_PIN)
+#undef CHECK_ENUM
+        if (field) {
+            deit_set_error(err, DEIT_STATUS_ERROR_INVALID_ARG,
+                           "deit_state_init: params->%s is %d, not one of its enum's values 0..%d; start from "
+                           "deit_state_default_params()", field, value, last);
+            return NULL;
+        }
+        if (p.spin_us < -1) {
+            deit_set_error(err, DEIT_STATUS_ERROR_INVALID_ARG,
+                           "deit_state_init: params->spin_us is %d; use microseconds >= 0, or -1 for the default",
+                           p.spin_us);
+            return NULL;
+        }
+    }
     if (!deit_isa_supported(p.isa)) {
         deit_set_error(err, DEIT_STATUS_ERROR_INVALID_ARG,
                        "deit_state_init: this CPU (or its OS) cannot run the %s kernels; use isa auto (here: %s)",

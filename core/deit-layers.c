@@ -78,7 +78,7 @@ bool deit_isa_supported(enum deit_isa isa) {
     static atomic_int cached = -1; /* racing first callers store the same value */
     int               v      = atomic_load_explicit(&cached, memory_order_relaxed);
     if (v < 0) atomic_store_explicit(&cached, v = (int)cpu_best_isa(), memory_order_relaxed);
-    return isa == DEIT_ISA_AUTO || isa == DEIT_ISA_PORTABLE || (int)isa <= v;
+    return isa == DEIT_ISA_AUTO || isa == DEIT_ISA_PORTABLE || (isa > DEIT_ISA_PORTABLE && (int)isa <= v);
 }
 
 enum deit_isa deit_isa_best(void) {

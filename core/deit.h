@@ -406,7 +406,8 @@ struct deit_state_params {
     enum deit_isa isa;
     enum deit_schedule schedule;    /* default from DEIT_FUSE_ROWS=0|1 when set, else AUTO */
     /* Microseconds a waiting worker spins before it sleeps; -1 = 50 (default from
-     * DEIT_SPIN_US when set). */
+     * DEIT_SPIN_US when set). deit_state_init refuses values below -1, and enum fields
+     * outside their enums, with INVALID_ARG. */
     int spin_us;
     /* Classification models read only the class (and distillation) token of the final
      * sequence, so by default their last layer runs the queries, attention, MLP and the

@@ -732,6 +732,57 @@ static void test_state_batch_limit(void) {
     ckpt_clear(&c);
 }
 
+/* deit_state_init refuses enum fields outside their enums and spin_us below -1 with
+ * INVALID_ARG naming the field: an attention value of 7 used to size the scratch for the
+ * fused kernel and then run the eager one, which wrote past it. */
+static void test_state_bad_params(void) {
+    struct ckpt c;
+    ckpt_tiny(&c, "DeiTModel");
+    GByteArray        *st = ckpt_serialize(&c);
+    char              *c0 = config_json("DeiTModel", NULL);
+    struct deit_error  err;
+    struct deit_model *m = load_mem(c0, st, st->len, &err);
+    CHECK(m != NULL);
+    for (int i = 0; m && i < 7; i++) {
+        struct deit_state_params sp = deit_state_default_params();
+        const char              *want;
+        sp.n_threads = 1;
+        switch (i) {
+        case 0: sp.attention = (enum deit_attention)7, want = "params->attention is 7"; break;
+        case 1: sp.isa = (enum deit_isa)-1, want = "params->isa is -1"; break;
+        case 2: sp.isa = (enum deit_isa)(DEIT_ISA_AVX512 + 1), want = "params->isa is 4"; break;
+        case 3: sp.schedule = (enum deit_schedule)42, want = "params->schedule is 42"; break;
+        case 4: sp.batch_split = (enum deit_batch_split)42, want = "params->batch_split is 42"; break;
+        case 5: sp.affinity = (enum deit_affinity)-3, want = "params->affinity is -3"; break;
+        default: sp.spin_us = -7, want = "params->spin_us is -7"; break;
+        }
+        struct deit_state *s1 = deit_state_init(m, &sp, &err);
+        CHECK(s1 == NULL);
+        CHECK_INT(err.status, DEIT_STATUS_ERROR_INVALID_ARG);
+        CHECK(strstr(err.message, want) != NULL);
+        printf("ok   bad params: %s\n", err.message);
+        deit_state_free(s1);
+    }
+    CHECK(!deit_isa_supported((enum deit_isa)-1) && !deit_isa_supported((enum deit_isa)(DEIT_ISA_AVX512 + 1)));
+    if (m) { /* the last value of each enum is accepted */
+        struct deit_state_params sp = deit_state_default_params();
+        sp.n_threads = 1, sp.attention = DEIT_ATTENTION_FUSED, sp.schedule = DEIT_SCHEDULE_ROWS;
+        sp.batch_split = DEIT_BATCH_SPLIT_IMAGES, sp.affinity = DEIT_AFFINITY_PIN, sp.spin_us = 0;
+        struct deit_state *s1 = deit_state_init(m, &sp, &err);
+        CHECK(s1 != NULL);
+        if (s1) {
+            const struct deit_model_info *mi = deit_model_get_info(m);
+            memset(deit_state_input(s1, 0), 0, sizeof(float) * mi->num_channels * mi->image_height * mi->image_width);
+        }
+        CHECK_INT(s1 ? deit_state_run(s1, 1, NULL) : -1, DEIT_STATUS_OK);
+        deit_state_free(s1);
+    }
+    deit_model_free(m);
+    g_free(c0);
+    g_byte_array_unref(st);
+    ckpt_clear(&c);
+}
+
 /* deit_state_run's abort callback: called once per layer by the calling thread; returning
  * true ends the run with DEIT_STATUS_ABORTED and no outputs; the state stays usable and the
  * next run computes the same logits as a run that was never interrupted. Both layer
@@ -1510,6 +1561,7 @@ int main(int argc, char **argv) {
     test_config_values();
     test_preprocessor_config();
     test_state_batch_limit();
+    test_state_bad_params();
     test_abort();
     test_arch_variants();
     test_errors_files();

@@ -78,7 +78,8 @@ bool deit_isa_supported(enum deit_isa isa) {
     static atomic_int cached = -1; /* racing first callers store the same value */
     int               v      = atomic_load_explicit(&cached, memory_order_relaxed);
     if (v < 0) atomic_store_explicit(&cached, v = (int)cpu_best_isa(), memory_order_relaxed);
-    return isa == DEIT_ISA_AUTO || isa == DEIT_ISA_PORTABLE || (isa > DEIT_ISA_PORTABLE && (int)isa <= v);
+    const int i = (int)isa; /* the enum may be unsigned: compare as int */
+    return i == DEIT_ISA_AUTO || i == DEIT_ISA_PORTABLE || (i > DEIT_ISA_PORTABLE && i <= v);
 }
 
 enum deit_isa deit_isa_best(void) {

@@ -218,6 +218,32 @@ static enum deit_status cfg_labels(JsonObject *o, struct deit_parsed_config *pc,
     return st;
 }
 
+/* What an architecture needs of the config: a classifier at least one label, masked image
+ * modeling a square image and encoder_stride == patch_size. Run again by the model loader
+ * when config.json names no architecture and the weights decide it. */
+enum deit_status deit_config_check_arch(const struct deit_model_info *in, struct deit_error *err) {
+    if (deit_arch_is_classifier(in->arch) && in->num_labels < 1)
+        return deit_set_error(err, DEIT_STATUS_ERROR_BAD_CONFIG,
+                              "config.json: %s needs at least one label (id2label is empty; an identity head is not "
+                              "supported)",
+                              deit_arch_to_string(in->arch));
+    if (deit_arch_is_mim(in->arch)) {
+        /* reference: the decoder reshapes patch tokens to a square grid (int(sqrt(N))) and
+         * pixel-shuffles by encoder_stride, so the output is image-sized only if
+         * encoder_stride == patch_size (ViTForMaskedImageModeling checks the same) */
+        if (in->image_height != in->image_width)
+            return deit_set_error(err, DEIT_STATUS_ERROR_BAD_CONFIG,
+                                  "config.json: masked image modeling needs a square image_size, found %dx%d",
+                                  in->image_height, in->image_width);
+        if (in->encoder_stride != in->patch_size)
+            return deit_set_error(err, DEIT_STATUS_ERROR_BAD_CONFIG,
+                                  "config.json: masked image modeling needs encoder_stride == patch_size (found %d and "
+                                  "%d)",
+                                  in->encoder_stride, in->patch_size);
+    }
+    return DEIT_STATUS_OK;
+}
+
 static enum deit_status cfg_validate(struct deit_parsed_config *pc, struct deit_error *err) {
     struct deit_model_info *in = &pc->info;
     if (in->num_heads > in->hidden_size || in->hidden_size % in->num_heads != 0)
@@ -239,25 +265,8 @@ static enum deit_status cfg_validate(struct deit_parsed_config *pc, struct deit_
     in->num_patches = (int)patches;
     in->num_tokens  = in->num_patches + in->num_prefix_tokens;
     in->num_labels  = deit_arch_is_classifier(in->arch) ? pc->n_labels : 0;
-    if (deit_arch_is_classifier(in->arch) && in->num_labels < 1)
-        return deit_set_error(err, DEIT_STATUS_ERROR_BAD_CONFIG,
-                              "config.json: %s needs at least one label (id2label is empty; an identity head is not "
-                              "supported)",
-                              deit_arch_to_string(in->arch));
-    if (deit_arch_is_mim(in->arch)) {
-        /* reference: the decoder reshapes patch tokens to a square grid (int(sqrt(N))) and
-         * pixel-shuffles by encoder_stride, so the output is image-sized only if
-         * encoder_stride == patch_size (ViTForMaskedImageModeling checks the same) */
-        if (in->image_height != in->image_width)
-            return deit_set_error(err, DEIT_STATUS_ERROR_BAD_CONFIG,
-                                  "config.json: masked image modeling needs a square image_size, found %dx%d",
-                                  in->image_height, in->image_width);
-        if (in->encoder_stride != in->patch_size)
-            return deit_set_error(err, DEIT_STATUS_ERROR_BAD_CONFIG,
-                                  "config.json: masked image modeling needs encoder_stride == patch_size (found %d and "
-                                  "%d)",
-                                  in->encoder_stride, in->patch_size);
-    }
+    enum deit_status st = deit_config_check_arch(in, err);
+    if (st != DEIT_STATUS_OK) return st;
     if (!deit_arch_is_base(in->arch)) in->pooler_output_size = 0;
     return DEIT_STATUS_OK;
 }

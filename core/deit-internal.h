@@ -83,6 +83,9 @@ struct deit_parsed_config {
 };
 enum deit_status deit_parsed_config_parse(const char *json, size_t len, struct deit_parsed_config *pc,
                                           struct deit_error *err);
+/* The checks that depend on the architecture (classifier labels, masked image modeling's
+ * square image and encoder_stride), for an architecture set after parsing */
+enum deit_status deit_config_check_arch(const struct deit_model_info *info, struct deit_error *err);
 void deit_parsed_config_clear(struct deit_parsed_config *pc);
 
 /* Range checks of a processor config (sizes, resample code, finite mean/std). */

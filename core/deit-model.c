@@ -299,6 +299,10 @@ static enum deit_status load_weights(struct deit_model *m, bool arch_explicit, c
         if (deit_arch_is_classifier(g)) in->num_labels = (int)g_strv_length(m->labels);
         else in->num_labels = 0;
         if (!deit_arch_is_base(g)) in->pooler_output_size = 0;
+        struct deit_error e;
+        if (deit_config_check_arch(in, &e) != DEIT_STATUS_OK)
+            return deit_set_error(err, e.status, "%s (config.json names no \"architectures\"; the weights in %s are %s)",
+                                  e.message, source, deit_arch_to_string(g));
     }
     const char *fam = deit_arch_is_vit(in->arch) ? "vit." : "deit.";
     const char *pre = fam, *alt = NULL;

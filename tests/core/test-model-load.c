@@ -1216,6 +1216,28 @@ static void test_arch_variants(void) {
         CHECK(strcmp(deit_model_get_label(m, 1), "LABEL_1") == 0);
         deit_model_free(m);
     }
+    /* the architecture the weights choose gets the checks config.json's would have: a
+     * masked-image-modeling checkpoint with encoder_stride 8 and patch_size 16 is refused
+     * as with "architectures" (its reconstruction would have a quarter of the pixels) */
+    {
+        struct ckpt mc;
+        ckpt_tiny(&mc, "DeiTForMaskedImageModeling");
+        /* a decoder shaped for stride 8 (8 * 8 * 3 outputs), which loads without the check */
+        const int64_t dw[] = { 8 * 8 * C_, D_, 1, 1 }, db[] = { 8 * 8 * C_ };
+        void         *z    = g_malloc0(sizeof(float) * 8 * 8 * C_ * D_);
+        tspec_set(ckpt_find(&mc, "decoder.0.weight"), "F32", 4, dw, z, sizeof(float) * 8 * 8 * C_ * D_);
+        tspec_set(ckpt_find(&mc, "decoder.0.bias"), "F32", 1, db, z, sizeof(float) * 8 * 8 * C_);
+        g_free(z);
+        GByteArray *ms   = ckpt_serialize(&mc);
+        const char *mcfg = "{\"model_type\": \"deit\", \"hidden_size\": 8, \"num_hidden_layers\": 1, "
+                           "\"num_attention_heads\": 2, \"intermediate_size\": 16, \"image_size\": 32, "
+                           "\"patch_size\": 16, \"encoder_stride\": 8}";
+        m = deit_model_load_from_memory(mcfg, strlen(mcfg), NULL, 0, ms->data, ms->len, &err);
+        EXPECT_ERROR(m, &err, DEIT_STATUS_ERROR_BAD_CONFIG, "encoder_stride == patch_size", "no \"architectures\"",
+                     "DeiTForMaskedImageModeling");
+        g_byte_array_unref(ms);
+        ckpt_clear(&mc);
+    }
     /* the same weights loaded as a bare DeiTModel: prefixed keys accepted, no pooler */
     char *bare = config_json("DeiTModel", NULL);
     m          = load_mem(bare, st, st->len, &err);

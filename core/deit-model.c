@@ -216,7 +216,8 @@ static enum deit_status bind_weights(struct deit_model *m, const struct deit_ten
                                      struct deit_error *err) {
     size_t                     n    = wants->len;
     const struct deit_tensor **hits = g_new0(const struct deit_tensor *, n);
-    size_t                     owned = 0, total = 0, copied = 0;
+    bool                      *copy = g_new0(bool, n); /* converted or given a copy of its own */
+    size_t                     owned = 0, total = 0, copied = 0, shared = 0;
     enum deit_status           st    = DEIT_STATUS_OK;
     for (size_t i = 0; i < n && st == DEIT_STATUS_OK; i++) {
         struct want              *w = &g_array_index(wants, struct want, i);
@@ -234,11 +235,19 @@ static enum deit_status bind_weights(struct deit_model *m, const struct deit_ten
         hits[i]      = t;
         size_t numel = t->dtype == DEIT_DTYPE_F32 ? t->n_bytes / 4 : t->n_bytes / 2;
         total += numel * 4;
-        if (!in_place || t->dtype != DEIT_DTYPE_F32 || ((uintptr_t)t->data & 3u) != 0) {
+        copy[i] = !in_place || t->dtype != DEIT_DTYPE_F32 || ((uintptr_t)t->data & 3u) != 0;
+        /* pytorch_model.bin tensors may share a storage (tied weights): the linear weights
+         * are packed in place after binding, so a tensor whose bytes overlap one already
+         * bound in place gets a copy of its own, taken before any packing */
+        for (size_t j = 0; !copy[i] && j < i; j++)
+            if (!copy[j] && t->data < hits[j]->data + hits[j]->n_bytes && hits[j]->data < t->data + t->n_bytes)
+                copy[i] = true, shared++;
+        if (copy[i]) {
             owned += align64(numel * 4);
             copied += numel * 4;
         }
     }
+    if (shared) DEIT_LOG_INFO("%s: %zu tensors share bytes with others; copied", source, shared);
     if (st == DEIT_STATUS_OK && owned > 0) {
         if (posix_memalign(&m->owned, 64, owned) != 0) {
             m->owned = NULL;
@@ -251,7 +260,7 @@ static enum deit_status bind_weights(struct deit_model *m, const struct deit_ten
     for (size_t i = 0; i < n && st == DEIT_STATUS_OK; i++) {
         struct want              *w = &g_array_index(wants, struct want, i);
         const struct deit_tensor *t = hits[i];
-        if (in_place && t->dtype == DEIT_DTYPE_F32 && ((uintptr_t)t->data & 3u) == 0) {
+        if (!copy[i]) {
             *w->slot = (const float *)(const void *)t->data;
             continue;
         }
@@ -284,6 +293,7 @@ static enum deit_status bind_weights(struct deit_model *m, const struct deit_ten
         }
     }
     g_free(hits);
+    g_free(copy);
     return st;
 }
 

@@ -1310,8 +1310,9 @@ static void test_arch_variants(void) {
  * so they share a storage at different storage_offsets, two nn.Parameters), noncontig/
  * (a transposed view), legacy/ (_use_new_zipfile_serialization=False), evil/ (a pickle
  * calling os.system), deflate/ and rezip/ (good/ rewritten by Python's zipfile, compressed
- * and stored), and expected.json with every floating tensor's values as torch sees them
- * (upcast to float32; JSON round-trips doubles exactly).
+ * and stored), tied/ (hidden size 16, key.weight the very tensor of query.weight), and
+ * expected.json with every floating tensor's values as torch sees them (upcast to float32;
+ * JSON round-trips doubles exactly).
  */
 static const char torchbin_script[] =
     "import collections, json, os, sys, zipfile\n"
@@ -1374,7 +1375,26 @@ static const char torchbin_script[] =
     "    os.makedirs(os.path.join(out, name), exist_ok=True)\n"
     "    with zipfile.ZipFile(good) as zin, zipfile.ZipFile(os.path.join(out, name, 'pytorch_model.bin'), 'w', method) as zo:\n"
     "        for i in zin.infolist():\n"
-    "            zo.writestr(i.filename, zin.read(i.filename))\n";
+    "            zo.writestr(i.filename, zin.read(i.filename))\n"
+    "D, I = 16, 32\n"
+    "tied = collections.OrderedDict()\n"
+    "for k in ['cls_token', 'distillation_token']:\n"
+    "    tied[p + 'embeddings.' + k] = r(1, 1, D)\n"
+    "tied[p + 'embeddings.position_embeddings'] = r(1, T, D)\n"
+    "tied[p + 'embeddings.patch_embeddings.projection.weight'] = r(D, C, P, P) * 0.05\n"
+    "tied[p + 'embeddings.patch_embeddings.projection.bias'] = r(D)\n"
+    "q = r(D, D)\n"
+    "for n, s in [('layernorm_before', (D,)), ('layernorm_after', (D,)), ('attention.attention.query', (D, D)),\n"
+    "             ('attention.attention.key', (D, D)), ('attention.attention.value', (D, D)),\n"
+    "             ('attention.output.dense', (D, D)), ('intermediate.dense', (I, D)), ('output.dense', (D, I))]:\n"
+    "    tied[l + n + '.weight'] = r(*s)\n"
+    "    tied[l + n + '.bias'] = r(s[0])\n"
+    "tied[l + 'attention.attention.key.weight'] = tied[l + 'attention.attention.query.weight']\n"
+    "for n in ['layernorm', 'cls_classifier', 'distillation_classifier']:\n"
+    "    s = (D,) if n == 'layernorm' else (K, D)\n"
+    "    tied[(p if n == 'layernorm' else '') + n + '.weight'] = r(*s)\n"
+    "    tied[(p if n == 'layernorm' else '') + n + '.bias'] = r(s[0])\n"
+    "save('tied', tied)\n";
 
 static void check_against_expected(const struct deit_model *m, JsonObject *exp, const char *name, const float *w) {
     JsonArray *a = json_object_has_member(exp, name) ? json_object_get_array_member(exp, name) : NULL;
@@ -1499,6 +1519,56 @@ static int test_torchbin(const char *python) {
     }
     g_free(d);
 
+    /* tied/: key.weight is query.weight (one storage, the same bytes), at a width whose
+     * linear weights are packed in place at load: mapped, the key matrix must get a copy of
+     * its own before the query matrix is rearranged, so the logits equal those of a load
+     * that copies every tensor (use_mmap false); they differed by 0.5 */
+    {
+        const char *tcfg = "{\"architectures\": [\"DeiTForImageClassificationWithTeacher\"], \"model_type\": "
+                           "\"deit\", \"hidden_size\": 16, \"num_hidden_layers\": 1, \"num_attention_heads\": 2, "
+                           "\"intermediate_size\": 32, \"image_size\": 32, \"patch_size\": 16, \"id2label\": "
+                           "{\"0\": \"a\", \"1\": \"b\", \"2\": \"c\"}}";
+        d       = g_build_filename(dir, "tied", NULL);
+        char *p = g_build_filename(d, "config.json", NULL);
+        g_file_set_contents(p, tcfg, -1, NULL);
+        g_free(p);
+        float logits[2][3] = { { 0 } };
+        bool  packed[2]    = { false, false };
+        for (int k = 0; k < 2; k++) {
+            struct deit_model_params tp = deit_model_default_params();
+            tp.use_mmap                 = k == 0;
+            struct deit_model *tm       = deit_model_load(d, &tp, &err);
+            CHECK(tm != NULL);
+            if (!tm) {
+                printf("  %s\n", err.message);
+                continue;
+            }
+            packed[k] = tm->gemm_packed;
+            CHECK(tm->w.layers[0].k_w != tm->w.layers[0].q_w);
+            struct deit_state_params sp = deit_state_default_params();
+            sp.n_threads                = 1;
+            struct deit_state *ts       = deit_state_init(tm, &sp, &err);
+            CHECK(ts != NULL);
+            if (ts) {
+                float *in = deit_state_input(ts, 0);
+                for (int i = 0; i < 3 * 32 * 32; i++) in[i] = sinf(0.37f * (float)i);
+                CHECK_INT(deit_state_run(ts, 1, NULL), DEIT_STATUS_OK);
+                size_t       nl = 0;
+                const float *lo = deit_state_get_output(ts, DEIT_OUTPUT_LOGITS, 0, &nl);
+                CHECK(lo != NULL && nl == 3);
+                if (lo && nl == 3) memcpy(logits[k], lo, sizeof logits[k]);
+            }
+            deit_state_free(ts);
+            deit_model_free(tm);
+        }
+        float diff = 0;
+        for (int i = 0; i < 3; i++) diff = fmaxf(diff, fabsf(logits[0][i] - logits[1][i]));
+        CHECK(diff <= 1e-6f);
+        printf("%s tied weights: mapped and packed %s against copied %s: logits differ by %.2g\n",
+               diff <= 1e-6f ? "ok  " : "FAIL", packed[0] ? "yes" : "no", packed[1] ? "yes" : "no", diff);
+        g_free(d);
+    }
+
     static const struct {
         const char      *sub;
         enum deit_status status;
@@ -1556,7 +1626,7 @@ static int test_torchbin(const char *python) {
     g_free(good_bin);
     g_free(trunc_bin);
     g_free(cfg);
-    const char *rm[] = { "good", "noncontig", "legacy", "evil", "deflate", "rezip", "truncated" };
+    const char *rm[] = { "good", "noncontig", "legacy", "evil", "deflate", "rezip", "truncated", "tied" };
     for (size_t i = 0; i < G_N_ELEMENTS(rm); i++) remove_dir(g_build_filename(dir, rm[i], NULL));
     remove_dir(dir);
     return 0;

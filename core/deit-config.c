@@ -559,10 +559,13 @@ static enum deit_status parse_object(JsonObject *o, const char *default_processo
                               default_processor_type);
     /* transformers: image_processor_type first, then feature_extractor_type */
     const char *name = NULL;
-    if (deit_json_member(o, "image_processor_type"))
-        name = json_object_get_string_member_with_default(o, "image_processor_type", NULL);
-    if (!name && deit_json_member(o, "feature_extractor_type"))
-        name = json_object_get_string_member_with_default(o, "feature_extractor_type", NULL);
+    for (int i = 0; i < 2 && !name; i++) {
+        /* only a string names a processor: json-glib's string getters print a critical
+         * on an object or array, and nothing here prints on bad input */
+        JsonNode *n = deit_json_member(o, i == 0 ? "image_processor_type" : "feature_extractor_type");
+        if (n && JSON_NODE_TYPE(n) == JSON_NODE_VALUE && json_node_get_value_type(n) == G_TYPE_STRING)
+            name = json_node_get_string(n);
+    }
     enum proc_type t = dt;
     if (name) {
         t = proc_type_from_name(name);

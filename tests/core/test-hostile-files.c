@@ -102,6 +102,11 @@ int main(void) {
                                      "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\\\"[\"}";
     st = deit_preprocess_config_parse(brackets_in_string, strlen(brackets_in_string), "deit", &pc, &err);
     expect("brackets inside a JSON string", st, &err, DEIT_STATUS_OK, "");
+    /* a processor name that is not a string is ignored, without a json-glib critical
+     * (meson runs this test with G_DEBUG=fatal-criticals) */
+    const char *odd_names = "{\"image_processor_type\": {\"x\": 1}, \"feature_extractor_type\": [1]}";
+    st = deit_preprocess_config_parse(odd_names, strlen(odd_names), "deit", &pc, &err);
+    expect("processor names that are an object and an array", st, &err, DEIT_STATUS_OK, "");
 
     /* files in a checkpoint directory */
     char *dir = g_dir_make_tmp("deit-hostile-XXXXXX", NULL);

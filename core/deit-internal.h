@@ -24,10 +24,12 @@ bool deit_log_enabled(void);
 #define DEIT_LOG_INFO(...)  deit_log_message(DEIT_LOG_LEVEL_INFO, __func__, __VA_ARGS__)
 #define DEIT_LOG_DEBUG(...) deit_log_message(DEIT_LOG_LEVEL_DEBUG, __func__, __VA_ARGS__)
 
-/* Fill err (may be NULL) with status and a printf-style message; also logs it at ERROR.
- * Returns status so callers can `return deit_set_error(err, ...)`. */
-enum deit_status deit_set_error(struct deit_error *err, enum deit_status status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+/* Fill err (may be NULL) with status and a printf-style message; also logs it at ERROR,
+ * after the name of the calling function. Returns status so callers can
+ * `return deit_set_error(err, ...)`. */
+enum deit_status deit_set_error_in(const char *func, struct deit_error *err, enum deit_status status, const char *fmt,
+                                   ...) __attribute__((format(printf, 4, 5)));
+#define deit_set_error(err, status, ...) deit_set_error_in(__func__, err, status, __VA_ARGS__)
 
 /* ---- errors (deit-io.c) ------------------------------------------------------------ */
 void deit_error_clear(struct deit_error *err);                        /* OK, empty message; err may be NULL */

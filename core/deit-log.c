@@ -31,7 +31,8 @@ void deit_log_message(enum deit_log_level level, const char *func, const char *f
     va_end(ap);
 }
 
-enum deit_status deit_set_error(struct deit_error *err, enum deit_status status, const char *fmt, ...) {
+enum deit_status deit_set_error_in(const char *func, struct deit_error *err, enum deit_status status, const char *fmt,
+                                   ...) {
     char    msg[sizeof err->message];
     va_list ap;
     va_start(ap, fmt);
@@ -41,7 +42,7 @@ enum deit_status deit_set_error(struct deit_error *err, enum deit_status status,
         err->status = status;
         memcpy(err->message, msg, sizeof msg);
     }
-    deit_log_message(DEIT_LOG_LEVEL_ERROR, "deit", "%s (%s)", msg, deit_status_to_string(status));
+    deit_log_message(DEIT_LOG_LEVEL_ERROR, func, "%s (%s)", msg, deit_status_to_string(status));
     return status;
 }
 

@@ -14,7 +14,8 @@
  *   - struct deit_model is immutable after deit_model_load(): share one between any
  *     number of threads and elements. Free it only when no state uses it. (The load
  *     itself rearranges the linear weights into GEMM panels, once, before the model is
- *     returned: ~50 ms for DeiT-tiny, ~0.5 s for DeiT-base; deit_model_params.)
+ *     returned: ~20 ms for DeiT-tiny, ~0.3 s for DeiT-base on one Zen 4 core;
+ *     deit_model_params.)
  *   - struct deit_state holds the scratch buffers and worker threads of one inference
  *     at a time: use one state per concurrent inference; never share a state between
  *     threads without a lock.
@@ -49,7 +50,7 @@
  *     struct deit_state *st = deit_state_init(model, &sp, &err);
  *     struct deit_image img = { .format = DEIT_PIXEL_FORMAT_RGB, .width = w, .height = h,
  *                               .data = { rgb }, .stride = { 3 * w } };
- *     deit_state_preprocess(st, 0, &img, NULL);     // writes input slot 0
+ *     deit_state_preprocess(st, 0, &img, NULL, &err);   // whole frame into input slot 0
  *     deit_state_run(st, 1, NULL);
  *     struct deit_class_score top[5];
  *     int n = deit_state_top_k(st, 0, 5, 0.0f, top);

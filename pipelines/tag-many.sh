@@ -31,7 +31,8 @@
 #   --joblog FILE     keep GNU parallel's job log (default: a temporary file)
 # Exit status: 0 when every file was tagged; N (1-100) when N files failed (100 means 100
 # or more); 101 on a usage or setup error (bad option, no files, GNU parallel missing,
-# rsync missing with --sshlogin, no usable machine).
+# rsync missing with --sshlogin, no usable machine); 128+N when stopped by signal N
+# (130 for Ctrl-C, 143 for SIGTERM).
 # Needs GNU parallel (Debian package "parallel"); with remote machines also rsync and ssh
 # here and rsync there.
 set -uo pipefail

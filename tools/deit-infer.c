@@ -333,8 +333,11 @@ static int write_output(const struct deit_state *st, const struct deit_model_inf
     size_t n = 0;
     const float *first = deit_state_get_output(st, which[kind], 0, &n);
     if (!first || n == 0) {
-        fprintf(stderr, "deit-infer: %s has no %s output%s\n", deit_arch_to_string(mi->arch), kind_name(kind),
-                kind == OUTPUT_KIND_POOLER ? " (the checkpoint has no pooler.dense weights)" : "");
+        const char *why = "";
+        if (kind == OUTPUT_KIND_POOLER)
+            why = deit_arch_is_base(mi->arch) ? " (the checkpoint has no pooler.dense weights)"
+                                              : " (only DeiTModel and ViTModel have a pooler)";
+        fprintf(stderr, "deit-infer: %s has no %s output%s\n", deit_arch_to_string(mi->arch), kind_name(kind), why);
         return -1;
     }
     size_t shape[5];
@@ -437,6 +440,11 @@ static int run(const struct options *o) {
         print_info(model);
     }
     if (o->list_labels) {
+        if (mi->num_labels <= 0) {
+            fprintf(stderr, "deit-infer: --labels: %s has no classification head, so no labels\n",
+                    deit_arch_to_string(mi->arch));
+            goto done;
+        }
         for (int i = 0; i < mi->num_labels; i++) {
             printf("%d\t%s\n", i, deit_model_get_label(model, i));
         }

@@ -138,12 +138,13 @@ def main():
         expect("--mask on a classifier", exe, ["-m", teacher, "-i", good, "-o", out, "--mask", good], 1,
                "masked image modeling")
         expect("pooler of a teacher", exe, ["-m", teacher, "-i", good, "-o", out, "-k", "pooler"], 1,
-               "no pooler output")
+               "no pooler output", "only DeiTModel and ViTModel")
         expect("reconstruction of a teacher", exe, ["-m", teacher, "-i", good, "-o", out, "-k", "reconstruction"],
                1, "no reconstruction output")
         base_px = os.path.join(base, "pixel_values.npy")
         expect("--top-k on a base model", exe, ["-m", base, "-i", base_px, "--top-k", "3"], 1,
                "no classification head")
+        expect("--labels on a base model", exe, ["-m", base, "--labels"], 1, "--labels", "no classification head")
         mim_px = os.path.join(mim, "pixel_values.npy")
         mask = np.load(os.path.join(mim, "mask.npy"))
         expect("mask wrong shape", exe, ["-m", mim, "-i", mim_px, "-o", out, "--mask",

@@ -170,7 +170,8 @@ gst_deit_analytics_collect (GstBuffer * buf, gint frame_width,
 
 static void
 gst_deit_analytics_add_meta (GstBuffer * dest, GstAnalyticsClsMtd * cls,
-    gint roi_id, gint x, gint y, gint w, gint h, guint64 frame_number)
+    gint roi_id, gint x, gint y, gint w, gint h, gint frame_w, gint frame_h,
+    guint64 frame_number)
 {
   gsize n = gst_analytics_cls_mtd_get_length (cls), i;
   GstDeitClassification *res = g_new0 (GstDeitClassification, MAX (n, 1));
@@ -191,6 +192,8 @@ gst_deit_analytics_add_meta (GstBuffer * dest, GstAnalyticsClsMtd * cls,
     meta->y = (guint) MAX (y, 0);
     meta->width = (guint) MAX (w, 0);
     meta->height = (guint) MAX (h, 0);
+    meta->frame_width = (guint) MAX (frame_w, 0);
+    meta->frame_height = (guint) MAX (frame_h, 0);
   }
   g_free (res);
 }
@@ -227,7 +230,7 @@ gst_deit_analytics_to_metas (GstBuffer * src, GstBuffer * dest, gint frame_w,
             gst_analytics_cls_mtd_get_mtd_type (), &cstate, &cls)) {
       g_hash_table_add (in_region, GUINT_TO_POINTER (cls.id + 1));
       gst_deit_analytics_add_meta (dest, (GstAnalyticsClsMtd *) & cls,
-          (gint) mtd.id, x, y, x1 - x, y1 - y, frame_number);
+          (gint) mtd.id, x, y, x1 - x, y1 - y, frame_w, frame_h, frame_number);
       n++;
     }
   }
@@ -237,7 +240,7 @@ gst_deit_analytics_to_metas (GstBuffer * src, GstBuffer * dest, gint frame_w,
     if (g_hash_table_contains (in_region, GUINT_TO_POINTER (cls.id + 1)))
       continue;
     gst_deit_analytics_add_meta (dest, (GstAnalyticsClsMtd *) & cls, -1, 0, 0,
-        frame_w, frame_h, frame_number);
+        frame_w, frame_h, frame_w, frame_h, frame_number);
     n++;
   }
   g_hash_table_unref (in_region);

@@ -477,6 +477,8 @@ gst_deit_classify_attach (GstDeitClassify * self, GstBuffer * buf,
     meta->y = 0;
     meta->width = GST_VIDEO_INFO_WIDTH (&f->info);
     meta->height = GST_VIDEO_INFO_HEIGHT (&f->info);
+    meta->frame_width = meta->width;
+    meta->frame_height = meta->height;
   }
 #ifdef HAVE_GST_ANALYTICS
   /* the same top-k as one GstAnalyticsClsMtd on the frame's relation meta */

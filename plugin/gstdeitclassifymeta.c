@@ -5,8 +5,13 @@
  *
  * The API type is registered with no tags: a classification of the whole picture does
  * not depend on its colour space, size or orientation, so elements that filter metas by
- * tags (videoconvert, videoscale, videoflip, ...) keep it. The transform copies the
- * results on copy and on scale; on scale it also rescales the classified rectangle.
+ * tags (videoconvert, videoscale, videoflip, videocrop, ...) keep it. With tags
+ * ("video", "size") GStreamer 1.22's videocrop and videobox dropped even full-frame
+ * results. Without them, 1.22's videoscale copies the meta instead of calling its scale
+ * transform, so each meta records the frame size its rectangle refers to and readers
+ * scale the rectangle to the frame at hand (gst_deit_classify_meta_get_rectangle). The
+ * transform copies the results on copy and on scale; on scale (elements that call it)
+ * it also rescales the classified rectangle.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -49,6 +54,7 @@ gst_deit_classify_meta_init (GstMeta * meta, gpointer params,
   dmeta->frame_number = 0;
   dmeta->roi_id = -1;
   dmeta->x = dmeta->y = dmeta->width = dmeta->height = 0;
+  dmeta->frame_width = dmeta->frame_height = 0;
   return TRUE;
 }
 
@@ -84,6 +90,8 @@ gst_deit_classify_meta_copy_to (GstBuffer * dest,
   dmeta->y = src->y;
   dmeta->width = src->width;
   dmeta->height = src->height;
+  dmeta->frame_width = src->frame_width;
+  dmeta->frame_height = src->frame_height;
   return dmeta;
 }
 
@@ -172,6 +180,10 @@ gst_deit_classify_meta_transform (GstBuffer * dest, GstMeta * meta,
     dmeta->y = (guint) gst_util_uint64_scale_int (smeta->y, nh, oh);
     dmeta->width = (guint) gst_util_uint64_scale_int (smeta->width, nw, ow);
     dmeta->height = (guint) gst_util_uint64_scale_int (smeta->height, nh, oh);
+    if (smeta->frame_width > 0 && smeta->frame_height > 0) {
+      dmeta->frame_width = (guint) nw;
+      dmeta->frame_height = (guint) nh;
+    }
     if (smeta->roi_id == -1)
       gst_deit_classify_meta_restore_roi_params (dest, buffer);
     return TRUE;
@@ -271,4 +283,44 @@ gst_buffer_get_deit_classify_meta (GstBuffer * buffer)
       first = dmeta;
   }
   return first;
+}
+
+/**
+ * gst_deit_classify_meta_get_rectangle:
+ * @meta: a #GstDeitClassifyMeta
+ * @width: width of the frame the rectangle is wanted for
+ * @height: height of that frame
+ * @x: (out): left
+ * @y: (out): top
+ * @rect_width: (out): width
+ * @rect_height: (out): height
+ *
+ * The classified rectangle scaled from the frame it was classified in
+ * (@meta->frame_width x @meta->frame_height) to a @width x @height frame, for
+ * elements downstream of a scaler that copied the meta (GStreamer 1.22's videoscale
+ * does). Unchanged when the frame size is unknown or the same.
+ */
+void
+gst_deit_classify_meta_get_rectangle (const GstDeitClassifyMeta * meta,
+    gint width, gint height, guint * x, guint * y, guint * rect_width,
+    guint * rect_height)
+{
+  guint fw, fh;
+
+  g_return_if_fail (meta != NULL);
+  fw = meta->frame_width;
+  fh = meta->frame_height;
+  if (fw == 0 || fh == 0 || width <= 0 || height <= 0 || ((guint) width == fw
+          && (guint) height == fh)) {
+    *x = meta->x;
+    *y = meta->y;
+    *rect_width = meta->width;
+    *rect_height = meta->height;
+    return;
+  }
+  /* the same rounding as the scale transform */
+  *x = (guint) gst_util_uint64_scale_int (meta->x, width, fw);
+  *y = (guint) gst_util_uint64_scale_int (meta->y, height, fh);
+  *rect_width = (guint) gst_util_uint64_scale_int (meta->width, width, fw);
+  *rect_height = (guint) gst_util_uint64_scale_int (meta->height, height, fh);
 }

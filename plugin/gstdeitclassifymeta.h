@@ -54,6 +54,16 @@ typedef struct _GstDeitClassifyMeta GstDeitClassifyMeta;
  * @y: top of the classified rectangle
  * @width: width of the classified rectangle
  * @height: height of the classified rectangle
+ * @frame_width: width of the frame @x, @y, @width and @height are pixels of (0:
+ *   unknown, as in metas added by code that does not set it)
+ * @frame_height: height of that frame
+ *
+ * The meta API has no tags, so that a result survives every element that copies
+ * metas (a classification of the whole picture holds whatever its size, format or
+ * orientation). Elements that resize the video without transforming it, such as
+ * GStreamer 1.22's videoscale, leave the rectangle in the pixels of the classified
+ * frame: read it with gst_deit_classify_meta_get_rectangle(), which scales it to the
+ * frame at hand.
  */
 struct _GstDeitClassifyMeta {
   GstMeta meta;
@@ -66,6 +76,7 @@ struct _GstDeitClassifyMeta {
   guint64 frame_number;
   gint roi_id;
   guint x, y, width, height;
+  guint frame_width, frame_height;
 };
 
 /**
@@ -101,6 +112,12 @@ GstDeitClassifyMeta *gst_buffer_add_deit_classify_meta (GstBuffer * buffer,
 /* The full-frame meta (roi_id == -1) if any, else the first one; NULL if none. */
 GST_DEIT_META_API
 GstDeitClassifyMeta *gst_buffer_get_deit_classify_meta (GstBuffer * buffer);
+
+/* The classified rectangle in a frame of width x height pixels (see frame_width). */
+GST_DEIT_META_API
+void gst_deit_classify_meta_get_rectangle (const GstDeitClassifyMeta * meta,
+    gint width, gint height, guint * x, guint * y, guint * rect_width,
+    guint * rect_height);
 
 G_END_DECLS
 

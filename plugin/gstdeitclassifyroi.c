@@ -215,6 +215,8 @@ gst_deit_classify_roi_attach (GstDeitClassify * self, GstBuffer * target,
     meta->y = (guint) r->y;
     meta->width = (guint) r->width;
     meta->height = (guint) r->height;
+    meta->frame_width = (guint) GST_VIDEO_INFO_WIDTH (&f->info);
+    meta->frame_height = (guint) GST_VIDEO_INFO_HEIGHT (&f->info);
   }
 #ifdef HAVE_GST_ANALYTICS
   gst_deit_analytics_add_region (target, r, res, n);

@@ -94,6 +94,7 @@ struct _GstDeitJsonEnc
   /* streaming thread */
   GstSegment segment;
   guint64 n_frames;             /* buffers seen since the last flush / start */
+  gint width, height;           /* of the video caps; 0 when they do not say */
 };
 
 #define gst_deit_json_enc_parent_class parent_class
@@ -166,20 +167,27 @@ add_results (JsonBuilder * b, const GstDeitClassifyMeta * meta)
   json_builder_end_array (b);
 }
 
+/* the region in pixels of this element's frames (a scaler upstream may have copied
+ * the meta, rectangle and all) */
 static void
-add_roi (JsonBuilder * b, const GstDeitClassifyMeta * meta)
+add_roi (JsonBuilder * b, const GstDeitClassifyMeta * meta, gint frame_w,
+    gint frame_h)
 {
+  guint x, y, w, h;
+
+  gst_deit_classify_meta_get_rectangle (meta, frame_w, frame_h, &x, &y, &w,
+      &h);
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "roi_id");
   json_builder_add_int_value (b, meta->roi_id);
   json_builder_set_member_name (b, "x");
-  json_builder_add_int_value (b, meta->x);
+  json_builder_add_int_value (b, x);
   json_builder_set_member_name (b, "y");
-  json_builder_add_int_value (b, meta->y);
+  json_builder_add_int_value (b, y);
   json_builder_set_member_name (b, "width");
-  json_builder_add_int_value (b, meta->width);
+  json_builder_add_int_value (b, w);
   json_builder_set_member_name (b, "height");
-  json_builder_add_int_value (b, meta->height);
+  json_builder_add_int_value (b, h);
   json_builder_set_member_name (b, "fresh");
   json_builder_add_boolean_value (b, meta->fresh);
   add_results (b, meta);
@@ -238,7 +246,7 @@ build_line (GstDeitJsonEnc * self, GstBuffer * buf, gboolean add_empty,
     GstDeitClassifyMeta *meta = (GstDeitClassifyMeta *) m;
 
     if (meta->roi_id >= 0)
-      add_roi (b, meta);
+      add_roi (b, meta, self->width, self->height);
   }
   json_builder_end_array (b);
   json_builder_end_object (b);
@@ -315,8 +323,15 @@ gst_deit_json_enc_sink_event (GstPad * pad, GstObject * parent,
 
   switch (GST_EVENT_TYPE (event)) {
     case GST_EVENT_CAPS:{
-      GstCaps *caps = gst_static_pad_template_get_caps (&src_template);
+      GstCaps *caps = gst_static_pad_template_get_caps (&src_template), *in;
+      GstStructure *s;
       gboolean ret;
+
+      gst_event_parse_caps (event, &in);
+      s = gst_caps_get_size (in) > 0 ? gst_caps_get_structure (in, 0) : NULL;
+      if (!s || !gst_structure_get_int (s, "width", &self->width) ||
+          !gst_structure_get_int (s, "height", &self->height))
+        self->width = self->height = 0;
 
       /* the video caps stop here; downstream gets our fixed text caps */
       gst_event_unref (event);

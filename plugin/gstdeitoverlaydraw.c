@@ -215,16 +215,22 @@ static void
 draw_roi (PangoContext * ctx, const GstDeitClassifyMeta * meta,
     const GstDeitDrawSettings * s, gint frame_w, gint frame_h, GArray * patches)
 {
-  gint bx = MIN ((gint) MIN (meta->x, G_MAXINT / 2), frame_w);
-  gint by = MIN ((gint) MIN (meta->y, G_MAXINT / 2), frame_h);
-  gint bw = MIN ((gint) MIN (meta->width, G_MAXINT / 2), frame_w - bx);
-  gint bh = MIN ((gint) MIN (meta->height, G_MAXINT / 2), frame_h - by);
+  guint rx, ry, rw, rh;
+  gint bx, by, bw, bh;
   gint t = MAX (2, MIN (frame_w, frame_h) / 150);
   PangoFontDescription *font;
   PangoLayout *layout;
   gchar *text, *score = NULL;
   gint pad, tag_w, tag_h, tag_x, tag_y;
   GstDeitCanvas c;
+
+  /* in pixels of this frame: a scaler upstream may have copied the meta as is */
+  gst_deit_classify_meta_get_rectangle (meta, frame_w, frame_h, &rx, &ry, &rw,
+      &rh);
+  bx = MIN ((gint) MIN (rx, G_MAXINT / 2), frame_w);
+  by = MIN ((gint) MIN (ry, G_MAXINT / 2), frame_h);
+  bw = MIN ((gint) MIN (rw, G_MAXINT / 2), frame_w - bx);
+  bh = MIN ((gint) MIN (rh, G_MAXINT / 2), frame_h - by);
 
   if (bw <= 0 || bh <= 0)
     return;

@@ -251,6 +251,52 @@ GST_START_TEST (test_roi_values_match_core)
 
 GST_END_TEST;
 
+/* GStreamer 1.22's videoscale copies the meta (no tags) rather than calling its scale
+ * transform; deitjsonenc and deitoverlay scale the region from the frame it was
+ * classified in to theirs (frame_width/frame_height). A 60x40 frame scaled to 30x20:
+ * every coordinate halves. */
+GST_START_TEST (test_roi_after_videoscale)
+{
+  gchar *model = data_path ("model");
+  gchar *desc = g_strdup_printf ("deitclassify model=\"%s\" threads=1 "
+      ROI_PROPS " ! videoscale ! capsfilter caps=video/x-raw,width=30,height=20 "
+      "! deitjsonenc", model);
+  GstHarness *h = gst_harness_new_parse (desc);
+  const Box box = { "face", 10, 8, 24, 16, 7, 0 };
+  GstVideoInfo info;
+  GstBuffer *in, *out;
+  GstMapInfo map;
+  JsonParser *p = json_parser_new ();
+  JsonObject *roi;
+
+  const gchar *caps = "video/x-raw,format=RGB,width=60,height=40,framerate=30/1";
+
+  info_from_string (&info, caps);
+  gst_harness_set_src_caps_str (h, caps);
+  in = random_frame (&info, 5);
+  add_box (in, &box);
+  out = gst_harness_push_and_pull (h, in);
+  fail_unless (out != NULL);
+  fail_unless (gst_buffer_map (out, &map, GST_MAP_READ));
+  fail_unless (json_parser_load_from_data (p, (const gchar *) map.data,
+          (gssize) map.size, NULL));
+  roi = json_array_get_object_element (json_object_get_array_member
+      (json_node_get_object (json_parser_get_root (p)), "rois"), 0);
+  fail_unless_equals_int (json_object_get_int_member (roi, "roi_id"), 7);
+  fail_unless_equals_int (json_object_get_int_member (roi, "x"), 5);
+  fail_unless_equals_int (json_object_get_int_member (roi, "y"), 4);
+  fail_unless_equals_int (json_object_get_int_member (roi, "width"), 12);
+  fail_unless_equals_int (json_object_get_int_member (roi, "height"), 8);
+  gst_buffer_unmap (out, &map);
+  gst_buffer_unref (out);
+  g_object_unref (p);
+  gst_harness_teardown (h);
+  g_free (desc);
+  g_free (model);
+}
+
+GST_END_TEST;
+
 /* ------------------------------------------------------------------------------------
  * which boxes
  */
@@ -673,6 +719,7 @@ deitclassify_roi_suite (void)
   tcase_add_loop_test (tc, test_roi_values_match_core, 0,
       G_N_ELEMENTS (formats));
   tcase_add_test (tc, test_roi_filter);
+  tcase_add_test (tc, test_roi_after_videoscale);
   tcase_add_test (tc, test_roi_zero_and_many);
   tcase_add_test (tc, test_roi_reclassify_interval);
   tcase_add_test (tc, test_roi_batch_matches_sync);

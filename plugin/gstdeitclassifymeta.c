@@ -136,7 +136,8 @@ gst_deit_classify_meta_restore_roi_params (GstBuffer * dest, GstBuffer * src)
 
     if (!gst_video_region_of_interest_meta_get_param (droi,
             gst_structure_get_name (s)))
-      gst_video_region_of_interest_meta_add_param (droi, gst_structure_copy (s));
+      gst_video_region_of_interest_meta_add_param (droi,
+          gst_structure_copy (s));
   }
 }
 

@@ -175,8 +175,7 @@ add_roi (JsonBuilder * b, const GstDeitClassifyMeta * meta, gint frame_w,
 {
   guint x, y, w, h;
 
-  gst_deit_classify_meta_get_rectangle (meta, frame_w, frame_h, &x, &y, &w,
-      &h);
+  gst_deit_classify_meta_get_rectangle (meta, frame_w, frame_h, &x, &y, &w, &h);
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "roi_id");
   json_builder_add_int_value (b, meta->roi_id);

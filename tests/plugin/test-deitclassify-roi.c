@@ -259,7 +259,8 @@ GST_START_TEST (test_roi_after_videoscale)
 {
   gchar *model = data_path ("model");
   gchar *desc = g_strdup_printf ("deitclassify model=\"%s\" threads=1 "
-      ROI_PROPS " ! videoscale ! capsfilter caps=video/x-raw,width=30,height=20 "
+      ROI_PROPS
+      " ! videoscale ! capsfilter caps=video/x-raw,width=30,height=20 "
       "! deitjsonenc", model);
   GstHarness *h = gst_harness_new_parse (desc);
   const Box box = { "face", 10, 8, 24, 16, 7, 0 };
@@ -268,8 +269,8 @@ GST_START_TEST (test_roi_after_videoscale)
   GstMapInfo map;
   JsonParser *p = json_parser_new ();
   JsonObject *roi;
-
-  const gchar *caps = "video/x-raw,format=RGB,width=60,height=40,framerate=30/1";
+  const gchar *caps =
+      "video/x-raw,format=RGB,width=60,height=40,framerate=30/1";
 
   info_from_string (&info, caps);
   gst_harness_set_src_caps_str (h, caps);

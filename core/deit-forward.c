@@ -1743,7 +1743,7 @@ int deit_top_k(const float *logits, int n, int k, float threshold, struct deit_c
     int count = 0;
     for (int i = 0; i < n; i++) {
         struct deit_class_score c = { i, (float)(exp((double)logits[i] - mx) / sum), logits[i] };
-        if (c.score < threshold) continue;
+        if (!(c.score >= threshold)) continue; /* NaN (non-finite logits) never passes */
         if (count == k && cmp_score_desc(&c, &out[k - 1]) >= 0) continue;
         int pos = count < k ? count++ : k - 1;
         while (pos > 0 && cmp_score_desc(&c, &out[pos - 1]) < 0) {

@@ -499,7 +499,8 @@ struct deit_class_score {
 
 /* Softmax over the logits of image b, then the k most probable classes with
  * probability >= threshold, most probable first (ties: lower class id first).
- * Returns how many were written (<= k). */
+ * Returns how many were written (<= k). A class whose probability is not a number
+ * (NaN or infinite logits, from damaged weights) is never written. */
 DEIT_API int deit_state_top_k(const struct deit_state *state, int b, int k, float threshold,
                               struct deit_class_score *out);
 

@@ -138,6 +138,7 @@ struct _GstDeitClassify
 
   /* the inference thread's: the streaming thread, or the worker in async mode */
   struct deit_state *state;
+  gboolean warned_non_finite;   /* the non-finite logits warning went out */
 
   /* atomic */
   gint abort;                   /* makes a running inference stop */

@@ -27,6 +27,7 @@
 #include "gstdeitclassifyanalytics.h"
 #endif
 
+#include <math.h>
 #include <string.h>
 
 #define GST_CAT_DEFAULT deit_classify_debug
@@ -325,6 +326,32 @@ gst_deit_classify_label (GstDeitClassify * self, gint class_id)
   return label ? label : "";
 }
 
+/* A checkpoint with NaN or infinite weights gives logits that are not numbers: their
+ * classes never pass the threshold (deit_top_k), and the application is told once per
+ * model, rather than seeing frames with no results and no reason. */
+static void
+gst_deit_classify_check_finite (GstDeitClassify * self, gint slot)
+{
+  size_t n = 0, i;
+  const float *logits;
+
+  if (self->warned_non_finite)
+    return;
+  logits = deit_state_get_output (self->state, DEIT_OUTPUT_LOGITS, slot, &n);
+  for (i = 0; logits && i < n; i++) {
+    if (!isfinite (logits[i])) {
+      self->warned_non_finite = TRUE;
+      GST_ELEMENT_WARNING (self, STREAM, FAILED,
+          ("The model computed outputs that are not numbers (NaN or "
+              "infinity): its weights are probably damaged. Download the "
+              "checkpoint again."),
+          ("logit %u of %s is %f; classes with such logits are left out of "
+              "the results", (guint) i, self->model_name, (double) logits[i]));
+      return;
+    }
+  }
+}
+
 /* The top-k of input slot "slot" after a run: *out (g_free, never NULL) holds *n_out
  * results whose labels are owned by the element. */
 void
@@ -349,6 +376,7 @@ gst_deit_classify_results (GstDeitClassify * self, gint slot,
   }
   *n_out = n;
   g_free (scores);
+  gst_deit_classify_check_finite (self, slot);
 
   if (gst_debug_category_get_threshold (GST_CAT_DEFAULT) >= GST_LEVEL_LOG) {
     for (i = 0; i < n; i++)

@@ -187,6 +187,7 @@ gst_deit_classify_model_open (GstDeitClassify * self, const gchar * location,
     goto no_classifier;
   self->num_classes = mi->num_labels;
   self->model_name = g_strdup (mi->name ? mi->name : location);
+  self->warned_non_finite = FALSE;
 
   if (labels_location && *labels_location) {
     self->labels = gst_deit_classify_read_labels (labels_location, &n_labels,

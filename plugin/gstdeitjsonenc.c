@@ -46,6 +46,7 @@
 #include "config.h"
 #endif
 
+#include <math.h>
 #include <string.h>
 
 #include <gst/video/video.h>
@@ -161,7 +162,12 @@ add_results (JsonBuilder * b, const GstDeitClassifyMeta * meta)
     else
       json_builder_add_null_value (b);
     json_builder_set_member_name (b, "score");
-    json_builder_add_double_value (b, r->score);
+    /* JSON has no NaN or infinity (json-glib would write "nan.0"): null keeps the
+     * line valid for a meta that some other code filled with one */
+    if (isfinite (r->score))
+      json_builder_add_double_value (b, r->score);
+    else
+      json_builder_add_null_value (b);
     json_builder_end_object (b);
   }
   json_builder_end_array (b);

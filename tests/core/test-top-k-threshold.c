@@ -43,6 +43,12 @@ int main(void) {
     int m = deit_top_k(logits, n, 2, all[3].score, got);
     CHECK(m == 2 && got[0].class_id == all[0].class_id && got[1].class_id == all[1].class_id,
           "k=2 with 4 passing: %d classes", m);
+    /* logits that are not numbers (damaged weights): no class, whatever the threshold */
+    const float nan_logits[4] = { 0.5f, NAN, 1.0f, -2.0f }, inf_logits[3] = { 1.0f, INFINITY, 0.0f };
+    m = deit_top_k(nan_logits, 4, 4, 0.0f, got);
+    CHECK(m == 0, "a NaN logit: %d classes, expected none (every probability is NaN)", m);
+    m = deit_top_k(inf_logits, 3, 3, 0.0f, got);
+    CHECK(m == 0, "an infinite logit: %d classes, expected none", m);
     if (failures) {
         printf("%d check(s) failed\n", failures);
         return 1;

@@ -15,6 +15,8 @@ Writes into OUTDIR:
   model-badjson/    model/ with a config.json that is not JSON
   model-badcrop/    model/ with a preprocessor crop_size (48) that is not image_size (32)
   model-1ch/        a DeiT classifier with num_channels 1 (frames are RGB)
+  model-nan/        model/ with NaN for every value of cls_classifier.bias (damaged
+                    weights: every logit is NaN)
   labels-latin1.txt 10 labels, line 5 in Latin-1 (not UTF-8)
   labels-good.txt   10 lines "file label i"; labels-short.txt 9 lines
   expected.json     {model: {photo: {"ids": top-5 ids, "scores": top-5 probabilities}}}
@@ -31,6 +33,7 @@ Usage: gen_plugin_fixtures.py OUTDIR IMAGES_DIR [--stamp FILE]
 import json
 import os
 import shutil
+import struct
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -140,6 +143,18 @@ def main():
     shutil.copytree(os.path.join(outdir, "model"), bad)
     with open(os.path.join(bad, "config.json"), "w") as f:
         f.write('{ "architectures": ["DeiTForImageClassificationWithTeacher"], oops\n')
+
+    # damaged weights: a loadable checkpoint whose logits are all NaN
+    nan = os.path.join(outdir, "model-nan")
+    shutil.rmtree(nan, ignore_errors=True)
+    shutil.copytree(os.path.join(outdir, "model"), nan)
+    with open(os.path.join(nan, "model.safetensors"), "r+b") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        t = json.loads(f.read(n))["cls_classifier.bias"]
+        assert t["dtype"] == "F32"
+        b, e = t["data_offsets"]
+        f.seek(8 + n + b)
+        f.write(struct.pack("<f", float("nan")) * ((e - b) // 4))
 
     # preprocessor_config.json whose crop (48) is not the model's image_size (32)
     badcrop = os.path.join(outdir, "model-badcrop")

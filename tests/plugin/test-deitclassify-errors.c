@@ -61,7 +61,8 @@ static const ErrorCase error_cases[] = {
   {"model", "model", gst_resource_error_quark,
       GST_RESOURCE_ERROR_SETTINGS, "not a regular file"},
   {"model-badcrop", NULL, gst_resource_error_quark,
-      GST_RESOURCE_ERROR_SETTINGS, "produces 48x48 images but the model takes 32x32"},
+        GST_RESOURCE_ERROR_SETTINGS,
+      "produces 48x48 images but the model takes 32x32"},
   {"model-1ch", NULL, gst_resource_error_quark,
       GST_RESOURCE_ERROR_SETTINGS, "num_channels is 1"},
 };
@@ -288,7 +289,7 @@ GST_START_TEST (test_labels_file_property)
   v = get_string_property (e, "labels-file");
   fail_unless_equals_string (v, good);
   g_free (v);
-  fail_unless_equals_int (count_warning_lines (DEPRECATION_NOTE), 1);     /* once per element */
+  fail_unless_equals_int (count_warning_lines (DEPRECATION_NOTE), 1);   /* once per element */
   g_object_set (e, "labels-file", NULL, NULL);
   fail_unless (get_string_property (e, "labels") == NULL);
 
@@ -399,6 +400,65 @@ GST_START_TEST (test_caps_refused_says_videoconvert)
 
 GST_END_TEST;
 
+/* A checkpoint that loads but whose logits are NaN (model-nan: a NaN head bias): the
+ * frames go through with no classes (NaN never passes the threshold, even 0), and one
+ * warning says why; the JSON line stays valid. */
+GST_START_TEST (test_non_finite_logits_warn_once)
+{
+  gchar *model = data_path ("model-nan");
+  gchar *desc = g_strdup_printf ("deitclassify model=\"%s\" threads=1 "
+      "threshold=0 top-k=3 ! deitjsonenc", model);
+  GstHarness *h = gst_harness_new_parse (desc);
+  GstBus *bus = gst_bus_new ();
+  const gchar *caps = "video/x-raw,format=RGB,width=32,height=32,framerate=1/1";
+  GstVideoInfo info;
+  GstMessage *msg;
+  GError *err = NULL;
+  gchar *dbg = NULL;
+  gint i;
+
+  gst_element_set_bus (h->element, bus);
+  info_from_string (&info, caps);
+  gst_harness_set_src_caps_str (h, caps);
+  for (i = 0; i < 2; i++) {
+    GstBuffer *out = gst_harness_push_and_pull (h, random_frame (&info, i));
+    GstMapInfo map;
+    JsonParser *p = json_parser_new ();
+    JsonArray *res;
+
+    fail_unless (out != NULL);
+    fail_unless (gst_buffer_map (out, &map, GST_MAP_READ));
+    fail_unless (json_parser_load_from_data (p, (const gchar *) map.data,
+            (gssize) map.size, NULL), "not JSON: %.*s", (int) map.size,
+        (const gchar *) map.data);
+    res = json_object_get_array_member (json_node_get_object
+        (json_parser_get_root (p)), "results");
+    fail_unless_equals_int (json_array_get_length (res), 0);
+    gst_buffer_unmap (out, &map);
+    gst_buffer_unref (out);
+    g_object_unref (p);
+  }
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING);
+  fail_unless (msg != NULL, "no warning about the NaN logits");
+  gst_message_parse_warning (msg, &err, &dbg);
+  GST_INFO ("warning: %s (%s)", err->message, dbg);
+  fail_unless (strstr (err->message, "not numbers") != NULL, "%s",
+      err->message);
+  fail_unless (dbg != NULL && strstr (dbg, "nan") != NULL, "%s", dbg);
+  g_clear_error (&err);
+  g_free (dbg);
+  gst_message_unref (msg);
+  fail_unless (gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING) == NULL,
+      "a second warning");
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+  g_free (desc);
+  g_free (model);
+}
+
+GST_END_TEST;
+
 /* ------------------------------------------------------------------------------------
  * end to end against PyTorch + Pillow
  */
@@ -504,6 +564,7 @@ deitclassify_errors_suite (void)
   tcase_add_test (tc, test_caps_refused);
   tcase_add_test (tc, test_labels_file_property);
   tcase_add_test (tc, test_caps_refused_says_videoconvert);
+  tcase_add_test (tc, test_non_finite_logits_warn_once);
 #if HAVE_TEST_IMAGES
   tcase_add_loop_test (tc, test_end_to_end_reference, 0, 6);
 #endif

@@ -5,6 +5,7 @@
  * stream-time rule (stream_time = pts - segment.start + segment.time); the lines are
  * parsed with json-glib's JsonParser.
  */
+#include <math.h>
 #include <string.h>
 
 #include <gst/gst.h>
@@ -82,8 +83,8 @@ pull_line (GstHarness * h, JsonParser ** parser, GstClockTime expected_pts)
   fail_unless (g_utf8_validate ((const gchar *) map.data, map.size, NULL),
       "line is not UTF-8");
   for (gsize i = 0; i + 1 < map.size; i++)
-    fail_unless (map.data[i] >= 0x20, "raw control byte 0x%02x at %" G_GSIZE_FORMAT,
-        map.data[i], i);
+    fail_unless (map.data[i] >= 0x20,
+        "raw control byte 0x%02x at %" G_GSIZE_FORMAT, map.data[i], i);
   *parser = json_parser_new ();
   fail_unless (json_parser_load_from_data (*parser, (const gchar *) map.data,
           map.size, &err), "line does not parse: %s", err ? err->message : "?");
@@ -189,6 +190,37 @@ GST_START_TEST (test_awkward_labels)
   fail_unless_equals_string (json_object_get_string_member
       (json_array_get_object_element (arr, 1), "label"),
       "caf\xef\xbf\xbd latin-1");
+  g_object_unref (parser);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* Scores an application put in the meta that JSON cannot hold (NaN, infinity) are
+ * written as null; the line stays strict JSON (pull_line). */
+GST_START_TEST (test_non_finite_scores)
+{
+  GstDeitClassification odd[] = {
+    {1, (gchar *) "nan", NAN, 0.0f},
+    {2, (gchar *) "inf", INFINITY, 0.0f},
+    {3, (gchar *) "half", 0.5f, 0.0f},
+  };
+  GstHarness *h = start_harness ("deitjsonenc");
+  GstBuffer *buf = make_buffer (0);
+  JsonParser *parser;
+  JsonObject *o;
+  JsonArray *arr;
+
+  add_meta (buf, odd, 3, 0, TRUE, 0);
+  fail_unless_equals_int (gst_harness_push (h, buf), GST_FLOW_OK);
+  o = pull_line (h, &parser, 0);
+  arr = json_object_get_array_member (o, "results");
+  fail_unless (json_object_get_null_member (json_array_get_object_element (arr,
+              0), "score"));
+  fail_unless (json_object_get_null_member (json_array_get_object_element (arr,
+              1), "score"));
+  fail_unless (json_object_get_double_member (json_array_get_object_element
+          (arr, 2), "score") == 0.5);
   g_object_unref (parser);
   gst_harness_teardown (h);
 }
@@ -386,6 +418,7 @@ deitjsonenc_suite (void)
 
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_values);
+  tcase_add_test (tc, test_non_finite_scores);
   tcase_add_test (tc, test_awkward_labels);
   tcase_add_test (tc, test_fresh_flags);
   tcase_add_test (tc, test_no_meta);

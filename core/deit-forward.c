@@ -360,6 +360,12 @@ static enum deit_status preprocess_check(const struct deit_model *model, struct 
         deit_error_prefix(err, "preprocessor_config.json");
         return st;
     }
+    if ((oh != mi->image_height || ow != mi->image_width) && model->preprocess_default)
+        return deit_set_error(err, DEIT_STATUS_ERROR_BAD_CONFIG,
+                              "there is no preprocessor_config.json, and %s's defaults produce %dx%d images but the "
+                              "model takes %dx%d: put the checkpoint's preprocessor_config.json next to its "
+                              "config.json",
+                              model->preprocess_default, ow, oh, mi->image_width, mi->image_height);
     if (oh != mi->image_height || ow != mi->image_width)
         return deit_set_error(err, DEIT_STATUS_ERROR_BAD_CONFIG,
                               "preprocessor_config.json produces %dx%d images but the model takes %dx%d: "

@@ -134,6 +134,9 @@ struct deit_weights {
 struct deit_model {
     struct deit_model_info        info;
     struct deit_preprocess_config preprocess;
+    /* NULL, or the processor whose defaults preprocess holds: no preprocessor config
+     * was given ("DeiTImageProcessor" / "ViTImageProcessor") */
+    const char *preprocess_default;
     char   *name;
     char  **labels;              /* [num_labels]: id2label, or "LABEL_<id>" where absent */
     struct deit_weights w;

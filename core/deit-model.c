@@ -502,8 +502,8 @@ struct deit_model *deit_model_load(const char *dir, const struct deit_model_para
     if (g_file_test(pp_path, G_FILE_TEST_EXISTS)) {
         if (deit_preprocess_config_load(pp_path, ptype, &m->preprocess, err) != DEIT_STATUS_OK) goto fail;
     } else {
-        DEIT_LOG_WARN("%s not found; using the defaults of %s", pp_path,
-                      pc.vit_type ? "ViTImageProcessor" : "DeiTImageProcessor");
+        m->preprocess_default = pc.vit_type ? "ViTImageProcessor" : "DeiTImageProcessor";
+        DEIT_LOG_WARN("%s not found; using the defaults of %s", pp_path, m->preprocess_default);
         m->preprocess = deit_preprocess_default_config(ptype);
     }
     if (find_weights(dir, &p, &w_path, err) != DEIT_STATUS_OK) goto fail;
@@ -551,7 +551,8 @@ struct deit_model *deit_model_load_from_memory(const char *config_json, size_t c
             DEIT_STATUS_OK)
             goto fail;
     } else {
-        m->preprocess = deit_preprocess_default_config(ptype);
+        m->preprocess_default = pc.vit_type ? "ViTImageProcessor" : "DeiTImageProcessor";
+        m->preprocess         = deit_preprocess_default_config(ptype);
     }
     deit_blob_from_memory(&blob, safetensors, safetensors_len);
     if (model_bind_blob(m, pc.arch_explicit, &blob, "weights (memory)", err) != DEIT_STATUS_OK) goto fail;

@@ -94,7 +94,7 @@ struct _GstDeitJsonEnc
 
   /* streaming thread */
   GstSegment segment;
-  guint64 n_frames;             /* buffers seen since the last flush / start */
+  guint64 n_frames;             /* buffers seen since READY -> PAUSED (flushes keep counting) */
   gint width, height;           /* of the video caps; 0 when they do not say */
 };
 
@@ -488,7 +488,7 @@ gst_deit_json_enc_class_init (GstDeitJsonEncClass * klass)
   gst_element_class_set_static_metadata (element_class,
       "DeiT classification to JSON lines", "Encoder/Metadata",
       "Writes one JSON object per classified video frame (newline-delimited JSON)",
-      "gst-deit authors");
+      "gst-deit developers");
 
   element_class->change_state =
       GST_DEBUG_FUNCPTR (gst_deit_json_enc_change_state);

@@ -465,7 +465,7 @@ gst_deit_overlay_class_init (GstDeitOverlayClass * klass)
   gst_element_class_set_static_metadata (element_class,
       "DeiT classification overlay", "Filter/Editor/Video",
       "Draws deitclassify results (top-k panel, region boxes) on the video",
-      "gst-deit authors");
+      "gst-deit developers");
 
   trans_class->stop = GST_DEBUG_FUNCPTR (gst_deit_overlay_stop);
   filter_class->set_info = GST_DEBUG_FUNCPTR (gst_deit_overlay_set_info);

@@ -673,6 +673,18 @@ static void test_preprocessor_config(void) {
         CHECK(strstr(err.message, "preprocessor_config.json: the output size would depend on each input") != NULL);
         deit_model_free(m);
     }
+    /* no preprocessor_config.json at all: the message says so, not that the missing file
+     * gives the wrong size (ViTImageProcessor's defaults: 224 x 224) */
+    g_unlink(pp_path);
+    m = deit_model_load(dir, NULL, &err);
+    CHECK(m != NULL);
+    if (m) {
+        CHECK_INT(deit_model_check_preprocess(m, &err), DEIT_STATUS_ERROR_BAD_CONFIG);
+        CHECK(strstr(err.message, "there is no preprocessor_config.json, and ViTImageProcessor's defaults produce "
+                                  "224x224 images but the model takes 32x32") != NULL);
+        printf("ok   no processor: %s\n", err.message);
+        deit_model_free(m);
+    }
     g_file_set_contents(pp_path, "{\"size\": ", -1, NULL);
     m = deit_model_load(dir, NULL, &err);
     EXPECT_ERROR(m, &err, DEIT_STATUS_ERROR_BAD_JSON, "preprocessor_config.json");

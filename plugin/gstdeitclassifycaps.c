@@ -77,14 +77,25 @@ unsupported:
 }
 
 /* After the base class answered a CAPS query on the sink pad: upstream asked what we
- * take, offering only what we cannot, so the negotiation is going to fail: say why. */
+ * take, offering only what we cannot, so the negotiation is going to fail: say why.
+ * When we could take some of what upstream offers, the answer is empty because of an
+ * element downstream (the query goes through us): that one refuses, not us. */
 void
 gst_deit_classify_caps_check_query (GstDeitClassify * self, GstQuery * query)
 {
-  GstCaps *filter, *result;
+  GstCaps *filter, *result, *ours;
+  gboolean downstream;
 
   gst_query_parse_caps (query, &filter);
   gst_query_parse_caps_result (query, &result);
-  if (filter && result && gst_caps_is_empty (result))
+  if (!filter || !result || !gst_caps_is_empty (result))
+    return;
+  ours = gst_pad_get_pad_template_caps (GST_BASE_TRANSFORM_SINK_PAD (self));
+  downstream = gst_caps_can_intersect (filter, ours);
+  gst_caps_unref (ours);
+  if (downstream)
+    GST_DEBUG_OBJECT (self, "downstream takes none of %" GST_PTR_FORMAT,
+        filter);
+  else
     gst_deit_classify_caps_refused (self, "upstream offers only", filter);
 }

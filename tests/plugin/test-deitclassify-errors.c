@@ -400,6 +400,38 @@ GST_START_TEST (test_caps_refused_says_videoconvert)
 
 GST_END_TEST;
 
+/* Caps deitclassify takes but an element downstream refuses: the empty answer to the
+ * CAPS query is downstream's, so deitclassify posts no "cannot take this video". */
+GST_START_TEST (test_caps_refused_downstream_not_blamed)
+{
+  gchar *model = data_path ("model");
+  gchar *desc = g_strdup_printf ("deitclassify name=c model=\"%s\" threads=1 "
+      "! capsfilter caps=video/x-raw,format=I420", model);
+  GstHarness *h = gst_harness_new_parse (desc);
+  GstElement *c = gst_bin_get_by_name (GST_BIN (h->element), "c");
+  GstPad *sink = gst_element_get_static_pad (c, "sink");
+  GstBus *bus = gst_bus_new ();
+  GstCaps *gray = gst_caps_from_string
+      ("video/x-raw,format=GRAY8,width=32,height=32,framerate=1/1"), *res;
+
+  gst_element_set_bus (h->element, bus);
+  res = gst_pad_query_caps (sink, gray);
+  fail_unless (gst_caps_is_empty (res));
+  gst_caps_unref (res);
+  fail_unless (gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING) == NULL,
+      "deitclassify blamed for a format it takes");
+  gst_caps_unref (gray);
+  gst_object_unref (sink);
+  gst_object_unref (c);
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+  g_free (desc);
+  g_free (model);
+}
+
+GST_END_TEST;
+
 /* A checkpoint that loads but whose logits are NaN (model-nan: a NaN head bias): the
  * frames go through with no classes (NaN never passes the threshold, even 0), and one
  * warning says why; the JSON line stays valid. */
@@ -565,6 +597,7 @@ deitclassify_errors_suite (void)
   tcase_add_test (tc, test_labels_file_property);
   tcase_add_test (tc, test_caps_refused_says_videoconvert);
   tcase_add_test (tc, test_non_finite_logits_warn_once);
+  tcase_add_test (tc, test_caps_refused_downstream_not_blamed);
 #if HAVE_TEST_IMAGES
   tcase_add_loop_test (tc, test_end_to_end_reference, 0, 6);
 #endif

@@ -42,7 +42,12 @@ enum deit_status deit_set_error_in(const char *func, struct deit_error *err, enu
         err->status = status;
         memcpy(err->message, msg, sizeof msg);
     }
-    deit_log_message(DEIT_LOG_LEVEL_ERROR, func, "%s (%s)", msg, deit_status_to_string(status));
+    /* messages that already start with the function's name ("deit_state_init: ...")
+     * are logged once with it, not twice */
+    const size_t fl    = strlen(func);
+    const char  *body  = msg;
+    if (strncmp(msg, func, fl) == 0 && msg[fl] == ':') body = msg + fl + 1 + (msg[fl + 1] == ' ');
+    deit_log_message(DEIT_LOG_LEVEL_ERROR, func, "%s (%s)", body, deit_status_to_string(status));
     return status;
 }
 

@@ -171,7 +171,9 @@ static enum deit_status plan_build(struct deit_preprocessor *pp, int W, int H, s
     }
     if (rw > DEIT_MAX_IMAGE_DIM || rh > DEIT_MAX_IMAGE_DIM)
         return deit_set_error(err, DEIT_STATUS_ERROR_INVALID_ARG,
-                              "a %dx%d input would be resized to %dx%d, larger than %d", W, H, rw, rh, DEIT_MAX_IMAGE_DIM);
+                              "a %dx%d input would be resized to %dx%d, larger than %d: crop it to a less extreme "
+                              "aspect ratio first (videocrop, or a region)",
+                              W, H, rw, rh, DEIT_MAX_IMAGE_DIM);
     int oh = pp->out_h, ow = pp->out_w;
     int top  = c->do_center_crop ? floor_div2(rh - oh) : 0;   /* (h - crop_h) // 2; < 0: zero padding */
     int left = c->do_center_crop ? floor_div2(rw - ow) : 0;

@@ -282,8 +282,8 @@ gst_deit_classify_preprocess (GstDeitClassify * self,
 preprocess_failed:
   {
     GST_ELEMENT_ERROR (self, STREAM, FAILED,
-        ("Could not preprocess a %dx%d %s frame for the model.", img.width,
-            img.height, GST_VIDEO_INFO_NAME (&vframe->info)),
+        ("Could not preprocess a %dx%d %s frame for the model: %s", img.width,
+            img.height, GST_VIDEO_INFO_NAME (&vframe->info), err.message),
         ("deit_state_preprocess: %s: %s", deit_status_to_string (status),
             err.message));
     return GST_FLOW_ERROR;

@@ -129,7 +129,8 @@ gst_deit_classify_roi_run_chunk (GstDeitClassify * self, GstDeitRegion ** slots,
 preprocess_failed:
   {
     GST_ELEMENT_ERROR (self, STREAM, FAILED,
-        ("Could not preprocess the regions of a frame for the model."),
+        ("Could not preprocess the regions of a frame for the model: %s",
+            err.message),
         ("deit_state_preprocess_many: %s: %s", deit_status_to_string (status),
             err.message));
     return GST_FLOW_ERROR;

@@ -673,6 +673,34 @@ static void test_preprocessor_config(void) {
         CHECK(strstr(err.message, "preprocessor_config.json: the output size would depend on each input") != NULL);
         deit_model_free(m);
     }
+    /* shortest_edge then a crop: a fixed output, but a 16384x2 frame would first be resized
+     * to 294912x36, past the size limit: refused per frame, saying what to do */
+    g_file_set_contents(pp_path,
+                        "{\"image_processor_type\": \"DeiTImageProcessor\", \"do_resize\": true, "
+                        "\"size\": {\"shortest_edge\": 36}, \"do_center_crop\": true, "
+                        "\"crop_size\": {\"height\": 32, \"width\": 32}}",
+                        -1, NULL);
+    m = deit_model_load(dir, NULL, &err);
+    CHECK(m != NULL);
+    if (m) {
+        CHECK_INT(deit_model_check_preprocess(m, &err), DEIT_STATUS_OK);
+        struct deit_state_params sp = deit_state_default_params();
+        sp.n_threads                = 1;
+        struct deit_state *st_      = deit_state_init(m, &sp, &err);
+        CHECK(st_ != NULL);
+        if (st_) {
+            uint8_t          *px  = g_malloc0(16384 * 2 * 3);
+            struct deit_image img = { .format = DEIT_PIXEL_FORMAT_RGB, .width = 16384, .height = 2 };
+            img.data[0]   = px;
+            img.stride[0] = 16384 * 3;
+            CHECK_INT(deit_state_preprocess(st_, 0, &img, NULL, &err), DEIT_STATUS_ERROR_INVALID_ARG);
+            CHECK(strstr(err.message, "resized to 294912x36") && strstr(err.message, "crop it"));
+            printf("ok   extreme aspect: %s\n", err.message);
+            g_free(px);
+            deit_state_free(st_);
+        }
+        deit_model_free(m);
+    }
     /* no preprocessor_config.json at all: the message says so, not that the missing file
      * gives the wrong size (ViTImageProcessor's defaults: 224 x 224) */
     g_unlink(pp_path);

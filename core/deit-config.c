@@ -219,8 +219,8 @@ static enum deit_status cfg_labels(JsonObject *o, struct deit_parsed_config *pc,
 }
 
 /* What an architecture needs of the config: a classifier at least one label, masked image
- * modeling a square image and encoder_stride == patch_size. Run again by the model loader
- * when config.json names no architecture and the weights decide it. */
+ * modeling a square image. Run again by the model loader when config.json names no
+ * architecture and the weights decide it. */
 enum deit_status deit_config_check_arch(const struct deit_model_info *in, struct deit_error *err) {
     if (deit_arch_is_classifier(in->arch) && in->num_labels < 1)
         return deit_set_error(err, DEIT_STATUS_ERROR_BAD_CONFIG,
@@ -229,17 +229,14 @@ enum deit_status deit_config_check_arch(const struct deit_model_info *in, struct
                               deit_arch_to_string(in->arch));
     if (deit_arch_is_mim(in->arch)) {
         /* reference: the decoder reshapes patch tokens to a square grid (int(sqrt(N))) and
-         * pixel-shuffles by encoder_stride, so the output is image-sized only if
-         * encoder_stride == patch_size (ViTForMaskedImageModeling checks the same) */
+         * pixel-shuffles by encoder_stride: the reconstruction is (grid * encoder_stride)
+         * pixels a side, the image size only when encoder_stride == patch_size. transformers'
+         * ViTForMaskedImageModeling refuses the other case only with bool_masked_pos (so
+         * does deit_state_run, for a mask with a masked patch) */
         if (in->image_height != in->image_width)
             return deit_set_error(err, DEIT_STATUS_ERROR_BAD_CONFIG,
                                   "config.json: masked image modeling needs a square image_size, found %dx%d",
                                   in->image_height, in->image_width);
-        if (in->encoder_stride != in->patch_size)
-            return deit_set_error(err, DEIT_STATUS_ERROR_BAD_CONFIG,
-                                  "config.json: masked image modeling needs encoder_stride == patch_size (found %d and "
-                                  "%d)",
-                                  in->encoder_stride, in->patch_size);
     }
     return DEIT_STATUS_OK;
 }

@@ -1675,6 +1675,9 @@ static bool run_tail(struct deit_state *st, int b0, int n, struct region *parent
  * small batch. Every image is computed by the same kernels on the same rows either way. */
 enum deit_status deit_state_run(struct deit_state *st, int batch, const struct deit_run_params *params) {
     if (!st || batch < 1 || batch > st->params.max_batch) return DEIT_STATUS_ERROR_INVALID_ARG;
+    if (st->mask && st->model->info.encoder_stride != st->model->info.patch_size)
+        for (size_t i = 0; i < (size_t)batch * st->model->info.num_patches; i++)
+            if (st->mask[i]) return DEIT_STATUS_ERROR_INVALID_ARG; /* see deit.h */
     const struct deit_run_params rp = params ? *params : deit_run_default_params();
     const int                    nt = deit_pool_size(st->pool);
     st->last_batch = 0;

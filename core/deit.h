@@ -442,7 +442,9 @@ DEIT_API bool deit_state_packed_gemm(const struct deit_state *state);
 DEIT_API float *deit_state_input(struct deit_state *state, int b);
 
 /* bool_masked_pos of image b for masked image modeling: uint8 [num_patches], 1 = masked.
- * NULL for other architectures. Zeroed at state creation. */
+ * NULL for other architectures. Zeroed at state creation. A model whose encoder_stride is
+ * not its patch_size takes no masked patch (deit_state_run returns INVALID_ARG), as
+ * transformers refuses bool_masked_pos for it. */
 DEIT_API uint8_t *deit_state_mask(struct deit_state *state, int b);
 
 /* Preprocess a frame straight into input slot b, with the model's preprocessor config
@@ -483,7 +485,9 @@ enum deit_output {
     DEIT_OUTPUT_LAST_HIDDEN_STATE,   /* [num_tokens, D] after the final LayerNorm (classification
                                         models: only with deit_state_params.full_hidden_state) */
     DEIT_OUTPUT_POOLER,              /* [pooler_output_size] (base models with a pooler) */
-    DEIT_OUTPUT_RECONSTRUCTION,      /* [C, image_height, image_width] (MIM) */
+    DEIT_OUTPUT_RECONSTRUCTION,      /* [C, G*encoder_stride, G*encoder_stride] (MIM), G the
+                                        patch grid side: [C, image_height, image_width] when
+                                        encoder_stride == patch_size, as in every checkpoint */
 };
 
 /* Output of image b from the last run; NULL if the architecture has no such output.

@@ -59,7 +59,8 @@ static void usage(FILE *out) {
 "  -o, --output FILE        write the output tensor here (float32 .npy), by architecture:\n"
 "                             classification heads: logits [B, num_labels]\n"
 "                             DeiTModel / ViTModel: last_hidden_state [B, tokens, hidden]\n"
-"                             *ForMaskedImageModeling: reconstruction [B, C, H, W]\n"
+"                             *ForMaskedImageModeling: reconstruction [B, C, H, W] (H = W =\n"
+"                             patch grid x encoder_stride: the image size in checkpoints)\n"
 "  -k, --output-kind KIND   logits | hidden | pooler | reconstruction: pick another output\n"
 "                           (pooler: pooler_output [B, hidden] of a base model with pooler)\n"
 "      --pooler-output FILE also write pooler_output of a base model to FILE\n"
@@ -352,10 +353,10 @@ static int write_output(const struct deit_state *st, const struct deit_model_inf
         shape[ndim++] = (size_t)mi->num_tokens;
         shape[ndim++] = (size_t)mi->hidden_size;
         break;
-    case OUTPUT_KIND_RECONSTRUCTION:
+    case OUTPUT_KIND_RECONSTRUCTION: /* the patch grid times encoder_stride (deit.h) */
         shape[ndim++] = (size_t)mi->num_channels;
-        shape[ndim++] = (size_t)mi->image_height;
-        shape[ndim++] = (size_t)mi->image_width;
+        shape[ndim++] = (size_t)(mi->image_height / mi->patch_size) * (size_t)mi->encoder_stride;
+        shape[ndim++] = (size_t)(mi->image_width / mi->patch_size) * (size_t)mi->encoder_stride;
         break;
     case OUTPUT_KIND_DEFAULT:
         break;
@@ -491,6 +492,12 @@ static int run(const struct options *o) {
     size_t per_image = (size_t)mi->num_channels * (size_t)mi->image_height * (size_t)mi->image_width;
     for (int b = 0; b < batch; b++) {
         memcpy(deit_state_input(st, b), (const float *)x.data + (size_t)b * per_image, per_image * sizeof(float));
+    }
+    if (o->mask && mi->encoder_stride != mi->patch_size) {
+        fprintf(stderr, "deit-infer: --mask: this model's encoder_stride (%d) is not its patch_size (%d), so its "
+                "reconstruction is not image-sized and transformers refuses bool_masked_pos for it; run it "
+                "without --mask\n", mi->encoder_stride, mi->patch_size);
+        goto done;
     }
     if (o->mask && load_mask(st, mi, o->mask, batch) != 0) {
         goto done;

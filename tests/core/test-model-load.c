@@ -974,7 +974,9 @@ static void test_errors_config(void) {
         { "DeiTModel", "\"id2label\": {\"zero\": \"cat\"}", DEIT_STATUS_ERROR_BAD_CONFIG, "id2label", "zero" },
         { "DeiTModel", "\"id2label\": {\"0\": 5}", DEIT_STATUS_ERROR_BAD_CONFIG, "id2label", "string" },
         { "DeiTForImageClassification", "\"id2label\": {}", DEIT_STATUS_ERROR_BAD_CONFIG, "id2label", "DeiTForImageClassification" },
-        { "DeiTForMaskedImageModeling", "\"encoder_stride\": 8", DEIT_STATUS_ERROR_BAD_CONFIG, "encoder_stride", "patch_size" },
+        /* the decoder reshapes the patches to a square grid (encoder_stride != patch_size
+         * is allowed: test_arch_variants) */
+        { "DeiTForMaskedImageModeling", "\"image_size\": [32, 48]", DEIT_STATUS_ERROR_BAD_CONFIG, "square image_size", "32x48" },
     };
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
         char              *cfg = config_json(cases[i].arch, cases[i].extra);
@@ -1257,12 +1259,28 @@ static void test_arch_variants(void) {
         deit_model_free(m);
     }
     /* the architecture the weights choose gets the checks config.json's would have: a
-     * masked-image-modeling checkpoint with encoder_stride 8 and patch_size 16 is refused
-     * as with "architectures" (its reconstruction would have a quarter of the pixels) */
+     * masked-image-modeling checkpoint with a non-square image is refused as with
+     * "architectures" (the decoder reshapes the patches to a square grid) */
     {
         struct ckpt mc;
         ckpt_tiny(&mc, "DeiTForMaskedImageModeling");
-        /* a decoder shaped for stride 8 (8 * 8 * 3 outputs), which loads without the check */
+        GByteArray *ms   = ckpt_serialize(&mc);
+        const char *mcfg = "{\"model_type\": \"deit\", \"hidden_size\": 8, \"num_hidden_layers\": 1, "
+                           "\"num_attention_heads\": 2, \"intermediate_size\": 16, \"image_size\": [32, 48], "
+                           "\"patch_size\": 16}";
+        m = deit_model_load_from_memory(mcfg, strlen(mcfg), NULL, 0, ms->data, ms->len, &err);
+        EXPECT_ERROR(m, &err, DEIT_STATUS_ERROR_BAD_CONFIG, "square image_size", "no \"architectures\"",
+                     "DeiTForMaskedImageModeling");
+        g_byte_array_unref(ms);
+        ckpt_clear(&mc);
+    }
+    /* encoder_stride 8 with patch_size 16 (a decoder of 8 * 8 * 3 outputs): transformers
+     * runs it without bool_masked_pos, and the reconstruction is the 2 x 2 patch grid
+     * times 8 = 16 x 16 pixels, not the 32 x 32 image; with a masked patch
+     * ViTForMaskedImageModeling raises, and deit_state_run refuses */
+    {
+        struct ckpt mc;
+        ckpt_tiny(&mc, "DeiTForMaskedImageModeling");
         const int64_t dw[] = { 8 * 8 * C_, D_, 1, 1 }, db[] = { 8 * 8 * C_ };
         void         *z    = g_malloc0(sizeof(float) * 8 * 8 * C_ * D_);
         tspec_set(ckpt_find(&mc, "decoder.0.weight"), "F32", 4, dw, z, sizeof(float) * 8 * 8 * C_ * D_);
@@ -1273,8 +1291,22 @@ static void test_arch_variants(void) {
                            "\"num_attention_heads\": 2, \"intermediate_size\": 16, \"image_size\": 32, "
                            "\"patch_size\": 16, \"encoder_stride\": 8}";
         m = deit_model_load_from_memory(mcfg, strlen(mcfg), NULL, 0, ms->data, ms->len, &err);
-        EXPECT_ERROR(m, &err, DEIT_STATUS_ERROR_BAD_CONFIG, "encoder_stride == patch_size", "no \"architectures\"",
-                     "DeiTForMaskedImageModeling");
+        CHECK(m != NULL);
+        struct deit_state_params sp = deit_state_default_params();
+        sp.n_threads                = 1;
+        struct deit_state *ms_st    = m ? deit_state_init(m, &sp, &err) : NULL;
+        CHECK(ms_st != NULL);
+        if (ms_st) {
+            size_t n = 0;
+            memset(deit_state_input(ms_st, 0), 0, sizeof(float) * C_ * 32 * 32);
+            CHECK_INT(deit_state_run(ms_st, 1, NULL), DEIT_STATUS_OK);
+            CHECK(deit_state_get_output(ms_st, DEIT_OUTPUT_RECONSTRUCTION, 0, &n) != NULL);
+            CHECK_INT((int)n, C_ * 16 * 16);
+            deit_state_mask(ms_st, 0)[1] = 1;
+            CHECK_INT(deit_state_run(ms_st, 1, NULL), DEIT_STATUS_ERROR_INVALID_ARG);
+            deit_state_free(ms_st);
+        }
+        deit_model_free(m);
         g_byte_array_unref(ms);
         ckpt_clear(&mc);
     }

@@ -147,6 +147,11 @@ def main():
         expect("--labels on a base model", exe, ["-m", base, "--labels"], 1, "--labels", "no classification head")
         mim_px = os.path.join(mim, "pixel_values.npy")
         mask = np.load(os.path.join(mim, "mask.npy"))
+        stride8 = os.path.join(args.fixtures, "vit-mim-stride8")   # encoder_stride 8, patch 16, 64 px
+        expect("--mask with encoder_stride != patch_size", exe,
+               ["-m", stride8, "-i", os.path.join(stride8, "pixel_values.npy"), "-o", out, "--mask",
+                write(t("m8.npy"), npy_bytes(np.ones((2, 16), dtype=np.bool_)))], 1,
+               "encoder_stride (8)", "without --mask")
         expect("mask wrong shape", exe, ["-m", mim, "-i", mim_px, "-o", out, "--mask",
                                          write(t("m.npy"), npy_bytes(mask[:, :-1].copy()))], 1, "mask shape")
         expect("mask float32", exe, ["-m", mim, "-i", mim_px, "-o", out, "--mask",

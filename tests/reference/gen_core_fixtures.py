@@ -76,6 +76,9 @@ FIXTURES = {
                          "bare ViTModel with pooler, head_dim 8"),
     "vit-mim": (VIT_MIM, _small(), 1, "F32", "safetensors", None,
                 "ViTForMaskedImageModeling, token selection seq[:, 1:]"),
+    "vit-mim-stride8": (VIT_MIM, _small(encoder_stride=8), 2, "F32", "safetensors", None,
+                        "ViTForMaskedImageModeling with encoder_stride 8 != patch_size 16, no mask "
+                        "(transformers refuses bool_masked_pos there): a 32 x 32 reconstruction of 64 px"),
     "deit-384": (TEACHER, dict(hidden_size=48, num_hidden_layers=2, num_attention_heads=3, intermediate_size=96,
                                image_size=384),
                  1, "F32", "safetensors", LABELS_10[:5],
@@ -164,7 +167,7 @@ def write_fixture(directory, config, seed=0, batch=1, dtype="F32", fmt="safetens
 
     mask = None
     arch = config["architectures"][0]
-    if deit_torch.ARCHITECTURES[arch][2] == "mim":
+    if deit_torch.ARCHITECTURES[arch][2] == "mim" and config.get("encoder_stride", 16) == config.get("patch_size", 16):
         p = config.get("patch_size", 16)
         n = (h // p) * (w // p)
         mask = torch.rand((batch, n), generator=gen) < 0.5

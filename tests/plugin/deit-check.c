@@ -269,3 +269,22 @@ load_photo (const gchar * photo, GstVideoInfo * info)
   g_free (path);
   return buf;
 }
+
+JsonObject *
+json_line_object (GstBuffer * buf, JsonParser ** parser)
+{
+  GstMapInfo map;
+  JsonNode *root;
+
+  fail_unless (buf != NULL);
+  fail_unless (gst_buffer_map (buf, &map, GST_MAP_READ));
+  GST_INFO ("%.*s", (gint) map.size, (const gchar *) map.data);
+  *parser = json_parser_new ();
+  fail_unless (json_parser_load_from_data (*parser, (const gchar *) map.data,
+          (gssize) map.size, NULL), "not JSON: %.*s", (gint) map.size,
+      (const gchar *) map.data);
+  gst_buffer_unmap (buf, &map);
+  root = json_parser_get_root (*parser);
+  fail_unless (JSON_NODE_HOLDS_OBJECT (root));
+  return json_node_get_object (root);
+}

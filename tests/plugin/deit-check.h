@@ -8,6 +8,7 @@
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
 #include <gst/video/video.h>
+#include <json-glib/json-glib.h>
 
 #include "deit.h"
 #include "gstdeitclassifymeta.h"
@@ -40,6 +41,10 @@ void core_classify (const gchar * model_name, GstBuffer * buf,
 /* A frame of seeded pseudo-random bytes (valid content for every format). */
 GstBuffer *random_frame (const GstVideoInfo * info, guint32 seed);
 void info_from_string (GstVideoInfo * info, const gchar * str);
+
+/* The object of one deitjsonenc line (a buffer pulled after it); fails the test when the
+ * buffer is not JSON. The object belongs to *parser (g_object_unref it). */
+JsonObject *json_line_object (GstBuffer * buf, JsonParser ** parser);
 
 GstHarness *harness_new (const gchar * model, const gchar * props);
 GstBus *harness_bus (GstHarness * h);

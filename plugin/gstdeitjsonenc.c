@@ -24,8 +24,13 @@
  *   over from an earlier frame (deitclassify's interval > 1);
  * - `results`: the full-frame top-k, most probable first, each
  *   `{"class_id": int, "label": string or null, "score": probability}`;
+ * - `other_models` (only on frames that have them): the full-frame results of
+ *   further models, when several deitclassify elements classify the same frames
+ *   (the first one's are `model`, `fresh`, `inference_pts` and `results` above),
+ *   each `{"model", "fresh", "inference_pts", "results": [...]}`, in the order the
+ *   elements attached them;
  * - `rois`: one object per classified region, `{"roi_id", "x", "y", "width",
- *   "height", "fresh", "results": [...]}` (empty list when there are none).
+ *   "height", "model", "fresh", "results": [...]}` (empty list when there are none).
  *
  * Frames without a classification meta produce no line unless
  * #GstDeitJsonEnc:add-empty-results is set (then `results` is empty, `model`
@@ -193,6 +198,11 @@ add_roi (JsonBuilder * b, const GstDeitClassifyMeta * meta, gint frame_w,
   json_builder_add_int_value (b, w);
   json_builder_set_member_name (b, "height");
   json_builder_add_int_value (b, h);
+  json_builder_set_member_name (b, "model");
+  if (meta->model_name)
+    add_string (b, meta->model_name);
+  else
+    json_builder_add_null_value (b);
   json_builder_set_member_name (b, "fresh");
   json_builder_add_boolean_value (b, meta->fresh);
   add_results (b, meta);
@@ -214,6 +224,7 @@ build_line (GstDeitJsonEnc * self, GstBuffer * buf, gboolean add_empty,
   GstClockTime pts = GST_BUFFER_PTS (buf), stream_time = GST_CLOCK_TIME_NONE;
   gpointer state = NULL;
   GstMeta *m;
+  gboolean in_other;
   gchar *json, *line;
 
   if (main_meta == NULL && !add_empty)
@@ -243,6 +254,36 @@ build_line (GstDeitJsonEnc * self, GstBuffer * buf, gboolean add_empty,
   json_builder_set_member_name (b, "fresh");
   json_builder_add_boolean_value (b, main_meta ? main_meta->fresh : FALSE);
   add_results (b, has_full_frame ? main_meta : NULL);
+
+  /* the full-frame results of further models (deitclassify elements in a chain): a
+   * list, present only on frames that have them */
+  in_other = FALSE;
+  while (has_full_frame && (m = gst_buffer_iterate_meta_filtered (buf, &state,
+              GST_DEIT_CLASSIFY_META_API_TYPE))) {
+    GstDeitClassifyMeta *meta = (GstDeitClassifyMeta *) m;
+
+    if (meta->roi_id >= 0 || meta == main_meta)
+      continue;
+    if (!in_other) {
+      json_builder_set_member_name (b, "other_models");
+      json_builder_begin_array (b);
+      in_other = TRUE;
+    }
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "model");
+    if (meta->model_name)
+      add_string (b, meta->model_name);
+    else
+      json_builder_add_null_value (b);
+    json_builder_set_member_name (b, "fresh");
+    json_builder_add_boolean_value (b, meta->fresh);
+    add_time (b, "inference_pts", meta->inference_pts);
+    add_results (b, meta);
+    json_builder_end_object (b);
+  }
+  if (in_other)
+    json_builder_end_array (b);
+  state = NULL;
 
   json_builder_set_member_name (b, "rois");
   json_builder_begin_array (b);

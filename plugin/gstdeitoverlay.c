@@ -21,7 +21,8 @@
  *
  * - the full-frame result as a panel in a corner: the model name, then one row per
  *   class of the top-k with its label, its probability in percent and a bar whose
- *   length is the probability;
+ *   length is the probability; with several deitclassify elements in a chain, one
+ *   panel per model, stacked from the corner in the order they ran (as many as fit);
  * - each result of a region of interest (roi_id >= 0) as a box around the region
  *   with the top-1 label and probability above it.
  *

@@ -79,9 +79,13 @@ typedef struct
   gfloat value;                 /* < 0: no bar */
 } PanelRow;
 
+/* @stack: height already taken in the corner by the panels of earlier models; the
+ * panel goes next to them (below in a top corner, above in a bottom one) and adds its
+ * own height. A panel that would not fit in the frame any more is not drawn. */
 static void
 draw_panel (PangoContext * ctx, const GstDeitClassifyMeta * meta,
-    const GstDeitDrawSettings * s, gint frame_w, gint frame_h, GArray * patches)
+    const GstDeitDrawSettings * s, gint frame_w, gint frame_h, gint * stack,
+    GArray * patches)
 {
   PangoFontDescription *font = make_font (s, frame_h, 1.0);
   PangoFontDescription *small = make_font (s, frame_h, 0.7);
@@ -158,12 +162,16 @@ draw_panel (PangoContext * ctx, const GstDeitClassifyMeta * meta,
       s->corner == GST_DEIT_OVERLAY_CORNER_BOTTOM_LEFT) ? margin :
       frame_w - panel_w - margin;
   y = (s->corner == GST_DEIT_OVERLAY_CORNER_TOP_LEFT ||
-      s->corner == GST_DEIT_OVERLAY_CORNER_TOP_RIGHT) ? margin :
-      frame_h - panel_h - margin;
+      s->corner == GST_DEIT_OVERLAY_CORNER_TOP_RIGHT) ? margin + *stack :
+      frame_h - panel_h - margin - *stack;
   x = MAX (x, 0);
-  y = MAX (y, 0);
+  if (*stack == 0)
+    y = MAX (y, 0);
+  else if (y < 0 || y + panel_h > frame_h)
+    panel_h = 0;                /* no room left for this model's panel */
+  *stack += panel_h + margin;
 
-  if (gst_deit_canvas_init (&c, panel_w, panel_h)) {
+  if (panel_h > 0 && gst_deit_canvas_init (&c, panel_w, panel_h)) {
     gint ty = pad;
 
     gst_deit_cairo_set_source_argb (c.cr, s->background_color, 1.0);
@@ -339,8 +347,9 @@ gst_deit_overlay_build_patches (PangoContext * ctx, GstBuffer * buf,
 {
   gpointer state = NULL;
   GstMeta *m;
+  gint stack = 0;
 
-  /* boxes first, so the panel is drawn on top of them */
+  /* boxes first, so the panels are drawn on top of them */
   while ((m = gst_buffer_iterate_meta_filtered (buf, &state,
               GST_DEIT_CLASSIFY_META_API_TYPE))) {
     GstDeitClassifyMeta *meta = (GstDeitClassifyMeta *) m;
@@ -353,9 +362,8 @@ gst_deit_overlay_build_patches (PangoContext * ctx, GstBuffer * buf,
               GST_DEIT_CLASSIFY_META_API_TYPE))) {
     GstDeitClassifyMeta *meta = (GstDeitClassifyMeta *) m;
 
-    if (meta->roi_id < 0 && meta_is_drawn (meta, s)) {
-      draw_panel (ctx, meta, s, frame_w, frame_h, patches);
-      break;                    /* one panel: the first full-frame result */
-    }
+    /* one panel per model, in the order the deitclassify elements ran */
+    if (meta->roi_id < 0 && meta_is_drawn (meta, s))
+      draw_panel (ctx, meta, s, frame_w, frame_h, &stack, patches);
   }
 }

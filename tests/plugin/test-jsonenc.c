@@ -340,6 +340,59 @@ GST_START_TEST (test_rois)
 
 GST_END_TEST;
 
+/* Two deitclassify elements in a chain: the first model's full-frame results stay at
+ * the top level, the second's go under "other_models" with its own model, freshness
+ * and inference PTS, and each region names its model. A frame with one model has no
+ * "other_models" key. */
+GST_START_TEST (test_other_models)
+{
+  GstHarness *h = start_harness ("deitjsonenc");
+  GstBuffer *buf = make_buffer (0);
+  GstDeitClassifyMeta *roi;
+  JsonParser *parser;
+  JsonObject *o, *r;
+  JsonArray *other;
+
+  add_meta (buf, results_a, 3, 0, TRUE, 0);
+  gst_buffer_add_deit_classify_meta (buf, "second-model", results_b, 1,
+      7 * FRAME_DURATION, FALSE);
+  roi = gst_buffer_add_deit_classify_meta (buf, "third-model", results_a, 1,
+      0, TRUE);
+  roi->roi_id = 2;
+  fail_unless_equals_int (gst_harness_push (h, buf), GST_FLOW_OK);
+  o = pull_line (h, &parser, 0);
+
+  fail_unless_equals_string (json_object_get_string_member (o, "model"),
+      "deit-test");
+  check_results (json_object_get_array_member (o, "results"), results_a, 3);
+  fail_unless (json_object_has_member (o, "other_models"));
+  other = json_object_get_array_member (o, "other_models");
+  fail_unless_equals_int (json_array_get_length (other), 1);
+  r = json_array_get_object_element (other, 0);
+  fail_unless_equals_string (json_object_get_string_member (r, "model"),
+      "second-model");
+  fail_unless (!json_object_get_boolean_member (r, "fresh"));
+  fail_unless_equals_int64 (json_object_get_int_member (r, "inference_pts"),
+      7 * FRAME_DURATION);
+  check_results (json_object_get_array_member (r, "results"), results_b, 1);
+  r = json_array_get_object_element (json_object_get_array_member (o, "rois"),
+      0);
+  fail_unless_equals_int (json_object_get_int_member (r, "roi_id"), 2);
+  fail_unless_equals_string (json_object_get_string_member (r, "model"),
+      "third-model");
+  g_object_unref (parser);
+
+  buf = make_buffer (1);
+  add_meta (buf, results_b, 1, FRAME_DURATION, TRUE, 1);
+  fail_unless_equals_int (gst_harness_push (h, buf), GST_FLOW_OK);
+  o = pull_line (h, &parser, FRAME_DURATION);
+  fail_unless (!json_object_has_member (o, "other_models"));
+  g_object_unref (parser);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 /* stream_time follows the segment: pts - start + time. */
 GST_START_TEST (test_stream_time)
 {
@@ -423,6 +476,7 @@ deitjsonenc_suite (void)
   tcase_add_test (tc, test_fresh_flags);
   tcase_add_test (tc, test_no_meta);
   tcase_add_test (tc, test_rois);
+  tcase_add_test (tc, test_other_models);
   tcase_add_test (tc, test_stream_time);
   tcase_add_test (tc, test_filesink);
   return s;

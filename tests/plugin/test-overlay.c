@@ -310,6 +310,75 @@ GST_START_TEST (test_max_results)
 
 GST_END_TEST;
 
+/* Rows of the mask with a changed pixel, as runs [start, end): writes up to 4. */
+static guint
+changed_row_runs (const guint8 * mask, gint starts[4], gint ends[4])
+{
+  guint n = 0;
+  gint x, y;
+  gboolean in_run = FALSE;
+
+  for (y = 0; y <= H; y++) {
+    gboolean changed = FALSE;
+
+    for (x = 0; y < H && x < W && !changed; x++)
+      changed = mask[y * W + x];
+    if (changed && !in_run) {
+      if (n < 4)
+        starts[n] = y;
+      in_run = TRUE;
+    } else if (!changed && in_run) {
+      if (n < 4)
+        ends[n] = y;
+      n++;
+      in_run = FALSE;
+    }
+  }
+  return n;
+}
+
+/* Two deitclassify elements in a chain: one panel per model, stacked from the corner
+ * (below the first in a top corner, above it in a bottom one), the same height for
+ * the same number of rows, with a gap between them. */
+GST_START_TEST (test_two_models)
+{
+  const gchar *corners[] = { "top-left", "bottom-right" };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (corners); i++) {
+    gchar *launch = g_strdup_printf ("deitoverlay corner=%s max-results=2 "
+        "background-color=0xff000000", corners[i]);
+    GstHarness *h = start_harness (launch, GST_VIDEO_FORMAT_RGB);
+    GstBuffer *in = make_frame (GST_VIDEO_FORMAT_RGB), *copy, *out;
+    guint8 *mask = g_new0 (guint8, W * H);
+    gint starts[4], ends[4];
+    guint n;
+
+    add_full_frame_meta (in, 2, TRUE);
+    gst_buffer_add_deit_classify_meta (in, "second-model", test_results + 2, 2,
+        0, TRUE);
+    out = run_frame (h, in, &copy);
+    diff_plane (GST_VIDEO_FORMAT_RGB, copy, out, 0, mask);
+    n = changed_row_runs (mask, starts, ends);
+    fail_unless_equals_int (n, 2);
+    fail_unless_equals_int (ends[0] - starts[0], ends[1] - starts[1]);
+    fail_unless (starts[1] > ends[0]);
+    if (g_str_has_prefix (corners[i], "top"))
+      fail_unless (starts[0] < H / 10, "%s: first panel at y=%d", corners[i],
+          starts[0]);
+    else
+      fail_unless (ends[1] > H - H / 10, "%s: first panel ends at y=%d",
+          corners[i], ends[1]);
+    gst_buffer_unref (copy);
+    gst_buffer_unref (out);
+    g_free (mask);
+    g_free (launch);
+    gst_harness_teardown (h);
+  }
+}
+
+GST_END_TEST;
+
 /* I420 and NV12: the luma changes in one rectangle at the same place as in RGB
  * (the geometry does not depend on the format), chroma only within that
  * rectangle's 2x2-subsampled footprint. */
@@ -664,6 +733,7 @@ deitoverlay_suite (void)
   tcase_add_test (tc, test_panel_corners_rgb);
   tcase_add_test (tc, test_panel_has_text_rgb);
   tcase_add_test (tc, test_max_results);
+  tcase_add_test (tc, test_two_models);
   tcase_add_test (tc, test_panel_i420);
   tcase_add_test (tc, test_panel_nv12);
   tcase_add_test (tc, test_no_meta_nv12);

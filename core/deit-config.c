@@ -331,6 +331,23 @@ enum deit_status deit_parsed_config_parse(const char *json, size_t len, struct d
         }
     }
     in->layer_norm_eps = (float)eps;   /* torch LayerNorm stores eps as double but adds it to float32 var */
+    /* PretrainedConfig refuses any other problem_type, and so do we */
+    in->problem_type = DEIT_PROBLEM_UNSET;
+    if ((n = deit_json_member(o, "problem_type"))) {
+        const char *pt = JSON_NODE_TYPE(n) == JSON_NODE_VALUE && json_node_get_value_type(n) == G_TYPE_STRING
+                             ? json_node_get_string(n)
+                             : NULL;
+        if (pt && strcmp(pt, "single_label_classification") == 0) in->problem_type = DEIT_PROBLEM_SINGLE_LABEL;
+        else if (pt && strcmp(pt, "multi_label_classification") == 0) in->problem_type = DEIT_PROBLEM_MULTI_LABEL;
+        else if (pt && strcmp(pt, "regression") == 0) in->problem_type = DEIT_PROBLEM_REGRESSION;
+        else {
+            st = deit_set_error(err, DEIT_STATUS_ERROR_BAD_CONFIG,
+                                "config.json: \"problem_type\" must be \"single_label_classification\", "
+                                "\"multi_label_classification\", \"regression\" or null (as in transformers' "
+                                "PretrainedConfig)");
+            goto done;
+        }
+    }
     if ((n = deit_json_member(o, "_name_or_path")) && JSON_NODE_TYPE(n) == JSON_NODE_VALUE &&
         json_node_get_value_type(n) == G_TYPE_STRING && json_node_get_string(n)[0])
         pc->name = g_strdup(json_node_get_string(n));

@@ -1740,18 +1740,30 @@ static int cmp_score_desc(const void *pa, const void *pb) {
     return a->class_id - b->class_id;
 }
 
-int deit_top_k(const float *logits, int n, int k, float threshold, struct deit_class_score *out) {
+int deit_top_k_scores(const float *logits, int n, enum deit_score_function fn, int k, float threshold,
+                      struct deit_class_score *out) {
     if (!logits || n < 1 || k < 1 || !out) return 0;
     /* softmax in double: probabilities as torch.softmax(logits, -1) computes them, without
      * float32 summation error */
-    double mx = logits[0];
-    for (int i = 1; i < n; i++) mx = logits[i] > mx ? logits[i] : mx;
-    double sum = 0.0;
-    for (int i = 0; i < n; i++) sum += exp((double)logits[i] - mx);
+    double mx = logits[0], sum = 0.0;
+    if (fn == DEIT_SCORE_AUTO || fn == DEIT_SCORE_SOFTMAX) {
+        fn = DEIT_SCORE_SOFTMAX;
+        for (int i = 1; i < n; i++) mx = logits[i] > mx ? logits[i] : mx;
+        for (int i = 0; i < n; i++) sum += exp((double)logits[i] - mx);
+    }
     /* keep the best k in out (insertion into a sorted list: k is small) */
     int count = 0;
     for (int i = 0; i < n; i++) {
-        struct deit_class_score c = { i, (float)(exp((double)logits[i] - mx) / sum), logits[i] };
+        const double x = logits[i];
+        double       s;
+        switch (fn) {
+        /* transformers' pipeline: 1 / (1 + exp(-x)); a non-finite logit (damaged weights)
+         * gives NaN here, as it does in softmax, so it never passes */
+        case DEIT_SCORE_SIGMOID: s = isfinite(x) ? 1.0 / (1.0 + exp(-x)) : NAN; break;
+        case DEIT_SCORE_NONE: s = isfinite(x) ? x : NAN; break;
+        default: s = exp(x - mx) / sum; break;
+        }
+        struct deit_class_score c = { i, (float)s, logits[i] };
         if (!(c.score >= threshold)) continue; /* NaN (non-finite logits) never passes */
         if (count == k && cmp_score_desc(&c, &out[k - 1]) >= 0) continue;
         int pos = count < k ? count++ : k - 1;
@@ -1764,9 +1776,31 @@ int deit_top_k(const float *logits, int n, int k, float threshold, struct deit_c
     return count;
 }
 
+int deit_top_k(const float *logits, int n, int k, float threshold, struct deit_class_score *out) {
+    return deit_top_k_scores(logits, n, DEIT_SCORE_SOFTMAX, k, threshold, out);
+}
+
+const char *deit_score_function_to_string(enum deit_score_function fn) {
+    switch (fn) {
+    case DEIT_SCORE_AUTO: return "auto";
+    case DEIT_SCORE_SOFTMAX: return "softmax";
+    case DEIT_SCORE_SIGMOID: return "sigmoid";
+    case DEIT_SCORE_NONE: return "none";
+    }
+    return "?";
+}
+
+enum deit_score_function deit_model_score_function(const struct deit_model *model) {
+    if (!model || model->info.num_labels < 1) return DEIT_SCORE_NONE;
+    /* transformers ImageClassificationPipeline.postprocess, function_to_apply unset */
+    if (model->info.problem_type == DEIT_PROBLEM_MULTI_LABEL || model->info.num_labels == 1)
+        return DEIT_SCORE_SIGMOID;
+    return DEIT_SCORE_SOFTMAX;
+}
+
 int deit_state_top_k(const struct deit_state *st, int b, int k, float threshold, struct deit_class_score *out) {
     size_t       n      = 0;
     const float *logits = deit_state_get_output(st, DEIT_OUTPUT_LOGITS, b, &n);
     if (!logits) return 0;
-    return deit_top_k(logits, (int)n, k, threshold, out);
+    return deit_top_k_scores(logits, (int)n, deit_model_score_function(st->model), k, threshold, out);
 }

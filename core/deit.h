@@ -154,6 +154,27 @@ enum deit_act {
     DEIT_ACT_GELU_TANH,  /* "gelu_new", "gelu_pytorch_tanh", "gelu_fast": tanh approximation */
 };
 
+/* config.json "problem_type" (transformers PretrainedConfig): how the head was trained,
+ * which decides the default scores (deit_model_score_function) */
+enum deit_problem_type {
+    DEIT_PROBLEM_UNSET = 0,          /* absent or null */
+    DEIT_PROBLEM_SINGLE_LABEL,       /* "single_label_classification" */
+    DEIT_PROBLEM_MULTI_LABEL,        /* "multi_label_classification" */
+    DEIT_PROBLEM_REGRESSION,         /* "regression" */
+};
+
+/* From logits to the scores of deit_top_k_scores(), as transformers'
+ * ImageClassificationPipeline calls them (its function_to_apply) */
+enum deit_score_function {
+    DEIT_SCORE_AUTO = 0,   /* the model's default: deit_model_score_function() */
+    DEIT_SCORE_SOFTMAX,    /* probabilities over the classes, summing to 1 */
+    DEIT_SCORE_SIGMOID,    /* one independent probability per class (multi-label) */
+    DEIT_SCORE_NONE,       /* the logits themselves */
+};
+
+/* "auto", "softmax", "sigmoid", "none" (transformers' function_to_apply names) */
+DEIT_API const char *deit_score_function_to_string(enum deit_score_function fn);
+
 /* Pillow resample codes, as stored in preprocessor_config.json */
 enum deit_resample {
     DEIT_RESAMPLE_NEAREST  = 0,
@@ -220,6 +241,7 @@ struct deit_model_info {
     enum deit_act hidden_act;
     size_t weight_bytes;               /* bytes of float32 weights the forward pass reads */
     size_t weight_bytes_copied;        /* of those, bytes converted/copied at load (F16, BF16, unaligned, use_mmap false) */
+    enum deit_problem_type problem_type; /* config.json problem_type */
 };
 
 struct deit_model_params {
@@ -497,18 +519,30 @@ DEIT_API const float *deit_state_get_output(const struct deit_state *state, enum
 
 struct deit_class_score {
     int   class_id;
-    float score;     /* softmax probability in [0, 1] */
+    float score;     /* probability in [0, 1] (softmax or sigmoid), or the logit (DEIT_SCORE_NONE) */
     float logit;
 };
 
-/* Softmax over the logits of image b, then the k most probable classes with
- * probability >= threshold, most probable first (ties: lower class id first).
- * Returns how many were written (<= k). A class whose probability is not a number
- * (NaN or infinite logits, from damaged weights) is never written. */
+/* The scores transformers' image-classification pipeline gives this model by default:
+ * DEIT_SCORE_SIGMOID when config.json's problem_type is "multi_label_classification" or
+ * the head has a single output, else DEIT_SCORE_SOFTMAX (DEIT_SCORE_NONE for models
+ * without a classification head). */
+DEIT_API enum deit_score_function deit_model_score_function(const struct deit_model *model);
+
+/* Scores of the logits of image b (the model's default function,
+ * deit_model_score_function), then the k highest-scoring classes with score >=
+ * threshold, highest first (ties: lower class id first). Returns how many were written
+ * (<= k). A class whose score is not a number (NaN or infinite logits, from damaged
+ * weights) is never written. */
 DEIT_API int deit_state_top_k(const struct deit_state *state, int b, int k, float threshold,
                               struct deit_class_score *out);
 
-/* The same on a plain logits vector (n >= 1). */
+/* The same on a plain logits vector (n >= 1) with the given function (DEIT_SCORE_AUTO
+ * is softmax here: there is no model to ask). */
+DEIT_API int deit_top_k_scores(const float *logits, int n, enum deit_score_function fn, int k, float threshold,
+                               struct deit_class_score *out);
+
+/* deit_top_k_scores() with DEIT_SCORE_SOFTMAX. */
 DEIT_API int deit_top_k(const float *logits, int n, int k, float threshold, struct deit_class_score *out);
 
 /* Number of worker threads "0 = all cores" resolves to: the CPUs the calling thread may

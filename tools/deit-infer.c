@@ -11,6 +11,7 @@
 
 #include <getopt.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,7 @@ struct options {
     int n_threads;
     enum deit_attention attention;
     int top_k;
+    enum deit_score_function scores;
     bool list_labels;
     bool info;
     bool no_mmap;
@@ -71,7 +73,12 @@ static void usage(FILE *out) {
 "      --no-mmap            read the weight file into memory instead of mapping it (a\n"
 "                           file on a network or FUSE file system is always read; see\n"
 "                           docs/reliability.md)\n"
-"  -K, --top-k K            print the K most probable classes of each image (softmax)\n"
+"  -K, --top-k K            print the K highest-scoring classes of each image: rank, class\n"
+"                           id, score, logit, label\n"
+"  -s, --scores FN          auto | softmax | sigmoid | none: the --top-k scores (default auto:\n"
+"                           as transformers' image-classification pipeline, sigmoid for\n"
+"                           problem_type multi_label_classification and one-output heads,\n"
+"                           else softmax; none: the logits)\n"
 "  -l, --labels             print the model's class labels (id<TAB>label) and exit\n"
 "      --info               print the model's configuration to stdout\n"
 "  -v, --verbose            log engine messages to stderr (twice: debug)\n"
@@ -138,6 +145,7 @@ static int parse_options(int argc, char **argv, struct options *o) {
         { "threads", required_argument, NULL, 't' },
         { "attention", required_argument, NULL, 'a' },
         { "top-k", required_argument, NULL, 'K' },
+        { "scores", required_argument, NULL, 's' },
         { "labels", no_argument, NULL, 'l' },
         { "info", no_argument, NULL, OPT_INFO },
         { "no-mmap", no_argument, NULL, OPT_NO_MMAP },
@@ -149,7 +157,7 @@ static int parse_options(int argc, char **argv, struct options *o) {
     o->kind = OUTPUT_KIND_DEFAULT;
     o->attention = DEIT_ATTENTION_AUTO;
     int c;
-    while ((c = getopt_long(argc, argv, "m:w:i:o:k:M:t:a:K:lvh", long_opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "m:w:i:o:k:M:t:a:K:s:lvh", long_opts, NULL)) != -1) {
         switch (c) {
         case 'm': o->model_dir = optarg; break;
         case 'w': o->weights = optarg; break;
@@ -195,6 +203,20 @@ static int parse_options(int argc, char **argv, struct options *o) {
                 return -1;
             }
             break;
+        case 's': {
+            bool found = false;
+            for (int f = DEIT_SCORE_AUTO; f <= DEIT_SCORE_NONE && !found; f++) {
+                if (strcmp(optarg, deit_score_function_to_string((enum deit_score_function)f)) == 0) {
+                    o->scores = (enum deit_score_function)f;
+                    found = true;
+                }
+            }
+            if (!found) {
+                fprintf(stderr, "deit-infer: --scores '%s': expected auto, softmax, sigmoid or none\n", optarg);
+                return -1;
+            }
+            break;
+        }
         case 'K':
             if (!parse_int(optarg, 1, INT_MAX, &o->top_k)) {
                 fprintf(stderr, "deit-infer: --top-k '%s': expected a positive integer\n", optarg);
@@ -247,6 +269,10 @@ static void print_info(const struct deit_model *model) {
     printf("qkv_bias           %s\n", mi->qkv_bias ? "true" : "false");
     printf("layer_norm_eps     %g\n", (double)mi->layer_norm_eps);
     printf("hidden_act         %s\n", act_name(mi->hidden_act));
+    static const char *problem_types[] = { "(unset)", "single_label_classification", "multi_label_classification",
+                                           "regression" };
+    printf("problem_type       %s\n", problem_types[mi->problem_type]);
+    printf("scores             %s\n", deit_score_function_to_string(deit_model_score_function(model)));
     printf("weights            %zu bytes float32 (%zu converted or copied at load)\n",
            mi->weight_bytes, mi->weight_bytes_copied);
 }
@@ -394,7 +420,8 @@ static int write_output(const struct deit_state *st, const struct deit_model_inf
     return rc;
 }
 
-static int print_top_k(const struct deit_state *st, const struct deit_model *model, int batch, int k) {
+static int print_top_k(const struct deit_state *st, const struct deit_model *model, int batch, int k,
+                       enum deit_score_function fn) {
     const struct deit_model_info *mi = deit_model_get_info(model);
     if (mi->num_labels <= 0) {
         fprintf(stderr, "deit-infer: --top-k: %s has no classification head\n", deit_arch_to_string(mi->arch));
@@ -409,7 +436,10 @@ static int print_top_k(const struct deit_state *st, const struct deit_model *mod
         return -1;
     }
     for (int b = 0; b < batch; b++) {
-        int n = deit_state_top_k(st, b, k, 0.0f, top);
+        size_t       n_logits = 0;
+        const float *logits   = deit_state_get_output(st, DEIT_OUTPUT_LOGITS, b, &n_logits);
+        /* every class, whatever its score: -inf lets the logits of "none" through too */
+        int n = deit_top_k_scores(logits, (int)n_logits, fn, k, -INFINITY, top);
         printf("image %d:\n", b);
         for (int i = 0; i < n; i++) {
             const char *label = deit_model_get_label(model, top[i].class_id);
@@ -514,7 +544,8 @@ static int run(const struct options *o) {
     if (o->pooler_output && write_output(st, mi, OUTPUT_KIND_POOLER, batch, o->pooler_output) != 0) {
         goto done;
     }
-    if (o->top_k > 0 && print_top_k(st, model, batch, o->top_k) != 0) {
+    if (o->top_k > 0 && print_top_k(st, model, batch, o->top_k,
+                                       o->scores == DEIT_SCORE_AUTO ? deit_model_score_function(model) : o->scores) != 0) {
         goto done;
     }
     ret = 0;

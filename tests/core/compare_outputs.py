@@ -12,7 +12,8 @@ Pass criteria, per output tensor (float32 engine vs float32 PyTorch):
   |ours - ref| <= atol + rtol * |ref| elementwise, atol = 1e-4 * max(1, max|ref|), rtol = 1e-4
 and, for logits, the same top-5 classes per image (a swap is accepted only between classes
 whose reference logits are within atol of each other, i.e. a genuine tie), and --top-k's
-printed class ids, probabilities (softmax of the reference, within 1e-4) and labels
+printed class ids, scores (transformers' pipeline default on the reference logits: softmax, or
+sigmoid for multi-label and one-output heads; within 1e-4) and labels
 (config.json id2label) must match.
 
 Why 1e-4: float32 PyTorch itself is ~1e-6 (relative to max|ref|) away from the float64
@@ -113,7 +114,18 @@ def check_top5(ours, ref, atol):
     return ok
 
 
-def check_top_k_stdout(text, ref, id2label, k):
+def pipeline_scores(x, config):
+    """The scores transformers' ImageClassificationPipeline.postprocess gives by default:
+    sigmoid when config.problem_type is "multi_label_classification" or there is one
+    output, else softmax."""
+    if config.get("problem_type") == "multi_label_classification" or x.shape[-1] == 1:
+        return 1.0 / (1.0 + np.exp(-x))
+    p = np.exp(x - x.max())
+    return p / p.sum()
+
+
+def check_top_k_stdout(text, ref, config, k):
+    id2label = config.get("id2label", {})
     """deit-infer --top-k prints 'image B:' then '  rank<TAB>id<TAB>prob<TAB>logit<TAB>label'."""
     blocks = {}
     cur = None
@@ -133,8 +145,7 @@ def check_top_k_stdout(text, ref, id2label, k):
             ok = False
             continue
         x = ref[b].astype(np.float64)
-        p = np.exp(x - x.max())
-        p /= p.sum()
+        p = pipeline_scores(x, config)
         want = top_k(ref[b], kk)
         for i, (rank, cid, prob, _logit, label) in enumerate(rows):
             exp_label = id2label.get(str(cid), "LABEL_%d" % cid)
@@ -145,7 +156,9 @@ def check_top_k_stdout(text, ref, id2label, k):
                       % (b, i + 1, cid, prob, label, want[i], p[want[i]], id2label.get(str(want[i]))))
                 ok = False
     if ok:
-        print("--top-k %d: ids, softmax probabilities and labels match" % k)
+        print("--top-k %d: ids, %s scores and labels match" % (
+            k, "sigmoid" if config.get("problem_type") == "multi_label_classification" or ref.shape[1] == 1
+            else "softmax"))
     return ok
 
 
@@ -201,7 +214,7 @@ def main():
             ok = ok and good
             if name == "logits":
                 ok = check_top5(ours, ref, atol) and ok
-                ok = check_top_k_stdout(stdout, ref, config.get("id2label", {}), 5) and ok
+                ok = check_top_k_stdout(stdout, ref, config, 5) and ok
         # the base model's two outputs also come from one run (--pooler-output)
         if "pooler_output" in info["outputs"]:
             h, p = os.path.join(tmp, "h.npy"), os.path.join(tmp, "p.npy")

@@ -971,6 +971,9 @@ static void test_errors_config(void) {
         { "DeiTModel", "\"image_size\": 16384, \"patch_size\": 1", DEIT_STATUS_ERROR_BAD_CONFIG, "image_size", "tokens" },
         { "DeiTModel", "\"qkv_bias\": 1", DEIT_STATUS_ERROR_BAD_CONFIG, "qkv_bias", "true or false" },
         { "DeiTModel", "\"layer_norm_eps\": -1", DEIT_STATUS_ERROR_BAD_CONFIG, "layer_norm_eps", "-1" },
+        { "DeiTModel", "\"problem_type\": \"multi_label\"", DEIT_STATUS_ERROR_BAD_CONFIG, "problem_type",
+          "multi_label_classification" },
+        { "DeiTModel", "\"problem_type\": 2", DEIT_STATUS_ERROR_BAD_CONFIG, "problem_type", "regression" },
         { "DeiTModel", "\"id2label\": {\"zero\": \"cat\"}", DEIT_STATUS_ERROR_BAD_CONFIG, "id2label", "zero" },
         { "DeiTModel", "\"id2label\": {\"0\": 5}", DEIT_STATUS_ERROR_BAD_CONFIG, "id2label", "string" },
         { "DeiTForImageClassification", "\"id2label\": {}", DEIT_STATUS_ERROR_BAD_CONFIG, "id2label", "DeiTForImageClassification" },
@@ -1002,6 +1005,55 @@ static void test_errors_config(void) {
     ckpt_clear(&c);
 }
 
+/* problem_type: parsed, and the default scores follow transformers' image-classification
+ * pipeline (sigmoid for multi-label; softmax otherwise, whatever else problem_type says,
+ * since the head has 3 outputs; none without a head) */
+static void test_problem_type(void) {
+    struct ckpt c;
+    ckpt_tiny(&c, "DeiTForImageClassificationWithTeacher");
+    GByteArray *st = ckpt_serialize(&c);
+    static const struct {
+        const char              *extra;
+        enum deit_problem_type   type;
+        enum deit_score_function fn;
+    } cases[] = {
+        { NULL, DEIT_PROBLEM_UNSET, DEIT_SCORE_SOFTMAX },
+        { "\"problem_type\": null", DEIT_PROBLEM_UNSET, DEIT_SCORE_SOFTMAX },
+        { "\"problem_type\": \"single_label_classification\"", DEIT_PROBLEM_SINGLE_LABEL, DEIT_SCORE_SOFTMAX },
+        { "\"problem_type\": \"multi_label_classification\"", DEIT_PROBLEM_MULTI_LABEL, DEIT_SCORE_SIGMOID },
+        { "\"problem_type\": \"regression\"", DEIT_PROBLEM_REGRESSION, DEIT_SCORE_SOFTMAX },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        char              *cfg = config_json("DeiTForImageClassificationWithTeacher", cases[i].extra);
+        struct deit_error  err;
+        struct deit_model *m = load_mem(cfg, st, st->len, &err);
+        CHECK(m != NULL);
+        if (m) {
+            CHECK_INT(deit_model_get_info(m)->problem_type, cases[i].type);
+            CHECK_INT(deit_model_score_function(m), cases[i].fn);
+            deit_model_free(m);
+        }
+        g_free(cfg);
+    }
+    CHECK_INT(deit_model_score_function(NULL), DEIT_SCORE_NONE);
+    g_byte_array_unref(st);
+    ckpt_clear(&c);
+    /* a bare encoder has no logits to score */
+    ckpt_tiny(&c, "DeiTModel");
+    st = ckpt_serialize(&c);
+    char              *cfg = config_json("DeiTModel", "\"problem_type\": \"multi_label_classification\"");
+    struct deit_error  err;
+    struct deit_model *m = load_mem(cfg, st, st->len, &err);
+    CHECK(m != NULL);
+    if (m) {
+        CHECK_INT(deit_model_score_function(m), DEIT_SCORE_NONE);
+        deit_model_free(m);
+    }
+    g_free(cfg);
+    g_byte_array_unref(st);
+    ckpt_clear(&c);
+}
+
 /* config.json defaults and variants */
 static void test_config_values(void) {
     struct deit_model_info info;
@@ -1028,6 +1080,7 @@ static void test_config_values(void) {
     CHECK(info.qkv_bias);
     CHECK(info.layer_norm_eps == 1e-12f);
     CHECK_INT(info.hidden_act, DEIT_ACT_GELU);
+    CHECK_INT(info.problem_type, DEIT_PROBLEM_UNSET);
     CHECK(name == NULL);
     CHECK(labels && labels[0] && strcmp(labels[0], "LABEL_0") == 0 && strcmp(labels[1], "LABEL_1") == 0 &&
           labels[2] == NULL);
@@ -1057,6 +1110,7 @@ static void test_config_values(void) {
     CHECK_INT(info.num_patches, 8);
     CHECK_INT(info.hidden_size, 96);
     CHECK_INT(info.num_labels, 2);          /* len(id2label), as transformers */
+    CHECK_INT(info.problem_type, DEIT_PROBLEM_UNSET);
     CHECK(labels && strcmp(labels[0], "a") == 0 && strcmp(labels[1], "LABEL_1") == 0 && labels[2] == NULL);
     g_strfreev(labels);
 }
@@ -1723,6 +1777,7 @@ int main(int argc, char **argv) {
     test_unaligned_copy();
     test_directory_mmap();
     test_config_values();
+    test_problem_type();
     test_preprocessor_config();
     test_state_batch_limit();
     test_state_bad_params();

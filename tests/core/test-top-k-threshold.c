@@ -49,6 +49,36 @@ int main(void) {
     CHECK(m == 0, "a NaN logit: %d classes, expected none (every probability is NaN)", m);
     m = deit_top_k(inf_logits, 3, 3, 0.0f, got);
     CHECK(m == 0, "an infinite logit: %d classes, expected none", m);
+
+    /* sigmoid (multi-label) and none: scores as transformers' pipeline computes them,
+     * 1 / (1 + exp(-x)) and x itself, each class on its own */
+    struct deit_class_score sig[8], raw[8], sm[8];
+    m = deit_top_k_scores(logits, n, DEIT_SCORE_SIGMOID, n, 0.0f, sig);
+    CHECK(m == n, "sigmoid, threshold 0: %d classes", m);
+    for (int i = 0; i < m; i++) {
+        double want = 1.0 / (1.0 + exp(-(double)logits[sig[i].class_id]));
+        CHECK(fabs(sig[i].score - want) <= 1e-7, "sigmoid of class %d: %.9g, expected %.9g", sig[i].class_id,
+              (double)sig[i].score, want);
+        CHECK(sig[i].class_id == all[i].class_id, "sigmoid rank %d: class %d, softmax's order has %d", i,
+              sig[i].class_id, all[i].class_id);
+    }
+    m = deit_top_k_scores(logits, n, DEIT_SCORE_SIGMOID, n, 0.5f, sig);
+    CHECK(m == 6, "sigmoid >= 0.5: %d classes, expected the 6 with a positive logit", m);
+    m = deit_top_k_scores(logits, n, DEIT_SCORE_NONE, n, -1.0f, raw);
+    CHECK(m == 7, "none >= -1: %d classes, expected 7 (all but the -3 logit)", m);
+    for (int i = 0; i < m; i++)
+        CHECK(raw[i].score == logits[raw[i].class_id], "none: class %d score %.9g != logit", raw[i].class_id,
+              (double)raw[i].score);
+    m = deit_top_k_scores(logits, n, DEIT_SCORE_AUTO, n, 0.0f, sm);
+    CHECK(m == n, "auto on plain logits: %d classes", m);
+    for (int i = 0; i < m; i++)
+        CHECK(sm[i].class_id == all[i].class_id && sm[i].score == all[i].score, "auto is not softmax at rank %d", i);
+    /* multi-label: a damaged class does not hide the others */
+    m = deit_top_k_scores(nan_logits, 4, DEIT_SCORE_SIGMOID, 4, 0.0f, got);
+    CHECK(m == 3, "sigmoid with a NaN logit: %d classes, expected the 3 finite ones", m);
+    m = deit_top_k_scores(inf_logits, 3, DEIT_SCORE_SIGMOID, 3, 0.0f, got);
+    CHECK(m == 2, "sigmoid with an infinite logit: %d classes, expected the 2 finite ones", m);
+
     if (failures) {
         printf("%d check(s) failed\n", failures);
         return 1;

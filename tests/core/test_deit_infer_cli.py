@@ -94,6 +94,8 @@ def main():
                "eager, fused or auto")
         expect("bad --threads", exe, ["-m", teacher, "-i", good, "-o", out, "--threads", "-1"], 2, "--threads")
         expect("bad --top-k", exe, ["-m", teacher, "-i", good, "--top-k", "0"], 2, "--top-k")
+        expect("bad --scores", exe, ["-m", teacher, "-i", good, "--top-k", "3", "--scores", "probit"], 2,
+               "auto, softmax, sigmoid or none")
         expect("bad --output-kind", exe, ["-m", teacher, "-i", good, "-o", out, "--output-kind", "probs"], 2,
                "--output-kind")
         expect("unknown option", exe, ["-m", teacher, "-i", good, "-o", out, "--bogus"], 2, "Try")
@@ -196,6 +198,34 @@ def main():
             failures.append("--labels line count")
         expect("--info", exe, ["-m", teacher, "--info"], 0, "DeiTForImageClassificationWithTeacher",
                "hidden_size        64", stream="stdout")
+        multilabel = os.path.join(args.fixtures, "deit-multilabel")
+        expect("--info, multi-label", exe, ["-m", multilabel, "--info"], 0,
+               "problem_type       multi_label_classification", "scores             sigmoid", stream="stdout")
+        expect("--info, single-label", exe, ["-m", teacher, "--info"], 0, "problem_type       (unset)",
+               "scores             softmax", stream="stdout")
+        # --scores overrides the default: the printed score is the function of the logit
+        # (PyTorch's logits of the teacher fixture), for every image and rank
+        x64 = ref.astype(np.float64)
+        funcs = {"none": lambda x, row: x, "sigmoid": lambda x, row: 1.0 / (1.0 + np.exp(-x)),
+                 "softmax": lambda x, row: np.exp(x - row.max()) / np.exp(row - row.max()).sum()}
+        for fn, f in funcs.items():
+            text = expect("--scores " + fn, exe, ["-m", teacher, "-i", good, "--top-k", "10", "--scores", fn], 0,
+                          "image 1:", stream="stdout")
+            img, rows = -1, 0
+            for line in text.splitlines():
+                if line.startswith("image "):
+                    img = int(line[6:].rstrip(":"))
+                    continue
+                _, cid, score, _, _ = line[2:].split("\t", 4)
+                want = f(x64[img, int(cid)], x64[img])
+                rows += 1
+                if abs(float(score) - want) > 1e-4 * max(1.0, abs(want)):
+                    print("  --scores %s: image %d class %s score %s, expected %.6f" % (fn, img, cid, score, want))
+                    failures.append("--scores " + fn + " values")
+                    break
+            if rows != 20:
+                print("  --scores %s: %d rows, expected 2 images x 10 classes" % (fn, rows))
+                failures.append("--scores " + fn + " rows")
         del help_text
 
         # seeded header corruption: every variant must end in exit 0 or 1, never a crash

@@ -117,6 +117,13 @@ FIXTURES = {
     "vit-1layer-noqkvbias": (VIT_CLS, _small(num_hidden_layers=1, qkv_bias=False, image_size=48), 1, "F32",
                              "safetensors", LABELS_10,
                              "one layer (the pruned last layer is the only one), no q/k/v bias: test-prune-last"),
+    "deit-multilabel": (DEIT_CLS, _small(problem_type="multi_label_classification"), 2, "F32", "safetensors",
+                        LABELS_10[:6],
+                        "problem_type multi_label_classification: scores are sigmoid(logits), as transformers' "
+                        "image-classification pipeline gives them"),
+    "vit-one-output": (VIT_CLS, _small(problem_type="regression", image_size=32), 2, "F32", "safetensors",
+                       ["aesthetic score"],
+                       "one-output head (a regression fine-tune): the pipeline's score is sigmoid(logit)"),
     "deit-tiny": (TEACHER, dict(hidden_size=192, num_hidden_layers=12, num_attention_heads=3,
                                 intermediate_size=768, image_size=224, omit=("qkv_bias", "encoder_stride")),
                   1, "F32", "safetensors", ["imagenet class %d" % i for i in range(1000)],

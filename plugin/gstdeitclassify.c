@@ -152,7 +152,8 @@
  * * `model` (#gchararray): model name
  * * `class-id` (#gint): most probable class, -1 if none passes the threshold
  * * `label` (#gchararray): its label ("" if none)
- * * `score` (#gdouble): its softmax probability in [0, 1] (0 if none)
+ * * `score` (#gdouble): its probability in [0, 1] (0 if none): softmax, or
+ *   sigmoid for multi-label models (#GstDeitClassify:score-function)
  * * `class-ids` (#GstValueArray of #gint): the top-k class ids, most probable
  *   first, only those with probability >= #GstDeitClassify:threshold
  * * `labels` (#GstValueArray of #gchararray): their labels

@@ -44,10 +44,23 @@ typedef struct _GstDeitModelEntry GstDeitModelEntry;
 
 /* The properties a frame is classified with that may change while playing: copied
  * once per frame, under the object lock, by gst_deit_classify_settings_snapshot(). */
+/* What score-function names: how logits become the reported scores. */
+typedef enum
+{
+  GST_DEIT_CLASSIFY_SCORE_FUNCTION_AUTO,
+  GST_DEIT_CLASSIFY_SCORE_FUNCTION_SOFTMAX,
+  GST_DEIT_CLASSIFY_SCORE_FUNCTION_SIGMOID,
+} GstDeitClassifyScoreFunction;
+
+#define GST_TYPE_DEIT_CLASSIFY_SCORE_FUNCTION \
+  (gst_deit_classify_score_function_get_type ())
+GType gst_deit_classify_score_function_get_type (void);
+
 typedef struct
 {
   guint top_k;
   gdouble threshold;
+  GstDeitClassifyScoreFunction score_function;
   guint interval;
   gboolean post_messages;
   gboolean attach_roi_meta;

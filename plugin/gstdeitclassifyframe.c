@@ -352,6 +352,21 @@ gst_deit_classify_check_finite (GstDeitClassify * self, gint slot)
   }
 }
 
+/* The engine's score function for the settings' score-function and the model */
+enum deit_score_function
+gst_deit_classify_score_function (GstDeitClassify * self,
+    const GstDeitClassifySettings * settings)
+{
+  switch (settings->score_function) {
+    case GST_DEIT_CLASSIFY_SCORE_FUNCTION_SOFTMAX:
+      return DEIT_SCORE_SOFTMAX;
+    case GST_DEIT_CLASSIFY_SCORE_FUNCTION_SIGMOID:
+      return DEIT_SCORE_SIGMOID;
+    default:
+      return deit_model_score_function (self->model);
+  }
+}
+
 /* The top-k of input slot "slot" after a run: *out (g_free, never NULL) holds *n_out
  * results whose labels are owned by the element. */
 void
@@ -360,12 +375,17 @@ gst_deit_classify_results (GstDeitClassify * self, gint slot,
     guint * n_out)
 {
   struct deit_class_score *scores;
+  size_t n_logits = 0;
+  const float *logits;
   gint k, n, i;
 
   k = (gint) MIN (settings->top_k, (guint) self->num_classes);
   scores = g_new0 (struct deit_class_score, k);
-  n = deit_state_top_k (self->state, slot, k, (gfloat) settings->threshold,
-      scores);
+  logits = deit_state_get_output (self->state, DEIT_OUTPUT_LOGITS, slot,
+      &n_logits);
+  n = deit_top_k_scores (logits, (gint) n_logits,
+      gst_deit_classify_score_function (self, settings), k,
+      (gfloat) settings->threshold, scores);
   *out = g_new0 (GstDeitClassification, MAX (n, 1));
   for (i = 0; i < n; i++) {
     (*out)[i].class_id = scores[i].class_id;

@@ -50,6 +50,10 @@ G_GNUC_INTERNAL
 GstFlowReturn gst_deit_classify_run (GstDeitClassify * self, gint n);
 
 G_GNUC_INTERNAL
+enum deit_score_function gst_deit_classify_score_function (GstDeitClassify *
+    self, const GstDeitClassifySettings * settings);
+
+G_GNUC_INTERNAL
 void gst_deit_classify_results (GstDeitClassify * self, gint slot,
     const GstDeitClassifySettings * settings, GstDeitClassification ** out,
     guint * n_out);

@@ -25,7 +25,8 @@ G_BEGIN_DECLS
  * GstDeitClassification:
  * @class_id: index into the model's labels
  * @label: (transfer none): the class label (owned by the meta)
- * @score: softmax probability in [0, 1]
+ * @score: probability in [0, 1]: softmax, or sigmoid for multi-label models
+ *   (deitclassify's score-function)
  * @logit: the raw logit (the distilled models' average of both heads)
  */
 typedef struct {

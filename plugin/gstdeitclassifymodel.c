@@ -151,11 +151,13 @@ gst_deit_classify_log_summary (GstDeitClassify * self,
       deit_model_get_preprocess_config (self->model);
 
   GST_INFO_OBJECT (self, "model %s: %s, image %dx%d, patch %d, %d tokens, "
-      "hidden %d, %d layers, %d heads, mlp %d, %d labels%s, %.1f MB of weights",
-      mi->name, deit_arch_to_string (mi->arch), mi->image_width,
-      mi->image_height, mi->patch_size, mi->num_tokens, mi->hidden_size,
-      mi->num_layers, mi->num_heads, mi->intermediate_size, mi->num_labels,
-      self->labels ? " (from labels file)" : "", mi->weight_bytes / 1e6);
+      "hidden %d, %d layers, %d heads, mlp %d, %d labels%s (default scores: "
+      "%s), %.1f MB of weights", mi->name, deit_arch_to_string (mi->arch),
+      mi->image_width, mi->image_height, mi->patch_size, mi->num_tokens,
+      mi->hidden_size, mi->num_layers, mi->num_heads, mi->intermediate_size,
+      mi->num_labels, self->labels ? " (from labels file)" : "",
+      deit_score_function_to_string (deit_model_score_function (self->model)),
+      mi->weight_bytes / 1e6);
   GST_INFO_OBJECT (self, "preprocessing: resize %s %dx%d (shortest edge %d, "
       "resample %d), crop %s %dx%d", pc->do_resize ? "on" : "off",
       pc->resize_width, pc->resize_height, pc->shortest_edge, pc->resample,

@@ -17,6 +17,7 @@
 #define DEFAULT_PROP_LABELS_FILE NULL
 #define DEFAULT_PROP_TOP_K 5
 #define DEFAULT_PROP_THRESHOLD 0.0
+#define DEFAULT_PROP_SCORE_FUNCTION GST_DEIT_CLASSIFY_SCORE_FUNCTION_AUTO
 #define DEFAULT_PROP_INTERVAL 1
 #define DEFAULT_PROP_THREADS 0
 #define DEFAULT_PROP_POST_MESSAGES TRUE
@@ -51,7 +52,33 @@ enum
   PROP_OBJECT_MIN_WIDTH,
   PROP_OBJECT_MIN_HEIGHT,
   PROP_RECLASSIFY_INTERVAL,
+  PROP_SCORE_FUNCTION,
 };
+
+GType
+gst_deit_classify_score_function_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_DEIT_CLASSIFY_SCORE_FUNCTION_AUTO,
+        "As transformers' image-classification pipeline: sigmoid for "
+          "multi-label models (problem_type multi_label_classification) and "
+          "one-output heads, else softmax", "auto"},
+    {GST_DEIT_CLASSIFY_SCORE_FUNCTION_SOFTMAX,
+        "Softmax: probabilities over the classes, summing to 1", "softmax"},
+    {GST_DEIT_CLASSIFY_SCORE_FUNCTION_SIGMOID,
+          "Sigmoid: an independent probability per class (multi-label)",
+        "sigmoid"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstDeitClassifyScoreFunction", values);
+
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
 
 GType
 gst_deit_classify_inference_region_get_type (void)
@@ -137,6 +164,9 @@ gst_deit_classify_set_property (GObject * object, guint prop_id,
     case PROP_THRESHOLD:
       self->settings.threshold = g_value_get_double (value);
       break;
+    case PROP_SCORE_FUNCTION:
+      self->settings.score_function = g_value_get_enum (value);
+      break;
     case PROP_INTERVAL:
       self->settings.interval = g_value_get_uint (value);
       break;
@@ -209,6 +239,9 @@ gst_deit_classify_get_property (GObject * object, guint prop_id,
     case PROP_THRESHOLD:
       g_value_set_double (value, self->settings.threshold);
       break;
+    case PROP_SCORE_FUNCTION:
+      g_value_set_enum (value, self->settings.score_function);
+      break;
     case PROP_INTERVAL:
       g_value_set_uint (value, self->settings.interval);
       break;
@@ -248,6 +281,7 @@ gst_deit_classify_properties_init (GstDeitClassify * self)
   self->labels_location = g_strdup (DEFAULT_PROP_LABELS_FILE);
   self->settings.top_k = DEFAULT_PROP_TOP_K;
   self->settings.threshold = DEFAULT_PROP_THRESHOLD;
+  self->settings.score_function = DEFAULT_PROP_SCORE_FUNCTION;
   self->settings.interval = DEFAULT_PROP_INTERVAL;
   self->threads = DEFAULT_PROP_THREADS;
   self->settings.post_messages = DEFAULT_PROP_POST_MESSAGES;
@@ -324,7 +358,8 @@ gst_deit_classify_install_properties (GObjectClass * gobject_class)
   /**
    * GstDeitClassify:threshold:
    *
-   * Minimum softmax probability a class needs to be reported.
+   * Minimum score (a probability, see #GstDeitClassify:score-function) a class
+   * needs to be reported.
    *
    * Since: 0.1
    */
@@ -333,6 +368,24 @@ gst_deit_classify_install_properties (GObjectClass * gobject_class)
           "Minimum probability (0..1) of a reported class", 0.0, 1.0,
           DEFAULT_PROP_THRESHOLD, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
+  /**
+   * GstDeitClassify:score-function:
+   *
+   * How the logits become the reported scores, as transformers'
+   * image-classification pipeline does it (its function_to_apply): softmax
+   * over the classes, or a sigmoid per class for multi-label models, whose
+   * classes do not exclude each other (several can pass a threshold of 0.5).
+   * The default follows the checkpoint's config.json: sigmoid when its
+   * problem_type is "multi_label_classification" or the head has one output.
+   *
+   * Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_SCORE_FUNCTION,
+      g_param_spec_enum ("score-function", "Score function",
+          "How logits become scores: auto (from the checkpoint's problem_type), "
+          "softmax or sigmoid", GST_TYPE_DEIT_CLASSIFY_SCORE_FUNCTION,
+          DEFAULT_PROP_SCORE_FUNCTION, G_PARAM_READWRITE |
+          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING));
   /**
    * GstDeitClassify:interval:
    *

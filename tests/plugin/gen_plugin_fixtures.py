@@ -15,6 +15,8 @@ Writes into OUTDIR:
   model-badjson/    model/ with a config.json that is not JSON
   model-badcrop/    model/ with a preprocessor crop_size (48) that is not image_size (32)
   model-1ch/        a DeiT classifier with num_channels 1 (frames are RGB)
+  model-multilabel/ model/ with "problem_type": "multi_label_classification" (sigmoid
+                    scores in expected.json)
   model-nan/        model/ with NaN for every value of cls_classifier.bias (damaged
                     weights: every logit is NaN)
   labels-latin1.txt 10 labels, line 5 in Latin-1 (not UTF-8)
@@ -76,6 +78,13 @@ def top_k(logits, k):
     return order, [float(p[i]) for i in order]
 
 
+def top_k_sigmoid(logits, k):
+    """sigmoid in float64 (transformers' pipeline for multi-label models), highest first"""
+    p = torch.sigmoid(logits.double())
+    order = sorted(range(p.shape[0]), key=lambda i: (-float(p[i]), i))[:k]
+    return order, [float(p[i]) for i in order]
+
+
 def write_model(outdir, name, arch, seed, labels):
     cfg = deit_torch.make_config(arch, labels=labels, name="gst-deit-test/plugin-" + name, **SMALL)
     model = deit_torch.build_model(cfg, seed=seed)
@@ -120,6 +129,9 @@ def main():
             logits = out["logits"][0]
             ids, scores = top_k(logits, TOP_K)
             expected[name][photo] = {"ids": ids, "scores": scores}
+            if name == "model":  # model-multilabel: the same weights, sigmoid scores
+                ids, scores = top_k_sigmoid(logits, TOP_K)
+                expected.setdefault("model-multilabel", {})[photo] = {"ids": ids, "scores": scores}
             crops = expected.setdefault("crops", {}).setdefault(name, {}).setdefault(photo, [])
             for (x, y, w, h) in CROPS[photo]:
                 x1, y1 = min(x + w, img.width), min(y + h, img.height)
@@ -155,6 +167,18 @@ def main():
         b, e = t["data_offsets"]
         f.seek(8 + n + b)
         f.write(struct.pack("<f", float("nan")) * ((e - b) // 4))
+
+    # a multi-label fine-tune: model/ whose config.json says problem_type
+    # multi_label_classification, so that transformers' pipeline scores it with a sigmoid
+    ml = os.path.join(outdir, "model-multilabel")
+    shutil.rmtree(ml, ignore_errors=True)
+    shutil.copytree(os.path.join(outdir, "model"), ml)
+    with open(os.path.join(ml, "config.json")) as f:
+        mlc = json.load(f)
+    mlc["problem_type"] = "multi_label_classification"
+    mlc["_name_or_path"] = "gst-deit-test/plugin-model-multilabel"
+    with open(os.path.join(ml, "config.json"), "w") as f:
+        json.dump(mlc, f, indent=2)
 
     # preprocessor_config.json whose crop (48) is not the model's image_size (32)
     badcrop = os.path.join(outdir, "model-badcrop")

@@ -489,14 +489,29 @@ GST_END_TEST;
 #if HAVE_TEST_IMAGES
 static const gchar *photos[] = { "chelsea", "coffee", "astronaut" };
 
+/* checkpoint, its reference in expected.json, extra properties */
+static const struct
+{
+  const gchar *dir, *reference, *props;
+} end_to_end_cases[] = {
+  {"model", "model", ""},
+  {"model-vit", "model-vit", ""},
+  /* problem_type multi_label_classification: sigmoid scores by default ... */
+  {"model-multilabel", "model-multilabel", ""},
+  /* ... softmax when asked for, and sigmoid on a single-label model when asked for */
+  {"model-multilabel", "model", "score-function=softmax"},
+  {"model", "model-multilabel", "score-function=sigmoid"},
+};
+
 /* filesrc ! pngdec ! videoconvert ! deitclassify on the sample photos reports the
- * top-5 that PyTorch + Pillow compute for the same checkpoint (1e-4). */
+ * top-5 that PyTorch + Pillow compute for the same checkpoint (1e-4), with the
+ * scores of transformers' image-classification pipeline. */
 GST_START_TEST (test_end_to_end_reference)
 {
   const gchar *photo = photos[__i__ % 3];
-  const gchar *model_name = __i__ < 3 ? "model" : "model-vit";
+  const gchar *model_name = end_to_end_cases[__i__ / 3].reference;
   gchar *ref_path = data_path ("expected.json");
-  gchar *model = data_path (model_name);
+  gchar *model = data_path (end_to_end_cases[__i__ / 3].dir);
   gchar *png = g_strdup_printf ("%s/%s.png", TEST_IMAGES_DIR, photo);
   JsonParser *parser = json_parser_new ();
   JsonObject *exp_obj;
@@ -519,7 +534,8 @@ GST_START_TEST (test_end_to_end_reference)
   scores = json_object_get_array_member (exp_obj, "scores");
 
   desc = g_strdup_printf ("filesrc location=\"%s\" ! pngdec ! videoconvert ! "
-      "deitclassify model=\"%s\" top-k=5 ! fakesink", png, model);
+      "deitclassify model=\"%s\" top-k=5 %s ! fakesink", png, model,
+      end_to_end_cases[__i__ / 3].props);
   p = gst_parse_launch (desc, &error);
   fail_unless (p != NULL, "%s", error ? error->message : "");
   bus = gst_element_get_bus (p);
@@ -554,11 +570,11 @@ GST_START_TEST (test_end_to_end_reference)
       gdouble sc = g_value_get_double (gst_value_array_get_value (mscores, i));
       gdouble ref = json_array_get_double_element (scores, i);
 
-      GST_INFO ("%s %s top %u: id %d (ref %d) p %.7f (ref %.7f)", model_name,
+      GST_INFO ("%s %s top %u: id %d (ref %d) p %.7f (ref %.7f)", model,
           photo, i, id, (gint) json_array_get_int_element (ids, i), sc, ref);
       fail_unless_equals_int (id, json_array_get_int_element (ids, i));
-      fail_unless (fabs (sc - ref) <= REF_EPS, "%s %s top %u: %.7f vs %.7f",
-          model_name, photo, i, sc, ref);
+      fail_unless (fabs (sc - ref) <= REF_EPS, "%s %s %s top %u: %.7f vs %.7f",
+          model, end_to_end_cases[__i__ / 3].props, photo, i, sc, ref);
     }
   }
   gst_structure_free (s);
@@ -591,7 +607,8 @@ deitclassify_errors_suite (void)
   tcase_add_test (tc, test_non_finite_logits_warn_once);
   tcase_add_test (tc, test_caps_refused_downstream_not_blamed);
 #if HAVE_TEST_IMAGES
-  tcase_add_loop_test (tc, test_end_to_end_reference, 0, 6);
+  tcase_add_loop_test (tc, test_end_to_end_reference, 0,
+      3 * G_N_ELEMENTS (end_to_end_cases));
 #endif
   return s;
 }

@@ -4,7 +4,8 @@
 #     path is GStreamer's pluginsdir from gstreamer-1.0.pc, so gst-inspect-1.0 finds it
 #     with no GST_PLUGIN_PATH (a configure-only build dir, read with meson introspect);
 #  2. the build installed into a scratch DESTDIR: gst-inspect-1.0 deitclassify loads the
-#     installed plugin found as a system plugin directory, not through GST_PLUGIN_PATH;
+#     installed plugin found as a system plugin directory, not through GST_PLUGIN_PATH,
+#     and without LD_LIBRARY_PATH (the plugin's RUNPATH finds libgstdeitmeta-1.0.so);
 #  3. an application finds the meta library through pkg-config alone: meta-app.c includes
 #     <gst/deit/gstdeitclassifymeta.h>, is compiled with `pkg-config --cflags --libs
 #     gstdeitmeta-1.0` and reads the results of the installed plugin.
@@ -43,10 +44,12 @@ echo "pkg-config: $flags"
 plugin=$(find "$work/root" -name libgstdeit.so | head -1)
 [ -n "$plugin" ] || { echo "FAIL: libgstdeit.so not installed"; exit 1; }
 libdir=$(dirname "$(find "$work/root" -name 'libgstdeitmeta-1.0.so' | head -1)")
-# the installed plugin directory as if it were the system's (no GST_PLUGIN_PATH at all)
-inspect=$(env -u GST_PLUGIN_PATH -u GST_PLUGIN_PATH_1_0 \
+# the installed plugin directory as if it were the system's (no GST_PLUGIN_PATH at all),
+# and no LD_LIBRARY_PATH: the plugin finds libgstdeitmeta-1.0.so beside its directory
+# through its RUNPATH ($ORIGIN/..), as it must in a user's own prefix
+inspect=$(env -u GST_PLUGIN_PATH -u GST_PLUGIN_PATH_1_0 -u LD_LIBRARY_PATH \
   GST_PLUGIN_SYSTEM_PATH_1_0="$(dirname "$plugin"):${GST_SYSTEM_PLUGINS_DIR:-}" \
-  LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" gst-inspect-1.0 deitclassify 2>&1) ||
+  gst-inspect-1.0 deitclassify 2>&1) ||
   { echo "FAIL: gst-inspect-1.0 deitclassify on the installed plugin:"; echo "$inspect"; exit 1; }
 echo "$inspect" | grep -q "$(dirname "$plugin")/libgstdeit.so" ||
   { echo "FAIL: gst-inspect-1.0 did not load the installed copy:"; echo "$inspect" | head -20; exit 1; }

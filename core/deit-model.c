@@ -378,6 +378,34 @@ static struct deit_model *model_from_config(struct deit_parsed_config *pc, const
     return m;
 }
 
+/* What a weight file that is no weight file at all most likely is, as an error naming the
+ * fix, or OK when it may be one: what a failed or partial download leaves behind. */
+static enum deit_status check_not_a_download_leftover(const uint8_t *d, size_t size, const char *source,
+                                                      struct deit_error *err) {
+    static const char lfs[] = "version https://git-lfs.github.com/spec/";
+    if (size == 0)
+        return deit_set_error(err, DEIT_STATUS_ERROR_TRUNCATED,
+                              "%s is empty (0 bytes): the download did not finish; download the file again", source);
+    /* git clone of a Hub repository without git-lfs: a ~130-byte text pointer */
+    if (size >= sizeof lfs - 1 && memcmp(d, lfs, sizeof lfs - 1) == 0)
+        return deit_set_error(err, DEIT_STATUS_ERROR_BAD_HEADER,
+                              "%s is a Git LFS pointer (%zu bytes), not the weights: the repository was cloned "
+                              "without git-lfs; run \"git lfs install && git lfs pull\" in it, or download the file "
+                              "with \"hf download\" (huggingface_hub)",
+                              source, size);
+    /* an error or login page saved in place of the file (wget, curl without -f) */
+    size_t i = 0;
+    while (i < size && i < 64 && (d[i] == ' ' || d[i] == '\t' || d[i] == '\r' || d[i] == '\n')) i++;
+    if (size - i >= 5 && (g_ascii_strncasecmp((const char *)d + i, "<!doc", 5) == 0 ||
+                          g_ascii_strncasecmp((const char *)d + i, "<html", 5) == 0))
+        return deit_set_error(err, DEIT_STATUS_ERROR_BAD_HEADER,
+                              "%s is a web page (HTML), not the weights: the download saved an error or login page; "
+                              "download the file again (hf download, or curl -fL, which fails on HTTP "
+                              "errors instead of saving them)",
+                              source);
+    return DEIT_STATUS_OK;
+}
+
 /* parse the weight file in blob and bind the model's weights. On success with in-place
  * tensors the blob's mapping moves into the model. */
 static enum deit_status model_bind_blob(struct deit_model *m, bool arch_explicit, struct deit_blob *blob,
@@ -385,6 +413,7 @@ static enum deit_status model_bind_blob(struct deit_model *m, bool arch_explicit
     struct deit_tensor_file tf = { 0 };
     enum deit_status        st;
     const uint8_t          *d = blob->data;
+    if ((st = check_not_a_download_leftover(d, blob->size, source, err)) != DEIT_STATUS_OK) return st;
     if (blob->size >= 9 && d[8] == '{') {
         st = deit_safetensors_parse(&tf, d, blob->size, source, err);
     } else if (blob->size >= 4 && memcmp(d, "PK\x03\x04", 4) == 0) {
@@ -420,6 +449,53 @@ static void log_summary(const struct deit_model *m, const char *source) {
                   in->qkv_bias, in->pooler_output_size, (double)in->weight_bytes / 1e6,
                   (double)in->weight_bytes_copied / 1e6, source);
 }
+/* Directories users point at by mistake, recognised so the error can say where the
+ * checkpoint really is. */
+static bool is_peft_adapter(const char *dir) {
+    char *f   = g_build_filename(dir, "adapter_config.json", NULL);
+    bool  yes = g_file_test(f, G_FILE_TEST_EXISTS);
+    g_free(f);
+    return yes;
+}
+
+static enum deit_status peft_adapter_error(const char *dir, struct deit_error *err) {
+    return deit_set_error(err, DEIT_STATUS_ERROR_NOT_FOUND,
+                          "%s holds a PEFT adapter (adapter_config.json), not a whole checkpoint: merge it into its "
+                          "base model and save the result (in Python: PeftModel.from_pretrained(base, dir)"
+                          ".merge_and_unload().save_pretrained(out), plus the base model's "
+                          "preprocessor_config.json), then use that directory",
+                          dir);
+}
+
+/* The Hugging Face cache keeps a repository as models--org--name/{blobs,refs,snapshots}:
+ * the checkpoint directory is snapshots/<revision>/. The revision refs/main names, else
+ * any snapshot (g_free), else NULL. */
+static char *hf_cache_snapshot(const char *dir) {
+    char *snaps = g_build_filename(dir, "snapshots", NULL);
+    if (!g_file_test(snaps, G_FILE_TEST_IS_DIR)) {
+        g_free(snaps);
+        return NULL;
+    }
+    char *ref = g_build_filename(dir, "refs", "main", NULL), *rev = NULL, *out = NULL;
+    if (g_file_get_contents(ref, &rev, NULL, NULL)) {
+        g_strstrip(rev);
+        char *p = g_build_filename(snaps, rev, NULL);
+        if (rev[0] && !strchr(rev, '/') && g_file_test(p, G_FILE_TEST_IS_DIR)) out = g_steal_pointer(&p);
+        g_free(p);
+    }
+    if (!out) {
+        GDir       *d    = g_dir_open(snaps, 0, NULL);
+        const char *name = d ? g_dir_read_name(d) : NULL;
+        if (name) out = g_build_filename(snaps, name, NULL);
+        if (d) g_dir_close(d);
+    }
+    if (!out) out = g_build_filename(snaps, "<revision>", NULL);
+    g_free(rev);
+    g_free(ref);
+    g_free(snaps);
+    return out;
+}
+
 
 static enum deit_status find_weights(const char *dir, const struct deit_model_params *p, char **path,
                                      struct deit_error *err) {
@@ -457,11 +533,14 @@ static enum deit_status find_weights(const char *dir, const struct deit_model_pa
                                   "one model.safetensors",
                                   dir, sharded[i]);
     }
+    if (is_peft_adapter(dir)) return peft_adapter_error(dir, err);
     return deit_set_error(err, DEIT_STATUS_ERROR_NOT_FOUND,
                           "%s has neither model.safetensors nor pytorch_model.bin; download the weights of the "
                           "checkpoint into it",
                           dir);
 }
+
+
 
 struct deit_model *deit_model_load(const char *dir, const struct deit_model_params *params, struct deit_error *err) {
     deit_error_clear(err);
@@ -474,7 +553,9 @@ struct deit_model *deit_model_load(const char *dir, const struct deit_model_para
         deit_set_error(err, DEIT_STATUS_ERROR_NOT_FOUND,
                        g_file_test(dir, G_FILE_TEST_EXISTS)
                            ? "%s is not a directory; pass the checkpoint directory that holds config.json"
-                           : "model directory %s does not exist",
+                       : dir[0] == '~' ? "model directory %s does not exist (a leading ~ is not expanded here: "
+                                         "write the full path, e.g. with $HOME)"
+                                       : "model directory %s does not exist",
                        dir);
         return NULL;
     }
@@ -487,6 +568,19 @@ struct deit_model *deit_model_load(const char *dir, const struct deit_model_para
     size_t           len      = 0;
     struct deit_blob blob     = { 0 };
     if (!g_file_test(cfg_path, G_FILE_TEST_EXISTS)) {
+        char *snapshot = hf_cache_snapshot(dir);
+        if (snapshot) {
+            deit_set_error(err, DEIT_STATUS_ERROR_NOT_FOUND,
+                           "%s is a Hugging Face cache folder, not a checkpoint directory: the checkpoint is in "
+                           "its snapshots/ folder, e.g. %s",
+                           dir, snapshot);
+            g_free(snapshot);
+            goto fail;
+        }
+        if (is_peft_adapter(dir)) {
+            peft_adapter_error(dir, err);
+            goto fail;
+        }
         deit_set_error(err, DEIT_STATUS_ERROR_NOT_FOUND,
                        "%s not found: a checkpoint directory needs config.json (and model.safetensors or "
                        "pytorch_model.bin) as downloaded from the Hugging Face Hub",

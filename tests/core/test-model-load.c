@@ -939,6 +939,69 @@ static void test_errors_files(void) {
     remove_dir(dir);
     g_byte_array_unref(legacy);
 
+    /* what failed downloads leave in place of the weights: the error says what the file is */
+    static const struct {
+        const char *name, *content, *needle, *needle2;
+        enum deit_status status;
+    } leftovers[] = {
+        { "model.safetensors", "", "empty", "download the file again", DEIT_STATUS_ERROR_TRUNCATED },
+        { "pytorch_model.bin",
+          "version https://git-lfs.github.com/spec/v1\noid sha256:"
+          "4f5b0e2b7b6c1d3e9a8f7c6b5a4d3c2b1a0f9e8d7c6b5a4d3c2b1a0f9e8d7c6b\nsize 22883256\n",
+          "Git LFS pointer", "git lfs pull", DEIT_STATUS_ERROR_BAD_HEADER },
+        { "model.safetensors", "\n<!DOCTYPE html>\n<html><body>Access denied</body></html>\n", "HTML",
+          "download the file again", DEIT_STATUS_ERROR_BAD_HEADER },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(leftovers); i++) {
+        GByteArray *b = g_byte_array_new();
+        g_byte_array_append(b, (const guint8 *)leftovers[i].content, strlen(leftovers[i].content));
+        dir = write_dir(cfg, b, leftovers[i].name);
+        m   = deit_model_load(dir, NULL, &err);
+        EXPECT_ERROR(m, &err, leftovers[i].status, leftovers[i].name, leftovers[i].needle, leftovers[i].needle2);
+        remove_dir(dir);
+        g_byte_array_unref(b);
+    }
+
+    /* a PEFT adapter directory, with or without a config.json: merge it first */
+    dir        = write_dir(NULL, NULL, NULL);
+    char *adap = g_build_filename(dir, "adapter_config.json", NULL);
+    g_file_set_contents(adap, "{\"peft_type\": \"LORA\"}", -1, NULL);
+    m = deit_model_load(dir, NULL, &err);
+    EXPECT_ERROR(m, &err, DEIT_STATUS_ERROR_NOT_FOUND, "PEFT adapter", "merge_and_unload");
+    char *cfgp = g_build_filename(dir, "config.json", NULL);
+    g_file_set_contents(cfgp, cfg, -1, NULL);
+    m = deit_model_load(dir, NULL, &err);
+    EXPECT_ERROR(m, &err, DEIT_STATUS_ERROR_NOT_FOUND, "PEFT adapter", "merge_and_unload");
+    g_free(cfgp);
+    g_free(adap);
+    remove_dir(dir);
+
+    /* the Hugging Face cache folder of a repository instead of its snapshot */
+    char *hub  = g_dir_make_tmp("deit-test-hub-XXXXXX", NULL);
+    char *snap = g_build_filename(hub, "snapshots", "0a1b2c3d", NULL);
+    char *refs = g_build_filename(hub, "refs", NULL);
+    char *refm = g_build_filename(refs, "main", NULL);
+    g_mkdir_with_parents(snap, 0700);
+    g_mkdir_with_parents(refs, 0700);
+    g_file_set_contents(refm, "0a1b2c3d\n", -1, NULL);
+    m = deit_model_load(hub, NULL, &err);
+    EXPECT_ERROR(m, &err, DEIT_STATUS_ERROR_NOT_FOUND, "Hugging Face cache", "snapshots/0a1b2c3d");
+    g_unlink(refm);
+    g_rmdir(refs);
+    g_rmdir(snap);
+    char *snaps = g_path_get_dirname(snap);
+    g_rmdir(snaps);
+    g_rmdir(hub);
+    g_free(snaps);
+    g_free(refm);
+    g_free(refs);
+    g_free(snap);
+    g_free(hub);
+
+    /* "~" that no shell expanded (a quoted path, dash, zsh after "=") */
+    m = deit_model_load("~/no-such-deit-checkpoint", NULL, &err);
+    EXPECT_ERROR(m, &err, DEIT_STATUS_ERROR_NOT_FOUND, "does not exist", "leading ~ is not expanded");
+
     g_free(cfg);
     g_byte_array_unref(st);
     ckpt_clear(&c);

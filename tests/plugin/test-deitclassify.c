@@ -19,6 +19,7 @@
 #include <gst/check/gstharness.h>
 #include <gst/video/video.h>
 #include <json-glib/json-glib.h>
+#include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
 
@@ -684,6 +685,110 @@ GST_START_TEST (test_model_shared)
 
 GST_END_TEST;
 
+static void
+copy_checkpoint_file (const gchar * from_dir, const gchar * to_dir,
+    const gchar * name)
+{
+  gchar *from = g_build_filename (from_dir, name, NULL);
+  gchar *to = g_build_filename (to_dir, name, NULL);
+  gchar *data;
+  gsize len;
+
+  fail_unless (g_file_get_contents (from, &data, &len, NULL), "%s", from);
+  fail_unless (g_file_set_contents (to, data, len, NULL), "%s", to);
+  g_free (data);
+  g_free (from);
+  g_free (to);
+}
+
+/* The model name the element in h reports for one frame. */
+static gchar *
+classified_model_name (GstHarness * h)
+{
+  GstVideoInfo info;
+  GstBuffer *out;
+  GstDeitClassifyMeta *meta;
+  gchar *name;
+
+  info_from_string (&info,
+      "video/x-raw,format=RGB,width=40,height=30,framerate=30/1");
+  out = gst_harness_push_and_pull (h, random_frame (&info, 7));
+  meta = gst_buffer_get_deit_classify_meta (out);
+  fail_unless (meta != NULL);
+  name = g_strdup (meta->model_name);
+  gst_buffer_unref (out);
+  return name;
+}
+
+/* A checkpoint replaced on disk by rename (docs/reliability.md) while an element uses
+ * it: that element keeps the model it loaded, and an element started afterwards loads
+ * the new files instead of sharing the stale model. */
+GST_START_TEST (test_model_replaced_by_rename)
+{
+  const gchar *files[] = { "config.json", "preprocessor_config.json",
+    "model.safetensors"
+  };
+  gchar *tmp = g_dir_make_tmp ("deit-replaced-XXXXXX", NULL);
+  gchar *dir = g_build_filename (tmp, "ckpt", NULL);
+  gchar *staged = g_build_filename (tmp, "staged", NULL);
+  gchar *old_src = data_path ("model"), *new_src = data_path ("model-vit");
+  gchar *desc, *name_a, *name_b, *name_a2;
+  GstHarness *a, *b;
+  guint i;
+
+  g_mkdir (dir, 0700);
+  g_mkdir (staged, 0700);
+  for (i = 0; i < G_N_ELEMENTS (files); i++) {
+    copy_checkpoint_file (old_src, dir, files[i]);
+    copy_checkpoint_file (new_src, staged, files[i]);
+  }
+  desc = g_strdup_printf ("deitclassify model=\"%s\" threads=1", dir);
+  a = gst_harness_new_parse (desc);
+  gst_harness_set_src_caps_str (a,
+      "video/x-raw,format=RGB,width=40,height=30,framerate=30/1");
+  name_a = classified_model_name (a);
+  fail_unless_equals_string (name_a, "gst-deit-test/plugin-model");
+
+  for (i = 0; i < G_N_ELEMENTS (files); i++) {
+    gchar *from = g_build_filename (staged, files[i], NULL);
+    gchar *to = g_build_filename (dir, files[i], NULL);
+
+    fail_unless (g_rename (from, to) == 0);
+    g_free (from);
+    g_free (to);
+  }
+  b = gst_harness_new_parse (desc);
+  gst_harness_set_src_caps_str (b,
+      "video/x-raw,format=RGB,width=40,height=30,framerate=30/1");
+  name_b = classified_model_name (b);
+  fail_unless_equals_string (name_b, "gst-deit-test/plugin-model-vit");
+  name_a2 = classified_model_name (a);
+  fail_unless_equals_string (name_a2, "gst-deit-test/plugin-model");
+
+  gst_harness_teardown (a);
+  gst_harness_teardown (b);
+  for (i = 0; i < G_N_ELEMENTS (files); i++) {
+    gchar *f = g_build_filename (dir, files[i], NULL);
+
+    g_unlink (f);
+    g_free (f);
+  }
+  g_rmdir (dir);
+  g_rmdir (staged);
+  g_rmdir (tmp);
+  g_free (name_a);
+  g_free (name_b);
+  g_free (name_a2);
+  g_free (desc);
+  g_free (old_src);
+  g_free (new_src);
+  g_free (staged);
+  g_free (dir);
+  g_free (tmp);
+}
+
+GST_END_TEST;
+
 /* ------------------------------------------------------------------------------------
  * issue 16, item 8: the threshold boundary and the stream time in every mode
  */
@@ -723,7 +828,8 @@ GST_START_TEST (test_threshold_equal_is_kept)
   core_classify ("model", in, &info, 0, FALSE, 10, all.scores[1], &r);
   out = gst_harness_push_and_pull (h, gst_buffer_ref (in));
   check_meta_equals (gst_buffer_get_deit_classify_meta (out), &r);
-  fail_unless_equals_int (gst_buffer_get_deit_classify_meta (out)->n_results, 2);
+  fail_unless_equals_int (gst_buffer_get_deit_classify_meta (out)->n_results,
+      2);
   s = pop_deit_message (bus);
   check_message_equals (s, &r);
   gst_structure_free (s);
@@ -761,6 +867,7 @@ deitclassify_suite (void)
   tcase_add_test (tc, test_meta_copy);
   tcase_add_test (tc, test_state_cycles);
   tcase_add_test (tc, test_model_shared);
+  tcase_add_test (tc, test_model_replaced_by_rename);
   tcase_add_test (tc, test_threshold_equal_is_kept);
   return s;
 }

@@ -21,8 +21,8 @@
 #     vp8enc deadline=1 cpu-used=4 threads=T ! webmmux ! filesink location=OUT
 set -euo pipefail
 
-usage() {
-  sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//' >&2
+usage() {   # -h: the header on stdout, exit 0; a usage error: on stderr
+  if [ "${1:-2}" = 0 ]; then sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; else sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//' >&2; fi
   exit "${1:-2}"
 }
 

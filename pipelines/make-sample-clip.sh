@@ -7,6 +7,7 @@
 # rawvideoparse, videoconvert, videoscale (gstreamer1.0-plugins-base).
 set -euo pipefail
 
+case "${1:-}" in -h|--help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 [ $# -ge 2 ] || { sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 out=$1; shift
 

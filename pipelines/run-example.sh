@@ -17,6 +17,7 @@
 # DEIT_OFFLINE=1 skips the download. Exit status 0 when both pipelines ran.
 set -euo pipefail
 
+case "${1:-}" in -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 build=$(cd "${1:-$root/build}" 2>/dev/null && pwd) || {

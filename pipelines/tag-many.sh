@@ -40,8 +40,8 @@ set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 tag_video="$here/tag-video.sh"
 
-usage() {
-  sed -n '2,36p' "$0" | sed 's/^# \{0,1\}//' >&2
+usage() {   # -h: the header on stdout, exit 0; a usage error: on stderr
+  if [ "${1:-101}" = 0 ]; then sed -n '2,36p' "$0" | sed 's/^# \{0,1\}//'; else sed -n '2,36p' "$0" | sed 's/^# \{0,1\}//' >&2; fi
   exit "${1:-101}"
 }
 die() { echo "tag-many.sh: $*" >&2; exit 101; }

@@ -30,8 +30,8 @@
 # installed copy.
 set -euo pipefail
 
-usage() {
-  sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//' >&2
+usage() {   # -h: the header on stdout, exit 0; a usage error: on stderr
+  if [ "${1:-2}" = 0 ]; then sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; else sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//' >&2; fi
   exit "${1:-2}"
 }
 

@@ -24,6 +24,15 @@ expected_top1() {   # expected_top1 PHOTO
     "$fixtures/expected.json" "$1"
 }
 
+# -h on every user-facing script: its header on stdout, exit 0 (pipelines/README.md)
+for s in "$pipelines"/*.sh; do
+  name=$(basename "$s")
+  [ "$name" = watch-gst-launch.sh ] && continue   # a helper the other scripts source
+  help=$("$s" -h 2>/dev/null); rc=$?
+  if [ $rc = 0 ] && printf '%s\n' "$help" | grep -q "Usage: $name"; then ok "$name -h"
+  else fail "$name -h: exit $rc, stdout without 'Usage: $name'"; fi
+done
+
 # make-sample-clip.sh: 3 photos x 10 frames
 clip=$work/sample.avi
 if "$pipelines/make-sample-clip.sh" "$clip" "$images"/chelsea.png "$images"/coffee.png "$images"/astronaut.png \

@@ -1742,7 +1742,7 @@ static int cmp_score_desc(const void *pa, const void *pb) {
 
 int deit_top_k_scores(const float *logits, int n, enum deit_score_function fn, int k, float threshold,
                       struct deit_class_score *out) {
-    if (!logits || n < 1 || k < 1 || !out) return 0;
+    if (!logits || n < 1 || k < 1 || !out || (int)fn < DEIT_SCORE_AUTO || (int)fn > DEIT_SCORE_NONE) return 0;
     /* softmax in double: probabilities as torch.softmax(logits, -1) computes them, without
      * float32 summation error */
     double mx = logits[0], sum = 0.0;
@@ -1761,7 +1761,9 @@ int deit_top_k_scores(const float *logits, int n, enum deit_score_function fn, i
          * gives NaN here, as it does in softmax, so it never passes */
         case DEIT_SCORE_SIGMOID: s = isfinite(x) ? 1.0 / (1.0 + exp(-x)) : NAN; break;
         case DEIT_SCORE_NONE: s = isfinite(x) ? x : NAN; break;
-        default: s = exp(x - mx) / sum; break;
+        /* a -inf logit would get probability 0 and pass a threshold of 0: like NaN and
+         * +inf (which make every probability NaN) it is damage, never reported */
+        default: s = isfinite(x) ? exp(x - mx) / sum : NAN; break;
         }
         struct deit_class_score c = { i, (float)s, logits[i] };
         if (!(c.score >= threshold)) continue; /* NaN (non-finite logits) never passes */

@@ -25,10 +25,12 @@
  * - `results`: the full-frame top-k, most probable first, each
  *   `{"class_id": int, "label": string or null, "score": probability}`;
  * - `other_models` (only on frames that have them): the full-frame results of
- *   further models, when several deitclassify elements classify the same frames
- *   (the first one's are `model`, `fresh`, `inference_pts` and `results` above),
+ *   further models, when several deitclassify elements classify the same frames,
  *   each `{"model", "fresh", "inference_pts", "results": [...]}`, in the order the
- *   elements attached them;
+ *   elements attached them. `model`, `fresh`, `inference_pts` and `results` above
+ *   hold the first full-frame result on the frame: normally the first element's,
+ *   but a model without a result on that frame (async, before its first inference)
+ *   leaves the place to the next;
  * - `rois`: one object per classified region, `{"roi_id", "x", "y", "width",
  *   "height", "model", "fresh", "results": [...]}` (empty list when there are none).
  *

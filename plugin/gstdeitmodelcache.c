@@ -83,9 +83,10 @@ gst_deit_model_cache_acquire (GstObject * user, const gchar * location,
   canonical = g_strdup (rp ? rp : location);
   free (rp);
 
-  stamp = checkpoint_stamp (canonical);
-
+  /* under the lock: a stamp read before another element loaded newer files would
+   * evict that element's fresh entry */
   g_mutex_lock (&model_cache_lock);
+  stamp = checkpoint_stamp (canonical);
   if (!model_cache)
     model_cache = g_hash_table_new (g_str_hash, g_str_equal);
   entry = g_hash_table_lookup (model_cache, canonical);

@@ -73,6 +73,14 @@ int main(void) {
     CHECK(m == n, "auto on plain logits: %d classes", m);
     for (int i = 0; i < m; i++)
         CHECK(sm[i].class_id == all[i].class_id && sm[i].score == all[i].score, "auto is not softmax at rank %d", i);
+    /* -inf: under softmax too it is left out (not reported with probability 0) */
+    const float minf_logits[3] = { 1.0f, -INFINITY, 0.0f };
+    m = deit_top_k(minf_logits, 3, 3, 0.0f, got);
+    CHECK(m == 2 && got[0].class_id == 0 && got[1].class_id == 2, "softmax with a -inf logit: %d classes, expected "
+          "the 2 finite ones", m);
+    /* a function outside the enum: nothing, not a division by zero */
+    m = deit_top_k_scores(logits, n, (enum deit_score_function)(DEIT_SCORE_NONE + 1), n, 0.0f, got);
+    CHECK(m == 0, "unknown score function: %d classes, expected none", m);
     /* multi-label: a damaged class does not hide the others */
     m = deit_top_k_scores(nan_logits, 4, DEIT_SCORE_SIGMOID, 4, 0.0f, got);
     CHECK(m == 3, "sigmoid with a NaN logit: %d classes, expected the 3 finite ones", m);

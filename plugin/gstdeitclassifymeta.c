@@ -114,18 +114,51 @@ find_classification_roi (GstBuffer * buffer, gboolean with_param)
   return NULL;
 }
 
+/* The full-frame ROI meta deitclassify attached together with @meta: the
+ * classification ROI whose parameters name the same model and top-1 class (with
+ * several deitclassify elements in a chain each has its own). */
+static GstVideoRegionOfInterestMeta *
+find_own_roi (GstBuffer * buffer, const GstDeitClassifyMeta * meta)
+{
+  GQuark roi_type = g_quark_from_static_string (GST_DEIT_CLASSIFY_ROI_TYPE);
+  gpointer state = NULL;
+  GstMeta *m;
+
+  while ((m = gst_buffer_iterate_meta_filtered (buffer, &state,
+              GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
+    GstVideoRegionOfInterestMeta *roi = (GstVideoRegionOfInterestMeta *) m;
+    GstStructure *p;
+    gint label_id;
+
+    if (roi->roi_type != roi_type)
+      continue;
+    p = gst_video_region_of_interest_meta_get_param (roi,
+        GST_DEIT_CLASSIFY_ROI_PARAM);
+    if (!p || g_strcmp0 (gst_structure_get_string (p, "model_name"),
+            meta->model_name) != 0)
+      continue;
+    if (meta->n_results > 0 && (!gst_structure_get_int (p, "label_id",
+                &label_id) || label_id != meta->results[0].class_id))
+      continue;
+    return roi;
+  }
+  return NULL;
+}
+
 /* GStreamer 1.22's scale transform of GstVideoRegionOfInterestMeta (which
  * videoconvert and videoscale apply to it, as it is tagged "size") keeps the
  * rectangle but drops the parameter structures. deitclassify attaches its ROI meta
  * before this meta, so when this meta is transformed the destination already holds
- * the transformed ROI meta: give it back its parameters. */
+ * the transformed ROI meta (the first one still without parameters): give it back
+ * the parameters of this meta's own ROI meta. */
 static void
-gst_deit_classify_meta_restore_roi_params (GstBuffer * dest, GstBuffer * src)
+gst_deit_classify_meta_restore_roi_params (GstBuffer * dest, GstBuffer * src,
+    const GstDeitClassifyMeta * smeta)
 {
   GstVideoRegionOfInterestMeta *sroi, *droi;
   GList *l;
 
-  sroi = find_classification_roi (src, TRUE);
+  sroi = find_own_roi (src, smeta);
   if (!sroi)
     return;
   droi = find_classification_roi (dest, FALSE);
@@ -158,7 +191,7 @@ gst_deit_classify_meta_transform (GstBuffer * dest, GstMeta * meta,
     if (!gst_deit_classify_meta_copy_to (dest, smeta))
       return FALSE;
     if (smeta->roi_id == -1)
-      gst_deit_classify_meta_restore_roi_params (dest, buffer);
+      gst_deit_classify_meta_restore_roi_params (dest, buffer, smeta);
     return TRUE;
   }
 
@@ -186,7 +219,7 @@ gst_deit_classify_meta_transform (GstBuffer * dest, GstMeta * meta,
       dmeta->frame_height = (guint) nh;
     }
     if (smeta->roi_id == -1)
-      gst_deit_classify_meta_restore_roi_params (dest, buffer);
+      gst_deit_classify_meta_restore_roi_params (dest, buffer, smeta);
     return TRUE;
   }
 

@@ -502,6 +502,67 @@ GST_START_TEST (test_survives_convert_scale)
 
 GST_END_TEST;
 
+/* Two deitclassify elements in a chain, then a converter and a scaler: each full-frame
+ * ROI meta gets back its own element's parameters (model and top-1), not the first
+ * element's twice. */
+GST_START_TEST (test_chained_survive_convert_scale)
+{
+  const gchar *caps =
+      "video/x-raw,format=RGB,width=64,height=48,framerate=25/1";
+  gchar *model = data_path ("model"), *vit = data_path ("model-vit");
+  gchar *desc = g_strdup_printf ("deitclassify model=\"%s\" threads=1 ! "
+      "deitclassify model=\"%s\" threads=1 ! videoconvert ! videoscale ! "
+      "capsfilter caps=video/x-raw,format=I420,width=32,height=24", model, vit);
+  GstHarness *h = gst_harness_new_parse (desc);
+  GQuark roi_type = g_quark_from_static_string (GST_DEIT_CLASSIFY_ROI_TYPE);
+  GstVideoInfo info;
+  GstBuffer *in, *out;
+  Result r_deit, r_vit;
+  gpointer state = NULL;
+  GstMeta *m;
+  gboolean seen_deit = FALSE, seen_vit = FALSE;
+
+  info_from_string (&info, caps);
+  gst_harness_set_src_caps_str (h, caps);
+  in = random_frame (&info, 12);
+  core_classify ("model", in, &info, 0, FALSE, 5, 0.0f, &r_deit);
+  core_classify ("model-vit", in, &info, 0, FALSE, 5, 0.0f, &r_vit);
+  out = gst_harness_push_and_pull (h, in);
+  while ((m = gst_buffer_iterate_meta_filtered (out, &state,
+              GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
+    GstVideoRegionOfInterestMeta *roi = (GstVideoRegionOfInterestMeta *) m;
+    GstStructure *p;
+    const gchar *name;
+    gint label_id;
+
+    if (roi->roi_type != roi_type)
+      continue;
+    p = gst_video_region_of_interest_meta_get_param (roi,
+        GST_DEIT_CLASSIFY_ROI_PARAM);
+    fail_unless (p != NULL, "a chained ROI meta lost its parameters");
+    name = gst_structure_get_string (p, "model_name");
+    fail_unless (gst_structure_get_int (p, "label_id", &label_id));
+    if (g_strcmp0 (name, "gst-deit-test/plugin-model") == 0) {
+      fail_if (seen_deit, "the first model's parameters on two ROI metas");
+      fail_unless_equals_int (label_id, r_deit.ids[0]);
+      seen_deit = TRUE;
+    } else {
+      fail_unless_equals_string (name, "gst-deit-test/plugin-model-vit");
+      fail_if (seen_vit, "the second model's parameters on two ROI metas");
+      fail_unless_equals_int (label_id, r_vit.ids[0]);
+      seen_vit = TRUE;
+    }
+  }
+  fail_unless (seen_deit && seen_vit);
+  gst_buffer_unref (out);
+  gst_harness_teardown (h);
+  g_free (desc);
+  g_free (vit);
+  g_free (model);
+}
+
+GST_END_TEST;
+
 static void
 count_meta_handoff (GstElement * sink, GstBuffer * buf, GstPad * pad,
     gpointer user_data)
@@ -863,6 +924,7 @@ deitclassify_suite (void)
   tcase_add_test (tc, test_passthrough);
   tcase_add_test (tc, test_switches);
   tcase_add_test (tc, test_survives_convert_scale);
+  tcase_add_test (tc, test_chained_survive_convert_scale);
   tcase_add_test (tc, test_survives_tee);
   tcase_add_test (tc, test_meta_copy);
   tcase_add_test (tc, test_state_cycles);

@@ -34,7 +34,8 @@
  * - `rois`: one object per classified region, `{"roi_id", "x", "y", "width",
  *   "height", "model", "fresh", "results": [...]}` (empty list when there are none).
  *
- * Frames without a classification meta produce no line unless
+ * Frames without a classification meta produce no line (a GAP event with their
+ * timestamps instead, so that a sink prerolls) unless
  * #GstDeitJsonEnc:add-empty-results is set (then `results` is empty, `model`
  * is null and `fresh` false). #GstDeitJsonEnc:fresh-only drops the lines of
  * carried-over results, so with `interval=N` one line is written per N frames.
@@ -344,8 +345,17 @@ gst_deit_json_enc_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
     line = build_line (self, buf, add_empty, fresh_only);
   self->n_frames++;
   if (line == NULL) {
+    GstClockTime pts = GST_BUFFER_PTS (buf);
+    GstClockTime duration = GST_BUFFER_DURATION (buf);
+
     GST_LOG_OBJECT (self, "no line for %" GST_PTR_FORMAT, buf);
     gst_buffer_unref (buf);
+    /* a gap instead: a sink downstream prerolls on it (a non-live pipeline whose
+     * first frames have no result, e.g. roi-list without boxes or async before
+     * its first inference, would otherwise never leave PAUSED), and knows the
+     * stream time moved on */
+    if (GST_CLOCK_TIME_IS_VALID (pts))
+      gst_pad_push_event (self->srcpad, gst_event_new_gap (pts, duration));
     return GST_FLOW_OK;
   }
 

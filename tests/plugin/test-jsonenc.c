@@ -276,8 +276,21 @@ GST_START_TEST (test_no_meta)
   JsonParser *parser;
   JsonObject *o;
 
-  fail_unless_equals_int (gst_harness_push (h, make_buffer (0)), GST_FLOW_OK);
+  fail_unless_equals_int (gst_harness_push (h, make_buffer (3)), GST_FLOW_OK);
   fail_unless_equals_int (gst_harness_buffers_in_queue (h), 0);
+  /* a gap with the frame's timestamps in its place (a sink prerolls on it) */
+  {
+    GstEvent *ev;
+    GstClockTime ts = GST_CLOCK_TIME_NONE, dur = GST_CLOCK_TIME_NONE;
+
+    while ((ev = gst_harness_try_pull_event (h))) {
+      if (GST_EVENT_TYPE (ev) == GST_EVENT_GAP)
+        gst_event_parse_gap (ev, &ts, &dur);
+      gst_event_unref (ev);
+    }
+    fail_unless_equals_uint64 (ts, 3 * FRAME_DURATION);
+    fail_unless_equals_uint64 (dur, FRAME_DURATION);
+  }
   gst_harness_teardown (h);
 
   h = start_harness ("deitjsonenc add-empty-results=true");

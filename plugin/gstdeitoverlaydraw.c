@@ -59,6 +59,9 @@ make_font (const GstDeitDrawSettings * s, gint frame_h, gdouble scale)
     px = (gdouble) pango_font_description_get_size (font) / PANGO_SCALE;
   else
     px = MAX (10.0, frame_h / 20.0);
+  /* text taller than the frame cannot be read, and sizes far beyond it make cairo
+   * fail ("failed to create cairo scaled font") */
+  px = CLAMP (px, 1.0, MAX (frame_h, 1));
   pango_font_description_set_absolute_size (font, px * scale * PANGO_SCALE);
   return font;
 }

@@ -310,6 +310,27 @@ GST_START_TEST (test_max_results)
 
 GST_END_TEST;
 
+/* A font size far beyond the frame (font-desc="Sans 100000") is drawn at most as
+ * tall as the frame: no Pango/cairo warning (gst-check makes warnings fatal), and the
+ * frame still gets its panel. */
+GST_START_TEST (test_huge_font)
+{
+  GstHarness *h = start_harness ("deitoverlay font-desc=\"Sans 100000\" "
+      "background-color=0xff000000", GST_VIDEO_FORMAT_RGB);
+  GstBuffer *in = make_frame (GST_VIDEO_FORMAT_RGB), *copy, *out;
+  Diff d;
+
+  add_full_frame_meta (in, 2, TRUE);
+  out = run_frame (h, in, &copy);
+  d = diff_plane (GST_VIDEO_FORMAT_RGB, copy, out, 0, NULL);
+  fail_unless (d.n_changed > 0, "nothing drawn with a huge font");
+  gst_buffer_unref (copy);
+  gst_buffer_unref (out);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 /* Rows of the mask with a changed pixel, as runs [start, end): writes up to 4. */
 static guint
 changed_row_runs (const guint8 * mask, gint starts[4], gint ends[4])
@@ -734,6 +755,7 @@ deitoverlay_suite (void)
   tcase_add_test (tc, test_panel_has_text_rgb);
   tcase_add_test (tc, test_max_results);
   tcase_add_test (tc, test_two_models);
+  tcase_add_test (tc, test_huge_font);
   tcase_add_test (tc, test_panel_i420);
   tcase_add_test (tc, test_panel_nv12);
   tcase_add_test (tc, test_no_meta_nv12);

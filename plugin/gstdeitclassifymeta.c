@@ -95,30 +95,13 @@ gst_deit_classify_meta_copy_to (GstBuffer * dest,
   return dmeta;
 }
 
+/* The first classification ROI meta of @buffer: with parameters (@with_param), those
+ * deitclassify attached together with @owner (the same model and top-1 class: with
+ * several deitclassify elements in a chain each has its own ROI meta), or without
+ * parameters (@owner NULL). */
 static GstVideoRegionOfInterestMeta *
-find_classification_roi (GstBuffer * buffer, gboolean with_param)
-{
-  GQuark roi_type = g_quark_from_static_string (GST_DEIT_CLASSIFY_ROI_TYPE);
-  gpointer state = NULL;
-  GstMeta *m;
-
-  while ((m = gst_buffer_iterate_meta_filtered (buffer, &state,
-              GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
-    GstVideoRegionOfInterestMeta *roi = (GstVideoRegionOfInterestMeta *) m;
-
-    if (roi->roi_type == roi_type &&
-        (gst_video_region_of_interest_meta_get_param (roi,
-                GST_DEIT_CLASSIFY_ROI_PARAM) != NULL) == with_param)
-      return roi;
-  }
-  return NULL;
-}
-
-/* The full-frame ROI meta deitclassify attached together with @meta: the
- * classification ROI whose parameters name the same model and top-1 class (with
- * several deitclassify elements in a chain each has its own). */
-static GstVideoRegionOfInterestMeta *
-find_own_roi (GstBuffer * buffer, const GstDeitClassifyMeta * meta)
+find_classification_roi (GstBuffer * buffer, gboolean with_param,
+    const GstDeitClassifyMeta * owner)
 {
   GQuark roi_type = g_quark_from_static_string (GST_DEIT_CLASSIFY_ROI_TYPE);
   gpointer state = NULL;
@@ -134,11 +117,14 @@ find_own_roi (GstBuffer * buffer, const GstDeitClassifyMeta * meta)
       continue;
     p = gst_video_region_of_interest_meta_get_param (roi,
         GST_DEIT_CLASSIFY_ROI_PARAM);
-    if (!p || g_strcmp0 (gst_structure_get_string (p, "model_name"),
-            meta->model_name) != 0)
+    if ((p != NULL) != with_param)
       continue;
-    if (meta->n_results > 0 && (!gst_structure_get_int (p, "label_id",
-                &label_id) || label_id != meta->results[0].class_id))
+    if (owner && g_strcmp0 (gst_structure_get_string (p, "model_name"),
+            owner->model_name) != 0)
+      continue;
+    if (owner && owner->n_results > 0 && (!gst_structure_get_int (p,
+                "label_id", &label_id)
+            || label_id != owner->results[0].class_id))
       continue;
     return roi;
   }
@@ -158,10 +144,10 @@ gst_deit_classify_meta_restore_roi_params (GstBuffer * dest, GstBuffer * src,
   GstVideoRegionOfInterestMeta *sroi, *droi;
   GList *l;
 
-  sroi = find_own_roi (src, smeta);
+  sroi = find_classification_roi (src, TRUE, smeta);
   if (!sroi)
     return;
-  droi = find_classification_roi (dest, FALSE);
+  droi = find_classification_roi (dest, FALSE, NULL);
   if (!droi)
     return;
   for (l = sroi->params; l; l = l->next) {

@@ -127,13 +127,17 @@ add_time (JsonBuilder * b, const gchar * name, GstClockTime t)
 /* A string value that is valid JSON whatever the application put in the meta:
  * invalid UTF-8 becomes U+FFFD (g_utf8_make_valid), and so does U+001F, which
  * json-glib 1.6 (Debian 12) writes unescaped (it escapes the other C0 controls
- * as \u00XX), which would make the line unparseable. */
+ * as \u00XX), which would make the line unparseable. NULL gives null. */
 static void
 add_string (JsonBuilder * b, const gchar * s)
 {
   gchar *valid, *p;
   GString *out;
 
+  if (s == NULL) {
+    json_builder_add_null_value (b);
+    return;
+  }
   if (g_utf8_validate (s, -1, NULL) && !strchr (s, 0x1f)) {
     json_builder_add_string_value (b, s);
     return;
@@ -165,10 +169,7 @@ add_results (JsonBuilder * b, const GstDeitClassifyMeta * meta)
     json_builder_set_member_name (b, "class_id");
     json_builder_add_int_value (b, r->class_id);
     json_builder_set_member_name (b, "label");
-    if (r->label)
-      add_string (b, r->label);
-    else
-      json_builder_add_null_value (b);
+    add_string (b, r->label);
     json_builder_set_member_name (b, "score");
     /* JSON has no NaN or infinity (json-glib would write "nan.0"): null keeps the
      * line valid for a meta that some other code filled with one */
@@ -202,10 +203,7 @@ add_roi (JsonBuilder * b, const GstDeitClassifyMeta * meta, gint frame_w,
   json_builder_set_member_name (b, "height");
   json_builder_add_int_value (b, h);
   json_builder_set_member_name (b, "model");
-  if (meta->model_name)
-    add_string (b, meta->model_name);
-  else
-    json_builder_add_null_value (b);
+  add_string (b, meta->model_name);
   json_builder_set_member_name (b, "fresh");
   json_builder_add_boolean_value (b, meta->fresh);
   add_results (b, meta);
@@ -250,10 +248,7 @@ build_line (GstDeitJsonEnc * self, GstBuffer * buf, gboolean add_empty,
   add_time (b, "inference_pts", main_meta ? main_meta->inference_pts :
       GST_CLOCK_TIME_NONE);
   json_builder_set_member_name (b, "model");
-  if (main_meta && main_meta->model_name)
-    add_string (b, main_meta->model_name);
-  else
-    json_builder_add_null_value (b);
+  add_string (b, main_meta ? main_meta->model_name : NULL);
   json_builder_set_member_name (b, "fresh");
   json_builder_add_boolean_value (b, main_meta ? main_meta->fresh : FALSE);
   add_results (b, has_full_frame ? main_meta : NULL);
@@ -274,10 +269,7 @@ build_line (GstDeitJsonEnc * self, GstBuffer * buf, gboolean add_empty,
     }
     json_builder_begin_object (b);
     json_builder_set_member_name (b, "model");
-    if (meta->model_name)
-      add_string (b, meta->model_name);
-    else
-      json_builder_add_null_value (b);
+    add_string (b, meta->model_name);
     json_builder_set_member_name (b, "fresh");
     json_builder_add_boolean_value (b, meta->fresh);
     add_time (b, "inference_pts", meta->inference_pts);

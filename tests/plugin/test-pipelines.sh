@@ -25,7 +25,7 @@ expected_top1() {   # expected_top1 PHOTO
 }
 
 # -h on every user-facing script: its header on stdout, exit 0 (pipelines/README.md)
-for s in "$pipelines"/*.sh; do
+for s in "$pipelines"/*.sh "$pipelines"/*.py; do
   name=$(basename "$s")
   [ "$name" = watch-gst-launch.sh ] && continue   # a helper the other scripts source
   help=$("$s" -h 2>/dev/null); rc=$?
@@ -71,6 +71,30 @@ for p in chelsea coffee astronaut; do
   if [ -n "$got" ] && [ "$got" = "$exp" ]; then ok "classify-images.sh $p: class $got"
   else fail "classify-images.sh $p: class '$got', reference $exp"; fi
 done
+
+# classify-app.py (Python, PyGObject): each photo's top-3 read from the buffer's ROI meta
+# equals the PyTorch + Pillow reference (ids; probabilities, printed to 4 decimals,
+# within 2e-4)
+if /usr/bin/python3 -c 'import gi; gi.require_version("GstVideo", "1.0"); from gi.repository import GstVideo' \
+    2>/dev/null; then
+  for p in chelsea coffee astronaut; do
+    out=$(/usr/bin/python3 "$pipelines/classify-app.py" "$images/$p.png" "$model" top-k=3 2>&1); rc=$?
+    if [ $rc = 0 ] && printf '%s\n' "$out" | /usr/bin/python3 -c '
+import json, re, sys
+ref = json.load(open(sys.argv[1]))["model"][sys.argv[2]]
+lines = [l for l in sys.stdin.read().splitlines() if re.match(r"^[0-9.]+ s new ", l)]
+assert len(lines) == 1, lines
+top = [t.split(" ", 2) for t in lines[0].split(" s new ", 1)[1].split(" | ")]
+assert [int(t[0]) for t in top] == ref["ids"][:3], (top, ref["ids"][:3])
+assert all(abs(float(t[1]) - s) <= 2e-4 for t, s in zip(top, ref["scores"])), (top, ref["scores"][:3])
+' "$fixtures/expected.json" "$p"; then ok "classify-app.py $p: top-3 as the reference"
+    else fail "classify-app.py $p: exit $rc"; printf '%s\n' "$out" | tail -3; fi
+  done
+elif [ "${CI:-}" = true ]; then
+  fail "classify-app.py: python3-gi or the GstVideo typelib is missing (.ci/install-deps installs them)"
+else
+  echo "skip: classify-app.py (python3-gi, gir1.2-gst-plugins-base-1.0 not installed)"
+fi
 
 # run-example.sh offline: the test checkpoint, the MEANINGLESS note, the clip and photos
 out=$(DEIT_OFFLINE=1 DEIT_MODEL= "$pipelines/run-example.sh" "$build" 2>&1); rc=$?

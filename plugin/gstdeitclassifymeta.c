@@ -95,38 +95,41 @@ gst_deit_classify_meta_copy_to (GstBuffer * dest,
   return dmeta;
 }
 
-/* The first classification ROI meta of @buffer: with parameters (@with_param), those
- * deitclassify attached together with @owner (the same model and top-1 class: with
- * several deitclassify elements in a chain each has its own ROI meta), or without
- * parameters (@owner NULL). */
+/* A classification ROI meta of @buffer. With @owner (a full-frame meta of @buffer):
+ * the one deitclassify attached together with it, i.e. the last classification ROI
+ * meta with parameters naming its model between the previous full-frame
+ * GstDeitClassifyMeta and @owner (deitclassify attaches its ROI meta just before its
+ * meta; with several deitclassify elements in a chain, even on the same model, each
+ * has its own). Without @owner: the first one that has no parameters. */
 static GstVideoRegionOfInterestMeta *
-find_classification_roi (GstBuffer * buffer, gboolean with_param,
-    const GstDeitClassifyMeta * owner)
+find_classification_roi (GstBuffer * buffer, const GstDeitClassifyMeta * owner)
 {
   GQuark roi_type = g_quark_from_static_string (GST_DEIT_CLASSIFY_ROI_TYPE);
+  GstVideoRegionOfInterestMeta *candidate = NULL;
   gpointer state = NULL;
   GstMeta *m;
 
-  while ((m = gst_buffer_iterate_meta_filtered (buffer, &state,
-              GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
+  while ((m = gst_buffer_iterate_meta (buffer, &state))) {
     GstVideoRegionOfInterestMeta *roi = (GstVideoRegionOfInterestMeta *) m;
     GstStructure *p;
-    gint label_id;
 
-    if (roi->roi_type != roi_type)
+    if (owner && m == (GstMeta *) owner)
+      return candidate;
+    if (m->info->api == GST_DEIT_CLASSIFY_META_API_TYPE &&
+        ((GstDeitClassifyMeta *) m)->roi_id == -1) {
+      candidate = NULL;         /* an earlier element's ROI meta is not ours */
+      continue;
+    }
+    if (m->info->api != GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE ||
+        roi->roi_type != roi_type)
       continue;
     p = gst_video_region_of_interest_meta_get_param (roi,
         GST_DEIT_CLASSIFY_ROI_PARAM);
-    if ((p != NULL) != with_param)
-      continue;
-    if (owner && g_strcmp0 (gst_structure_get_string (p, "model_name"),
-            owner->model_name) != 0)
-      continue;
-    if (owner && owner->n_results > 0 && (!gst_structure_get_int (p,
-                "label_id", &label_id)
-            || label_id != owner->results[0].class_id))
-      continue;
-    return roi;
+    if (!owner && !p)
+      return roi;
+    if (owner && p && g_strcmp0 (gst_structure_get_string (p, "model_name"),
+            owner->model_name) == 0)
+      candidate = roi;
   }
   return NULL;
 }
@@ -144,10 +147,10 @@ gst_deit_classify_meta_restore_roi_params (GstBuffer * dest, GstBuffer * src,
   GstVideoRegionOfInterestMeta *sroi, *droi;
   GList *l;
 
-  sroi = find_classification_roi (src, TRUE, smeta);
+  sroi = find_classification_roi (src, smeta);
   if (!sroi)
     return;
-  droi = find_classification_roi (dest, FALSE, NULL);
+  droi = find_classification_roi (dest, NULL);
   if (!droi)
     return;
   for (l = sroi->params; l; l = l->next) {

@@ -563,6 +563,61 @@ GST_START_TEST (test_chained_survive_convert_scale)
 
 GST_END_TEST;
 
+/* The same model twice in a chain, with different top-k: after a converter and a
+ * scaler the first ROI meta (in attach order) still has 1 class in its top-k arrays
+ * and the second 5, like the elements' own metas. */
+GST_START_TEST (test_chained_same_model_survive_convert_scale)
+{
+  const gchar *caps =
+      "video/x-raw,format=RGB,width=64,height=48,framerate=25/1";
+  gchar *model = data_path ("model");
+  gchar *desc =
+      g_strdup_printf ("deitclassify model=\"%s\" threads=1 top-k=1 ! "
+      "deitclassify model=\"%s\" threads=1 top-k=5 ! videoconvert ! "
+      "videoscale ! capsfilter caps=video/x-raw,format=I420,width=32,height=24",
+      model, model);
+  GstHarness *h = gst_harness_new_parse (desc);
+  GQuark roi_type = g_quark_from_static_string (GST_DEIT_CLASSIFY_ROI_TYPE);
+  GstVideoInfo info;
+  GstBuffer *out;
+  gpointer state = NULL;
+  GstMeta *m;
+  guint n_roi = 0, n_meta = 0, want[2] = { 1, 5 };
+
+  info_from_string (&info, caps);
+  gst_harness_set_src_caps_str (h, caps);
+  out = gst_harness_push_and_pull (h, random_frame (&info, 13));
+  while ((m = gst_buffer_iterate_meta (out, &state))) {
+    if (m->info->api == GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE &&
+        ((GstVideoRegionOfInterestMeta *) m)->roi_type == roi_type) {
+      GstStructure *p =
+          gst_video_region_of_interest_meta_get_param (
+          (GstVideoRegionOfInterestMeta *) m, GST_DEIT_CLASSIFY_ROI_PARAM);
+      const GValue *ids;
+
+      fail_unless (n_roi < 2);
+      fail_unless (p != NULL, "ROI meta %u lost its parameters", n_roi);
+      ids = gst_structure_get_value (p, "top_k_label_ids");
+      fail_unless (ids != NULL);
+      fail_unless_equals_int (gst_value_array_get_size (ids), want[n_roi]);
+      n_roi++;
+    } else if (m->info->api == GST_DEIT_CLASSIFY_META_API_TYPE) {
+      fail_unless (n_meta < 2);
+      fail_unless_equals_int (((GstDeitClassifyMeta *) m)->n_results,
+          want[n_meta]);
+      n_meta++;
+    }
+  }
+  fail_unless_equals_int (n_roi, 2);
+  fail_unless_equals_int (n_meta, 2);
+  gst_buffer_unref (out);
+  gst_harness_teardown (h);
+  g_free (desc);
+  g_free (model);
+}
+
+GST_END_TEST;
+
 static void
 count_meta_handoff (GstElement * sink, GstBuffer * buf, GstPad * pad,
     gpointer user_data)
@@ -925,6 +980,7 @@ deitclassify_suite (void)
   tcase_add_test (tc, test_switches);
   tcase_add_test (tc, test_survives_convert_scale);
   tcase_add_test (tc, test_chained_survive_convert_scale);
+  tcase_add_test (tc, test_chained_same_model_survive_convert_scale);
   tcase_add_test (tc, test_survives_tee);
   tcase_add_test (tc, test_meta_copy);
   tcase_add_test (tc, test_state_cycles);

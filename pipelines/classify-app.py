@@ -14,20 +14,24 @@
 # The results come from the GstVideoRegionOfInterestMeta deitclassify attaches to every
 # classified frame (roi_type "classification", a parameter structure
 # "deit-classification" with the fields of docs/elements.md), which GStreamer's own
-# Python bindings read: no binding of ours is needed. Needs python3-gi,
-# gir1.2-gstreamer-1.0 and gir1.2-gst-plugins-base-1.0 (Debian), and the plugin on
-# GST_PLUGIN_PATH. Exit status: 0 on success, 1 when the pipeline fails, 2 on a usage
-# error.
+# Python bindings read: no binding of ours is needed. The meta is found by its id, 0;
+# behind a detector whose boxes also have id 0 (facedetect) that lookup can find a box
+# instead, and with several deitclassify elements it finds the first one's: read the
+# bus messages or deitjsonenc's lines there. Needs python3-gi, gir1.2-gstreamer-1.0 and
+# gir1.2-gst-plugins-base-1.0 (Debian), and the plugin on GST_PLUGIN_PATH.
+# Exit status: 0 on success, 1 when the pipeline fails, 2 on a usage error.
 import os
 import sys
 import warnings
 
-USAGE_LINES = 21
-
-
 def usage(code):
+    """The comment block at the top of this file (after the #! line)."""
+    lines = []
     with open(__file__) as f:
-        lines = [l[2:] if l.startswith("# ") else l.lstrip("#") for l in f.read().splitlines()[1:USAGE_LINES]]
+        for line in f.read().splitlines()[1:]:
+            if not line.startswith("#"):
+                break
+            lines.append(line[2:] if line.startswith("# ") else line[1:])
     print("\n".join(lines), file=sys.stdout if code == 0 else sys.stderr)
     sys.exit(code)
 
@@ -37,7 +41,7 @@ def main(argv):
         usage(0 if argv and argv[0] in ("-h", "--help") else 2)
     path, rest = argv[0], argv[1:]
     model = os.environ.get("DEIT_MODEL", "")
-    if rest and "=" not in rest[0]:
+    if rest and ("=" not in rest[0] or os.path.isdir(rest[0])):
         model, rest = rest[0], rest[1:]
     if not model:
         print("classify-app.py: no model: give MODEL or set DEIT_MODEL", file=sys.stderr)
@@ -68,6 +72,15 @@ def main(argv):
     bus = pipeline.get_bus()
     classification = GLib.quark_from_string("classification")
     pipeline.set_state(Gst.State.PLAYING)
+    try:
+        return pull_results(pipeline, sink, bus, classification, Gst, GstVideo)
+    finally:
+        # also on Ctrl-C or a closed stdout: stop the streaming thread before Python
+        # exits, or it would still be classifying while the process is torn down
+        pipeline.set_state(Gst.State.NULL)
+
+
+def pull_results(pipeline, sink, bus, classification, Gst, GstVideo):
     status = 0
     while True:
         sample = sink.emit("try-pull-sample", Gst.SECOND // 10)
@@ -98,7 +111,6 @@ def main(argv):
         top = " | ".join("%d %.4f %s" % (ids.get_nth(i), scores.get_nth(i), labels.get_nth(i))
                          for i in range(ids.n_values))
         print("%.3f s %s %s" % (t, "new" if fresh else "old", top), flush=True)
-    pipeline.set_state(Gst.State.NULL)
     return status
 
 

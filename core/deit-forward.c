@@ -1755,18 +1755,17 @@ int deit_top_k_scores(const float *logits, int n, enum deit_score_function fn, i
     int count = 0;
     for (int i = 0; i < n; i++) {
         const double x = logits[i];
-        double       s;
+        /* a non-finite logit is damage (broken weights), never reported, whatever the
+         * function: softmax would give -inf a probability of 0 that passes threshold 0 */
+        if (!isfinite(x)) continue;
+        double s;
         switch (fn) {
-        /* transformers' pipeline: 1 / (1 + exp(-x)); a non-finite logit (damaged weights)
-         * gives NaN here, as it does in softmax, so it never passes */
-        case DEIT_SCORE_SIGMOID: s = isfinite(x) ? 1.0 / (1.0 + exp(-x)) : NAN; break;
-        case DEIT_SCORE_NONE: s = isfinite(x) ? x : NAN; break;
-        /* a -inf logit would get probability 0 and pass a threshold of 0: like NaN and
-         * +inf (which make every probability NaN) it is damage, never reported */
-        default: s = isfinite(x) ? exp(x - mx) / sum : NAN; break;
+        case DEIT_SCORE_SIGMOID: s = 1.0 / (1.0 + exp(-x)); break; /* transformers' pipeline */
+        case DEIT_SCORE_NONE: s = x; break;
+        default: s = exp(x - mx) / sum; break;
         }
         struct deit_class_score c = { i, (float)s, logits[i] };
-        if (!(c.score >= threshold)) continue; /* NaN (non-finite logits) never passes */
+        if (!(c.score >= threshold)) continue; /* NaN (+inf elsewhere in softmax) never passes */
         if (count == k && cmp_score_desc(&c, &out[k - 1]) >= 0) continue;
         int pos = count < k ? count++ : k - 1;
         while (pos > 0 && cmp_score_desc(&c, &out[pos - 1]) < 0) {

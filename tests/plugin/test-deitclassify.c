@@ -455,24 +455,37 @@ GST_START_TEST (test_switches)
 
 GST_END_TEST;
 
+/* What the convert-scale tests feed (64x48 RGB) and the converter they put behind
+ * the deitclassify elements of @classifiers (a launch-line fragment): videoconvert !
+ * videoscale to 32x24 I420. */
+#define SCALE_TEST_CAPS \
+  "video/x-raw,format=RGB,width=64,height=48,framerate=25/1"
+
+static GstHarness *
+scaler_harness_new (const gchar * classifiers)
+{
+  gchar *desc = g_strdup_printf ("%s ! videoconvert ! videoscale ! capsfilter "
+      "caps=video/x-raw,format=I420,width=32,height=24", classifiers);
+  GstHarness *h = gst_harness_new_parse (desc);
+
+  gst_harness_set_src_caps_str (h, SCALE_TEST_CAPS);
+  g_free (desc);
+  return h;
+}
+
 /* The meta survives colour conversion and scaling (its API has no tags); the ROI meta
  * is rescaled to the new frame size and keeps its parameters. */
 GST_START_TEST (test_survives_convert_scale)
 {
-  const gchar *caps =
-      "video/x-raw,format=RGB,width=64,height=48,framerate=25/1";
   gchar *model = data_path ("model");
-  gchar *desc = g_strdup_printf ("deitclassify model=\"%s\" threads=1 ! "
-      "videoconvert ! videoscale ! capsfilter "
-      "caps=video/x-raw,format=I420,width=32,height=24", model);
-  GstHarness *h = gst_harness_new_parse (desc);
+  gchar *desc = g_strdup_printf ("deitclassify model=\"%s\" threads=1", model);
+  GstHarness *h = scaler_harness_new (desc);
   GstVideoInfo info;
   GstBuffer *in, *out;
   GstVideoRegionOfInterestMeta *roi;
   Result r;
 
-  info_from_string (&info, caps);
-  gst_harness_set_src_caps_str (h, caps);
+  info_from_string (&info, SCALE_TEST_CAPS);
   in = random_frame (&info, 11);
   core_classify ("model", in, &info, 0, FALSE, 5, 0.0f, &r);
   out = gst_harness_push_and_pull (h, in);
@@ -507,13 +520,10 @@ GST_END_TEST;
  * element's twice. */
 GST_START_TEST (test_chained_survive_convert_scale)
 {
-  const gchar *caps =
-      "video/x-raw,format=RGB,width=64,height=48,framerate=25/1";
   gchar *model = data_path ("model"), *vit = data_path ("model-vit");
   gchar *desc = g_strdup_printf ("deitclassify model=\"%s\" threads=1 ! "
-      "deitclassify model=\"%s\" threads=1 ! videoconvert ! videoscale ! "
-      "capsfilter caps=video/x-raw,format=I420,width=32,height=24", model, vit);
-  GstHarness *h = gst_harness_new_parse (desc);
+      "deitclassify model=\"%s\" threads=1", model, vit);
+  GstHarness *h = scaler_harness_new (desc);
   GQuark roi_type = g_quark_from_static_string (GST_DEIT_CLASSIFY_ROI_TYPE);
   GstVideoInfo info;
   GstBuffer *in, *out;
@@ -522,8 +532,7 @@ GST_START_TEST (test_chained_survive_convert_scale)
   GstMeta *m;
   gboolean seen_deit = FALSE, seen_vit = FALSE;
 
-  info_from_string (&info, caps);
-  gst_harness_set_src_caps_str (h, caps);
+  info_from_string (&info, SCALE_TEST_CAPS);
   in = random_frame (&info, 12);
   core_classify ("model", in, &info, 0, FALSE, 5, 0.0f, &r_deit);
   core_classify ("model-vit", in, &info, 0, FALSE, 5, 0.0f, &r_vit);
@@ -568,15 +577,11 @@ GST_END_TEST;
  * and the second 5, like the elements' own metas. */
 GST_START_TEST (test_chained_same_model_survive_convert_scale)
 {
-  const gchar *caps =
-      "video/x-raw,format=RGB,width=64,height=48,framerate=25/1";
   gchar *model = data_path ("model");
   gchar *desc =
       g_strdup_printf ("deitclassify model=\"%s\" threads=1 top-k=1 ! "
-      "deitclassify model=\"%s\" threads=1 top-k=5 ! videoconvert ! "
-      "videoscale ! capsfilter caps=video/x-raw,format=I420,width=32,height=24",
-      model, model);
-  GstHarness *h = gst_harness_new_parse (desc);
+      "deitclassify model=\"%s\" threads=1 top-k=5", model, model);
+  GstHarness *h = scaler_harness_new (desc);
   GQuark roi_type = g_quark_from_static_string (GST_DEIT_CLASSIFY_ROI_TYPE);
   GstVideoInfo info;
   GstBuffer *out;
@@ -584,8 +589,7 @@ GST_START_TEST (test_chained_same_model_survive_convert_scale)
   GstMeta *m;
   guint n_roi = 0, n_meta = 0, want[2] = { 1, 5 };
 
-  info_from_string (&info, caps);
-  gst_harness_set_src_caps_str (h, caps);
+  info_from_string (&info, SCALE_TEST_CAPS);
   out = gst_harness_push_and_pull (h, random_frame (&info, 13));
   while ((m = gst_buffer_iterate_meta (out, &state))) {
     if (m->info->api == GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE &&

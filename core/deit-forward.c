@@ -460,8 +460,12 @@ struct deit_state *deit_state_init(const struct deit_model *model, const struct 
     }
     /* frames -> input slots on the state's workers; a model that cannot take frames (not
      * 3 channels, or a processor config that does not produce its image size) still gets a
-     * state, for callers that fill the input slots themselves */
-    if (preprocess_check(model, &st->pp_err) == DEIT_STATUS_OK) {
+     * state, for callers that fill the input slots themselves: no error, so the reason is
+     * kept for deit_state_preprocess() and logged at DEBUG only */
+    deit_errors_quiet(true);
+    const enum deit_status pp_status = preprocess_check(model, &st->pp_err);
+    deit_errors_quiet(false);
+    if (pp_status == DEIT_STATUS_OK) {
         st->pp = deit_preprocessor_new_with_pool(&model->preprocess, st->pool, err);
         if (!st->pp) {
             deit_state_free(st);
@@ -480,8 +484,6 @@ struct deit_state *deit_state_init(const struct deit_model *model, const struct 
                 deit_state_free(st);
                 return NULL;
             }
-    } else {
-        DEIT_LOG_DEBUG("no preprocessor for this model: %s", st->pp_err.message);
     }
     st->attention = p.attention;
     /* auto = eager: with blocks of <= 256 KB of scores per worker, eager never holds the full

@@ -30,6 +30,10 @@ bool deit_log_enabled(void);
 enum deit_status deit_set_error_in(const char *func, struct deit_error *err, enum deit_status status, const char *fmt,
                                    ...) __attribute__((format(printf, 4, 5)));
 #define deit_set_error(err, status, ...) deit_set_error_in(__func__, err, status, __VA_ARGS__)
+/* deit_errors_quiet(true) ... deit_errors_quiet(false): errors this thread fills in
+ * between are logged at DEBUG, not ERROR (an error kept for later, which is not a
+ * failure of the call at hand). Nests. */
+void deit_errors_quiet(bool quiet);
 
 /* ---- errors (deit-io.c) ------------------------------------------------------------ */
 void deit_error_clear(struct deit_error *err);                        /* OK, empty message; err may be NULL */

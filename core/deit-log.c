@@ -6,6 +6,10 @@
 
 static deit_log_callback g_log_callback;
 static void             *g_log_user_data;
+/* > 0 while this thread fills errors it only keeps for later (deit_errors_quiet) */
+static _Thread_local int g_errors_quiet;
+
+void deit_errors_quiet(bool quiet) { g_errors_quiet += quiet ? 1 : -1; }
 
 void deit_log_set(deit_log_callback callback, void *user_data) {
     g_log_callback  = callback;
@@ -47,7 +51,8 @@ enum deit_status deit_set_error_in(const char *func, struct deit_error *err, enu
     const size_t fl    = strlen(func);
     const char  *body  = msg;
     if (strncmp(msg, func, fl) == 0 && msg[fl] == ':') body = msg + fl + 1 + (msg[fl + 1] == ' ');
-    deit_log_message(DEIT_LOG_LEVEL_ERROR, func, "%s (%s)", body, deit_status_to_string(status));
+    deit_log_message(g_errors_quiet ? DEIT_LOG_LEVEL_DEBUG : DEIT_LOG_LEVEL_ERROR, func, "%s (%s)", body,
+                     deit_status_to_string(status));
     return status;
 }
 

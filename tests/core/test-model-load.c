@@ -650,8 +650,16 @@ static void test_preprocessor_config(void) {
         CHECK(strstr(err.message, "size/crop_size") != NULL);
         struct deit_state_params sp = deit_state_default_params();
         sp.n_threads                = 1;
-        struct deit_state *st_      = deit_state_init(m, &sp, &err);
+        /* the state is made without an error (nothing logged at ERROR: the element would
+         * show it on every start of such a model) */
+        struct log_capture lc = { g_string_new(NULL) };
+        deit_log_set(capture_log, &lc);
+        struct deit_state *st_ = deit_state_init(m, &sp, &err);
+        deit_log_set(NULL, NULL);
         CHECK(st_ != NULL);
+        CHECK(strstr(lc.text->str, "produces 40x48 images") != NULL);   /* at DEBUG */
+        CHECK(strstr(lc.text->str, "\n0 ") == NULL && strncmp(lc.text->str, "0 ", 2) != 0);
+        g_string_free(lc.text, TRUE);
         if (st_) {
             uint8_t          px[4 * 4 * 3] = { 0 };
             struct deit_image img = { .format = DEIT_PIXEL_FORMAT_RGB, .width = 4, .height = 4 };

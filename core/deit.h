@@ -30,10 +30,15 @@
  * chunk left takes the remaining steps (column panels, query rows) of a chunk whose owner
  * the OS has preempted, and a waiting worker sleeps after a short spin, handing its CPU
  * over. Which worker runs a chunk or step never changes what it computes, so the results
- * are bit-identical from run to run for a given thread count (and, with our packed
- * kernels, for any thread count). Preprocessing splits output rows the same way. OpenBLAS is asked to run single-threaded inside those workers
- * (openblas_set_num_threads(1) at first state creation), so the two never nest. Waiting
- * workers spin for deit_state_params.spin_us (50 us), then sleep.
+ * are bit-identical from run to run for a given thread count; with the AVX2 or AVX-512
+ * kernels and eager attention (the default on x86-64 when head_dim is a multiple of 16,
+ * as in every DeiT and ViT) also for any thread count. Portable kernels and fused
+ * attention hand query-row chunks whose bounds depend on the thread count to OpenBLAS,
+ * so their results may differ in the last bits between thread counts (about 2e-6 on
+ * logits). Preprocessing splits output rows the same way. OpenBLAS is asked to run
+ * single-threaded inside those workers (openblas_set_num_threads(1) at first state
+ * creation), so the two never nest. Waiting workers spin for deit_state_params.spin_us
+ * (50 us), then sleep.
  *
  * Kernels: one source per kernel with the vector width as a parameter, compiled for
  * AVX-512, AVX2 + FMA and portable C; deit_state_params.isa picks the set at state

@@ -1064,6 +1064,7 @@ struct region {
     atomic_int                    aborted;
     int                           n_images;   /* per-image run: images [0, n_images) ... */
     atomic_int                    next_image; /* ... claimed one at a time */
+    struct region                *parent;     /* one image of a per-image run: that run */
 };
 
 static enum phase_kind phase_kind_of(const struct region *rg, int p, int *layer) {
@@ -1442,13 +1443,18 @@ static int current_cpu(void) {
 #endif
 }
 
-/* Whether the run is aborted, asked at the start of phase kind k: worker 0 asks the
- * caller's abort_callback once per layer (at its first phase) */
+/* Whether the run is aborted, asked at the start of phase kind k: the caller's
+ * abort_callback is asked once per layer (at its first phase) by worker 0 of a shared
+ * region, or by the worker of each image of a per-image run, where an abort also stops
+ * the other workers' images at their next phase */
 static bool aborted_at(struct region *rg, enum phase_kind k, int thread) {
     const struct deit_state *st = rg->st;
-    if ((st->fuse_rows ? k == PH_ATTN || k == PH_AROWS : k == PH_LN1) && thread == 0 && rg->rp->abort_callback &&
-        rg->rp->abort_callback(rg->rp->abort_user_data))
+    if ((st->fuse_rows ? k == PH_ATTN || k == PH_AROWS : k == PH_LN1) && (thread == 0 || rg->parent) &&
+        rg->rp->abort_callback && rg->rp->abort_callback(rg->rp->abort_user_data)) {
         atomic_store(&rg->aborted, 1);
+        if (rg->parent) atomic_store(&rg->parent->aborted, 1);
+    }
+    if (rg->parent && atomic_load_explicit(&rg->parent->aborted, memory_order_relaxed)) return true;
     return atomic_load_explicit(&rg->aborted, memory_order_relaxed) != 0;
 }
 
@@ -1646,7 +1652,7 @@ static void images_task(void *ctx, int thread, int n_threads) {
         state_view(rg->st, thread, &v); /* activations: those of slot `thread`, hot in this core's cache */
         state_view(rg->st, b, &img);
         v.input = img.input, v.mask = img.mask, v.seq = img.seq; /* what image b reads and keeps */
-        struct region one = { .st = &v, .rp = rg->rp, .B = 1, .n_phases = rg->n_phases };
+        struct region one = { .st = &v, .rp = rg->rp, .B = 1, .n_phases = rg->n_phases, .parent = rg };
         atomic_init(&one.aborted, 0);
         for (int slot = 0; slot < v.kp_slots; slot++) /* a packed K of the previous image has the same key */
             v.kp_key[thread * v.kp_slots + slot] = -1;

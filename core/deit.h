@@ -493,9 +493,11 @@ DEIT_API enum deit_status deit_state_preprocess_many(struct deit_state *state, i
                                                      const struct deit_image *const *images,
                                                      const struct deit_rect *rois, struct deit_error *err);
 
-/* Return true to stop a running inference (checked between layers). Called by one of the
- * state's workers, which is not the calling thread when they are pinned (deit_affinity),
- * so it must be safe to call from another thread (an atomic flag). */
+/* Return true to stop a running inference (checked between layers: once per layer of the
+ * batch, or, when the batch goes by whole images per worker (deit_state_params.batch_split),
+ * once per layer of each image, by the worker running it). Called by the state's workers,
+ * which are not the calling thread when they are pinned (deit_affinity), and in a batch
+ * split by images by several at once: it must be thread-safe (an atomic flag). */
 typedef bool (*deit_abort_callback)(void *user_data);
 
 struct deit_run_params {

@@ -22,6 +22,7 @@
 #include <json-glib/json-glib.h>
 #include <sys/wait.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -831,16 +832,17 @@ static void test_state_bad_params(void) {
     ckpt_clear(&c);
 }
 
-/* deit_state_run's abort callback: called once per layer by the calling thread; returning
+/* deit_state_run's abort callback: called once per layer (by a worker); returning
  * true ends the run with DEIT_STATUS_ABORTED and no outputs; the state stays usable and the
  * next run computes the same logits as a run that was never interrupted. Both layer
  * schedules (row-fused and one phase per operation), 1 and 3 threads. */
 struct abort_ctx {
-    int calls, abort_at;
+    atomic_int calls; /* several workers call it at once when a batch goes by images */
+    int        abort_at;
 };
 static bool abort_cb(void *user_data) {
     struct abort_ctx *a = user_data;
-    return ++a->calls >= a->abort_at;
+    return atomic_fetch_add(&a->calls, 1) + 1 >= a->abort_at;
 }
 
 static void test_abort(void) {
@@ -888,7 +890,7 @@ static void test_abort(void) {
                 rp.abort_callback         = abort_cb;
                 rp.abort_user_data        = &a;
                 CHECK_INT(deit_state_run(s1, 1, &rp), DEIT_STATUS_ABORTED);
-                CHECK_INT(a.calls, at);
+                CHECK_INT(atomic_load(&a.calls), at);
                 CHECK(deit_state_get_output(s1, DEIT_OUTPUT_LOGITS, 0, NULL) == NULL);
             }
             /* a callback that never aborts is called once per layer */
@@ -897,12 +899,35 @@ static void test_abort(void) {
             rp.abort_callback         = abort_cb;
             rp.abort_user_data        = &a;
             CHECK_INT(deit_state_run(s1, 1, &rp), DEIT_STATUS_OK);
-            CHECK_INT(a.calls, 3);
+            CHECK_INT(atomic_load(&a.calls), 3);
             const float *out = deit_state_get_output(s1, DEIT_OUTPUT_LOGITS, 0, NULL);
             CHECK(out && memcmp(out, ref, sizeof ref) == 0);
             deit_state_free(s1);
         }
     g_unsetenv("DEIT_FUSE_ROWS");
+    /* a batch split by whole images: the worker of each image asks once per layer of it
+     * (only worker 0 asked before, so the other workers' images could not be stopped),
+     * and an abort stops the run with no outputs */
+    for (int threads = 2; m && threads <= 3; threads++) {
+        struct deit_state_params sp = deit_state_default_params();
+        sp.n_threads                = threads;
+        sp.max_batch                = 2 * threads;
+        sp.batch_split              = DEIT_BATCH_SPLIT_IMAGES;
+        struct deit_state *s1       = deit_state_init(m, &sp, &err);
+        CHECK(s1 != NULL);
+        if (!s1) continue;
+        struct abort_ctx       a  = { 0, 1000 };
+        struct deit_run_params rp = deit_run_default_params();
+        rp.abort_callback         = abort_cb;
+        rp.abort_user_data        = &a;
+        CHECK_INT(deit_state_run(s1, 2 * threads, &rp), DEIT_STATUS_OK);
+        CHECK_INT(atomic_load(&a.calls), 3 * 2 * threads);
+        struct abort_ctx b = { 0, 1 };
+        rp.abort_user_data = &b;
+        CHECK_INT(deit_state_run(s1, 2 * threads, &rp), DEIT_STATUS_ABORTED);
+        CHECK(deit_state_get_output(s1, DEIT_OUTPUT_LOGITS, 0, NULL) == NULL);
+        deit_state_free(s1);
+    }
     printf("ok   abort callback\n");
     deit_model_free(m);
     g_string_free(cfg, TRUE);

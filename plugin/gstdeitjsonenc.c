@@ -38,7 +38,8 @@
  * timestamps instead, so that a sink prerolls) unless
  * #GstDeitJsonEnc:add-empty-results is set (then `results` is empty, `model`
  * is null and `fresh` false). #GstDeitJsonEnc:fresh-only drops the lines of
- * carried-over results, so with `interval=N` one line is written per N frames.
+ * carried-over results, so with `interval=N` one line is written per N frames
+ * (with `async=true`: one per result, on the first frame that carries it).
  *
  * ## Example launch line
  * |[
@@ -103,6 +104,7 @@ struct _GstDeitJsonEnc
   /* streaming thread */
   GstSegment segment;
   guint64 n_frames;             /* buffers seen since READY -> PAUSED (flushes keep counting) */
+  GstClockTime last_inference_pts;      /* of the last line's result (fresh-only) */
   gint width, height;           /* of the video caps; 0 when they do not say */
 };
 
@@ -210,6 +212,19 @@ add_roi (JsonBuilder * b, const GstDeitClassifyMeta * meta, gint frame_w,
   json_builder_end_object (b);
 }
 
+/* fresh-only: whether @meta is a result no line had yet. That is a frame the inference
+ * ran on (fresh), or, since with deitclassify async=true the inference never runs on
+ * the frame that carries its result (no frame is fresh), the first frame carrying the
+ * result of another frame's inference. */
+static gboolean
+is_new_result (GstDeitJsonEnc * self, const GstDeitClassifyMeta * meta)
+{
+  if (meta == NULL)
+    return FALSE;
+  return meta->fresh || (GST_CLOCK_TIME_IS_VALID (meta->inference_pts) &&
+      meta->inference_pts != self->last_inference_pts);
+}
+
 /* Returns the line for @buf (with its '\n'), or NULL when no line is due. */
 static gchar *
 build_line (GstDeitJsonEnc * self, GstBuffer * buf, gboolean add_empty,
@@ -230,8 +245,10 @@ build_line (GstDeitJsonEnc * self, GstBuffer * buf, gboolean add_empty,
 
   if (main_meta == NULL && !add_empty)
     return NULL;
-  if (fresh_only && (main_meta == NULL || !main_meta->fresh))
+  if (fresh_only && !is_new_result (self, main_meta))
     return NULL;
+  if (main_meta)
+    self->last_inference_pts = main_meta->inference_pts;
 
   if (GST_CLOCK_TIME_IS_VALID (pts) && self->segment.format == GST_FORMAT_TIME)
     stream_time = gst_segment_to_stream_time (&self->segment, GST_FORMAT_TIME,
@@ -395,6 +412,7 @@ gst_deit_json_enc_sink_event (GstPad * pad, GstObject * parent,
       break;
     case GST_EVENT_FLUSH_STOP:
       gst_segment_init (&self->segment, GST_FORMAT_UNDEFINED);
+      self->last_inference_pts = GST_CLOCK_TIME_NONE;
       break;
     default:
       break;
@@ -439,6 +457,7 @@ gst_deit_json_enc_change_state (GstElement * element, GstStateChange transition)
   if (transition == GST_STATE_CHANGE_READY_TO_PAUSED) {
     gst_segment_init (&self->segment, GST_FORMAT_UNDEFINED);
     self->n_frames = 0;
+    self->last_inference_pts = GST_CLOCK_TIME_NONE;
   }
   return GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
 }
@@ -517,15 +536,19 @@ gst_deit_json_enc_class_init (GstDeitJsonEncClass * klass)
   /**
    * GstDeitJsonEnc:fresh-only:
    *
-   * Write lines only for frames the inference ran on (fresh = TRUE), dropping
-   * the frames that carry a result over from an earlier frame (interval > 1).
+   * Write one line per result: for the frames the inference ran on (fresh = TRUE),
+   * dropping the frames that carry a result over from an earlier frame
+   * (interval > 1). With deitclassify async=true, where the inference never runs
+   * on the frame that carries its result, the first frame carrying each new result
+   * (a new inference_pts) gets the line.
    *
    * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_FRESH_ONLY,
       g_param_spec_boolean ("fresh-only", "Fresh only",
-          "Only write lines for frames that were classified themselves "
-          "(drop results carried over by interval > 1)",
+          "One line per result: only frames that were classified themselves "
+          "(drop results carried over by interval > 1); with async=true, the "
+          "first frame carrying each new result",
           DEFAULT_PROP_FRESH_ONLY, flags));
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
@@ -557,5 +580,6 @@ gst_deit_json_enc_init (GstDeitJsonEnc * self)
 
   self->add_empty_results = DEFAULT_PROP_ADD_EMPTY_RESULTS;
   self->fresh_only = DEFAULT_PROP_FRESH_ONLY;
+  self->last_inference_pts = GST_CLOCK_TIME_NONE;
   gst_segment_init (&self->segment, GST_FORMAT_UNDEFINED);
 }

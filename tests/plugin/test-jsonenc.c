@@ -268,6 +268,55 @@ GST_START_TEST (test_fresh_flags)
 
 GST_END_TEST;
 
+/* async=true: no frame is fresh (each result lands on a later frame than the one
+ * the inference ran on); fresh-only writes the first frame carrying each new
+ * result, one line per result, and after a flush a result is new again. */
+GST_START_TEST (test_fresh_only_async)
+{
+  GstHarness *h = start_harness ("deitjsonenc fresh-only=true");
+  /* inference_pts carried by frames 1..7, in frames; -1: no meta (frame 0, before
+   * the first result) */
+  const gint carried[] = { -1, 0, 0, 2, 2, 2, 5, 5 };
+  const guint expect[] = { 1, 3, 6 };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (carried); i++) {
+    GstBuffer *buf = make_buffer (i);
+
+    if (carried[i] >= 0)
+      add_meta (buf, results_b, 1, carried[i] * FRAME_DURATION, FALSE, i);
+    fail_unless_equals_int (gst_harness_push (h, buf), GST_FLOW_OK);
+  }
+  fail_unless_equals_int (gst_harness_buffers_in_queue (h),
+      G_N_ELEMENTS (expect));
+  for (i = 0; i < G_N_ELEMENTS (expect); i++) {
+    JsonParser *parser;
+    JsonObject *o = pull_line (h, &parser, expect[i] * FRAME_DURATION);
+
+    fail_unless_equals_int (json_object_get_int_member (o, "frame"), expect[i]);
+    fail_if (json_object_get_boolean_member (o, "fresh"));
+    fail_unless_equals_int64 (json_object_get_int_member (o, "inference_pts"),
+        carried[expect[i]] * FRAME_DURATION);
+    g_object_unref (parser);
+  }
+
+  /* the same result again after a flush (a seek): written once more */
+  fail_unless (gst_harness_push_event (h, gst_event_new_flush_start ()));
+  fail_unless (gst_harness_push_event (h, gst_event_new_flush_stop (TRUE)));
+  gst_harness_set_src_caps_str (h, "video/x-raw,format=RGB,width=8,height=8,"
+      "framerate=25/1");
+  for (i = 8; i < 10; i++) {
+    GstBuffer *buf = make_buffer (i);
+
+    add_meta (buf, results_b, 1, 5 * FRAME_DURATION, FALSE, i);
+    fail_unless_equals_int (gst_harness_push (h, buf), GST_FLOW_OK);
+  }
+  fail_unless_equals_int (gst_harness_buffers_in_queue (h), 1);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 /* Frames without a meta: no line by default, an empty one with
  * add-empty-results. */
 GST_START_TEST (test_no_meta)
@@ -487,6 +536,7 @@ deitjsonenc_suite (void)
   tcase_add_test (tc, test_non_finite_scores);
   tcase_add_test (tc, test_awkward_labels);
   tcase_add_test (tc, test_fresh_flags);
+  tcase_add_test (tc, test_fresh_only_async);
   tcase_add_test (tc, test_no_meta);
   tcase_add_test (tc, test_rois);
   tcase_add_test (tc, test_other_models);

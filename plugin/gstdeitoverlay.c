@@ -419,6 +419,8 @@ gst_deit_overlay_class_init (GstDeitOverlayClass * klass)
    * Whether results carried over from an earlier frame (fresh = FALSE, with
    * deitclassify's interval > 1) are drawn; the panel header then says
    * "(earlier frame)". When FALSE only frames that were classified are annotated.
+   * With deitclassify async=true every result is from an earlier frame (the frame
+   * it ran on has left the element when it is ready): keep this TRUE there.
    *
    * Since: 0.1
    */

@@ -250,7 +250,9 @@ struct deit_model_info {
 };
 
 struct deit_model_params {
-    const char *weights_path;  /* NULL: <dir>/model.safetensors, else <dir>/pytorch_model.bin */
+    const char *weights_path;  /* NULL: <dir>/model.safetensors, else <dir>/pytorch_model.bin;
+                                  else this file (a relative path: from the current
+                                  directory, else from <dir>) */
     bool        use_mmap;      /* true: map the weight file and use aligned F32 tensors in place */
     /* true (default): deit_model_load() rearranges the encoder's linear weights once, in
      * place, into the 16-column panels our GEMM kernels read (every instruction set reads

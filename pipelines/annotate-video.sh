@@ -13,6 +13,8 @@
 # only after a complete run. Exit status 0 on success, 1 on failure (no video stream,
 # undecodable file, bad model...), 2 on a usage error, 128+N when interrupted by signal N
 # (130 for Ctrl-C); on failure or interruption no OUT (nor OUT.part) is left.
+# Any file name works ("--" before one that starts with a dash) except a VIDEO name
+# ending in a backslash, which gst-launch-1.0 cannot read: a usage error.
 #
 # The launch line it runs (GST_DEBUG=deitclassify:5,deitoverlay:5 for details):
 #   gst-launch-1.0 filesrc location=VIDEO ! decodebin caps="video/x-raw(ANY)" expose-all-streams=false ! \
@@ -22,7 +24,7 @@
 set -euo pipefail
 
 usage() {   # -h: the header on stdout, exit 0; a usage error: on stderr
-  if [ "${1:-2}" = 0 ]; then sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; else sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//' >&2; fi
+  if [ "${1:-2}" = 0 ]; then sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; else sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2; fi
   exit "${1:-2}"
 }
 
@@ -34,6 +36,7 @@ while [ $# -gt 0 ]; do
     --corner) corner="${2:?--corner needs a corner name}"; shift 2 ;;
     --quiet|-q) quiet=1; shift ;;
     -h|--help) usage 0 ;;
+    --) shift; positional+=("$@"); break ;;
     -*) echo "annotate-video.sh: unknown option $1" >&2; usage ;;
     *) positional+=("$1"); shift ;;
   esac
@@ -72,8 +75,14 @@ if ! gst-inspect-1.0 deitclassify >/dev/null 2>&1; then
   exit 1
 fi
 threads=$(nproc 2>/dev/null || echo 1)
+# every name goes to gst-launch-1.0 through gst_quote (see watch-gst-launch.sh)
+if gst_unquotable "$video"; then
+  echo "annotate-video.sh: $video: a file name ending in a backslash cannot be passed to gst-launch-1.0; rename it" >&2
+  exit 2
+fi
+gst_unquotable "$model" && model="$model/"   # a folder: the same one
 part="$out.part"
-rm -f "$part"
+rm -f -- "$part"
 
 # vp8enc: deadline=1 is "realtime" speed; the target bitrate scales with the picture
 # (vp8enc's default of 256 kbit/s would blur the text on large frames).
@@ -85,16 +94,16 @@ rc=0
 running=1
 sh -c 'echo $$ > "$0" && exec "$@"' "$pidfile" \
   gst-launch-1.0 ${launch_opts[@]+"${launch_opts[@]}"} \
-    filesrc location="$video" ! decodebin caps="video/x-raw(ANY)" expose-all-streams=false ! \
+    filesrc location="$(gst_quote "$video")" ! decodebin caps="video/x-raw(ANY)" expose-all-streams=false ! \
     videoconvert ! $progress ! \
-    deitclassify model="$model" interval="$interval" post-messages=false ! \
+    deitclassify model="$(gst_quote "$model")" interval="$interval" post-messages=false ! \
     deitoverlay corner="$corner" ! videoconvert ! \
     vp8enc deadline=1 cpu-used=4 threads="$threads" target-bitrate=2000000 ! \
-    webmmux ! filesink location="$part" 2>&1 | watch_output "$pidfile" || rc=$?
+    webmmux ! filesink location="$(gst_quote "$part")" 2>&1 | watch_output "$pidfile" || rc=$?
 running=0
 [ -z "$interrupted" ] || finish_interrupted
 if [ "$rc" -ne 0 ]; then
-  rm -f "$part"
+  rm -f -- "$part"
   # decodebin exposes video streams only: with none it fails with "no suitable plugins
   # found" and a "Missing decoder:" line per stream it could not turn into video.
   if grep -q "no suitable plugins found" "$log"; then
@@ -108,5 +117,5 @@ if [ "$rc" -ne 0 ]; then
   echo "annotate-video.sh: FAILED on $video (gst-launch-1.0 exit status $rc)" >&2
   exit 1
 fi
-mv -f "$part" "$out"
+mv -f -- "$part" "$out"
 [ "$quiet" -eq 1 ] || echo "annotate-video.sh: wrote $out" >&2

@@ -19,6 +19,9 @@
 # Exit status: 0 on success, 1 when the pipeline fails (unreadable or undecodable file,
 # no video stream, bad model), 2 on a usage error, 128+N when interrupted by signal N
 # (130 for Ctrl-C); then no result is left.
+# Any file name works (spaces, quotes, backslashes, tabs, newlines; "--" before one that
+# starts with a dash) except a VIDEO name ending in a backslash, which gst-launch-1.0
+# cannot read: a usage error.
 #
 # The launch line it runs (GST_DEBUG=deitclassify:5 shows what the element does):
 #   gst-launch-1.0 filesrc location=VIDEO ! decodebin caps="video/x-raw(ANY)" expose-all-streams=false ! \
@@ -31,7 +34,7 @@
 set -euo pipefail
 
 usage() {   # -h: the header on stdout, exit 0; a usage error: on stderr
-  if [ "${1:-2}" = 0 ]; then sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; else sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//' >&2; fi
+  if [ "${1:-2}" = 0 ]; then sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; else sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//' >&2; fi
   exit "${1:-2}"
 }
 
@@ -100,8 +103,14 @@ if ! gst-inspect-1.0 deitclassify >/dev/null 2>&1; then
     "(e.g. $(cd "$(dirname "$0")/.." && pwd)/build/plugin) or install gst-deit" >&2
   exit 1
 fi
+# every name goes to gst-launch-1.0 through gst_quote (see watch-gst-launch.sh)
+if gst_unquotable "$video"; then
+  echo "tag-video.sh: $video: a file name ending in a backslash cannot be passed to gst-launch-1.0; rename it" >&2
+  exit 2
+fi
+gst_unquotable "$model" && model="$model/"   # a folder: the same one
 part="$output.part"
-rm -f "$part"
+rm -f -- "$part"
 # gst-launch prints its state messages and progressreport its lines on stdout: send them
 # to stderr so stdout stays clean for callers (tag-many.sh).
 # A copy of what gst-launch-1.0 prints, to explain a failure (see below), and its PID.
@@ -112,15 +121,15 @@ rc=0
 running=1
 sh -c 'echo $$ > "$0" && exec "$@"' "$pidfile" \
   gst-launch-1.0 ${launch_opts[@]+"${launch_opts[@]}"} \
-    filesrc location="$video" ! decodebin caps="video/x-raw(ANY)" expose-all-streams=false ! \
+    filesrc location="$(gst_quote "$video")" ! decodebin caps="video/x-raw(ANY)" expose-all-streams=false ! \
     videoconvert ! $progress ! \
-    deitclassify model="$model" interval="$interval" batch-size="$batch" top-k="$topk" threshold="$threshold" \
+    deitclassify model="$(gst_quote "$model")" interval="$interval" batch-size="$batch" top-k="$topk" threshold="$threshold" \
       threads="$threads" post-messages=false ! \
-    deitjsonenc fresh-only=true ! filesink location="$part" 2>&1 | watch_output "$pidfile" || rc=$?
+    deitjsonenc fresh-only=true ! filesink location="$(gst_quote "$part")" 2>&1 | watch_output "$pidfile" || rc=$?
 running=0
 [ -z "$interrupted" ] || finish_interrupted
 if [ "$rc" -ne 0 ]; then
-  rm -f "$part"
+  rm -f -- "$part"
   # decodebin exposes video streams only: with none it fails with "no suitable plugins
   # found" and a "Missing decoder:" line per stream it could not turn into video.
   if grep -q "no suitable plugins found" "$log"; then
@@ -134,5 +143,5 @@ if [ "$rc" -ne 0 ]; then
   echo "tag-video.sh: FAILED on $video (gst-launch-1.0 exit status $rc)" >&2
   exit 1
 fi
-mv -f "$part" "$output"
+mv -f -- "$part" "$output"
 [ "$quiet" -eq 1 ] || echo "tag-video.sh: $(wc -l < "$output") lines written to $output" >&2

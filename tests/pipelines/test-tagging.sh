@@ -120,6 +120,31 @@ tag-video)
   else
     fail "tag-video.sh with DEIT_MODEL failed"
   fi
+  # any file name: gst-launch-1.0 parses prop=value again, so the scripts quote names for
+  # it (a backslash was dropped: back\slash.webm read backslash.webm; a tab, a newline or
+  # a double quote before a space cut the name), also the model folder's; a leading dash
+  # reaches rm and mv after "--"
+  make_clip names.webm webmmux 10 64 48 ball
+  mkdir -p 'mo\del "x'
+  cp "$ckpt"/* 'mo\del "x'/
+  cp names.webm backslash.webm   # what the name without its backslash would read
+  for n in 'back\slash.webm' 'q" x.webm' $'tab\there.webm' $'new\nline.webm' '-dash.webm' "it's \\\" x.webm"; do
+    cp -- names.webm "$n"
+    if "$pipelines/tag-video.sh" -q -- "$n" 'mo\del "x' 2> err.txt && check "./$n.tags.jsonl" 10 1 &&
+       [ ! -e "$n.tags.jsonl.part" ]; then
+      ok "file name $(printf %q "$n"), model folder 'mo\del \"x': tagged"
+    else
+      cat err.txt >&2; fail "file name $(printf %q "$n"), model folder 'mo\del \"x'"
+    fi
+  done
+  [ ! -e backslash.webm.tags.jsonl ] && ok "back\\slash.webm: not backslash.webm tagged" ||
+    fail "back\\slash.webm: backslash.webm tagged instead"
+  # ... except one ending in a backslash, which gst-launch-1.0 cannot read: refused
+  cp names.webm 'end\'
+  "$pipelines/tag-video.sh" -q 'end\' "$ckpt" 2> err.txt
+  rc=$?
+  [ "$rc" -eq 2 ] && [ ! -e 'end\.tags.jsonl' ] && grep -q "ending in a backslash" err.txt &&
+    ok "a name ending in a backslash: refused (exit 2)" || { cat err.txt >&2; fail "a name ending in a backslash: exit $rc"; }
   # errors: exit status non-zero, no result file, no partial file
   head -c 4096 /dev/urandom > corrupt.webm
   "$pipelines/tag-video.sh" -q corrupt.webm "$ckpt" 2> err.txt
@@ -382,6 +407,17 @@ PY
     fail "audio-only file: exit $rc or output left"
   grep -q "no video stream in it's audio.ogg" err.txt && ok "audio-only file: 'no video stream in FILE'" ||
     { cat err.txt >&2; fail "audio-only file: no 'no video stream in FILE' message"; }
+  # any file name (see tag-video): a video, an OUT after "--" with a leading dash, and a
+  # model folder with a backslash, double quotes and spaces, and one at its end
+  mkdir -p 'mo\del "x\'
+  cp "$ckpt"/* 'mo\del "x\'/
+  make_clip 'in\ "put.webm' webmmux 5 64 48 ball
+  if "$pipelines/annotate-video.sh" -q -- 'in\ "put.webm' 'mo\del "x\' $'-out\t\\ "x.webm' 2> err.txt &&
+     [ -s $'-out\t\\ "x.webm' ] && [ ! -e $'-out\t\\ "x.webm.part' ]; then
+    ok "file names with backslashes, quotes, a tab, a leading dash: annotated"
+  else
+    cat err.txt >&2; fail "file names with backslashes, quotes, a tab, a leading dash"
+  fi
   # Ctrl-C in the middle of a 600-frame clip
   make_clip long.webm webmmux 600 160 120 ball
   interrupt long.webm.annotated.webm "$pipelines/annotate-video.sh" long.webm "$ckpt"

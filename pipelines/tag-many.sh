@@ -14,7 +14,8 @@
 #   --threads T       inference threads per file (default: cores / jobs, at least 1;
 #                     1 with --sshlogin)
 #   --interval N      classify every Nth frame (see tag-video.sh)
-#   --skip-done       leave out files whose VIDEO.tags.jsonl is newer than the video
+#   --skip-done       leave out files whose VIDEO.tags.jsonl is complete (not empty,
+#                     whole lines) and newer than the video
 #   --sshlogin LOGIN  also run jobs on another machine (repeatable; GNU parallel syntax,
 #                     e.g. "4/user@host" for 4 jobs there; ":" is this machine). Each
 #                     machine is checked first (ssh, rsync, gst-launch-1.0, the plugin,
@@ -41,7 +42,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 tag_video="$here/tag-video.sh"
 
 usage() {   # -h: the header on stdout, exit 0; a usage error: on stderr
-  if [ "${1:-101}" = 0 ]; then sed -n '2,36p' "$0" | sed 's/^# \{0,1\}//'; else sed -n '2,36p' "$0" | sed 's/^# \{0,1\}//' >&2; fi
+  if [ "${1:-101}" = 0 ]; then sed -n '2,38p' "$0" | sed 's/^# \{0,1\}//'; else sed -n '2,38p' "$0" | sed 's/^# \{0,1\}//' >&2; fi
   exit "${1:-101}"
 }
 die() { echo "tag-many.sh: $*" >&2; exit 101; }
@@ -114,10 +115,13 @@ if [ -n "$list" ]; then
     [ -n "$f" ] && files+=("$f")
   done < <(if [ "$list" = "-" ]; then cat; else cat -- "$list"; fi)
 fi
+# complete FILE: non-empty and ends with a newline (tag-video.sh writes whole lines)
+complete() { [ -s "$1" ] && [ -z "$(tail -c 1 -- "$1")" ]; }
 if [ "$skip_done" -eq 1 ] && [ ${#files[@]} -gt 0 ]; then
   todo=()
   for f in "${files[@]}"; do
-    [ "$f.tags.jsonl" -nt "$f" ] || todo+=("$f")
+    # done: a complete result (the check made after a run), newer than the video
+    { complete "$f.tags.jsonl" && [ "$f.tags.jsonl" -nt "$f" ]; } || todo+=("$f")
   done
   if [ ${#todo[@]} -eq 0 ]; then
     # Nothing left to do is success (a re-run over a finished folder), not a usage error.
@@ -286,8 +290,6 @@ while IFS=$'\t' read -r seq h _start _runtime _send _receive exitval signal _cmd
   else status[$seq]=ok; fi
 done < "$joblog"
 
-# complete FILE: non-empty and ends with a newline (tag-video.sh writes whole lines)
-complete() { [ -s "$1" ] && [ -z "$(tail -c 1 -- "$1")" ]; }
 failed=()
 for i in "${!files[@]}"; do
   seq=$((i + 1)) f=${files[$i]} res="${files[$i]}.tags.jsonl"

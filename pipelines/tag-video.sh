@@ -17,7 +17,7 @@
 #   --quiet        no progress lines
 # Progress (position / duration, every second) goes to stderr through progressreport.
 # Exit status: 0 on success, 1 when the pipeline fails (unreadable or undecodable file,
-# no video stream, bad model), 2 on a usage error, 128+N when interrupted by signal N
+# no video stream, not one frame decoded, bad model), 2 on a usage error, 128+N when interrupted by signal N
 # (130 for Ctrl-C); then no result is left.
 # Any file name works (spaces, quotes, backslashes, tabs, newlines; "--" before one that
 # starts with a dash) except a VIDEO name ending in a backslash, which gst-launch-1.0
@@ -141,6 +141,15 @@ if [ "$rc" -ne 0 ]; then
     fi
   fi
   echo "tag-video.sh: FAILED on $video (gst-launch-1.0 exit status $rc)" >&2
+  exit 1
+fi
+# gst-launch-1.0 also exits 0 when no frame reached deitclassify (a file cut short
+# after its headers, a video stream with no frame): an empty result is a failure, else
+# it would look tagged (tag-many.sh --skip-done would skip the file for ever).
+if [ ! -s "$part" ]; then
+  rm -f -- "$part"
+  echo "tag-video.sh: no frame of $video could be decoded" >&2
+  echo "tag-video.sh: FAILED on $video" >&2
   exit 1
 fi
 mv -f -- "$part" "$output"

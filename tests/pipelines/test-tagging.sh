@@ -153,6 +153,21 @@ tag-video)
   [ ! -e corrupt.webm.tags.jsonl ] && [ ! -e corrupt.webm.tags.jsonl.part ] &&
     ok "corrupt file: no output left" || fail "corrupt file: output file left behind"
   grep -q "corrupt.webm" err.txt && ok "corrupt file named" || fail "error does not name the file"
+  # a video stream without one decodable frame (gst-launch-1.0 exits 0): a failure, not
+  # an empty result that tag-many.sh --skip-done would then skip for ever
+  gst-launch-1.0 -q videotestsrc num-buffers=0 ! "video/x-raw,width=64,height=48,framerate=10/1" ! \
+    vp8enc ! webmmux ! filesink location=noframe.webm || { echo "could not make noframe.webm" >&2; exit 1; }
+  gst-launch-1.0 -q videotestsrc num-buffers=30 ! "video/x-raw,width=64,height=48,framerate=10/1" ! \
+    theoraenc ! oggmux ! filesink location=whole.ogv || { echo "could not make whole.ogv (theoraenc)" >&2; exit 1; }
+  head -c 3000 whole.ogv > cut.ogv   # the Theora headers, no frame
+  for f in noframe.webm cut.ogv; do
+    "$pipelines/tag-video.sh" -q "$f" "$ckpt" 2> err.txt
+    rc=$?
+    [ "$rc" -eq 1 ] && [ ! -e "$f.tags.jsonl" ] && [ ! -e "$f.tags.jsonl.part" ] &&
+      ok "$f (no decodable frame): exit 1, no result" ||
+      { cat err.txt >&2; fail "$f (no decodable frame): exit $rc, $(ls "$f".tags* 2>/dev/null | tr '\n' ' ')"; }
+  done
+  grep -q "no frame of cut.ogv could be decoded" err.txt && ok "no frame: says so" || fail "no frame: not said"
   "$pipelines/tag-video.sh" -q missing.webm "$ckpt" 2> /dev/null
   [ $? -ne 0 ] && ok "missing file fails" || fail "missing file: exit 0"
   "$pipelines/tag-video.sh" -q clip.webm "$work/no-such-model" --output nomodel.jsonl 2> /dev/null
@@ -236,6 +251,25 @@ tag-many)
   rc=$?
   [ "$rc" -eq 2 ] && ok "--list: exit status 2" || { cat stderr2.txt; fail "--list: exit status $rc, expected 2"; }
   grep -q "0 of 2 files" stderr2.txt && ok "--skip-done left out the tagged file" || fail "--skip-done"
+  # --skip-done re-tags a file whose result is empty or cut short (from an older
+  # tag-video.sh, or a crash), although newer than the video: the same completeness
+  # check as after a run
+  : > videos/sub/b.mkv.tags.jsonl
+  check videos/a.webm.tags.jsonl 20 1 > /dev/null && head -c 100 videos/a.webm.tags.jsonl > cut.jsonl
+  cp videos/a.webm videos/a2.webm && touch -d '1 hour ago' videos/a2.webm && mv cut.jsonl videos/a2.webm.tags.jsonl
+  "$pipelines/tag-many.sh" --model "$ckpt" --skip-done videos/a.webm videos/sub/b.mkv videos/a2.webm 2> stderr6.txt
+  rc=$?
+  [ "$rc" -eq 0 ] && grep -q "2 of 2 files tagged" stderr6.txt && check videos/sub/b.mkv.tags.jsonl 15 1 &&
+    check videos/a2.webm.tags.jsonl 20 1 && ok "--skip-done: an empty or cut result is not done" ||
+    { cat stderr6.txt; fail "--skip-done: skipped an empty or cut result (exit status $rc)"; }
+  rm -f videos/a2.webm*
+  # a file without a decodable frame fails (tag-video.sh leaves no empty result)
+  gst-launch-1.0 -q videotestsrc num-buffers=0 ! "video/x-raw,width=64,height=48,framerate=10/1" ! \
+    vp8enc ! webmmux ! filesink location=noframe.webm || { echo "could not make noframe.webm" >&2; exit 1; }
+  "$pipelines/tag-many.sh" --model "$ckpt" --skip-done noframe.webm 2> stderr7.txt
+  rc=$?
+  [ "$rc" -eq 1 ] && [ ! -e noframe.webm.tags.jsonl ] && ok "no decodable frame: failed, no result" ||
+    { cat stderr7.txt; fail "no decodable frame: exit status $rc"; }
   # --sshlogin with ":" (GNU parallel's name for this machine): the option handling of
   # the multi-machine mode, without a network
   rm -f videos/a.webm.tags.jsonl

@@ -92,14 +92,16 @@ pidfile=$(mktemp)
 trap 'rm -f "$log" "$pidfile"' EXIT
 rc=0
 running=1
-sh -c 'echo $$ > "$0" && exec "$@"' "$pidfile" \
+# in the background, so that a signal to this script is handled at once (wait_pipeline)
+{ sh -c 'echo $$ > "$0" && exec "$@"' "$pidfile" ${gst_env[@]+"${gst_env[@]}"} \
   gst-launch-1.0 ${launch_opts[@]+"${launch_opts[@]}"} \
     filesrc location="$(gst_quote "$video")" ! decodebin caps="video/x-raw(ANY)" expose-all-streams=false ! \
     videoconvert ! $progress ! \
     deitclassify model="$(gst_quote "$model")" interval="$interval" post-messages=false ! \
     deitoverlay corner="$corner" ! videoconvert ! \
     vp8enc deadline=1 cpu-used=4 threads="$threads" target-bitrate=2000000 ! \
-    webmmux ! filesink location="$(gst_quote "$part")" 2>&1 | watch_output "$pidfile" || rc=$?
+    webmmux ! filesink location="$(gst_quote "$part")" 2>&1 | watch_output "$pidfile"; } &
+wait_pipeline $!
 running=0
 [ -z "$interrupted" ] || finish_interrupted
 if [ "$rc" -ne 0 ]; then

@@ -33,7 +33,7 @@
 # Exit status: 0 when every file was tagged; N (1-100) when N files failed (100 means 100
 # or more); 101 on a usage or setup error (bad option, no files, GNU parallel missing,
 # rsync missing with --sshlogin, no usable machine); 128+N when stopped by signal N
-# (130 for Ctrl-C, 143 for SIGTERM).
+# (130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP), also one sent to this script alone.
 # Needs GNU parallel (Debian package "parallel"); with remote machines also rsync and ssh
 # here and rsync there.
 set -uo pipefail
@@ -136,14 +136,19 @@ cleanup_files=()
 cleanup() { [ ${#cleanup_files[@]} -eq 0 ] || rm -rf -- "${cleanup_files[@]}"; }
 trap cleanup EXIT
 # Ctrl-C: GNU parallel stops the jobs, each tag-video.sh removes its partial result; the
-# results already in place are complete ones.
+# results already in place are complete ones. A signal to this script alone (kill PID)
+# while GNU parallel runs: parallel runs in the background, the signal ends the "wait"
+# for it, and it gets SIGINT as on Ctrl-C (stop_parallel); only then this script exits.
+pjob="" pending=""
 interrupted() {
+  if [ -n "$pjob" ]; then pending="$1 $2"; return; fi
   echo "tag-many.sh: INTERRUPTED (SIG$1): the results in place are complete; the files" \
     "being tagged have none" >&2
   exit "$2"
 }
 trap 'interrupted INT 130' INT
 trap 'interrupted TERM 143' TERM
+trap 'interrupted HUP 129' HUP
 [ -n "$joblog" ] || { joblog="$(mktemp)"; cleanup_files+=("$joblog"); }
 cores=$(nproc 2>/dev/null || echo 1)
 
@@ -271,9 +276,28 @@ for f in "${files[@]}"; do before+=("$(sig "$f.tags.jsonl")"); done
 # One tag-video.sh per file; its errors go to stderr grouped per job. --halt never:
 # a failure does not stop the other jobs. -q: GNU parallel runs the command through a
 # shell; -q quotes each word, so paths with spaces or quotes stay one argument.
-printf '%s\0' "${args[@]}" |
-  parallel --will-cite -0 -q --halt never --joblog "$joblog" "${popts[@]}" "${cmd[@]}"
-prc=$?
+# In the background (see interrupted above); env --default-signal: a background job of a
+# script starts with SIGINT ignored, until parallel installs its handler.
+penv=()
+! env --default-signal=INT true 2>/dev/null || penv=(env --default-signal=INT)
+${penv[@]+"${penv[@]}"} parallel --will-cite -0 -q --halt never --joblog "$joblog" "${popts[@]}" "${cmd[@]}" \
+  < <(printf '%s\0' "${args[@]}") &
+pjob=$!
+prc=0
+[ -n "$pending" ] || wait "$pjob" || prc=$?
+if [ -n "$pending" ]; then
+  # GNU parallel on SIGINT sends its jobs SIGTERM (each tag-video.sh then removes its
+  # .part) and exits; again every second until it is gone
+  n=0
+  while kill -0 "$pjob" 2>/dev/null; do
+    [ $((n % 10)) -ne 0 ] || kill -INT "$pjob" 2>/dev/null
+    n=$((n + 1))
+    sleep 0.1
+  done
+  pjob=""
+  interrupted $pending
+fi
+pjob=""
 if [ "$prc" -gt 100 ]; then
   echo "tag-many.sh: GNU parallel stopped with exit status $prc; only the results in place count" >&2
 fi

@@ -8,6 +8,15 @@
 # interrupted (check $interrupted after gst-launch-1.0 returns and call
 # finish_interrupted) and never rename the partial result. (No -e: a forced EOS would
 # also look like the end of the file.)
+# A signal sent to the script alone (kill PID, a supervisor's terminate()) reaches only
+# bash, which would run its trap only after a foreground gst-launch-1.0 had finished
+# the whole file: so the pipeline runs in the background ("{ ... | watch_output
+# PIDFILE; } &") and wait_pipeline waits for it; a trapped signal ends that wait, and
+# wait_pipeline stops gst-launch-1.0 as Ctrl-C does (SIGINT to the PID in $pidfile,
+# again every half second until it is gone). A background job of a script starts with
+# SIGINT ignored, which gst-launch-1.0 overrides only once it has parsed its pipeline:
+# "${gst_env[@]}" (env --default-signal=INT, where env has it) runs it with the default
+# action until then.
 interrupted=""
 part=""
 running=0
@@ -24,6 +33,22 @@ finish_interrupted() {
 trap 'on_signal INT' INT
 trap 'on_signal TERM' TERM
 trap 'on_signal HUP' HUP
+gst_env=()
+! env --default-signal=INT true 2>/dev/null || gst_env=(env --default-signal=INT)
+wait_pipeline() {  # wait_pipeline JOB: waits for the background job JOB; its status in $rc
+  local job=$1 gpid n=0
+  rc=0
+  [ -n "$interrupted" ] || wait "$job" || rc=$?
+  [ -n "$interrupted" ] || return 0
+  while kill -0 "$job" 2>/dev/null; do
+    if [ $((n % 5)) -eq 0 ]; then
+      gpid=$(cat "$pidfile" 2>/dev/null) || gpid=""
+      [ -z "$gpid" ] || kill -INT "$gpid" 2>/dev/null || true
+    fi
+    n=$((n + 1))
+    sleep 0.1
+  done
+}
 #
 # gst-launch-1.0 parses its arguments again (prop=value), so a file name passed as
 # location="$f" loses its backslashes, stops at a tab or a newline, and a double quote

@@ -72,6 +72,56 @@ interrupt() {
     { cat interrupt-stderr.txt >&2; fail "$name interrupted: nothing on stderr says so"; }
 }
 
+# signal_alone RESULT SIG SCRIPT ARGS...: SIG (TERM or HUP) sent to the script's PID
+# alone (kill PID, a supervisor's terminate()), not to its process group, while a
+# gst-launch-1.0 that would run for 300 s (slow-bin/gst-launch-1.0: it opens its last
+# location=, then stops only on SIGINT, exiting 0 as gst-launch-1.0 does on Ctrl-C) is
+# running. The script must stop it and exit 128+N within a few seconds (bash runs a trap
+# only after a foreground pipeline ends), say so, and leave neither RESULT nor RESULT.part.
+signal_alone() {
+  local result=$1 sig=$2 name pid rc i start want
+  name=$(basename "$3")
+  shift 2
+  case "$sig" in TERM) want=143 ;; HUP) want=129 ;; esac
+  if [ ! -x slow-bin/gst-launch-1.0 ]; then
+    mkdir -p slow-bin
+    cat > slow-bin/gst-launch-1.0 <<'SLOW'
+#!/bin/sh
+for a; do case $a in location=*) out=${a#location=} ;; esac; done
+out=${out#\"}; out=${out%\"}
+: > "$out"
+echo "Setting pipeline to PLAYING ..."
+sleep 300 > /dev/null 2>&1 &
+s=$!
+echo "$$ $s" >> "$SLOW_PIDS"
+trap 'kill $s; echo "handling interrupt."; exit 0' INT
+wait $s
+SLOW
+    chmod +x slow-bin/gst-launch-1.0
+  fi
+  rm -f "$result" "$result.part" slow-pids.txt
+  PATH="$work/slow-bin:$PATH" SLOW_PIDS="$work/slow-pids.txt" "$@" > /dev/null 2> signal-stderr.txt &
+  pid=$!
+  for i in $(seq 1 500); do [ -e "$result.part" ] && break; sleep 0.02; done
+  start=$SECONDS
+  kill -"$sig" "$pid"
+  for i in $(seq 1 100); do kill -0 "$pid" 2> /dev/null || break; sleep 0.1; done
+  if kill -0 "$pid" 2> /dev/null; then
+    fail "$name: SIG$sig to its PID alone: still running 10 s later"
+    kill -KILL "$pid"
+  fi
+  wait "$pid"
+  rc=$?
+  # (without the fix: what the stuck run left running)
+  [ ! -s slow-pids.txt ] || kill $(cat slow-pids.txt) 2> /dev/null
+  [ "$rc" -eq "$want" ] && ok "$name: SIG$sig to its PID alone: exit $rc after $((SECONDS - start)) s" ||
+    fail "$name: SIG$sig to its PID alone: exit $rc, expected $want"
+  [ ! -e "$result" ] && [ ! -e "$result.part" ] && ok "$name: SIG$sig to its PID alone: no result left" ||
+    fail "$name: SIG$sig to its PID alone: $(ls "$result"* 2>/dev/null | tr '\n' ' ')left behind"
+  grep -q "INTERRUPTED (SIG$sig)" signal-stderr.txt && ok "$name: SIG$sig to its PID alone: says so" ||
+    { cat signal-stderr.txt >&2; fail "$name: SIG$sig to its PID alone: nothing on stderr says so"; }
+}
+
 # An audio-only file: the tagging scripts must say "no video stream in FILE".
 make_audio_only() {
   gst-launch-1.0 -q audiotestsrc num-buffers=20 ! vorbisenc ! oggmux ! filesink location="$1" ||
@@ -227,6 +277,9 @@ tag-video)
   make_clip long.webm webmmux 3000 64 48 ball
   interrupt long.webm.tags.jsonl "$pipelines/tag-video.sh" long.webm "$ckpt" --threads 1
   interrupt long4.jsonl "$pipelines/tag-video.sh" -q long.webm "$ckpt" --batch 4 --output long4.jsonl
+  # SIGTERM / SIGHUP to the script alone stops the run at once
+  signal_alone clip.webm.tags.jsonl TERM "$pipelines/tag-video.sh" clip.webm "$ckpt"
+  signal_alone clip.webm.tags.jsonl HUP "$pipelines/tag-video.sh" -q clip.webm "$ckpt"
   ;;
 
 tag-many)
@@ -283,6 +336,8 @@ tag-many)
   # Ctrl-C in the middle: non-zero, no result, says so
   make_clip long.webm webmmux 3000 64 48 ball
   interrupt long.webm.tags.jsonl "$pipelines/tag-many.sh" --model "$ckpt" long.webm
+  # SIGTERM to tag-many.sh alone: GNU parallel and its jobs are stopped at once
+  signal_alone long.webm.tags.jsonl TERM "$pipelines/tag-many.sh" --model "$ckpt" long.webm
   # ":" with --transfer: GNU parallel copies nothing for this machine
   rm -f videos/a.webm.tags.jsonl
   "$pipelines/tag-many.sh" --model "$ckpt" --sshlogin : --transfer videos/a.webm 2> stderr4.txt
@@ -455,6 +510,7 @@ PY
   # Ctrl-C in the middle of a 600-frame clip
   make_clip long.webm webmmux 600 160 120 ball
   interrupt long.webm.annotated.webm "$pipelines/annotate-video.sh" long.webm "$ckpt"
+  signal_alone clip.webm.annotated.webm TERM "$pipelines/annotate-video.sh" clip.webm "$ckpt"
   ;;
 *)
   echo "unknown mode $mode" >&2; exit 2 ;;

@@ -68,10 +68,20 @@ while [ $# -gt 0 ]; do
     *) inputs+=("$1"); shift ;;
   esac
 done
-is_count() { case "$1" in ''|*[!0-9]*) return 1 ;; esac; [ "$1" -ge 1 ] 2>/dev/null; }
-[ -z "$jobs" ] || is_count "$jobs" || { echo "tag-many.sh: --jobs must be a positive integer" >&2; usage; }
-[ -z "$threads" ] || is_count "$threads" || { echo "tag-many.sh: --threads must be a positive integer" >&2; usage; }
-is_count "$interval" || { echo "tag-many.sh: --interval must be a positive integer" >&2; usage; }
+# count VAR MAX OPTION: VAR as a plain decimal number from 1 to MAX (leading zeros
+# dropped: gst-launch-1.0 would read 010 as octal 8; above tag-video.sh's or the
+# property's range the job would fail or the value be ignored), else a usage error
+count() {
+  local v=${!1}
+  case "$v" in ''|*[!0-9]*) v=x ;; *) v=${v#"${v%%[!0]*}"}; v=${v:-0} ;; esac
+  if [ "$v" = x ] || [ ${#v} -gt 10 ] || [ "$v" -lt 1 ] || [ "$v" -gt "$2" ]; then
+    echo "tag-many.sh: $3 must be a positive integer (at most $2)" >&2; usage
+  fi
+  printf -v "$1" '%s' "$v"
+}
+[ -z "$jobs" ] || count jobs 2147483647 --jobs
+[ -z "$threads" ] || count threads 1024 --threads
+count interval 2147483647 --interval
 [ "$transfer" -eq 0 ] || [ ${#sshlogins[@]} -gt 0 ] || { echo "tag-many.sh: --transfer needs --sshlogin" >&2; usage; }
 
 # Every requirement up front: GNU parallel; with remote machines rsync and ssh here.

@@ -67,22 +67,22 @@ if [ ! -f "$video" ]; then
   echo "tag-video.sh: $video: no such file" >&2
   exit 1
 fi
-case "$interval" in ''|*[!0-9]*|0) echo "tag-video.sh: --interval must be a positive integer" >&2; exit 2 ;; esac
-case "$batch" in
-  ''|*[!0-9]*) echo "tag-video.sh: --batch must be an integer from 1 to 64" >&2; exit 2 ;;
-esac
-if [ "$batch" -lt 1 ] || [ "$batch" -gt 64 ]; then
-  echo "tag-video.sh: --batch must be an integer from 1 to 64" >&2; exit 2
-fi
-# Check the numbers here: gst-launch-1.0 would only warn about an out-of-range property
-# value, keep the default and exit 0.
-case "$topk" in ''|*[!0-9]*|0) echo "tag-video.sh: --top-k must be a positive integer" >&2; exit 2 ;; esac
-case "$threads" in
-  ''|*[!0-9]*) echo "tag-video.sh: --threads must be an integer from 0 to 1024 (0 = one per core)" >&2; exit 2 ;;
-esac
-if [ "$threads" -gt 1024 ]; then
-  echo "tag-video.sh: --threads must be an integer from 0 to 1024 (0 = one per core)" >&2; exit 2
-fi
+# Check the numbers here, as plain decimal numbers within the property's range:
+# gst-launch-1.0 reads 010 as octal (8), and for a value out of range it only warns,
+# keeps the default and exits 0. number VAR MIN MAX MESSAGE: VAR without its leading
+# zeros, or a usage error.
+number() {
+  local v=${!1}
+  case "$v" in ''|*[!0-9]*) v=x ;; *) v=${v#"${v%%[!0]*}"}; v=${v:-0} ;; esac
+  if [ "$v" = x ] || [ ${#v} -gt 10 ] || [ "$v" -lt "$2" ] || [ "$v" -gt "$3" ]; then
+    echo "tag-video.sh: $4" >&2; exit 2
+  fi
+  printf -v "$1" '%s' "$v"
+}
+number interval 1 2147483647 "--interval must be a positive integer (at most 2147483647)"
+number batch 1 64 "--batch must be an integer from 1 to 64"
+number topk 1 2147483647 "--top-k must be a positive integer (at most 2147483647)"
+number threads 0 1024 "--threads must be an integer from 0 to 1024 (0 = one per core)"
 if ! awk -v p="$threshold" 'BEGIN { exit !(p ~ /^([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$/ && p + 0 <= 1) }'; then
   echo "tag-video.sh: --threshold must be a probability from 0 to 1" >&2; exit 2
 fi

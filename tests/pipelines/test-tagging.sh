@@ -226,6 +226,19 @@ tag-video)
   [ $? -eq 2 ] && ok "interval 0 is a usage error" || fail "interval 0 accepted"
   "$pipelines/tag-video.sh" clip.webm "$ckpt" --batch 65 2> /dev/null
   [ $? -eq 2 ] && ok "batch 65 is a usage error" || fail "batch 65 accepted"
+  # numbers are decimal (gst-launch-1.0 reads 010 as octal 8: frames 0, 8, 16, 24) and
+  # within the property's range (above it gst-launch-1.0 keeps the default, exit 0)
+  if "$pipelines/tag-video.sh" -q clip.webm "$ckpt" --interval 010 --output every10.jsonl 2> err.txt; then
+    check every10.jsonl 30 10 && ok "--interval 010 = 10" || fail "--interval 010 is not 10"
+  else
+    cat err.txt >&2; fail "tag-video.sh --interval 010 failed"
+  fi
+  for o in "--interval 2147483648" "--top-k 4294967297" "--threads 01025" "--batch 0065" "--interval 99999999999999999999"; do
+    rm -f big.jsonl
+    "$pipelines/tag-video.sh" -q clip.webm "$ckpt" $o --output big.jsonl 2> /dev/null
+    rc=$?
+    [ "$rc" -eq 2 ] && [ ! -e big.jsonl ] && ok "$o: usage error" || fail "$o: exit $rc, expected 2"
+  done
   # video and audio: the video is tagged, the audio is not even decoded
   gst-launch-1.0 -q videotestsrc num-buffers=10 pattern=ball ! "video/x-raw,width=64,height=48,framerate=10/1" ! \
     vp8enc deadline=1 ! webmmux name=mux ! filesink location=av.webm \
@@ -344,6 +357,17 @@ tag-many)
   rc=$?
   [ "$rc" -eq 0 ] && check videos/a.webm.tags.jsonl 20 1 && ok "--sshlogin : --transfer" ||
     { cat stderr4.txt; fail "--sshlogin : --transfer (exit status $rc)"; }
+  # numbers are decimal (010 is 10, not octal 8: frames 0, 8, 16) and within range
+  rm -f videos/a.webm.tags.jsonl
+  "$pipelines/tag-many.sh" --model "$ckpt" --interval 010 --threads 01 videos/a.webm 2> stderr8.txt
+  rc=$?
+  [ "$rc" -eq 0 ] && check videos/a.webm.tags.jsonl 20 10 && ok "--interval 010 = 10" ||
+    { cat stderr8.txt; fail "--interval 010 (exit status $rc)"; }
+  for o in "--interval 2147483648" "--threads 1025" "--jobs 99999999999"; do
+    "$pipelines/tag-many.sh" --model "$ckpt" $o videos/a.webm 2> /dev/null
+    rc=$?
+    [ "$rc" -eq 101 ] && ok "$o: usage error 101" || fail "$o: exit status $rc, expected 101"
+  done
   # a bad number is the documented usage error (101), not an unbound variable (1)
   for opt in --jobs --threads --interval; do
     "$pipelines/tag-many.sh" --model "$ckpt" "$opt" x videos 2> stderr5.txt

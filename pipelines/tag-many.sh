@@ -2,7 +2,8 @@
 # tag-many.sh - tag many videos in parallel with GNU parallel: runs tag-video.sh on each
 # file, several at a time, and writes each result next to its input (VIDEO.tags.jsonl).
 # A file that fails is reported and does not stop the others. A file counts as tagged
-# only when its job succeeded and its complete, new VIDEO.tags.jsonl is in place.
+# only when its job succeeded and its complete, new VIDEO.tags.jsonl is in place. A file
+# given twice (same real path) is tagged once.
 #
 # Usage: tag-many.sh [options] (VIDEO | DIR)...
 #        tag-many.sh [options] --list FILE      (one path per line; "-" reads stdin)
@@ -42,7 +43,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 tag_video="$here/tag-video.sh"
 
 usage() {   # -h: the header on stdout, exit 0; a usage error: on stderr
-  if [ "${1:-101}" = 0 ]; then sed -n '2,38p' "$0" | sed 's/^# \{0,1\}//'; else sed -n '2,38p' "$0" | sed 's/^# \{0,1\}//' >&2; fi
+  if [ "${1:-101}" = 0 ]; then sed -n '2,39p' "$0" | sed 's/^# \{0,1\}//'; else sed -n '2,39p' "$0" | sed 's/^# \{0,1\}//' >&2; fi
   exit "${1:-101}"
 }
 die() { echo "tag-many.sh: $*" >&2; exit 101; }
@@ -124,6 +125,22 @@ if [ -n "$list" ]; then
   while IFS= read -r f || [ -n "$f" ]; do
     [ -n "$f" ] && files+=("$f")
   done < <(if [ "$list" = "-" ]; then cat; else cat -- "$list"; fi)
+fi
+# The same file twice (overlapping folders, a repeated --list line, a symlink) would run
+# two jobs on one FILE.tags.jsonl.part, and one of them would fail: keep each file once,
+# by its real path, under the first name given.
+if [ ${#files[@]} -gt 1 ]; then
+  mapfile -d '' real < <(printf '%s\0' "${files[@]}" | xargs -0 realpath -z -m --)
+  if [ ${#real[@]} -eq ${#files[@]} ]; then
+    declare -A seen=()
+    uniq=()
+    for i in "${!files[@]}"; do
+      [ -z "${seen[${real[$i]}]+x}" ] || continue
+      seen[${real[$i]}]=1
+      uniq+=("${files[$i]}")
+    done
+    files=("${uniq[@]}")
+  fi
 fi
 # complete FILE: non-empty and ends with a newline (tag-video.sh writes whole lines)
 complete() { [ -s "$1" ] && [ -z "$(tail -c 1 -- "$1")" ]; }

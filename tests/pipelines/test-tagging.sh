@@ -368,6 +368,15 @@ tag-many)
     rc=$?
     [ "$rc" -eq 101 ] && ok "$o: usage error 101" || fail "$o: exit status $rc, expected 101"
   done
+  # the same file given several times (overlapping folders, a repeated --list line, other
+  # spellings of its path) is tagged once: two jobs would share one FILE.tags.jsonl.part
+  mkdir -p dup/sub
+  make_clip dup/sub/c.webm webmmux 10 64 48 ball
+  printf '%s\n' dup/sub/c.webm ./dup//sub/c.webm > dup-list.txt
+  "$pipelines/tag-many.sh" --model "$ckpt" --jobs 2 dup dup/sub "$work/dup/sub/c.webm" --list dup-list.txt 2> stderr9.txt
+  rc=$?
+  [ "$rc" -eq 0 ] && grep -q "1 of 1 files tagged" stderr9.txt && check dup/sub/c.webm.tags.jsonl 10 1 &&
+    ok "the same file given 5 times: tagged once" || { cat stderr9.txt; fail "the same file given 5 times: exit status $rc"; }
   # a bad number is the documented usage error (101), not an unbound variable (1)
   for opt in --jobs --threads --interval; do
     "$pipelines/tag-many.sh" --model "$ckpt" "$opt" x videos 2> stderr5.txt

@@ -182,6 +182,9 @@ typedef struct
   guint64 classified_frame;
   guint64 seen_frame;
   gboolean classified;
+  guint64 scheduled_frame;      /* last frame it was found due on (its result may
+                                 * still be pending: batch mode) */
+  gboolean scheduled;
   GstClockTime pts;
   GstDeitClassification *res;   /* labels not owned */
   guint n_res;
@@ -275,7 +278,13 @@ gst_deit_object_cache_due (GstDeitObjectCache * cache,
     return TRUE;
   e = gst_deit_object_cache_entry (cache, source, object_id, TRUE);
   e->seen_frame = MAX (e->seen_frame, frame);
-  return !e->classified || frame >= e->classified_frame + MAX (interval, 1);
+  if (e->scheduled && frame < e->scheduled_frame + MAX (interval, 1))
+    return FALSE;
+  if (e->classified && frame < e->classified_frame + MAX (interval, 1))
+    return FALSE;
+  e->scheduled = TRUE;
+  e->scheduled_frame = frame;
+  return TRUE;
 }
 
 void

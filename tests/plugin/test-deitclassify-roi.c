@@ -508,13 +508,19 @@ GST_END_TEST;
  * modes
  */
 
-/* batch-size=3 with interval=2 gives every frame the same region results as sync mode
- * (boxes of different frames share forward passes); the frames come out in order. The
- * boxes have meta ids, so the frames in between carry their results (not fresh). */
-GST_START_TEST (test_roi_batch_matches_sync)
+/* A batch-size=@batch harness gives every frame the same region results as sync mode
+ * with the same @props (boxes of different frames share forward passes), and the
+ * frames come out in order. The boxes have meta ids, so with interval=@period or
+ * reclassify-interval=@period the frames in between carry their results (not
+ * fresh). */
+static void
+check_batch_matches_sync (const gchar * props, guint batch, guint period)
 {
-  GstHarness *hs = harness_new ("model", ROI_PROPS " interval=2");
-  GstHarness *hb = harness_new ("model", ROI_PROPS " interval=2 batch-size=3");
+  gchar *sync_props = g_strdup_printf ("%s %s", ROI_PROPS, props);
+  gchar *batch_props = g_strdup_printf ("%s %s batch-size=%u", ROI_PROPS, props,
+      batch);
+  GstHarness *hs = harness_new ("model", sync_props);
+  GstHarness *hb = harness_new ("model", batch_props);
   GstVideoInfo info;
   GstBuffer *ins[9];
   guint i, j;
@@ -549,9 +555,10 @@ GST_START_TEST (test_roi_batch_matches_sync)
       guint k;
 
       fail_unless (a && b);
-      fail_unless_equals_int (a->fresh, i % 2 == 0);
-      fail_unless_equals_int (b->fresh, i % 2 == 0);
-      fail_unless_equals_uint64 (b->inference_pts, (i - i % 2) * GST_SECOND);
+      fail_unless_equals_int (a->fresh, i % period == 0);
+      fail_unless_equals_int (b->fresh, i % period == 0);
+      fail_unless_equals_uint64 (b->inference_pts,
+          (i - i % period) * GST_SECOND);
       fail_unless_equals_int (a->n_results, b->n_results);
       for (k = 0; k < a->n_results; k++) {
         fail_unless_equals_int (a->results[k].class_id, b->results[k].class_id);
@@ -563,6 +570,23 @@ GST_START_TEST (test_roi_batch_matches_sync)
   }
   gst_harness_teardown (hs);
   gst_harness_teardown (hb);
+  g_free (sync_props);
+  g_free (batch_props);
+}
+
+GST_START_TEST (test_roi_batch_matches_sync)
+{
+  check_batch_matches_sync ("interval=2", 3, 2);
+}
+
+GST_END_TEST;
+
+/* The same with reclassify-interval: a tracked object is due only every N frames
+ * even while the frames it was found due on wait in the batch (it was classified on
+ * every held frame, its result being stored only when the batch ran). */
+GST_START_TEST (test_roi_batch_reclassify_matches_sync)
+{
+  check_batch_matches_sync ("reclassify-interval=3", 4, 3);
 }
 
 GST_END_TEST;
@@ -718,6 +742,7 @@ deitclassify_roi_suite (void)
   tcase_add_test (tc, test_roi_zero_and_many);
   tcase_add_test (tc, test_roi_reclassify_interval);
   tcase_add_test (tc, test_roi_batch_matches_sync);
+  tcase_add_test (tc, test_roi_batch_reclassify_matches_sync);
   tcase_add_test (tc, test_roi_async);
 #if HAVE_TEST_IMAGES
   tcase_add_loop_test (tc, test_roi_photos_reference, 0, 3);

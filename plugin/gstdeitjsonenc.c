@@ -225,6 +225,22 @@ is_new_result (GstDeitJsonEnc * self, const GstDeitClassifyMeta * meta)
       meta->inference_pts != self->last_inference_pts);
 }
 
+/* Whether any classification of @buf ran on it: with only regions classified, each
+ * tracked object has its own reclassify schedule, so the first region (the frame's
+ * main meta) may carry its result while another is new. */
+static gboolean
+any_fresh (GstBuffer * buf)
+{
+  gpointer state = NULL;
+  GstMeta *m;
+
+  while ((m = gst_buffer_iterate_meta_filtered (buf, &state,
+              GST_DEIT_CLASSIFY_META_API_TYPE)))
+    if (((GstDeitClassifyMeta *) m)->fresh)
+      return TRUE;
+  return FALSE;
+}
+
 /* Returns the line for @buf (with its '\n'), or NULL when no line is due. */
 static gchar *
 build_line (GstDeitJsonEnc * self, GstBuffer * buf, gboolean add_empty,
@@ -245,7 +261,8 @@ build_line (GstDeitJsonEnc * self, GstBuffer * buf, gboolean add_empty,
 
   if (main_meta == NULL && !add_empty)
     return NULL;
-  if (fresh_only && !is_new_result (self, main_meta))
+  if (fresh_only && !is_new_result (self, main_meta)
+      && !(main_meta && main_meta->roi_id >= 0 && any_fresh (buf)))
     return NULL;
   if (main_meta)
     self->last_inference_pts = main_meta->inference_pts;

@@ -317,6 +317,44 @@ GST_START_TEST (test_fresh_only_async)
 
 GST_END_TEST;
 
+/* roi-list: each tracked object has its own reclassify schedule, so the first
+ * region of a frame may carry its result while another is fresh; fresh-only writes
+ * every frame where any region's result is new. */
+GST_START_TEST (test_fresh_only_regions)
+{
+  GstHarness *h = start_harness ("deitjsonenc fresh-only=true");
+  /* object A fresh on frames 0 and 3, object B (from frame 1) on frames 1 and 4 */
+  const guint expect[] = { 0, 1, 3, 4 };
+  guint i;
+
+  for (i = 0; i < 6; i++) {
+    GstBuffer *buf = make_buffer (i);
+    GstDeitClassifyMeta *m;
+
+    m = add_meta (buf, results_a, 1, (i / 3) * 3 * FRAME_DURATION, i % 3 == 0,
+        i);
+    m->roi_id = 1;
+    if (i >= 1) {
+      m = add_meta (buf, results_b, 1, ((i - 1) / 3 * 3 + 1) * FRAME_DURATION,
+          (i - 1) % 3 == 0, i);
+      m->roi_id = 2;
+    }
+    fail_unless_equals_int (gst_harness_push (h, buf), GST_FLOW_OK);
+  }
+  fail_unless_equals_int (gst_harness_buffers_in_queue (h),
+      G_N_ELEMENTS (expect));
+  for (i = 0; i < G_N_ELEMENTS (expect); i++) {
+    JsonParser *parser;
+    JsonObject *o = pull_line (h, &parser, expect[i] * FRAME_DURATION);
+
+    fail_unless_equals_int (json_object_get_int_member (o, "frame"), expect[i]);
+    g_object_unref (parser);
+  }
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 /* Frames without a meta: no line by default, an empty one with
  * add-empty-results. */
 GST_START_TEST (test_no_meta)
@@ -537,6 +575,7 @@ deitjsonenc_suite (void)
   tcase_add_test (tc, test_awkward_labels);
   tcase_add_test (tc, test_fresh_flags);
   tcase_add_test (tc, test_fresh_only_async);
+  tcase_add_test (tc, test_fresh_only_regions);
   tcase_add_test (tc, test_no_meta);
   tcase_add_test (tc, test_rois);
   tcase_add_test (tc, test_other_models);

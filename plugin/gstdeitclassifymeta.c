@@ -163,6 +163,54 @@ gst_deit_classify_meta_restore_roi_params (GstBuffer * dest, GstBuffer * src,
   }
 }
 
+/* The same for the boxes of a detector (inference-region=roi-list): the transform
+ * dropped the parameters of their ROI metas too, ours among them. They precede every
+ * region meta of ours, so their transformed copies are on @dest already, in their
+ * order on @src: pair them by position (same id and type, or stop), and give each the
+ * parameters its source has and it lacks. Positions, not ids, since a detector may
+ * give every box the same id. Idempotent: each region meta of ours calls it. */
+static void
+gst_deit_classify_meta_restore_region_params (GstBuffer * dest, GstBuffer * src)
+{
+  GQuark own_type = g_quark_from_static_string (GST_DEIT_CLASSIFY_ROI_TYPE);
+  gpointer sstate = NULL, dstate = NULL;
+  GstMeta *sm, *dm;
+
+  while ((dm = gst_buffer_iterate_meta_filtered (dest, &dstate,
+              GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
+    GstVideoRegionOfInterestMeta *droi = (GstVideoRegionOfInterestMeta *) dm;
+    GstVideoRegionOfInterestMeta *sroi;
+    GList *l;
+
+    sm = gst_buffer_iterate_meta_filtered (src, &sstate,
+        GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE);
+    sroi = (GstVideoRegionOfInterestMeta *) sm;
+    if (!sroi || sroi->id != droi->id || sroi->roi_type != droi->roi_type)
+      return;                   /* not copies of one list: leave them */
+    if (sroi->roi_type == own_type)
+      continue;                 /* full-frame: gst_deit_classify_meta_restore_roi_params */
+    for (l = sroi->params; l; l = l->next) {
+      GstStructure *st = l->data;
+
+      if (!gst_video_region_of_interest_meta_get_param (droi,
+              gst_structure_get_name (st)))
+        gst_video_region_of_interest_meta_add_param (droi,
+            gst_structure_copy (st));
+    }
+  }
+}
+
+/* Both of the above, for @smeta's kind of result. */
+static void
+gst_deit_classify_meta_restore_params (GstBuffer * dest, GstBuffer * src,
+    const GstDeitClassifyMeta * smeta)
+{
+  if (smeta->roi_id == -1)
+    gst_deit_classify_meta_restore_roi_params (dest, src, smeta);
+  else
+    gst_deit_classify_meta_restore_region_params (dest, src);
+}
+
 static gboolean
 gst_deit_classify_meta_transform (GstBuffer * dest, GstMeta * meta,
     GstBuffer * buffer, GQuark type, gpointer data)
@@ -179,8 +227,7 @@ gst_deit_classify_meta_transform (GstBuffer * dest, GstMeta * meta,
       return TRUE;
     if (!gst_deit_classify_meta_copy_to (dest, smeta))
       return FALSE;
-    if (smeta->roi_id == -1)
-      gst_deit_classify_meta_restore_roi_params (dest, buffer, smeta);
+    gst_deit_classify_meta_restore_params (dest, buffer, smeta);
     return TRUE;
   }
 
@@ -207,8 +254,7 @@ gst_deit_classify_meta_transform (GstBuffer * dest, GstMeta * meta,
       dmeta->frame_width = (guint) nw;
       dmeta->frame_height = (guint) nh;
     }
-    if (smeta->roi_id == -1)
-      gst_deit_classify_meta_restore_roi_params (dest, buffer, smeta);
+    gst_deit_classify_meta_restore_params (dest, buffer, smeta);
     return TRUE;
   }
 

@@ -504,6 +504,65 @@ GST_START_TEST (test_roi_reclassify_interval)
 
 GST_END_TEST;
 
+/* After videoconvert ! videoscale (GStreamer 1.22's ROI meta transform drops the
+ * parameter structures), every detector box still carries its own result (and the
+ * detector's own parameters), in box order even when the detector gives every box
+ * the same id (as facedetect does). */
+GST_START_TEST (test_roi_params_survive_convert_scale)
+{
+  GstHarness *h = harness_new ("model",
+      ROI_PROPS " ! videoconvert ! videoscale "
+      "! capsfilter caps=video/x-raw,format=I420,width=30,height=20");
+  GstVideoInfo info;
+  GstBuffer *in, *out;
+  const Box boxes[3] = { {"face", 1, 2, 30, 30, 0, 0}, {"face", 20, 8, 40, 32,
+      0, 0}, {"car", 5, 5, 12, 9, 4, 0}
+  };
+  gint ids[3];
+  gpointer state = NULL;
+  GstMeta *m;
+  guint i;
+
+  info_from_string (&info, SMALL_CAPS);
+  gst_harness_set_src_caps_str (h, SMALL_CAPS);
+  in = random_frame (&info, 91);
+  for (i = 0; i < 3; i++) {
+    struct deit_rect c = clip_box (&boxes[i], 60, 40);
+    Result r;
+
+    gst_video_region_of_interest_meta_add_param (add_box (in, &boxes[i]),
+        gst_structure_new ("detection", "index", G_TYPE_UINT, i, NULL));
+    core_classify_roi ("model", in, &info, 0, FALSE, &c, 5, 0.0f, &r);
+    ids[i] = r.ids[0];
+  }
+  out = gst_harness_push_and_pull (h, in);
+  i = 0;
+  while ((m = gst_buffer_iterate_meta_filtered (out, &state,
+              GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
+    GstVideoRegionOfInterestMeta *roi = (GstVideoRegionOfInterestMeta *) m;
+    GstStructure *p = gst_video_region_of_interest_meta_get_param (roi,
+        GST_DEIT_CLASSIFY_ROI_PARAM);
+    GstStructure *d = gst_video_region_of_interest_meta_get_param (roi,
+        "detection");
+    guint index;
+    gint label_id;
+
+    fail_unless (i < 3);
+    fail_unless (p != NULL, "box %u lost its result in videoconvert", i);
+    fail_unless (gst_structure_get_int (p, "label_id", &label_id));
+    fail_unless_equals_int (label_id, ids[i]);
+    fail_unless (d && gst_structure_get_uint (d, "index", &index));
+    fail_unless_equals_int (index, i);
+    fail_unless_equals_int (roi->w, boxes[i].w / 2);
+    i++;
+  }
+  fail_unless_equals_int (i, 3);
+  gst_buffer_unref (out);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 /* ------------------------------------------------------------------------------------
  * modes
  */
@@ -743,6 +802,7 @@ deitclassify_roi_suite (void)
   tcase_add_test (tc, test_roi_reclassify_interval);
   tcase_add_test (tc, test_roi_batch_matches_sync);
   tcase_add_test (tc, test_roi_batch_reclassify_matches_sync);
+  tcase_add_test (tc, test_roi_params_survive_convert_scale);
   tcase_add_test (tc, test_roi_async);
 #if HAVE_TEST_IMAGES
   tcase_add_loop_test (tc, test_roi_photos_reference, 0, 3);

@@ -239,6 +239,12 @@ gst_deit_classify_meta_transform (GstBuffer * dest, GstMeta * meta,
     oh = GST_VIDEO_INFO_HEIGHT (trans->in_info);
     nw = GST_VIDEO_INFO_WIDTH (trans->out_info);
     nh = GST_VIDEO_INFO_HEIGHT (trans->out_info);
+    /* the rectangle is in pixels of frame_width x frame_height, which a copy (1.22's
+     * videoscale copies this meta as is) may have left behind the input frame's */
+    if (smeta->frame_width > 0 && smeta->frame_height > 0) {
+      ow = (gint) smeta->frame_width;
+      oh = (gint) smeta->frame_height;
+    }
     if (ow <= 0 || oh <= 0)
       return FALSE;
 

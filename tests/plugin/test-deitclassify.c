@@ -515,6 +515,59 @@ GST_START_TEST (test_survives_convert_scale)
 
 GST_END_TEST;
 
+/* The meta's scale transform (what a scaler that transforms metas calls) maps the
+ * rectangle from the frame it is in pixels of (frame_width x frame_height), also
+ * after a copy onto frames of another size (1.22's videoscale copies the meta). */
+static void
+scale_meta (GstBuffer * dest, GstBuffer * src, gint iw, gint ih, gint ow,
+    gint oh)
+{
+  GstVideoInfo in, out;
+  GstVideoMetaTransform t = { &in, &out };
+  GstMeta *m = (GstMeta *) gst_buffer_get_deit_classify_meta (src);
+
+  gst_video_info_set_format (&in, GST_VIDEO_FORMAT_RGB, iw, ih);
+  gst_video_info_set_format (&out, GST_VIDEO_FORMAT_RGB, ow, oh);
+  fail_unless (m->info->transform_func (dest, m, src,
+          gst_video_meta_transform_scale_get_quark (), &t));
+}
+
+GST_START_TEST (test_meta_scale_transform)
+{
+  GstDeitClassification r = { 1, (gchar *) "x", 0.5f, 0.0f };
+  GstBuffer *a = gst_buffer_new (), *b = gst_buffer_new (), *c, *d;
+  GstDeitClassifyMeta *m;
+  guint i;
+
+  m = gst_buffer_add_deit_classify_meta (a, "m", &r, 1, 0, TRUE);
+  m->roi_id = 3;
+  m->x = 8;
+  m->y = 6;
+  m->width = 32;
+  m->height = 24;
+  m->frame_width = 64;
+  m->frame_height = 48;
+  scale_meta (b, a, 64, 48, 256, 192);  /* straight from the classified frame */
+  c = gst_buffer_copy (a);      /* copied as is onto 128x96 frames ... */
+  d = gst_buffer_new ();
+  scale_meta (d, c, 128, 96, 256, 192); /* ... then scaled from them */
+  for (i = 0; i < 2; i++) {
+    guint x, y, w, h;
+
+    m = gst_buffer_get_deit_classify_meta (i ? d : b);
+    fail_unless (m != NULL);
+    gst_deit_classify_meta_get_rectangle (m, 256, 192, &x, &y, &w, &h);
+    fail_unless (x == 32 && y == 24 && w == 128 && h == 96,
+        "case %u: %u,%u %ux%u instead of 32,24 128x96", i, x, y, w, h);
+  }
+  gst_buffer_unref (a);
+  gst_buffer_unref (b);
+  gst_buffer_unref (c);
+  gst_buffer_unref (d);
+}
+
+GST_END_TEST;
+
 /* Two deitclassify elements in a chain, then a converter and a scaler: each full-frame
  * ROI meta gets back its own element's parameters (model and top-1), not the first
  * element's twice. */
@@ -983,6 +1036,7 @@ deitclassify_suite (void)
   tcase_add_test (tc, test_passthrough);
   tcase_add_test (tc, test_switches);
   tcase_add_test (tc, test_survives_convert_scale);
+  tcase_add_test (tc, test_meta_scale_transform);
   tcase_add_test (tc, test_chained_survive_convert_scale);
   tcase_add_test (tc, test_chained_same_model_survive_convert_scale);
   tcase_add_test (tc, test_survives_tee);

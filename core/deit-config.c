@@ -209,8 +209,18 @@ static enum deit_status cfg_labels(JsonObject *o, struct deit_parsed_config *pc,
             DEIT_LOG_WARN("config.json: id2label has %u entries but names class %s; that label is ignored", n, key);
             continue;
         }
+        /* json-glib turns a lone surrogate escape ("\ud800") into bytes that are not
+         * UTF-8; labels end up in GValues, bus messages and JSON, which need UTF-8 */
+        const char *label = json_node_get_string(v);
         g_free(pc->labels[id]);
-        pc->labels[id] = g_strdup(json_node_get_string(v));
+        if (g_utf8_validate(label, -1, NULL)) {
+            pc->labels[id] = g_strdup(label);
+        } else {
+            pc->labels[id] = g_utf8_make_valid(label, -1);
+            DEIT_LOG_WARN("config.json: id2label[\"%s\"] is not valid UTF-8 (a lone surrogate escape?); "
+                          "invalid bytes replaced by U+FFFD",
+                          key);
+        }
     }
     g_list_free(members);
     for (guint i = 0; i < n; i++)

@@ -1209,6 +1209,17 @@ static void test_config_values(void) {
     CHECK_INT(info.problem_type, DEIT_PROBLEM_UNSET);
     CHECK(labels && strcmp(labels[0], "a") == 0 && strcmp(labels[1], "LABEL_1") == 0 && labels[2] == NULL);
     g_strfreev(labels);
+
+    /* a lone surrogate escape in a label (json-glib decodes it to bytes that are not
+     * UTF-8): labels go into GValues, bus messages and JSON, so they are made valid */
+    j = "{\"architectures\": [\"DeiTForImageClassification\"], "
+        "\"id2label\": {\"0\": \"bad \\ud800 x\", \"1\": \"caf\\u00e9\"}}";
+    labels = NULL;
+    CHECK_INT(deit_config_parse(j, strlen(j), &info, &labels, &name, &err), DEIT_STATUS_OK);
+    CHECK(labels && g_utf8_validate(labels[0], -1, NULL) && g_str_has_prefix(labels[0], "bad ") &&
+          g_str_has_suffix(labels[0], "x"));
+    CHECK(labels && strcmp(labels[1], "caf\xc3\xa9") == 0);
+    g_strfreev(labels);
 }
 
 /* ---------------------------------------------------------------------------------------

@@ -67,6 +67,8 @@ me=annotate-video.sh
 # interruption traps (a run never looks finished) and watch_output, which stops a
 # gst-launch-1.0 that hangs after its error or in PREROLLING
 . "$(dirname "$0")/watch-gst-launch.sh"
+# gst_quote, gst_unquotable: file names for gst-launch-1.0's parser
+. "$(dirname "$0")/gst-quote.sh"
 
 # GStreamer must find the plugin; say how when it does not (the usual first-run mistake).
 if ! gst-inspect-1.0 deitclassify >/dev/null 2>&1; then
@@ -75,7 +77,7 @@ if ! gst-inspect-1.0 deitclassify >/dev/null 2>&1; then
   exit 1
 fi
 threads=$(nproc 2>/dev/null || echo 1)
-# every name goes to gst-launch-1.0 through gst_quote (see watch-gst-launch.sh)
+# every name goes to gst-launch-1.0 through gst_quote (see gst-quote.sh)
 if gst_unquotable "$video"; then
   echo "annotate-video.sh: $video: a file name ending in a backslash cannot be passed to gst-launch-1.0; rename it" >&2
   exit 2

@@ -197,13 +197,14 @@ if [ ${#logins[@]} -eq 0 ]; then
   echo "tag-many.sh: ${#files[@]} files, $jobs at a time, $threads inference threads each" >&2
 else
   # A folder of our own (/tmp exists everywhere; the same path on every machine) with a
-  # copy of tag-video.sh (with the watch-gst-launch.sh it sources) and job.sh, copied to
-  # each machine by GNU parallel (--basefile).
+  # copy of tag-video.sh (with the watch-gst-launch.sh and gst-quote.sh it sources) and
+  # job.sh, copied to each machine by GNU parallel (--basefile).
   stage=$(mktemp -d /tmp/tag-many.XXXXXXXX) || die "cannot make a temporary folder in /tmp"
   cleanup_files+=("$stage")
   mkdir -p "$stage/in" "$stage/out"
   cp "$tag_video" "$stage/tag-video.sh"
   cp "$(dirname "$tag_video")/watch-gst-launch.sh" "$stage/watch-gst-launch.sh"
+  cp "$(dirname "$tag_video")/gst-quote.sh" "$stage/gst-quote.sh"
   cat > "$stage/job.sh" <<'JOB'
 #!/usr/bin/env bash
 # job.sh, written by tag-many.sh: runs the tag-video.sh next to it on one machine.
@@ -250,6 +251,7 @@ exit 2
 JOB
   export DEIT_TAG_MANY_PLUGIN_PATH="${GST_PLUGIN_PATH_1_0:-}${GST_PLUGIN_PATH_1_0:+:}${GST_PLUGIN_PATH:-}"
   base=(--basefile "$stage/tag-video.sh" --basefile "$stage/watch-gst-launch.sh"
+        --basefile "$stage/gst-quote.sh"
         --basefile "$stage/job.sh" --env DEIT_TAG_MANY_PLUGIN_PATH)
 
   # Check every machine first; leave out (and name) those that cannot tag, so that a

@@ -50,17 +50,6 @@ wait_pipeline() {  # wait_pipeline JOB: waits for the background job JOB; its st
   done
 }
 #
-# gst-launch-1.0 parses its arguments again (prop=value), so a file name passed as
-# location="$f" loses its backslashes, stops at a tab or a newline, and a double quote
-# followed by a space splits it. gst_quote VALUE prints VALUE as one value for that
-# parser: in double quotes, with \ and " escaped; every character then comes through
-# (spaces, tabs, newlines, quotes, backslashes, a leading dash) except a backslash at the
-# very end, which the parser takes as escaping the closing quote (it then reads on to
-# the next quote of the description). gst_unquotable VALUE is true for such a value:
-# refuse it (a usage error) rather than read or write another file.
-gst_quote() { local v=${1//\\/\\\\}; v=${v//\"/\\\"}; printf '"%s"' "$v"; }
-gst_unquotable() { [[ $1 == *\\ ]]; }
-#
 # GStreamer 1.22's gst-launch-1.0 sometimes never ends on a file it cannot play: after
 # its ERROR when decodebin cannot type a file, or stuck in PREROLLING with no error when
 # an audio stream fails to link (filesrc ! decodebin ! videoconvert on an audio file: a

@@ -27,7 +27,7 @@ expected_top1() {   # expected_top1 PHOTO
 # -h on every user-facing script: its header on stdout, exit 0 (pipelines/README.md)
 for s in "$pipelines"/*.sh "$pipelines"/*.py; do
   name=$(basename "$s")
-  [ "$name" = watch-gst-launch.sh ] && continue   # a helper the other scripts source
+  case $name in watch-gst-launch.sh|gst-quote.sh) continue ;; esac   # helpers the scripts source
   help=$("$s" -h 2>/dev/null); rc=$?
   if [ $rc = 0 ] && printf '%s\n' "$help" | grep -q "Usage: $name"; then ok "$name -h"
   else fail "$name -h: exit $rc, stdout without 'Usage: $name'"; fi

@@ -1,0 +1,15 @@
+# gst-quote.sh - sourced by the scripts that build a gst-launch-1.0 line with a file or
+# folder name in it (not run by itself; defines two functions, nothing else: no traps,
+# no variables, so any script can source it).
+#
+# gst-launch-1.0 parses its arguments again (prop=value), so a file name passed as
+# location="$f" loses its backslashes (back\slash.webm opens backslash.webm), stops at a
+# tab or a newline, and a double quote followed by a space splits it. gst_quote VALUE
+# prints VALUE as one value for that parser: in double quotes, with \ and " escaped;
+# every character then comes through (spaces, tabs, newlines, quotes, backslashes, a
+# leading dash) except a backslash at the very end, which the parser takes as escaping
+# the closing quote (it then reads on to the next quote of the description).
+# gst_unquotable VALUE is true for such a value: refuse it (a usage error) rather than
+# read or write another file; a folder (MODEL) can be given as "VALUE/" instead.
+gst_quote() { local v=${1//\\/\\\\}; v=${v//\"/\\\"}; printf '"%s"' "$v"; }
+gst_unquotable() { [[ $1 == *\\ ]]; }

@@ -15,6 +15,8 @@
 # Environment: DEIT_CAMERA_SRC replaces the source (a gst-launch description, e.g.
 # "videotestsrc num-buffers=100" to try it without a camera); DEIT_VIDEO_SINK replaces
 # autovideosink.
+# Any MODEL folder and DEVICE name works, except a DEVICE name ending in a backslash,
+# which gst-launch-1.0 cannot take: a usage error.
 #
 # The launch line (GST_DEBUG=deitclassify:5 for the model summary, :6 for timings):
 #   gst-launch-1.0 -m v4l2src device=DEVICE ! videoconvert ! \
@@ -22,9 +24,9 @@
 #     autovideosink sync=false
 set -euo pipefail
 
-usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
-case "${1:-}" in -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
+case "${1:-}" in -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 model=${DEIT_MODEL:-}
 device=/dev/video0
 if [ $# -gt 0 ] && [[ $1 != *=* ]] && [[ $1 != /dev/* ]]; then model=$1; shift; fi
@@ -37,21 +39,28 @@ if ! gst-inspect-1.0 deitclassify >/dev/null 2>&1; then
     "(e.g. $(cd "$(dirname "$0")/.." && pwd)/build/plugin) or install gst-deit" >&2
   exit 1
 fi
+# gst-launch-1.0 parses each prop=value again: names go through gst_quote (gst-quote.sh)
+. "$(dirname "$0")/gst-quote.sh"
+gst_unquotable "$model" && model="$model/"   # a folder: the same one
 # The source: the camera, or DEIT_CAMERA_SRC (split into words like a launch line)
 if [ -n "${DEIT_CAMERA_SRC:-}" ]; then
   read -ra src <<< "$DEIT_CAMERA_SRC"
 else
-  src=(v4l2src device="$device")
+  if gst_unquotable "$device"; then
+    echo "classify-camera.sh: $device: a device name ending in a backslash cannot be passed to gst-launch-1.0" >&2
+    exit 2
+  fi
+  src=(v4l2src device="$(gst_quote "$device")")
 fi
 if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
   echo "classify-camera.sh: no display (DISPLAY and WAYLAND_DISPLAY are unset):" \
     "printing the results only (fakesink, no overlay)" >&2
   exec gst-launch-1.0 -m \
     "${src[@]}" ! videoconvert ! \
-    deitclassify model="$model" async=true "$@" ! fakesink sync=false
+    deitclassify model="$(gst_quote "$model")" async=true "$@" ! fakesink sync=false
 fi
 read -ra sink <<< "${DEIT_VIDEO_SINK:-autovideosink}"
 exec gst-launch-1.0 -m \
   "${src[@]}" ! videoconvert ! \
-  deitclassify model="$model" async=true "$@" ! deitoverlay ! videoconvert ! \
+  deitclassify model="$(gst_quote "$model")" async=true "$@" ! deitoverlay ! videoconvert ! \
   "${sink[@]}" sync=false

@@ -8,6 +8,8 @@
 #   PROPERTY=VALUE  deitclassify properties, e.g. top-k=3 interval=5 threshold=0.1
 # One "deitclassify" element message per classified frame is printed (gst-launch-1.0 -m):
 # timestamp, class-id, label, score and the top-k arrays class-ids, labels, scores.
+# Any file name works except a VIDEO name ending in a backslash, which gst-launch-1.0
+# cannot read: a usage error.
 #
 # The launch line (GST_DEBUG=deitclassify:5 shows the model summary, :6 the per-frame results;
 # no videoscale needed: deitclassify resizes and crops as preprocessor_config.json says):
@@ -15,9 +17,9 @@
 #     deitclassify model=MODEL ! fakesink
 set -euo pipefail
 
-usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
-case "${1:-}" in -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
+case "${1:-}" in -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 [ $# -ge 1 ] || usage
 video=$1; shift
 model=${DEIT_MODEL:-}
@@ -31,6 +33,13 @@ if ! gst-inspect-1.0 deitclassify >/dev/null 2>&1; then
     "(e.g. $(cd "$(dirname "$0")/.." && pwd)/build/plugin) or install gst-deit" >&2
   exit 1
 fi
+# gst-launch-1.0 parses each prop=value again: names go through gst_quote (gst-quote.sh)
+. "$(dirname "$0")/gst-quote.sh"
+if gst_unquotable "$video"; then
+  echo "classify-file.sh: $video: a file name ending in a backslash cannot be passed to gst-launch-1.0; rename it" >&2
+  exit 2
+fi
+gst_unquotable "$model" && model="$model/"   # a folder: the same one
 exec gst-launch-1.0 -m \
-  filesrc location="$video" ! decodebin ! videoconvert ! \
-  deitclassify model="$model" "$@" ! fakesink
+  filesrc location="$(gst_quote "$video")" ! decodebin ! videoconvert ! \
+  deitclassify model="$(gst_quote "$model")" "$@" ! fakesink

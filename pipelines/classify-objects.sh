@@ -16,6 +16,8 @@
 #   PROPERTY=VALUE  deitclassify properties, e.g. top-k=3 object-min-width=40
 # Prints one deitclassify element message per classified object (roi-id, roi-type, x,
 # y, width, height, class-id, label, score, top-k arrays).
+# Any file name works except an INPUT or --output name ending in a backslash, which
+# gst-launch-1.0 cannot take: a usage error.
 #
 # The launch line (an image, the default detector):
 #   gst-launch-1.0 -m filesrc location=IMAGE ! decodebin ! videoconvert ! \
@@ -24,11 +26,11 @@
 #     deitoverlay ! videoconvert ! pngenc ! filesink location=OUT.png
 set -euo pipefail
 
-usage() { sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 die() { echo "classify-objects.sh: $*" >&2; exit 1; }
 
 [ $# -ge 1 ] || usage
-case $1 in -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
+case $1 in -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 input=$1; shift
 model=${DEIT_MODEL:-}
 if [ $# -gt 0 ] && [[ $1 != *=* ]] && [[ $1 != --* ]]; then model=$1; shift; fi
@@ -65,17 +67,28 @@ case $input in
 esac
 [ "$kind" = camera ] || [ -f "$input" ] || die "$input: no such file"
 
+# gst-launch-1.0 parses each prop=value again: names go through gst_quote (gst-quote.sh)
+. "$(dirname "$0")/gst-quote.sh"
+for n in "$input" "$output"; do
+  if gst_unquotable "$n"; then
+    echo "classify-objects.sh: $n: a name ending in a backslash cannot be passed to gst-launch-1.0; rename it" >&2
+    exit 2
+  fi
+done
+gst_unquotable "$model" && model="$model/"   # a folder: the same one
+
 # shellcheck disable=SC2206
 det=($detector)
-classify=(deitclassify model="$model" inference-region=roi-list object-class="$classes" "${props[@]}")
+classify=(deitclassify model="$(gst_quote "$model")" inference-region=roi-list object-class="$classes" "${props[@]}")
 case $kind in
-  camera) src=(v4l2src device="$input") ;;
-  *) src=(filesrc location="$input" ! decodebin) ;;
+  camera) src=(v4l2src device="$(gst_quote "$input")") ;;
+  *) src=(filesrc location="$(gst_quote "$input")" ! decodebin) ;;
 esac
 if [ -n "$output" ]; then
+  q_output=$(gst_quote "$output")
   case $kind in
-    image) sink=(deitoverlay ! videoconvert ! pngenc ! filesink location="$output") ;;
-    *) sink=(deitoverlay ! videoconvert ! vp8enc deadline=1 ! webmmux ! filesink location="$output") ;;
+    image) sink=(deitoverlay ! videoconvert ! pngenc ! filesink location="$q_output") ;;
+    *) sink=(deitoverlay ! videoconvert ! vp8enc deadline=1 ! webmmux ! filesink location="$q_output") ;;
   esac
 elif [ "$kind" = camera ] && { [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; }; then
   sink=(deitoverlay ! videoconvert ! autovideosink sync=false)

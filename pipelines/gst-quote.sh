@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # gst-quote.sh - sourced by the scripts that build a gst-launch-1.0 line with a file or
 # folder name in it (not run by itself; defines two functions, nothing else: no traps,
 # no variables, so any script can source it).

@@ -97,8 +97,10 @@ clip=$work/sample.avi
 if [ -n "$photos_dir" ]; then
   "$here/make-sample-clip.sh" "$clip" "$photos_dir"/*.png
 else
+  # (gst-launch-1.0 parses prop=value again: $TMPDIR may hold a backslash or a quote)
+  . "$here/gst-quote.sh"
   gst-launch-1.0 -q -e videotestsrc num-buffers=30 ! video/x-raw,width=320,height=240,framerate=10/1 ! \
-    jpegenc ! avimux ! filesink location="$clip" >/dev/null
+    jpegenc ! avimux ! filesink location="$(gst_quote "$clip")" >/dev/null
 fi
 
 # One line per deitclassify message: time, top-1 label and probability.

@@ -50,5 +50,17 @@ n=$("$pipelines/classify-objects.sh" "$images/astronaut.png" "$model" --class pe
       grep -c "(element): deitclassify")
 [ "$n" = 0 ] && ok "object-class=person: the face is not classified" || fail "object-class=person: $n results"
 
+# Any file and folder name: gst-launch-1.0 parses each prop=value again, so the script
+# quotes names for it (unquoted, a backslash was dropped and a double quote followed by a
+# space cut the name in two): the photo, the model folder and the annotated PNG all in
+# a folder whose name has both.
+w='b\ack "q x'
+mkdir -p "$work/$w" && cp "$images/astronaut.png" "$work/$w/$w.png" && cp -r "$model" "$work/$w/model"
+n=$("$pipelines/classify-objects.sh" "$work/$w/$w.png" "$work/$w/model" --output "$work/$w/$w-faces.png" \
+      2>/dev/null | grep -c "(element): deitclassify")
+[ "$n" = 1 ] && [ -s "$work/$w/$w-faces.png" ] &&
+  ok "names with a backslash and a quote: the face classified, the annotated PNG written" ||
+  fail "names with a backslash and a quote: $n results, PNG $(ls "$work/$w" | tr '\n' ' ')"
+
 echo "$fails failure(s)"
 [ "$fails" = 0 ]

@@ -11,20 +11,24 @@
 # Encoder: vp8enc + webmmux from gstreamer1.0-plugins-good (installed with the plugin's
 # test dependencies, no -ugly/-bad/libav needed). OUT is written as OUT.part and renamed
 # only after a complete run. Exit status 0 on success, 1 on failure (no video stream,
-# undecodable file, bad model...), 2 on a usage error, 128+N when interrupted by signal N
-# (130 for Ctrl-C); on failure or interruption no OUT (nor OUT.part) is left.
+# undecodable file, not one frame decoded, bad model...), 2 on a usage error, 128+N
+# when interrupted by signal N (130 for Ctrl-C); on failure or interruption no OUT (nor
+# OUT.part) is left.
 # Any file name works ("--" before one that starts with a dash) except a VIDEO name
 # ending in a backslash, which gst-launch-1.0 cannot read: a usage error.
 #
 # The launch line it runs (GST_DEBUG=deitclassify:5,deitoverlay:5 for details):
 #   gst-launch-1.0 filesrc location=VIDEO ! decodebin caps="video/x-raw(ANY)" expose-all-streams=false ! \
 #     videoconvert ! progressreport ! \
-#     deitclassify model=MODEL ! deitoverlay ! videoconvert ! \
-#     vp8enc deadline=1 cpu-used=4 threads=T ! webmmux ! filesink location=OUT
+#     deitclassify model=MODEL ! deitoverlay ! tee name=t ! \
+#     queue ! deitjsonenc fresh-only=true ! filesink location=FRAMES  t. ! \
+#     queue ! videoconvert ! vp8enc deadline=1 cpu-used=4 threads=T ! webmmux ! filesink location=OUT
+# (FRAMES, a temporary file: one JSON line per classified frame; empty when not one
+# frame was decoded, see below)
 set -euo pipefail
 
 usage() {   # -h: the header on stdout, exit 0; a usage error: on stderr
-  if [ "${1:-2}" = 0 ]; then sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; else sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2; fi
+  if [ "${1:-2}" = 0 ]; then sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; else sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' >&2; fi
   exit "${1:-2}"
 }
 
@@ -91,7 +95,8 @@ rm -f -- "$part"
 # A copy of what gst-launch-1.0 prints, to explain a failure (see below), and its PID.
 log=$(mktemp)
 pidfile=$(mktemp)
-trap 'rm -f "$log" "$pidfile"' EXIT
+frames=$(mktemp)
+trap 'rm -f -- "$log" "$pidfile" "$frames"' EXIT
 rc=0
 running=1
 # in the background, so that a signal to this script is handled at once (wait_pipeline)
@@ -100,8 +105,9 @@ running=1
     filesrc location="$(gst_quote "$video")" ! decodebin caps="video/x-raw(ANY)" expose-all-streams=false ! \
     videoconvert ! $progress ! \
     deitclassify model="$(gst_quote "$model")" interval="$interval" post-messages=false ! \
-    deitoverlay corner="$corner" ! videoconvert ! \
-    vp8enc deadline=1 cpu-used=4 threads="$threads" target-bitrate=2000000 ! \
+    deitoverlay corner="$corner" ! tee name=t ! \
+    queue ! deitjsonenc fresh-only=true ! filesink location="$(gst_quote "$frames")" t. ! \
+    queue ! videoconvert ! vp8enc deadline=1 cpu-used=4 threads="$threads" target-bitrate=2000000 ! \
     webmmux ! filesink location="$(gst_quote "$part")" 2>&1 | watch_output "$pidfile"; } &
 wait_pipeline $!
 running=0
@@ -119,6 +125,17 @@ if [ "$rc" -ne 0 ]; then
     fi
   fi
   echo "annotate-video.sh: FAILED on $video (gst-launch-1.0 exit status $rc)" >&2
+  exit 1
+fi
+# gst-launch-1.0 also exits 0 when no frame came out of the decoder (a video stream with
+# no frame, a file cut short after its headers): the WebM would then hold its headers
+# only (~300 bytes) and look like a result. The tee branch wrote one JSON line to
+# $frames per classified frame (the first frame always is), as tag-video.sh's result:
+# empty, not one frame was decoded.
+if [ ! -s "$frames" ]; then
+  rm -f -- "$part"
+  echo "annotate-video.sh: no frame of $video could be decoded" >&2
+  echo "annotate-video.sh: FAILED on $video" >&2
   exit 1
 fi
 mv -f -- "$part" "$out"

@@ -529,6 +529,25 @@ PY
     fail "audio-only file: exit $rc or output left"
   grep -q "no video stream in it's audio.ogg" err.txt && ok "audio-only file: 'no video stream in FILE'" ||
     { cat err.txt >&2; fail "audio-only file: no 'no video stream in FILE' message"; }
+  # a video stream without one decodable frame (gst-launch-1.0 exits 0): a failure, not
+  # a WebM of headers only (~300 bytes) that looks like a result
+  gst-launch-1.0 -q videotestsrc num-buffers=0 ! "video/x-raw,width=64,height=48,framerate=10/1" ! \
+    vp8enc ! webmmux ! filesink location=noframe.webm || { echo "could not make noframe.webm" >&2; exit 1; }
+  gst-launch-1.0 -q videotestsrc num-buffers=30 ! "video/x-raw,width=64,height=48,framerate=10/1" ! \
+    theoraenc ! oggmux ! filesink location=whole.ogv || { echo "could not make whole.ogv (theoraenc)" >&2; exit 1; }
+  head -c 3000 whole.ogv > cut.ogv   # the Theora headers, no frame
+  for f in noframe.webm cut.ogv; do
+    "$pipelines/annotate-video.sh" -q "$f" "$ckpt" 2> err.txt
+    rc=$?
+    [ "$rc" -eq 1 ] && [ ! -e "$f.annotated.webm" ] && [ ! -e "$f.annotated.webm.part" ] &&
+      grep -q "no frame of $f could be decoded" err.txt &&
+      ok "$f (no decodable frame): exit 1, says so, no output" ||
+      { cat err.txt >&2; fail "$f (no decodable frame): exit $rc, $(ls "$f".annotated* 2>/dev/null | tr '\n' ' ')"; }
+  done
+  # one frame is enough
+  make_clip one.webm webmmux 1 64 48 ball
+  "$pipelines/annotate-video.sh" -q one.webm "$ckpt" 2> err.txt && [ -s one.webm.annotated.webm ] &&
+    ok "a one-frame video: annotated" || { cat err.txt >&2; fail "a one-frame video"; }
   # any file name (see tag-video): a video, an OUT after "--" with a leading dash, and a
   # model folder with a backslash, double quotes and spaces, and one at its end
   mkdir -p 'mo\del "x\'

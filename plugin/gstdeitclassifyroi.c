@@ -15,7 +15,7 @@
  *     object's latest result is kept (the element's object cache, under its mutex) and
  *     carried by later frames with fresh = FALSE until it is classified again; objects
  *     unseen for GST_DEIT_OBJECT_MAX_AGE frames (or 2 x reclassify-interval, if
- *     longer) are forgotten. Frames without boxes pass untouched; no full-frame result
+ *     longer, at most GST_DEIT_OBJECT_MAX_AGE_LIMIT) are forgotten. Frames without boxes pass untouched; no full-frame result
  *     is attached in this mode.
  * Async mode: the worker classifies its copy of the newest due frame with all its
  * boxes and stores and posts the results; the frames passing through carry the latest
@@ -42,6 +42,9 @@
 /* activations of one chunk: at most ~256 MB of floats */
 #define GST_DEIT_ROI_CHUNK_FLOATS ((gsize) 64 << 20)
 #define GST_DEIT_OBJECT_MAX_AGE 30
+/* ... and never longer: with reclassify-interval=G_MAXINT ("classify each object
+ * once") every object that left the scene would otherwise be kept for ever */
+#define GST_DEIT_OBJECT_MAX_AGE_LIMIT 1000
 
 guint
 gst_deit_classify_roi_chunk (const struct deit_model_info *mi)
@@ -240,7 +243,8 @@ gst_deit_classify_roi_publish (GstDeitClassify * self,
 {
   GList *msgs = NULL, *l;
   gboolean current;
-  guint i, max_age;
+  guint i;
+  guint64 max_age;
 
   if (!f->regions)
     return;
@@ -268,7 +272,9 @@ gst_deit_classify_roi_publish (GstDeitClassify * self,
     }
   }
   max_age = MAX (GST_DEIT_OBJECT_MAX_AGE,
-      2 * MAX (f->settings.reclassify_interval, f->settings.interval));
+      2 * (guint64) MAX (f->settings.reclassify_interval,
+          f->settings.interval));
+  max_age = MIN (max_age, GST_DEIT_OBJECT_MAX_AGE_LIMIT);
   if (current)
     gst_deit_object_cache_expire (self->objects, f->frame_number, max_age);
   g_mutex_unlock (&self->lock);

@@ -563,6 +563,47 @@ GST_START_TEST (test_roi_params_survive_convert_scale)
 
 GST_END_TEST;
 
+/* reclassify-interval=2147483647 ("each object once"): an object unseen for 1000
+ * frames is forgotten all the same (it was kept for ever, so memory grew with every
+ * new track id), and is classified again when it comes back. */
+GST_START_TEST (test_roi_objects_forgotten)
+{
+  GstHarness *h = harness_new ("model",
+      ROI_PROPS " reclassify-interval=2147483647");
+  GstVideoInfo info;
+  GstBuffer *in, *out;
+  const Box a = { "face", 1, 2, 30, 30, 1, 0 }, b = { "face", 20, 8, 40, 32, 2,
+    0
+  };
+  guint frame;
+
+  info_from_string (&info, SMALL_CAPS);
+  gst_harness_set_src_caps_str (h, SMALL_CAPS);
+  in = random_frame (&info, 95);
+  /* A on frames 0, 5 and 1007 (unseen for 1001 frames before it), B on all */
+  for (frame = 0; frame <= 1007; frame++) {
+    GstBuffer *buf = gst_buffer_copy_deep (in);
+    gboolean with_a = frame == 0 || frame == 5 || frame == 1007;
+
+    if (with_a)
+      add_box (buf, &a);
+    add_box (buf, &b);
+    out = gst_harness_push_and_pull (h, buf);
+    fail_unless (region_meta (out, 2) != NULL);
+    fail_unless_equals_int (region_meta (out, 2)->fresh, frame == 0);
+    if (with_a) {
+      fail_unless (region_meta (out, 1) != NULL);
+      fail_unless (region_meta (out, 1)->fresh == (frame != 5),
+          "frame %u: fresh %d", frame, region_meta (out, 1)->fresh);
+    }
+    gst_buffer_unref (out);
+  }
+  gst_buffer_unref (in);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 /* ------------------------------------------------------------------------------------
  * modes
  */
@@ -803,6 +844,7 @@ deitclassify_roi_suite (void)
   tcase_add_test (tc, test_roi_batch_matches_sync);
   tcase_add_test (tc, test_roi_batch_reclassify_matches_sync);
   tcase_add_test (tc, test_roi_params_survive_convert_scale);
+  tcase_add_test (tc, test_roi_objects_forgotten);
   tcase_add_test (tc, test_roi_async);
 #if HAVE_TEST_IMAGES
   tcase_add_loop_test (tc, test_roi_photos_reference, 0, 3);

@@ -121,6 +121,35 @@ gst_deit_regions_copy (const GArray * regions)
   return a;
 }
 
+/* Boxes of one frame that name the same object (the same tracker id, or the same
+ * meta id and type) cannot all be it: none of them is tracked, each is classified on
+ * its own. Quadratic, but only over the boxes of one frame. */
+static void
+gst_deit_regions_untrack_duplicates (GArray * regions, guint first)
+{
+  guint i, j;
+
+  for (i = first; i < regions->len; i++) {
+    GstDeitRegion *a = &g_array_index (regions, GstDeitRegion, i);
+    gboolean dup = FALSE;
+
+    if (a->id_source == GST_DEIT_OBJECT_ID_NONE)
+      continue;
+    for (j = i + 1; j < regions->len; j++) {
+      GstDeitRegion *b = &g_array_index (regions, GstDeitRegion, j);
+
+      if (b->id_source == a->id_source && b->object_id == a->object_id &&
+          (a->id_source != GST_DEIT_OBJECT_ID_ROI_ID
+              || b->roi_type == a->roi_type)) {
+        b->id_source = GST_DEIT_OBJECT_ID_NONE;
+        dup = TRUE;
+      }
+    }
+    if (dup)
+      a->id_source = GST_DEIT_OBJECT_ID_NONE;
+  }
+}
+
 guint
 gst_deit_regions_collect (GstBuffer * buf, gint frame_width, gint frame_height,
     const GstDeitRegionFilter * filter, GArray * out)
@@ -171,6 +200,7 @@ gst_deit_regions_collect (GstBuffer * buf, gint frame_width, gint frame_height,
     g_array_append_val (out, r);
     n++;
   }
+  gst_deit_regions_untrack_duplicates (out, out->len - n);
   return n;
 }
 
@@ -192,14 +222,33 @@ typedef struct
 
 struct _GstDeitObjectCache
 {
-  GHashTable *objects;          /* gint64 key (gst_deit_object_key) -> entry */
+  GHashTable *objects;          /* GstDeitObjectKey -> entry */
 };
 
-/* the two id spaces never collide: the source is part of the key */
-static gint64
-gst_deit_object_key (GstDeitObjectIdSource source, gint object_id)
+/* the two id spaces never collide: the source is part of the key; meta ids are
+ * per ROI type, tracker ids are not */
+typedef struct
 {
-  return ((gint64) source << 32) | (guint32) object_id;
+  GstDeitObjectIdSource source;
+  gint id;
+  GQuark type;
+} GstDeitObjectKey;
+
+static guint
+gst_deit_object_key_hash (gconstpointer p)
+{
+  const GstDeitObjectKey *k = p;
+
+  return ((guint) k->id * 2654435761u) ^ ((guint) k->type * 40503u) ^
+      (guint) k->source;
+}
+
+static gboolean
+gst_deit_object_key_equal (gconstpointer a, gconstpointer b)
+{
+  const GstDeitObjectKey *x = a, *y = b;
+
+  return x->source == y->source && x->id == y->id && x->type == y->type;
 }
 
 static void
@@ -216,8 +265,8 @@ gst_deit_object_cache_new (void)
 {
   GstDeitObjectCache *cache = g_new0 (GstDeitObjectCache, 1);
 
-  cache->objects = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
-      gst_deit_object_entry_free);
+  cache->objects = g_hash_table_new_full (gst_deit_object_key_hash,
+      gst_deit_object_key_equal, g_free, gst_deit_object_entry_free);
   return cache;
 }
 
@@ -244,9 +293,12 @@ gst_deit_object_cache_size (GstDeitObjectCache * cache)
 
 static GstDeitObjectEntry *
 gst_deit_object_cache_entry (GstDeitObjectCache * cache,
-    GstDeitObjectIdSource source, gint object_id, gboolean create)
+    GstDeitObjectIdSource source, gint object_id, GQuark roi_type,
+    gboolean create)
 {
-  gint64 key = gst_deit_object_key (source, object_id);
+  GstDeitObjectKey key = { source, object_id,
+    source == GST_DEIT_OBJECT_ID_ROI_ID ? roi_type : 0
+  };
   GstDeitObjectEntry *e = g_hash_table_lookup (cache->objects, &key);
 
   if (!e && create) {
@@ -258,25 +310,27 @@ gst_deit_object_cache_entry (GstDeitObjectCache * cache,
 
 void
 gst_deit_object_cache_seen (GstDeitObjectCache * cache,
-    GstDeitObjectIdSource source, gint object_id, guint64 frame)
+    GstDeitObjectIdSource source, gint object_id, GQuark roi_type,
+    guint64 frame)
 {
   GstDeitObjectEntry *e;
 
   if (source == GST_DEIT_OBJECT_ID_NONE)
     return;
-  e = gst_deit_object_cache_entry (cache, source, object_id, TRUE);
+  e = gst_deit_object_cache_entry (cache, source, object_id, roi_type, TRUE);
   e->seen_frame = MAX (e->seen_frame, frame);
 }
 
 gboolean
 gst_deit_object_cache_due (GstDeitObjectCache * cache,
-    GstDeitObjectIdSource source, gint object_id, guint64 frame, guint interval)
+    GstDeitObjectIdSource source, gint object_id, GQuark roi_type,
+    guint64 frame, guint interval)
 {
   GstDeitObjectEntry *e;
 
   if (source == GST_DEIT_OBJECT_ID_NONE)
     return TRUE;
-  e = gst_deit_object_cache_entry (cache, source, object_id, TRUE);
+  e = gst_deit_object_cache_entry (cache, source, object_id, roi_type, TRUE);
   e->seen_frame = MAX (e->seen_frame, frame);
   if (e->scheduled && frame < e->scheduled_frame + MAX (interval, 1))
     return FALSE;
@@ -289,14 +343,15 @@ gst_deit_object_cache_due (GstDeitObjectCache * cache,
 
 void
 gst_deit_object_cache_store (GstDeitObjectCache * cache,
-    GstDeitObjectIdSource source, gint object_id, guint64 frame,
-    GstClockTime pts, const GstDeitClassification * res, guint n_res)
+    GstDeitObjectIdSource source, gint object_id, GQuark roi_type,
+    guint64 frame, GstClockTime pts, const GstDeitClassification * res,
+    guint n_res)
 {
   GstDeitObjectEntry *e;
 
   if (source == GST_DEIT_OBJECT_ID_NONE)
     return;
-  e = gst_deit_object_cache_entry (cache, source, object_id, TRUE);
+  e = gst_deit_object_cache_entry (cache, source, object_id, roi_type, TRUE);
   g_free (e->res);
   e->res = n_res ? g_memdup2 (res, n_res * sizeof (*res)) : NULL;
   e->n_res = n_res;
@@ -308,8 +363,8 @@ gst_deit_object_cache_store (GstDeitObjectCache * cache,
 
 const GstDeitClassification *
 gst_deit_object_cache_lookup (GstDeitObjectCache * cache,
-    GstDeitObjectIdSource source, gint object_id, guint * n_res,
-    GstClockTime * pts)
+    GstDeitObjectIdSource source, gint object_id, GQuark roi_type,
+    guint * n_res, GstClockTime * pts)
 {
   GstDeitObjectEntry *e;
   static const GstDeitClassification none = { -1, NULL, 0.0f, 0.0f };
@@ -317,7 +372,7 @@ gst_deit_object_cache_lookup (GstDeitObjectCache * cache,
   *n_res = 0;
   if (source == GST_DEIT_OBJECT_ID_NONE)
     return NULL;
-  e = gst_deit_object_cache_entry (cache, source, object_id, FALSE);
+  e = gst_deit_object_cache_entry (cache, source, object_id, roi_type, FALSE);
   if (!e || !e->classified)
     return NULL;
   *n_res = e->n_res;

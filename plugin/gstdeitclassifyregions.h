@@ -107,29 +107,34 @@ guint gst_deit_object_cache_size (GstDeitObjectCache * cache);
 /* Marks the object as seen on @frame (objects unseen for long are forgotten). */
 G_GNUC_INTERNAL
 void gst_deit_object_cache_seen (GstDeitObjectCache * cache,
-    GstDeitObjectIdSource source, gint object_id, guint64 frame);
+    GstDeitObjectIdSource source, gint object_id, GQuark roi_type,
+    guint64 frame);
 
-/* Whether the object (source, id) seen on frame @frame is due for classification with
+/* An object is (source, id), and for meta ids also the ROI type (two detectors may
+ * each number their boxes from 1); tracker ids are the tracker's across types. */
+
+/* Whether the object (source, id, type) seen on frame @frame is due for classification with
  * reclassify-interval @interval: never classified (or forgotten), or classified at least
  * @interval frames before. Marks the object as seen on @frame. */
 G_GNUC_INTERNAL
 gboolean gst_deit_object_cache_due (GstDeitObjectCache * cache,
-    GstDeitObjectIdSource source, gint object_id, guint64 frame,
-    guint interval);
+    GstDeitObjectIdSource source, gint object_id, GQuark roi_type,
+    guint64 frame, guint interval);
 
 /* Stores the result of the object's classification on frame @frame (@res copied,
  * labels not: they belong to the element). */
 G_GNUC_INTERNAL
 void gst_deit_object_cache_store (GstDeitObjectCache * cache,
-    GstDeitObjectIdSource source, gint object_id, guint64 frame,
-    GstClockTime pts, const GstDeitClassification * res, guint n_res);
+    GstDeitObjectIdSource source, gint object_id, GQuark roi_type,
+    guint64 frame, GstClockTime pts, const GstDeitClassification * res,
+    guint n_res);
 
 /* The latest result of the object, or NULL (never classified or forgotten); *pts gets
  * the PTS of the frame it was computed on. Valid until the next store or expire. */
 G_GNUC_INTERNAL
 const GstDeitClassification *gst_deit_object_cache_lookup (GstDeitObjectCache *
-    cache, GstDeitObjectIdSource source, gint object_id, guint * n_res,
-    GstClockTime * pts);
+    cache, GstDeitObjectIdSource source, gint object_id, GQuark roi_type,
+    guint * n_res, GstClockTime * pts);
 
 /* Forgets the objects last seen more than @max_age frames before @frame. */
 G_GNUC_INTERNAL

@@ -90,10 +90,11 @@ gst_deit_classify_roi_decide (GstDeitClassify * self, GstDeitClassifyFrame * f,
 
     if (run)
       r->due = gst_deit_object_cache_due (self->objects, r->id_source,
-          r->object_id, f->frame_number, f->settings.reclassify_interval);
+          r->object_id, r->roi_type, f->frame_number,
+          f->settings.reclassify_interval);
     else
       gst_deit_object_cache_seen (self->objects, r->id_source, r->object_id,
-          f->frame_number);
+          r->roi_type, f->frame_number);
     n_due += r->due;
   }
   g_mutex_unlock (&self->lock);
@@ -258,7 +259,7 @@ gst_deit_classify_roi_publish (GstDeitClassify * self,
 
     if (r->res && current) {
       gst_deit_object_cache_store (self->objects, r->id_source, r->object_id,
-          f->frame_number, f->pts, r->res, r->n_res);
+          r->roi_type, f->frame_number, f->pts, r->res, r->n_res);
       if (target)
         gst_deit_classify_roi_attach (self, target, f, r, r->res, r->n_res,
             TRUE, f->pts);
@@ -267,7 +268,7 @@ gst_deit_classify_roi_publish (GstDeitClassify * self,
                 r->res, r->n_res));
     } else if (target && current && (res =
             gst_deit_object_cache_lookup (self->objects, r->id_source,
-                r->object_id, &n, &pts))) {
+                r->object_id, r->roi_type, &n, &pts))) {
       gst_deit_classify_roi_attach (self, target, f, r, res, n, FALSE, pts);
     }
   }

@@ -563,6 +563,66 @@ GST_START_TEST (test_roi_params_survive_convert_scale)
 
 GST_END_TEST;
 
+/* Two detectors numbering their boxes from 1: a meta id names an object per ROI
+ * type, so a face and a car both with id 1 each carry their own result; two boxes of
+ * one type and id on one frame are classified on their own, every frame. */
+GST_START_TEST (test_roi_ids_per_type)
+{
+  GstHarness *h = harness_new ("model", ROI_PROPS " reclassify-interval=3");
+  GstVideoInfo info;
+  const Box face = { "face", 1, 2, 30, 30, 1, 0 }, car = { "car", 20, 8, 40,
+    32, 1, 0
+  }, twin = {
+    "person", 3, 3, 20, 20, 7, 0
+  }, twin2 = {
+    "person", 30, 10, 25, 25, 7, 0
+  };
+  const Box *boxes[4] = { &face, &car, &twin, &twin2 };
+  Result kept[2];
+  guint frame, i;
+
+  info_from_string (&info, SMALL_CAPS);
+  gst_harness_set_src_caps_str (h, SMALL_CAPS);
+  for (frame = 0; frame < 3; frame++) {
+    GstBuffer *in = random_frame (&info, 96 + frame), *out;
+    GstDeitClassifyMeta *m[4];
+    gpointer state = NULL;
+    GstMeta *meta;
+    guint n = 0;
+    Result r[4];
+
+    for (i = 0; i < 4; i++) {
+      struct deit_rect c = clip_box (boxes[i], 60, 40);
+
+      add_box (in, boxes[i]);
+      core_classify_roi ("model", in, &info, 0, FALSE, &c, 5, 0.0f, &r[i]);
+    }
+    out = gst_harness_push_and_pull (h, gst_buffer_ref (in));
+    while ((meta = gst_buffer_iterate_meta_filtered (out, &state,
+                GST_DEIT_CLASSIFY_META_API_TYPE)))
+      if (n < 4)
+        m[n++] = (GstDeitClassifyMeta *) meta;
+    fail_unless_equals_int (n, 4);
+    /* face and car: fresh on frame 0 only, each with its own result of frame 0 */
+    for (i = 0; i < 2; i++) {
+      fail_unless_equals_int (m[i]->fresh, frame == 0);
+      if (frame == 0)
+        kept[i] = r[i];
+      check_meta_equals (m[i], &kept[i]);
+    }
+    /* the twins: classified on every frame, each its own box */
+    for (i = 2; i < 4; i++) {
+      fail_unless (m[i]->fresh, "twin %u not fresh on frame %u", i, frame);
+      check_meta_equals (m[i], &r[i]);
+    }
+    gst_buffer_unref (in);
+    gst_buffer_unref (out);
+  }
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 /* reclassify-interval=2147483647 ("each object once"): an object unseen for 1000
  * frames is forgotten all the same (it was kept for ever, so memory grew with every
  * new track id), and is classified again when it comes back. */
@@ -845,6 +905,7 @@ deitclassify_roi_suite (void)
   tcase_add_test (tc, test_roi_batch_reclassify_matches_sync);
   tcase_add_test (tc, test_roi_params_survive_convert_scale);
   tcase_add_test (tc, test_roi_objects_forgotten);
+  tcase_add_test (tc, test_roi_ids_per_type);
   tcase_add_test (tc, test_roi_async);
 #if HAVE_TEST_IMAGES
   tcase_add_loop_test (tc, test_roi_photos_reference, 0, 3);

@@ -82,10 +82,7 @@ if ! gst-inspect-1.0 deitclassify >/dev/null 2>&1; then
 fi
 threads=$(nproc 2>/dev/null || echo 1)
 # every name goes to gst-launch-1.0 through gst_quote (see gst-quote.sh)
-if gst_unquotable "$video"; then
-  echo "annotate-video.sh: $video: a file name ending in a backslash cannot be passed to gst-launch-1.0; rename it" >&2
-  exit 2
-fi
+gst_refuse_unquotable annotate-video.sh "$video"
 gst_unquotable "$model" && model="$model/"   # a folder: the same one
 part="$out.part"
 rm -f -- "$part"

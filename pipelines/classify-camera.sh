@@ -46,10 +46,7 @@ gst_unquotable "$model" && model="$model/"   # a folder: the same one
 if [ -n "${DEIT_CAMERA_SRC:-}" ]; then
   read -ra src <<< "$DEIT_CAMERA_SRC"
 else
-  if gst_unquotable "$device"; then
-    echo "classify-camera.sh: $device: a device name ending in a backslash cannot be passed to gst-launch-1.0" >&2
-    exit 2
-  fi
+  gst_refuse_unquotable classify-camera.sh "$device"
   src=(v4l2src device="$(gst_quote "$device")")
 fi
 if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then

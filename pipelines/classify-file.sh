@@ -35,10 +35,7 @@ if ! gst-inspect-1.0 deitclassify >/dev/null 2>&1; then
 fi
 # gst-launch-1.0 parses each prop=value again: names go through gst_quote (gst-quote.sh)
 . "$(dirname "$0")/gst-quote.sh"
-if gst_unquotable "$video"; then
-  echo "classify-file.sh: $video: a file name ending in a backslash cannot be passed to gst-launch-1.0; rename it" >&2
-  exit 2
-fi
+gst_refuse_unquotable classify-file.sh "$video"
 gst_unquotable "$model" && model="$model/"   # a folder: the same one
 exec gst-launch-1.0 -m \
   filesrc location="$(gst_quote "$video")" ! decodebin ! videoconvert ! \

@@ -69,12 +69,7 @@ esac
 
 # gst-launch-1.0 parses each prop=value again: names go through gst_quote (gst-quote.sh)
 . "$(dirname "$0")/gst-quote.sh"
-for n in "$input" "$output"; do
-  if gst_unquotable "$n"; then
-    echo "classify-objects.sh: $n: a name ending in a backslash cannot be passed to gst-launch-1.0; rename it" >&2
-    exit 2
-  fi
-done
+gst_refuse_unquotable classify-objects.sh "$input" "$output"
 gst_unquotable "$model" && model="$model/"   # a folder: the same one
 
 # shellcheck disable=SC2206

@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # gst-quote.sh - sourced by the scripts that build a gst-launch-1.0 line with a file or
-# folder name in it (not run by itself; defines two functions, nothing else: no traps,
-# no variables, so any script can source it).
+# folder name in it (not run by itself; defines three functions, nothing else: no
+# traps, no variables, so any script can source it).
 #
 # gst-launch-1.0 parses its arguments again (prop=value), so a file name passed as
 # location="$f" loses its backslashes (back\slash.webm opens backslash.webm), stops at a
@@ -12,5 +12,17 @@
 # the closing quote (it then reads on to the next quote of the description).
 # gst_unquotable VALUE is true for such a value: refuse it (a usage error) rather than
 # read or write another file; a folder (MODEL) can be given as "VALUE/" instead.
+# gst_refuse_unquotable SCRIPT NAME... does that refusing: a message naming the first
+# such NAME, then exit 2.
 gst_quote() { local v=${1//\\/\\\\}; v=${v//\"/\\\"}; printf '"%s"' "$v"; }
 gst_unquotable() { [[ $1 == *\\ ]]; }
+gst_refuse_unquotable() {
+  local me=$1 n
+  shift
+  for n in "$@"; do
+    if gst_unquotable "$n"; then
+      echo "$me: $n: a name ending in a backslash cannot be passed to gst-launch-1.0; rename it" >&2
+      exit 2
+    fi
+  done
+}

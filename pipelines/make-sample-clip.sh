@@ -13,12 +13,7 @@ case "${1:-}" in -h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 out=$1; shift
 # gst-launch-1.0 parses each prop=value again: names go through gst_quote (gst-quote.sh)
 . "$(dirname "$0")/gst-quote.sh"
-for n in "$out" "$@"; do
-  if gst_unquotable "$n"; then
-    echo "make-sample-clip.sh: $n: a file name ending in a backslash cannot be passed to gst-launch-1.0; rename it" >&2
-    exit 2
-  fi
-done
+gst_refuse_unquotable make-sample-clip.sh "$out" "$@"
 
 # Each image becomes 10 raw I420 frames appended to one file, one pipeline at a time;
 # then one pipeline encodes the raw file. (A single concat pipeline over several

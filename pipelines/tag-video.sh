@@ -106,10 +106,7 @@ if ! gst-inspect-1.0 deitclassify >/dev/null 2>&1; then
   exit 1
 fi
 # every name goes to gst-launch-1.0 through gst_quote (see gst-quote.sh)
-if gst_unquotable "$video"; then
-  echo "tag-video.sh: $video: a file name ending in a backslash cannot be passed to gst-launch-1.0; rename it" >&2
-  exit 2
-fi
+gst_refuse_unquotable tag-video.sh "$video"
 gst_unquotable "$model" && model="$model/"   # a folder: the same one
 part="$output.part"
 rm -f -- "$part"

@@ -122,6 +122,16 @@ SLOW
     { cat signal-stderr.txt >&2; fail "$name: SIG$sig to its PID alone: nothing on stderr says so"; }
 }
 
+# noframe.webm (a video stream of 0 frames) and cut.ogv (Theora headers, no frame),
+# in the current directory: gst-launch-1.0 decodes not one frame of them and exits 0
+make_no_frame_files() {
+  gst-launch-1.0 -q videotestsrc num-buffers=0 ! "video/x-raw,width=64,height=48,framerate=10/1" ! \
+    vp8enc ! webmmux ! filesink location=noframe.webm || { echo "could not make noframe.webm" >&2; exit 1; }
+  gst-launch-1.0 -q videotestsrc num-buffers=30 ! "video/x-raw,width=64,height=48,framerate=10/1" ! \
+    theoraenc ! oggmux ! filesink location=whole.ogv || { echo "could not make whole.ogv (theoraenc)" >&2; exit 1; }
+  head -c 3000 whole.ogv > cut.ogv   # the Theora headers, no frame
+}
+
 # An audio-only file: the tagging scripts must say "no video stream in FILE".
 make_audio_only() {
   gst-launch-1.0 -q audiotestsrc num-buffers=20 ! vorbisenc ! oggmux ! filesink location="$1" ||
@@ -205,11 +215,7 @@ tag-video)
   grep -q "corrupt.webm" err.txt && ok "corrupt file named" || fail "error does not name the file"
   # a video stream without one decodable frame (gst-launch-1.0 exits 0): a failure, not
   # an empty result that tag-many.sh --skip-done would then skip for ever
-  gst-launch-1.0 -q videotestsrc num-buffers=0 ! "video/x-raw,width=64,height=48,framerate=10/1" ! \
-    vp8enc ! webmmux ! filesink location=noframe.webm || { echo "could not make noframe.webm" >&2; exit 1; }
-  gst-launch-1.0 -q videotestsrc num-buffers=30 ! "video/x-raw,width=64,height=48,framerate=10/1" ! \
-    theoraenc ! oggmux ! filesink location=whole.ogv || { echo "could not make whole.ogv (theoraenc)" >&2; exit 1; }
-  head -c 3000 whole.ogv > cut.ogv   # the Theora headers, no frame
+  make_no_frame_files
   for f in noframe.webm cut.ogv; do
     "$pipelines/tag-video.sh" -q "$f" "$ckpt" 2> err.txt
     rc=$?
@@ -531,11 +537,7 @@ PY
     { cat err.txt >&2; fail "audio-only file: no 'no video stream in FILE' message"; }
   # a video stream without one decodable frame (gst-launch-1.0 exits 0): a failure, not
   # a WebM of headers only (~300 bytes) that looks like a result
-  gst-launch-1.0 -q videotestsrc num-buffers=0 ! "video/x-raw,width=64,height=48,framerate=10/1" ! \
-    vp8enc ! webmmux ! filesink location=noframe.webm || { echo "could not make noframe.webm" >&2; exit 1; }
-  gst-launch-1.0 -q videotestsrc num-buffers=30 ! "video/x-raw,width=64,height=48,framerate=10/1" ! \
-    theoraenc ! oggmux ! filesink location=whole.ogv || { echo "could not make whole.ogv (theoraenc)" >&2; exit 1; }
-  head -c 3000 whole.ogv > cut.ogv   # the Theora headers, no frame
+  make_no_frame_files
   for f in noframe.webm cut.ogv; do
     "$pipelines/annotate-video.sh" -q "$f" "$ckpt" 2> err.txt
     rc=$?

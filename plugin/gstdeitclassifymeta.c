@@ -134,6 +134,23 @@ find_classification_roi (GstBuffer * buffer, const GstDeitClassifyMeta * owner)
   return NULL;
 }
 
+/* Gives @droi a copy of each parameter structure of @sroi it has none of (by name). */
+static void
+copy_missing_params (GstVideoRegionOfInterestMeta * droi,
+    const GstVideoRegionOfInterestMeta * sroi)
+{
+  GList *l;
+
+  for (l = sroi->params; l; l = l->next) {
+    GstStructure *s = l->data;
+
+    if (!gst_video_region_of_interest_meta_get_param (droi,
+            gst_structure_get_name (s)))
+      gst_video_region_of_interest_meta_add_param (droi,
+          gst_structure_copy (s));
+  }
+}
+
 /* GStreamer 1.22's scale transform of GstVideoRegionOfInterestMeta (which
  * videoconvert and videoscale apply to it, as it is tagged "size") keeps the
  * rectangle but drops the parameter structures. deitclassify attaches its ROI meta
@@ -145,22 +162,13 @@ gst_deit_classify_meta_restore_roi_params (GstBuffer * dest, GstBuffer * src,
     const GstDeitClassifyMeta * smeta)
 {
   GstVideoRegionOfInterestMeta *sroi, *droi;
-  GList *l;
 
   sroi = find_classification_roi (src, smeta);
   if (!sroi)
     return;
   droi = find_classification_roi (dest, NULL);
-  if (!droi)
-    return;
-  for (l = sroi->params; l; l = l->next) {
-    GstStructure *s = l->data;
-
-    if (!gst_video_region_of_interest_meta_get_param (droi,
-            gst_structure_get_name (s)))
-      gst_video_region_of_interest_meta_add_param (droi,
-          gst_structure_copy (s));
-  }
+  if (droi)
+    copy_missing_params (droi, sroi);
 }
 
 /* The same for the boxes of a detector (inference-region=roi-list): the transform
@@ -180,23 +188,14 @@ gst_deit_classify_meta_restore_region_params (GstBuffer * dest, GstBuffer * src)
               GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
     GstVideoRegionOfInterestMeta *droi = (GstVideoRegionOfInterestMeta *) dm;
     GstVideoRegionOfInterestMeta *sroi;
-    GList *l;
 
     sm = gst_buffer_iterate_meta_filtered (src, &sstate,
         GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE);
     sroi = (GstVideoRegionOfInterestMeta *) sm;
     if (!sroi || sroi->id != droi->id || sroi->roi_type != droi->roi_type)
       return;                   /* not copies of one list: leave them */
-    if (sroi->roi_type == own_type)
-      continue;                 /* full-frame: gst_deit_classify_meta_restore_roi_params */
-    for (l = sroi->params; l; l = l->next) {
-      GstStructure *st = l->data;
-
-      if (!gst_video_region_of_interest_meta_get_param (droi,
-              gst_structure_get_name (st)))
-        gst_video_region_of_interest_meta_add_param (droi,
-            gst_structure_copy (st));
-    }
+    if (sroi->roi_type != own_type)     /* full-frame: restore_roi_params */
+      copy_missing_params (droi, sroi);
   }
 }
 

@@ -121,6 +121,43 @@ gst_deit_regions_copy (const GArray * regions)
   return a;
 }
 
+/* the two id spaces never collide: the source is part of the key; meta ids are
+ * per ROI type, tracker ids are not */
+typedef struct
+{
+  GstDeitObjectIdSource source;
+  gint id;
+  GQuark type;
+} GstDeitObjectKey;
+
+static GstDeitObjectKey
+gst_deit_object_key (GstDeitObjectIdSource source, gint object_id,
+    GQuark roi_type)
+{
+  GstDeitObjectKey key = { source, object_id,
+    source == GST_DEIT_OBJECT_ID_ROI_ID ? roi_type : 0
+  };
+
+  return key;
+}
+
+static guint
+gst_deit_object_key_hash (gconstpointer p)
+{
+  const GstDeitObjectKey *k = p;
+
+  return ((guint) k->id * 2654435761u) ^ ((guint) k->type * 40503u) ^
+      (guint) k->source;
+}
+
+static gboolean
+gst_deit_object_key_equal (gconstpointer a, gconstpointer b)
+{
+  const GstDeitObjectKey *x = a, *y = b;
+
+  return x->source == y->source && x->id == y->id && x->type == y->type;
+}
+
 /* Boxes of one frame that name the same object (the same tracker id, or the same
  * meta id and type) cannot all be it: none of them is tracked, each is classified on
  * its own. Quadratic, but only over the boxes of one frame. */
@@ -131,16 +168,18 @@ gst_deit_regions_untrack_duplicates (GArray * regions, guint first)
 
   for (i = first; i < regions->len; i++) {
     GstDeitRegion *a = &g_array_index (regions, GstDeitRegion, i);
+    GstDeitObjectKey ka =
+        gst_deit_object_key (a->id_source, a->object_id, a->roi_type);
     gboolean dup = FALSE;
 
     if (a->id_source == GST_DEIT_OBJECT_ID_NONE)
       continue;
     for (j = i + 1; j < regions->len; j++) {
       GstDeitRegion *b = &g_array_index (regions, GstDeitRegion, j);
+      GstDeitObjectKey kb =
+          gst_deit_object_key (b->id_source, b->object_id, b->roi_type);
 
-      if (b->id_source == a->id_source && b->object_id == a->object_id &&
-          (a->id_source != GST_DEIT_OBJECT_ID_ROI_ID
-              || b->roi_type == a->roi_type)) {
+      if (gst_deit_object_key_equal (&ka, &kb)) {
         b->id_source = GST_DEIT_OBJECT_ID_NONE;
         dup = TRUE;
       }
@@ -205,11 +244,11 @@ gst_deit_regions_collect (GstBuffer * buf, gint frame_width, gint frame_height,
 }
 
 /* ------------------------------------------------------------------------------------
- * Object cache: (id source, object id) -> latest result, frame classified, frame seen
+ * Object cache: (id source, object id, type) -> latest result, frame found due, frame
+ * seen
  */
 typedef struct
 {
-  guint64 classified_frame;
   guint64 seen_frame;
   gboolean classified;
   guint64 scheduled_frame;      /* last frame it was found due on (its result may
@@ -225,31 +264,6 @@ struct _GstDeitObjectCache
   GHashTable *objects;          /* GstDeitObjectKey -> entry */
 };
 
-/* the two id spaces never collide: the source is part of the key; meta ids are
- * per ROI type, tracker ids are not */
-typedef struct
-{
-  GstDeitObjectIdSource source;
-  gint id;
-  GQuark type;
-} GstDeitObjectKey;
-
-static guint
-gst_deit_object_key_hash (gconstpointer p)
-{
-  const GstDeitObjectKey *k = p;
-
-  return ((guint) k->id * 2654435761u) ^ ((guint) k->type * 40503u) ^
-      (guint) k->source;
-}
-
-static gboolean
-gst_deit_object_key_equal (gconstpointer a, gconstpointer b)
-{
-  const GstDeitObjectKey *x = a, *y = b;
-
-  return x->source == y->source && x->id == y->id && x->type == y->type;
-}
 
 static void
 gst_deit_object_entry_free (gpointer data)
@@ -296,9 +310,7 @@ gst_deit_object_cache_entry (GstDeitObjectCache * cache,
     GstDeitObjectIdSource source, gint object_id, GQuark roi_type,
     gboolean create)
 {
-  GstDeitObjectKey key = { source, object_id,
-    source == GST_DEIT_OBJECT_ID_ROI_ID ? roi_type : 0
-  };
+  GstDeitObjectKey key = gst_deit_object_key (source, object_id, roi_type);
   GstDeitObjectEntry *e = g_hash_table_lookup (cache->objects, &key);
 
   if (!e && create) {
@@ -332,9 +344,9 @@ gst_deit_object_cache_due (GstDeitObjectCache * cache,
     return TRUE;
   e = gst_deit_object_cache_entry (cache, source, object_id, roi_type, TRUE);
   e->seen_frame = MAX (e->seen_frame, frame);
+  /* every stored result was found due on its frame first: the frame it was found
+   * due on is the last classified one, or one whose result is still pending */
   if (e->scheduled && frame < e->scheduled_frame + MAX (interval, 1))
-    return FALSE;
-  if (e->classified && frame < e->classified_frame + MAX (interval, 1))
     return FALSE;
   e->scheduled = TRUE;
   e->scheduled_frame = frame;
@@ -356,7 +368,6 @@ gst_deit_object_cache_store (GstDeitObjectCache * cache,
   e->res = n_res ? g_memdup2 (res, n_res * sizeof (*res)) : NULL;
   e->n_res = n_res;
   e->classified = TRUE;
-  e->classified_frame = frame;
   e->seen_frame = MAX (e->seen_frame, frame);
   e->pts = pts;
 }

@@ -111,11 +111,12 @@ void gst_deit_object_cache_seen (GstDeitObjectCache * cache,
     guint64 frame);
 
 /* An object is (source, id), and for meta ids also the ROI type (two detectors may
- * each number their boxes from 1); tracker ids are the tracker's across types. */
-
-/* Whether the object (source, id, type) seen on frame @frame is due for classification with
- * reclassify-interval @interval: never classified (or forgotten), or classified at least
- * @interval frames before. Marks the object as seen on @frame. */
+ * each number their boxes from 1); tracker ids are the tracker's across types.
+ *
+ * Whether the object seen on frame @frame is due for classification with
+ * reclassify-interval @interval: never found due (or forgotten), or found due at
+ * least @interval frames before (its result may still be pending in a batch). Marks
+ * the object as seen on @frame, and as found due when it is. */
 G_GNUC_INTERNAL
 gboolean gst_deit_object_cache_due (GstDeitObjectCache * cache,
     GstDeitObjectIdSource source, gint object_id, GQuark roi_type,

@@ -15,8 +15,8 @@
  *     object's latest result is kept (the element's object cache, under its mutex) and
  *     carried by later frames with fresh = FALSE until it is classified again; objects
  *     unseen for GST_DEIT_OBJECT_MAX_AGE frames (or 2 x reclassify-interval, if
- *     longer, at most GST_DEIT_OBJECT_MAX_AGE_LIMIT) are forgotten. Frames without boxes pass untouched; no full-frame result
- *     is attached in this mode.
+ *     longer, at most GST_DEIT_OBJECT_MAX_AGE_LIMIT) are forgotten. Frames without
+ *     boxes pass untouched; no full-frame result is attached in this mode.
  * Async mode: the worker classifies its copy of the newest due frame with all its
  * boxes and stores and posts the results; the frames passing through carry the latest
  * result of each tracked object they show (untracked boxes get results only in the

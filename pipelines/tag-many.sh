@@ -69,16 +69,14 @@ while [ $# -gt 0 ]; do
     *) inputs+=("$1"); shift ;;
   esac
 done
-# count VAR MAX OPTION: VAR as a plain decimal number from 1 to MAX (leading zeros
-# dropped: gst-launch-1.0 would read 010 as octal 8; above tag-video.sh's or the
-# property's range the job would fail or the value be ignored), else a usage error
+# count VAR MAX OPTION: VAR as a plain decimal number from 1 to MAX (gst_decimal:
+# leading zeros dropped, as gst-launch-1.0 would read 010 as octal 8; above
+# tag-video.sh's or the property's range the job would fail or the value be ignored),
+# else a usage error
+. "$here/gst-quote.sh"
 count() {
-  local v=${!1}
-  case "$v" in ''|*[!0-9]*) v=x ;; *) v=${v#"${v%%[!0]*}"}; v=${v:-0} ;; esac
-  if [ "$v" = x ] || [ ${#v} -gt 10 ] || [ "$v" -lt 1 ] || [ "$v" -gt "$2" ]; then
-    echo "tag-many.sh: $3 must be a positive integer (at most $2)" >&2; usage
-  fi
-  printf -v "$1" '%s' "$v"
+  gst_decimal "$1" 1 "$2" ||
+    { echo "tag-many.sh: $3 must be a positive integer (at most $2)" >&2; usage; }
 }
 [ -z "$jobs" ] || count jobs 2147483647 --jobs
 [ -z "$threads" ] || count threads 1024 --threads

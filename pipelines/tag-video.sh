@@ -67,18 +67,12 @@ if [ ! -f "$video" ]; then
   echo "tag-video.sh: $video: no such file" >&2
   exit 1
 fi
-# Check the numbers here, as plain decimal numbers within the property's range:
-# gst-launch-1.0 reads 010 as octal (8), and for a value out of range it only warns,
-# keeps the default and exits 0. number VAR MIN MAX MESSAGE: VAR without its leading
-# zeros, or a usage error.
-number() {
-  local v=${!1}
-  case "$v" in ''|*[!0-9]*) v=x ;; *) v=${v#"${v%%[!0]*}"}; v=${v:-0} ;; esac
-  if [ "$v" = x ] || [ ${#v} -gt 10 ] || [ "$v" -lt "$2" ] || [ "$v" -gt "$3" ]; then
-    echo "tag-video.sh: $4" >&2; exit 2
-  fi
-  printf -v "$1" '%s' "$v"
-}
+# gst_quote, gst_unquotable, gst_decimal: names and numbers for gst-launch-1.0's parser
+. "$(dirname "$0")/gst-quote.sh"
+# Check the numbers here, as plain decimal numbers within the property's range (see
+# gst_decimal). number VAR MIN MAX MESSAGE: VAR without its leading zeros, or a usage
+# error.
+number() { gst_decimal "$1" "$2" "$3" || { echo "tag-video.sh: $4" >&2; exit 2; }; }
 number interval 1 2147483647 "--interval must be a positive integer (at most 2147483647)"
 number batch 1 64 "--batch must be an integer from 1 to 64"
 number topk 1 2147483647 "--top-k must be a positive integer (at most 2147483647)"
@@ -96,8 +90,6 @@ me=tag-video.sh
 # interruption traps (a run never looks finished) and watch_output, which stops a
 # gst-launch-1.0 that hangs after its error or in PREROLLING
 . "$(dirname "$0")/watch-gst-launch.sh"
-# gst_quote, gst_unquotable: file names for gst-launch-1.0's parser
-. "$(dirname "$0")/gst-quote.sh"
 
 # GStreamer must find the plugin; say how when it does not (the usual first-run mistake).
 if ! gst-inspect-1.0 deitclassify >/dev/null 2>&1; then

@@ -321,15 +321,18 @@ gst_deit_overlay_make_key (GstBuffer * buf, const GstDeitDrawSettings * s,
   while ((m = gst_buffer_iterate_meta_filtered (buf, &state,
               GST_DEIT_CLASSIFY_META_API_TYPE))) {
     GstDeitClassifyMeta *meta = (GstDeitClassifyMeta *) m;
-    guint i, n;
+    guint i, n, rx, ry, rw, rh;
 
     if (!meta_is_drawn (meta, s))
       continue;
     if (key == NULL)
       key = g_string_new (NULL);
-    g_string_append_printf (key, "%d|%u,%u,%u,%u|%d|%s|", meta->roi_id,
-        meta->x, meta->y, meta->width, meta->height, meta->fresh,
-        meta->model_name ? meta->model_name : "");
+    /* the rectangle as drawn: the same meta rectangle is another box when it was
+     * classified in a frame of another size (a scaler upstream) */
+    gst_deit_classify_meta_get_rectangle (meta, frame_w, frame_h, &rx, &ry, &rw,
+        &rh);
+    g_string_append_printf (key, "%d|%u,%u,%u,%u|%d|%s|", meta->roi_id, rx, ry,
+        rw, rh, meta->fresh, meta->model_name ? meta->model_name : "");
     n = meta->roi_id < 0 ? MIN (meta->n_results, s->max_results) :
         MIN (meta->n_results, 1);
     for (i = 0; i < n; i++)

@@ -586,6 +586,41 @@ GST_START_TEST (test_redraw_on_change)
 
 GST_END_TEST;
 
+/* A region's meta with the same rectangle, results and model but classified in a
+ * frame twice the size (a resolution change before a scaler in front of the
+ * overlay): the box is drawn at half the size, not reused from the last frame. */
+GST_START_TEST (test_redraw_on_frame_size)
+{
+  GstHarness *h = start_harness ("deitoverlay", GST_VIDEO_FORMAT_RGB);
+  GstBuffer *in, *copy, *out;
+  GstDeitClassifyMeta *meta;
+  guint i;
+  Diff d;
+
+  for (i = 1; i <= 2; i++) {
+    in = make_frame (GST_VIDEO_FORMAT_RGB);
+    meta = gst_buffer_add_deit_classify_meta (in, "deit-test", test_results, 1,
+        0, TRUE);
+    meta->roi_id = 0;
+    meta->x = 0;
+    meta->y = 100;
+    meta->width = 100;
+    meta->height = 100;
+    meta->frame_width = W * i;
+    meta->frame_height = H * i;
+    out = run_frame (h, in, &copy);
+    d = diff_plane (GST_VIDEO_FORMAT_RGB, copy, out, 0, NULL);
+    fail_unless_equals_int (d.x0, 0);
+    fail_unless (d.y1 == (100 + 100) / (gint) i, "box classified in a %ux "
+        "frame ends at y=%d, not %d", i, d.y1, (100 + 100) / i);
+    gst_buffer_unref (copy);
+    gst_buffer_unref (out);
+  }
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 /* One sample of each component of @format: the pixel (x, y) of plane 0 and the
  * chroma sample covering it. */
 static void
@@ -763,6 +798,7 @@ deitoverlay_suite (void)
   tcase_add_test (tc, test_roi_rgb);
   tcase_add_test (tc, test_roi_i420);
   tcase_add_test (tc, test_redraw_on_change);
+  tcase_add_test (tc, test_redraw_on_frame_size);
   tcase_add_test (tc, test_caps);
   tcase_add_test (tc, test_colours);
   return s;

@@ -15,6 +15,9 @@
 /* ------------------------------------------------------------------------ */
 /* text helpers */
 
+/* @text is a label or model name from the meta, which an application may have
+ * filled with anything: invalid UTF-8 is drawn as U+FFFD, as deitjsonenc writes it
+ * (pango_layout_set_text() logs a warning for it on every redraw). */
 static PangoLayout *
 new_layout (PangoContext * ctx, const PangoFontDescription * font,
     const gchar * text)
@@ -22,7 +25,14 @@ new_layout (PangoContext * ctx, const PangoFontDescription * font,
   PangoLayout *layout = pango_layout_new (ctx);
 
   pango_layout_set_font_description (layout, font);
-  pango_layout_set_text (layout, text, -1);
+  if (g_utf8_validate (text, -1, NULL)) {
+    pango_layout_set_text (layout, text, -1);
+  } else {
+    gchar *valid = g_utf8_make_valid (text, -1);
+
+    pango_layout_set_text (layout, valid, -1);
+    g_free (valid);
+  }
   pango_layout_set_single_paragraph_mode (layout, TRUE);
   return layout;
 }

@@ -586,6 +586,53 @@ GST_START_TEST (test_redraw_on_change)
 
 GST_END_TEST;
 
+/* Warnings of the Pango log domain: Pango logs them structured, past the
+ * handlers gst-check installs to make warnings fatal, so the test counts them. */
+static guint n_pango_warnings;
+
+static GLogWriterOutput
+count_pango_warnings (GLogLevelFlags level, const GLogField * fields,
+    gsize n_fields, gpointer user_data)
+{
+  gsize i;
+
+  for (i = 0; i < n_fields; i++)
+    if (!strcmp (fields[i].key, "GLIB_DOMAIN") && fields[i].length < 0 &&
+        !g_strcmp0 (fields[i].value, "Pango") &&
+        (level & (G_LOG_LEVEL_WARNING | G_LOG_LEVEL_CRITICAL)))
+      n_pango_warnings++;
+  return g_log_writer_default (level, fields, n_fields, user_data);
+}
+
+/* A meta filled by an application (the documented way to draw its own results)
+ * whose label and model name are not UTF-8: drawn, with no warning. */
+GST_START_TEST (test_invalid_utf8)
+{
+  GstDeitClassification bad = { 1, (gchar *) "caf\xe9 \xff\xfe", 0.5f, 1.f };
+  GstHarness *h = start_harness ("deitoverlay", GST_VIDEO_FORMAT_RGB);
+  GstBuffer *in = make_frame (GST_VIDEO_FORMAT_RGB), *copy, *out;
+  GstDeitClassifyMeta *meta;
+  Diff d;
+
+  n_pango_warnings = 0;
+  gst_buffer_add_deit_classify_meta (in, "model \xc3", &bad, 1, 0, TRUE);
+  meta = gst_buffer_add_deit_classify_meta (in, "model \xc3", &bad, 1, 0, TRUE);
+  meta->roi_id = 0;
+  meta->x = 100;
+  meta->y = 100;
+  meta->width = 100;
+  meta->height = 100;
+  out = run_frame (h, in, &copy);
+  d = diff_plane (GST_VIDEO_FORMAT_RGB, copy, out, 0, NULL);
+  fail_unless (d.n_changed > 0, "nothing drawn");
+  fail_unless_equals_int (n_pango_warnings, 0);
+  gst_buffer_unref (copy);
+  gst_buffer_unref (out);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 /* A region's meta with the same rectangle, results and model but classified in a
  * frame twice the size (a resolution change before a scaler in front of the
  * overlay): the box is drawn at half the size, not reused from the last frame. */
@@ -783,6 +830,7 @@ deitoverlay_suite (void)
   Suite *s = suite_create ("deitoverlay");
   TCase *tc = tcase_create ("general");
 
+  g_log_set_writer_func (count_pango_warnings, NULL, NULL);
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_no_meta_rgb);
   tcase_add_test (tc, test_no_meta_i420);
@@ -799,6 +847,7 @@ deitoverlay_suite (void)
   tcase_add_test (tc, test_roi_i420);
   tcase_add_test (tc, test_redraw_on_change);
   tcase_add_test (tc, test_redraw_on_frame_size);
+  tcase_add_test (tc, test_invalid_utf8);
   tcase_add_test (tc, test_caps);
   tcase_add_test (tc, test_colours);
   return s;

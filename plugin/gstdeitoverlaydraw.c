@@ -108,7 +108,7 @@ draw_panel (PangoContext * ctx, const GstDeitClassifyMeta * meta,
   gint bar_h = MAX (2, (gint) lround (px * 0.2));
   gint row_gap = MAX (1, (gint) lround (px * 0.25));
   gint margin = MAX (2, (gint) lround (px * 0.5));
-  guint n_rows = MIN (meta->n_results, s->max_results), i;
+  guint n_rows = MIN (meta->n_results, s->max_results), n_made, i;
   PanelRow *rows = g_new0 (PanelRow, MAX (n_rows, 1));
   PangoLayout *header;
   gchar *header_text;
@@ -143,10 +143,17 @@ draw_panel (PangoContext * ctx, const GstDeitClassifyMeta * meta,
     rows[0].value = -1.0f;
     n_rows = 1;
   }
-  for (i = 0; i < n_rows; i++) {
-    label_w = MAX (label_w, layout_width (rows[i].label));
+  n_made = n_rows;
+  for (i = 0; i < n_rows; i++)
     text_h = MAX (text_h, layout_height (rows[i].label));
-  }
+  /* rows that would not fit in the frame with the corner margins are left out, so
+   * the panel does not end with a row cut in half; one row is drawn (clipped) even
+   * on a frame too small for it */
+  while (n_rows > 1 && pad + header_h + row_gap + n_rows * (text_h + bar_h +
+          row_gap) + pad - row_gap > frame_h - 2 * margin)
+    n_rows--;
+  for (i = 0; i < n_rows; i++)
+    label_w = MAX (label_w, layout_width (rows[i].label));
 
   /* the panel fits the text, at least 8 em wide so the bars mean something, and
    * never wider than the frame: long labels are ellipsized */
@@ -218,7 +225,7 @@ draw_panel (PangoContext * ctx, const GstDeitClassifyMeta * meta,
     gst_deit_canvas_finish (&c, patches, x, y);
   }
 
-  for (i = 0; i < n_rows; i++) {
+  for (i = 0; i < n_made; i++) {
     g_object_unref (rows[i].label);
     if (rows[i].score)
       g_object_unref (rows[i].score);

@@ -331,6 +331,46 @@ GST_START_TEST (test_huge_font)
 
 GST_END_TEST;
 
+/* Text too large for all the rows (font-desc="Sans 30" on a 240-line frame, 5
+ * rows asked for): the rows that do not fit are left out, so the panel stays in
+ * the frame with its corner margin and ends with its padding (a row of pure
+ * background), not with a row cut in the middle. */
+GST_START_TEST (test_rows_that_do_not_fit)
+{
+  const gchar *corners[] = { "top-left", "bottom-left" };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (corners); i++) {
+    gchar *launch = g_strdup_printf ("deitoverlay corner=%s font-desc=\"Sans "
+        "30\" background-color=0xff000000", corners[i]);
+    GstHarness *h = start_harness (launch, GST_VIDEO_FORMAT_RGB);
+    GstBuffer *in = make_frame (GST_VIDEO_FORMAT_RGB), *copy, *out;
+    guint8 row[W * 3];
+    Diff d;
+    gint x;
+
+    add_full_frame_meta (in, 5, TRUE);
+    out = run_frame (h, in, &copy);
+    d = diff_plane (GST_VIDEO_FORMAT_RGB, copy, out, 0, NULL);
+    fail_unless (d.n_changed > 0, "%s: nothing drawn", corners[i]);
+    fail_unless (d.y0 > 0 && d.y1 < H, "%s: panel [%d,%d) touches the top or "
+        "bottom edge of the frame", corners[i], d.y0, d.y1);
+    fail_unless_equals_int (gst_buffer_extract (out, (d.y1 - 1) * W * 3, row,
+            W * 3), W * 3);
+    for (x = d.x0; x < d.x1; x++)
+      fail_unless (row[3 * x] == 0 && row[3 * x + 1] == 0 &&
+          row[3 * x + 2] == 0, "%s: last row of the panel (y=%d) is not "
+          "padding: pixel %d is %02x%02x%02x", corners[i], d.y1 - 1, x,
+          row[3 * x], row[3 * x + 1], row[3 * x + 2]);
+    gst_buffer_unref (copy);
+    gst_buffer_unref (out);
+    g_free (launch);
+    gst_harness_teardown (h);
+  }
+}
+
+GST_END_TEST;
+
 /* Rows of the mask with a changed pixel, as runs [start, end): writes up to 4. */
 static guint
 changed_row_runs (const guint8 * mask, gint starts[4], gint ends[4])
@@ -839,6 +879,7 @@ deitoverlay_suite (void)
   tcase_add_test (tc, test_max_results);
   tcase_add_test (tc, test_two_models);
   tcase_add_test (tc, test_huge_font);
+  tcase_add_test (tc, test_rows_that_do_not_fit);
   tcase_add_test (tc, test_panel_i420);
   tcase_add_test (tc, test_panel_nv12);
   tcase_add_test (tc, test_no_meta_nv12);

@@ -325,6 +325,19 @@ meta_is_drawn (const GstDeitClassifyMeta * meta, const GstDeitDrawSettings * s)
   return meta->fresh || s->show_stale;
 }
 
+/* A label or model name in a key: its length first, so that no text, whatever it
+ * holds, reads as the key's separators and other results; NULL (drawn as "class N",
+ * or "deitclassify") differs from "" */
+static void
+append_key_string (GString * key, const gchar * text)
+{
+  if (text)
+    g_string_append_printf (key, "%" G_GSIZE_FORMAT ":%s|", strlen (text),
+        text);
+  else
+    g_string_append (key, "-|");
+}
+
 /* A string naming everything that would be drawn on this frame, or NULL when
  * nothing is: equal keys give equal drawings, so the patches are reused. */
 gchar *
@@ -348,14 +361,16 @@ gst_deit_overlay_make_key (GstBuffer * buf, const GstDeitDrawSettings * s,
      * classified in a frame of another size (a scaler upstream) */
     gst_deit_classify_meta_get_rectangle (meta, frame_w, frame_h, &rx, &ry, &rw,
         &rh);
-    g_string_append_printf (key, "%d|%u,%u,%u,%u|%d|%s|", meta->roi_id, rx, ry,
-        rw, rh, meta->fresh, meta->model_name ? meta->model_name : "");
+    g_string_append_printf (key, "%d|%u,%u,%u,%u|%d|", meta->roi_id, rx, ry,
+        rw, rh, meta->fresh);
+    append_key_string (key, meta->model_name);
     n = meta->roi_id < 0 ? MIN (meta->n_results, s->max_results) :
         MIN (meta->n_results, 1);
-    for (i = 0; i < n; i++)
-      g_string_append_printf (key, "%d:%s:%.5f;", meta->results[i].class_id,
-          meta->results[i].label ? meta->results[i].label : "",
-          meta->results[i].score);
+    for (i = 0; i < n; i++) {
+      g_string_append_printf (key, "%d:", meta->results[i].class_id);
+      append_key_string (key, meta->results[i].label);
+      g_string_append_printf (key, "%.5f;", meta->results[i].score);
+    }
     g_string_append_c (key, '\n');
   }
   if (key == NULL)

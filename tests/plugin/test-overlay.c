@@ -626,6 +626,40 @@ GST_START_TEST (test_redraw_on_change)
 
 GST_END_TEST;
 
+/* A label holding what separates results in the drawing's cache key ("281:tabby
+ * cat:0.62000;282:tiger cat" as one label) is still another result than the two it
+ * spells: the frame after two rows gets the one row a fresh element draws. */
+GST_START_TEST (test_redraw_label_like_key)
+{
+  GstDeitClassification one =
+      { 281, (gchar *) "tabby cat:0.62000;282:tiger cat", 0.21f, 4.f };
+  GstHarness *h = start_harness ("deitoverlay", GST_VIDEO_FORMAT_RGB);
+  GstHarness *fresh = start_harness ("deitoverlay", GST_VIDEO_FORMAT_RGB);
+  GstBuffer *in, *copy, *out, *want;
+
+  in = make_frame (GST_VIDEO_FORMAT_RGB);
+  add_full_frame_meta (in, 2, TRUE);
+  out = run_frame (h, in, &copy);
+  gst_buffer_unref (copy);
+  gst_buffer_unref (out);
+
+  in = make_frame (GST_VIDEO_FORMAT_RGB);
+  gst_buffer_add_deit_classify_meta (in, "deit-test", &one, 1, 0, TRUE);
+  want = run_frame (fresh, gst_buffer_copy_deep (in), &copy);
+  gst_buffer_unref (copy);
+  out = run_frame (h, in, &copy);
+  gst_buffer_unref (copy);
+
+  fail_unless (buffers_identical (out, want), "the two-row drawing of the "
+      "previous frame was reused");
+  gst_buffer_unref (out);
+  gst_buffer_unref (want);
+  gst_harness_teardown (h);
+  gst_harness_teardown (fresh);
+}
+
+GST_END_TEST;
+
 /* Warnings of the Pango log domain: Pango logs them structured, past the
  * handlers gst-check installs to make warnings fatal, so the test counts them. */
 static guint n_pango_warnings;
@@ -889,6 +923,7 @@ deitoverlay_suite (void)
   tcase_add_test (tc, test_redraw_on_change);
   tcase_add_test (tc, test_redraw_on_frame_size);
   tcase_add_test (tc, test_invalid_utf8);
+  tcase_add_test (tc, test_redraw_label_like_key);
   tcase_add_test (tc, test_caps);
   tcase_add_test (tc, test_colours);
   return s;

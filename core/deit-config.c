@@ -257,11 +257,13 @@ static enum deit_status cfg_validate(struct deit_parsed_config *pc, struct deit_
         return deit_set_error(err, DEIT_STATUS_ERROR_BAD_CONFIG,
                               "config.json: hidden_size %d is not a multiple of num_attention_heads %d", in->hidden_size,
                               in->num_heads);
-    if (in->patch_size > in->image_height || in->patch_size > in->image_width ||
-        in->image_height % in->patch_size != 0 || in->image_width % in->patch_size != 0)
+    /* reference: ViTPatchEmbeddings is a Conv2d with kernel = stride = patch_size, so an
+     * image_size that is not a multiple of patch_size runs in transformers: the grid is
+     * (H // P) x (W // P) and the last H % P rows and W % P columns are never read */
+    if (in->patch_size > in->image_height || in->patch_size > in->image_width)
         return deit_set_error(err, DEIT_STATUS_ERROR_BAD_CONFIG,
-                              "config.json: image_size %dx%d is not a multiple of patch_size %d", in->image_height,
-                              in->image_width, in->patch_size);
+                              "config.json: image_size %dx%d is smaller than patch_size %d (no patch fits)",
+                              in->image_height, in->image_width, in->patch_size);
     int64_t patches = (int64_t)(in->image_height / in->patch_size) * (in->image_width / in->patch_size);
     in->head_dim          = in->hidden_size / in->num_heads;
     in->num_prefix_tokens = deit_arch_is_vit(in->arch) ? 1 : 2;

@@ -235,7 +235,7 @@ struct deit_model_info {
     int   image_height, image_width;   /* config.image_size */
     int   patch_size;                  /* P */
     int   num_channels;                /* C (3) */
-    int   num_patches;                 /* (image_height / P) * (image_width / P) */
+    int   num_patches;                 /* (image_height / P) * (image_width / P), rounded down */
     int   num_prefix_tokens;           /* 2 for DeiT (cls, distillation), 1 for ViT */
     int   num_tokens;                  /* num_patches + num_prefix_tokens */
     int   num_labels;                  /* classifier outputs, 0 for base / MIM models */

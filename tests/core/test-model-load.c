@@ -1057,7 +1057,7 @@ static void test_errors_config(void) {
         { "DeiTModel", "\"hidden_act\": \"relu\"", DEIT_STATUS_ERROR_UNSUPPORTED_ACT, "relu", "hidden_act" },
         { "DeiTModel", "\"hidden_act\": \"quick_gelu\"", DEIT_STATUS_ERROR_UNSUPPORTED_ACT, "quick_gelu", "gelu_new" },
         { "DeiTModel", "\"num_attention_heads\": 3", DEIT_STATUS_ERROR_BAD_CONFIG, "num_attention_heads", "hidden_size 8" },
-        { "DeiTModel", "\"image_size\": 40", DEIT_STATUS_ERROR_BAD_CONFIG, "image_size", "patch_size" },
+        { "DeiTModel", "\"image_size\": 8", DEIT_STATUS_ERROR_BAD_CONFIG, "image_size 8x8", "smaller than patch_size" },
         { "DeiTModel", "\"patch_size\": [16, 8]", DEIT_STATUS_ERROR_BAD_CONFIG, "patch_size", "square" },
         { "DeiTModel", "\"hidden_size\": 0", DEIT_STATUS_ERROR_BAD_CONFIG, "hidden_size", "0" },
         { "DeiTModel", "\"hidden_size\": -8", DEIT_STATUS_ERROR_BAD_CONFIG, "hidden_size", "-8" },

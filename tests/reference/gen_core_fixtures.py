@@ -105,6 +105,9 @@ FIXTURES = {
                      "hidden_act gelu_new"),
     "deit-nonsquare": (TEACHER, _small(image_size=[224, 160]), 2, "F32", "safetensors", LABELS_10,
                        "non-square image_size [224, 160] (14 x 10 patch grid)"),
+    "deit-size-not-multiple": (TEACHER, _small(image_size=[70, 57]), 2, "F32", "safetensors", LABELS_10,
+                               "image_size [70, 57], not a multiple of patch_size 16: a 4 x 3 grid, the "
+                               "convolution never reads the last 6 rows and 9 columns (transformers runs it)"),
     "deit-patch8": (DEIT_CLS, _small(patch_size=8, encoder_stride=8), 1, "F32", "safetensors", LABELS_10,
                     "patch_size 8 (64 patches at 64 px)"),
     "deit-gelu-fast": (DEIT_CLS, _small(hidden_act="gelu_fast"), 1, "F32", "safetensors", LABELS_10,

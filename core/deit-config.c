@@ -137,6 +137,36 @@ static enum deit_status cfg_arch(JsonObject *o, struct deit_parsed_config *pc, s
     return DEIT_STATUS_OK;
 }
 
+/* transformers activations.py ACT2FN, the parameter-free entries: "gelu" / "gelu_python"
+ * are the exact erf GELU; "gelu_new", "gelu_pytorch_tanh", "gelu_fast" and
+ * "gelu_accurate" the same tanh approximation (gelu_fast's 0.7978845608 is sqrt(2/pi));
+ * "swish" is nn.SiLU. Not here: "prelu" and "xielu", which have weights of their own. */
+static const struct {
+    const char   *name;
+    enum deit_act act;
+} act_names[] = {
+    { "gelu", DEIT_ACT_GELU },           { "gelu_python", DEIT_ACT_GELU },       { "gelu_new", DEIT_ACT_GELU_TANH },
+    { "gelu_pytorch_tanh", DEIT_ACT_GELU_TANH }, { "gelu_fast", DEIT_ACT_GELU_TANH },
+    { "gelu_accurate", DEIT_ACT_GELU_TANH }, { "quick_gelu", DEIT_ACT_QUICK_GELU }, { "relu", DEIT_ACT_RELU },
+    { "silu", DEIT_ACT_SILU },           { "swish", DEIT_ACT_SILU },             { "gelu_10", DEIT_ACT_GELU_10 },
+    { "relu6", DEIT_ACT_RELU6 },         { "relu2", DEIT_ACT_RELU2 },            { "leaky_relu", DEIT_ACT_LEAKY_RELU },
+    { "sigmoid", DEIT_ACT_SIGMOID },     { "tanh", DEIT_ACT_TANH },              { "linear", DEIT_ACT_LINEAR },
+    { "mish", DEIT_ACT_MISH },
+};
+#define ACT_NAMES                                                                                                    \
+    "\"gelu\", \"gelu_python\", \"gelu_new\", \"gelu_pytorch_tanh\", \"gelu_fast\", \"gelu_accurate\", "         \
+    "\"quick_gelu\", \"relu\", \"silu\", \"swish\", \"gelu_10\", \"relu6\", \"relu2\", \"leaky_relu\", "           \
+    "\"sigmoid\", \"tanh\", \"linear\", \"mish\""
+
+static bool act_from_name(const char *name, enum deit_act *out) {
+    for (size_t i = 0; i < G_N_ELEMENTS(act_names); i++)
+        if (strcmp(name, act_names[i].name) == 0) {
+            *out = act_names[i].act;
+            return true;
+        }
+    return false;
+}
+
 static enum deit_status cfg_act(JsonObject *o, struct deit_parsed_config *pc, struct deit_error *err) {
     JsonNode *n = deit_json_member(o, "hidden_act");
     if (!n) {
@@ -146,18 +176,9 @@ static enum deit_status cfg_act(JsonObject *o, struct deit_parsed_config *pc, st
     if (json_node_get_value_type(n) != G_TYPE_STRING)
         return deit_set_error(err, DEIT_STATUS_ERROR_BAD_CONFIG, "config.json: \"hidden_act\" must be a string");
     const char *a = json_node_get_string(n);
-    /* transformers activations.py ACT2FN: "gelu" / "gelu_python" are the exact erf GELU;
-     * "gelu_new", "gelu_pytorch_tanh", "gelu_fast" are the tanh approximation */
-    if (strcmp(a, "gelu") == 0 || strcmp(a, "gelu_python") == 0) {
-        pc->info.hidden_act = DEIT_ACT_GELU;
-    } else if (strcmp(a, "gelu_new") == 0 || strcmp(a, "gelu_pytorch_tanh") == 0 || strcmp(a, "gelu_fast") == 0) {
-        pc->info.hidden_act = DEIT_ACT_GELU_TANH;
-    } else {
+    if (!act_from_name(a, &pc->info.hidden_act))
         return deit_set_error(err, DEIT_STATUS_ERROR_UNSUPPORTED_ACT,
-                              "config.json: hidden_act \"%s\" is not supported; supported: \"gelu\" (exact), "
-                              "\"gelu_new\", \"gelu_pytorch_tanh\", \"gelu_fast\" (tanh approximation)",
-                              a);
-    }
+                              "config.json: hidden_act \"%s\" is not supported; supported: %s", a, ACT_NAMES);
     return DEIT_STATUS_OK;
 }
 

@@ -120,6 +120,33 @@ LN_INLINE void ln_out(float *y, const float *x, const float *w, const float *b, 
     for (; i < D; i++) y[i] = (x[i] - mean) * rstd * w[i] + b[i];
 }
 
+/* The activations other than the two GELUs, one float at a time in float32 as PyTorch
+ * computes them (transformers activations.py ACT2FN: nn.ReLU, nn.SiLU, QuickGELUActivation
+ * x * sigmoid(1.702 x), ClippedGELUActivation, nn.ReLU6, ReLUSquaredActivation,
+ * nn.LeakyReLU (slope 0.01), nn.Sigmoid, nn.Tanh, LinearActivation, nn.Mish with
+ * softplus' threshold 20). Fine-tuned ViTs with these are rare and the MLP activation is
+ * a small part of a layer's time, so they get no vector code. */
+static void act_other(float *x, size_t n, enum deit_act act) {
+    for (size_t i = 0; i < n; i++) {
+        const float v = x[i], r = v > 0.0f ? v : 0.0f;
+        float       y;
+        switch (act) {
+        case DEIT_ACT_QUICK_GELU: y = v / (1.0f + expf(-1.702f * v)); break;
+        case DEIT_ACT_RELU:       y = r; break;
+        case DEIT_ACT_SILU:       y = v / (1.0f + expf(-v)); break;
+        case DEIT_ACT_GELU_10:    y = fminf(fmaxf(0.5f * v * (1.0f + erff(v * (float)M_SQRT1_2)), -10.0f), 10.0f); break;
+        case DEIT_ACT_RELU6:      y = fminf(r, 6.0f); break;
+        case DEIT_ACT_RELU2:      y = r * r; break;
+        case DEIT_ACT_LEAKY_RELU: y = v > 0.0f ? v : 0.01f * v; break;
+        case DEIT_ACT_SIGMOID:    y = 1.0f / (1.0f + expf(-v)); break;
+        case DEIT_ACT_TANH:       y = tanhf(v); break;
+        case DEIT_ACT_MISH:       y = v * tanhf(v > 20.0f ? v : log1pf(expf(v))); break;
+        default:                  y = v; break; /* DEIT_ACT_LINEAR */
+        }
+        x[i] = isnan(v) ? v : y;
+    }
+}
+
 #if DEIT_HAVE_X86_SIMD
 /* exp, erf and GELU of 8 floats (deit-vecmath.h): exp8_avx2, erf8_avx2, gelu8_avx2 */
 #define VM_SFX       8_avx2
@@ -163,7 +190,9 @@ static inline AVX2_FN float hmax8_avx2(__m256 v) {
 
 static AVX2_FN void gelu_avx2(float *x, size_t n, enum deit_act act) {
     size_t i = 0;
-    if (act == DEIT_ACT_GELU) {
+    if (act != DEIT_ACT_GELU && act != DEIT_ACT_GELU_TANH) {
+        act_other(x, n, act);
+    } else if (act == DEIT_ACT_GELU) {
         for (; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, gelu8_avx2(_mm256_loadu_ps(x + i)));
         for (; i < n; i++) x[i] = 0.5f * x[i] * (1.0f + erff(x[i] * (float)M_SQRT1_2));
     } else {
@@ -338,9 +367,11 @@ void layernorm_forward_ref(float *out, const float *inp, const float *w, const f
 
 /* reference: transformers activations.py: "gelu" -> GELUActivation = nn.functional.gelu
  * (exact erf form); "gelu_new" / "gelu_pytorch_tanh" / "gelu_fast" -> tanh approximation
- * 0.5*x*(1 + tanh(sqrt(2/pi)*(x + 0.044715*x^3))). */
+ * 0.5*x*(1 + tanh(sqrt(2/pi)*(x + 0.044715*x^3))); the other activations: act_other. */
 static void gelu_portable(float *x, size_t n, enum deit_act act) {
-    if (act == DEIT_ACT_GELU) {
+    if (act != DEIT_ACT_GELU && act != DEIT_ACT_GELU_TANH) {
+        act_other(x, n, act);
+    } else if (act == DEIT_ACT_GELU) {
         for (size_t i = 0; i < n; i++) x[i] = 0.5f * x[i] * (1.0f + erff(x[i] * (float)M_SQRT1_2));
     } else {
         const float c = 0.7978845608028654f; /* sqrt(2/pi) */
@@ -353,11 +384,24 @@ static void gelu_portable(float *x, size_t n, enum deit_act act) {
 
 void gelu_forward_ref(float *x, size_t n, enum deit_act act) {
     for (size_t i = 0; i < n; i++) {
-        const double v = x[i];
-        if (act == DEIT_ACT_GELU)
-            x[i] = (float)(0.5 * v * (1.0 + erf(v / sqrt(2.0))));
-        else
-            x[i] = (float)(0.5 * v * (1.0 + tanh(sqrt(2.0 / M_PI) * (v + 0.044715 * v * v * v))));
+        const double v = x[i], g = 0.5 * v * (1.0 + erf(v / sqrt(2.0))), r = v > 0 ? v : 0;
+        double       y;
+        switch (act) {
+        case DEIT_ACT_GELU:       y = g; break;
+        case DEIT_ACT_GELU_TANH:  y = 0.5 * v * (1.0 + tanh(sqrt(2.0 / M_PI) * (v + 0.044715 * v * v * v))); break;
+        case DEIT_ACT_QUICK_GELU: y = v / (1.0 + exp(-1.702 * v)); break;
+        case DEIT_ACT_RELU:       y = r; break;
+        case DEIT_ACT_SILU:       y = v / (1.0 + exp(-v)); break;
+        case DEIT_ACT_GELU_10:    y = fmin(fmax(g, -10.0), 10.0); break;
+        case DEIT_ACT_RELU6:      y = fmin(r, 6.0); break;
+        case DEIT_ACT_RELU2:      y = r * r; break;
+        case DEIT_ACT_LEAKY_RELU: y = v > 0 ? v : 0.01 * v; break;
+        case DEIT_ACT_SIGMOID:    y = 1.0 / (1.0 + exp(-v)); break;
+        case DEIT_ACT_TANH:       y = tanh(v); break;
+        case DEIT_ACT_MISH:       y = v * tanh(log1p(exp(v))); break;
+        default:                  y = v; break;
+        }
+        x[i] = (float)y;
     }
 }
 
@@ -458,6 +502,7 @@ void attention_head_fused(const struct deit_kernels *kn, float *ctx, const float
  * against OpenBLAS's 66-90; AVX-512 12 x 32 tiles (bench/README.md for Zen 4).
  */
 int attention_packed_k_floats(int T, int HD) { return ((T + 15) / 16) * 16 * HD; }
+
 
 #if DEIT_HAVE_X86_SIMD
 /* 8 keys x 8 dims -> 8 dims x 8 keys (the classic unpack / shuffle / permute transpose) */

@@ -93,6 +93,25 @@ const char *deit_arch_to_string(enum deit_arch arch) {
     return "unknown";
 }
 
+const char *deit_act_to_string(enum deit_act act) {
+    switch (act) {
+    case DEIT_ACT_GELU:       return "gelu";
+    case DEIT_ACT_GELU_TANH:  return "gelu_new";
+    case DEIT_ACT_QUICK_GELU: return "quick_gelu";
+    case DEIT_ACT_RELU:       return "relu";
+    case DEIT_ACT_SILU:       return "silu";
+    case DEIT_ACT_GELU_10:    return "gelu_10";
+    case DEIT_ACT_RELU6:      return "relu6";
+    case DEIT_ACT_RELU2:      return "relu2";
+    case DEIT_ACT_LEAKY_RELU: return "leaky_relu";
+    case DEIT_ACT_SIGMOID:    return "sigmoid";
+    case DEIT_ACT_TANH:       return "tanh";
+    case DEIT_ACT_LINEAR:     return "linear";
+    case DEIT_ACT_MISH:       return "mish";
+    }
+    return "unknown";
+}
+
 bool deit_arch_is_vit(enum deit_arch a) {
     return a == DEIT_ARCH_VIT_CLASSIFICATION || a == DEIT_ARCH_VIT_MODEL || a == DEIT_ARCH_VIT_MIM;
 }

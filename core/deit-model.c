@@ -445,7 +445,7 @@ static void log_summary(const struct deit_model *m, const char *source) {
                   "qkv_bias %d, pooler %d, weights %.1f MB (%.1f MB copied) from %s",
                   in->name, deit_arch_to_string(in->arch), in->hidden_size, in->num_layers, in->num_heads,
                   in->intermediate_size, in->image_height, in->image_width, in->patch_size, in->num_tokens,
-                  in->num_labels, in->hidden_act == DEIT_ACT_GELU ? "gelu" : "gelu (tanh)", (double)in->layer_norm_eps,
+                  in->num_labels, deit_act_to_string(in->hidden_act), (double)in->layer_norm_eps,
                   in->qkv_bias, in->pooler_output_size, (double)in->weight_bytes / 1e6,
                   (double)in->weight_bytes_copied / 1e6, source);
 }

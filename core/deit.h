@@ -99,7 +99,7 @@ enum deit_status {
     DEIT_STATUS_ERROR_BAD_JSON           = -5,  /* malformed config.json or preprocessor_config.json */
     DEIT_STATUS_ERROR_BAD_CONFIG         = -6,  /* config value missing, out of range or inconsistent */
     DEIT_STATUS_ERROR_UNKNOWN_ARCH       = -7,  /* architectures / model_type not supported */
-    DEIT_STATUS_ERROR_UNSUPPORTED_ACT    = -8,  /* hidden_act other than gelu / gelu_new / gelu_pytorch_tanh ... */
+    DEIT_STATUS_ERROR_UNSUPPORTED_ACT    = -8,  /* hidden_act not in enum deit_act (e.g. prelu, xielu) */
     DEIT_STATUS_ERROR_BAD_HEADER         = -9,  /* weight file header malformed or longer than the file */
     DEIT_STATUS_ERROR_BAD_OFFSETS        = -10, /* tensor byte range out of the data, or overlapping */
     DEIT_STATUS_ERROR_TRUNCATED          = -11, /* file shorter than its header says */
@@ -154,10 +154,24 @@ DEIT_API bool deit_arch_is_classifier(enum deit_arch arch);
 DEIT_API bool deit_arch_is_base(enum deit_arch arch);
 DEIT_API bool deit_arch_is_mim(enum deit_arch arch);
 
+/* config.json "hidden_act" (transformers activations.py ACT2FN; the names in quotes) */
 enum deit_act {
-    DEIT_ACT_GELU = 0,   /* "gelu": exact 0.5*x*(1+erf(x/sqrt(2))) */
-    DEIT_ACT_GELU_TANH,  /* "gelu_new", "gelu_pytorch_tanh", "gelu_fast": tanh approximation */
+    DEIT_ACT_GELU = 0,    /* "gelu", "gelu_python": exact 0.5*x*(1+erf(x/sqrt(2))) */
+    DEIT_ACT_GELU_TANH,   /* "gelu_new", "gelu_pytorch_tanh", "gelu_fast", "gelu_accurate": tanh approximation */
+    DEIT_ACT_QUICK_GELU,  /* "quick_gelu": x * sigmoid(1.702 x) */
+    DEIT_ACT_RELU,        /* "relu" */
+    DEIT_ACT_SILU,        /* "silu", "swish": x * sigmoid(x) */
+    DEIT_ACT_GELU_10,     /* "gelu_10": exact gelu clipped to [-10, 10] */
+    DEIT_ACT_RELU6,       /* "relu6": min(max(x, 0), 6) */
+    DEIT_ACT_RELU2,       /* "relu2": relu(x)^2 */
+    DEIT_ACT_LEAKY_RELU,  /* "leaky_relu": negative slope 0.01 */
+    DEIT_ACT_SIGMOID,     /* "sigmoid" */
+    DEIT_ACT_TANH,        /* "tanh" */
+    DEIT_ACT_LINEAR,      /* "linear": identity */
+    DEIT_ACT_MISH,        /* "mish": x * tanh(softplus(x)) */
 };
+/* the transformers name of an activation ("gelu", "gelu_new", "relu", ...) */
+DEIT_API const char *deit_act_to_string(enum deit_act act);
 
 /* config.json "problem_type" (transformers PretrainedConfig): how the head was trained,
  * which decides the default scores (deit_model_score_function) */

@@ -250,7 +250,7 @@ static int parse_options(int argc, char **argv, struct options *o) {
 }
 
 static const char *act_name(enum deit_act a) {
-    return a == DEIT_ACT_GELU ? "gelu (erf)" : "gelu (tanh approximation)";
+    return a == DEIT_ACT_GELU ? "gelu (erf)" : a == DEIT_ACT_GELU_TANH ? "gelu (tanh approximation)" : deit_act_to_string(a);
 }
 
 static void print_info(const struct deit_model *model) {

@@ -84,8 +84,9 @@ static void test_gelu_grid(enum deit_act act) {
     for (size_t i = 0; i < n; i++) x1[i] = x2[i] = -10.0f + 20.0f * (float)i / (float)(n - 1);
     gelu_forward(x1, n, act);
     gelu_forward_ref(x2, n, act);
-    check_close(act == DEIT_ACT_GELU ? "gelu (erf), grid over [-10, 10]" : "gelu (tanh), grid over [-10, 10]", x1,
-                x2, n, 1e-6, 1e-5);
+    char name[64];
+    snprintf(name, sizeof name, "%s, grid over [-10, 10]", deit_act_to_string(act));
+    check_close(name, x1, x2, n, 1e-6, 1e-5);
     free(x1), free(x2);
 }
 
@@ -241,6 +242,7 @@ int main(void) {
     test_gelu(DEIT_ACT_GELU_TANH);
     test_gelu_grid(DEIT_ACT_GELU);
     test_gelu_grid(DEIT_ACT_GELU_TANH);
+    for (enum deit_act a = DEIT_ACT_QUICK_GELU; a <= DEIT_ACT_MISH; a++) test_gelu_grid(a);
     test_nan_propagation();
     test_softmax_extremes();
     for (int N = 1; N <= 17; N++) test_softmax_rows(N);

@@ -1054,8 +1054,9 @@ static void test_errors_config(void) {
     } cases[] = {
         { "BeitForImageClassification", NULL, DEIT_STATUS_ERROR_UNKNOWN_ARCH, "BeitForImageClassification", "supported" },
         { "DeiTModel", "\"model_type\": \"beit\"", DEIT_STATUS_ERROR_UNKNOWN_ARCH, "beit", "model_type" },
-        { "DeiTModel", "\"hidden_act\": \"relu\"", DEIT_STATUS_ERROR_UNSUPPORTED_ACT, "relu", "hidden_act" },
-        { "DeiTModel", "\"hidden_act\": \"quick_gelu\"", DEIT_STATUS_ERROR_UNSUPPORTED_ACT, "quick_gelu", "gelu_new" },
+        { "DeiTModel", "\"hidden_act\": \"prelu\"", DEIT_STATUS_ERROR_UNSUPPORTED_ACT, "prelu", "hidden_act" },
+        { "DeiTModel", "\"hidden_act\": \"xielu\"", DEIT_STATUS_ERROR_UNSUPPORTED_ACT, "xielu", "quick_gelu" },
+        { "DeiTModel", "\"hidden_act\": \"ReLU\"", DEIT_STATUS_ERROR_UNSUPPORTED_ACT, "ReLU", "relu" },
         { "DeiTModel", "\"num_attention_heads\": 3", DEIT_STATUS_ERROR_BAD_CONFIG, "num_attention_heads", "hidden_size 8" },
         { "DeiTModel", "\"image_size\": 8", DEIT_STATUS_ERROR_BAD_CONFIG, "image_size 8x8", "smaller than patch_size" },
         { "DeiTModel", "\"patch_size\": [16, 8]", DEIT_STATUS_ERROR_BAD_CONFIG, "patch_size", "square" },

@@ -166,9 +166,23 @@ def _gelu_fast(x):
 
 ACT2FN = {
     "gelu": lambda x: nn.functional.gelu(x),
+    "gelu_python": lambda x: x * 0.5 * (1.0 + torch.erf(x / math.sqrt(2.0))),
     "gelu_new": _gelu_new,
     "gelu_pytorch_tanh": lambda x: nn.functional.gelu(x, approximate="tanh"),
     "gelu_fast": _gelu_fast,
+    "gelu_accurate": _gelu_new,  # AccurateGELUActivation: the same formula, sqrt(2/pi) precomputed
+    "quick_gelu": lambda x: x * torch.sigmoid(1.702 * x),  # QuickGELUActivation
+    "relu": nn.functional.relu,
+    "silu": nn.functional.silu,
+    "swish": nn.functional.silu,
+    "gelu_10": lambda x: torch.clip(nn.functional.gelu(x), -10, 10),  # ClippedGELUActivation
+    "relu6": nn.functional.relu6,
+    "relu2": lambda x: torch.square(nn.functional.relu(x)),  # ReLUSquaredActivation
+    "leaky_relu": nn.functional.leaky_relu,  # nn.LeakyReLU(): slope 0.01
+    "sigmoid": torch.sigmoid,
+    "tanh": torch.tanh,
+    "linear": lambda x: x,  # LinearActivation
+    "mish": nn.functional.mish,
 }
 
 

@@ -169,16 +169,24 @@ static bool act_from_name(const char *name, enum deit_act *out) {
 
 static enum deit_status cfg_act(JsonObject *o, struct deit_parsed_config *pc, struct deit_error *err) {
     JsonNode *n = deit_json_member(o, "hidden_act");
-    if (!n) {
-        pc->info.hidden_act = DEIT_ACT_GELU;
-        return DEIT_STATUS_OK;
-    }
-    if (json_node_get_value_type(n) != G_TYPE_STRING)
+    pc->info.hidden_act = DEIT_ACT_GELU;
+    if (n && json_node_get_value_type(n) != G_TYPE_STRING)
         return deit_set_error(err, DEIT_STATUS_ERROR_BAD_CONFIG, "config.json: \"hidden_act\" must be a string");
-    const char *a = json_node_get_string(n);
-    if (!act_from_name(a, &pc->info.hidden_act))
+    const char *a = n ? json_node_get_string(n) : NULL;
+    if (a && !act_from_name(a, &pc->info.hidden_act))
         return deit_set_error(err, DEIT_STATUS_ERROR_UNSUPPORTED_ACT,
                               "config.json: hidden_act \"%s\" is not supported; supported: %s", a, ACT_NAMES);
+    /* reference: ViTPooler / DeiTPooler: activation = ACT2FN[config.pooler_act], "tanh"
+     * by default (ViTConfig / DeiTConfig) */
+    pc->info.pooler_act = DEIT_ACT_TANH;
+    if ((n = deit_json_member(o, "pooler_act"))) {
+        if (JSON_NODE_TYPE(n) != JSON_NODE_VALUE || json_node_get_value_type(n) != G_TYPE_STRING)
+            return deit_set_error(err, DEIT_STATUS_ERROR_BAD_CONFIG, "config.json: \"pooler_act\" must be a string");
+        a = json_node_get_string(n);
+        if (!act_from_name(a, &pc->info.pooler_act))
+            return deit_set_error(err, DEIT_STATUS_ERROR_UNSUPPORTED_ACT,
+                                  "config.json: pooler_act \"%s\" is not supported; supported: %s", a, ACT_NAMES);
+    }
     return DEIT_STATUS_OK;
 }
 

@@ -1000,7 +1000,8 @@ static void head_forward(struct deit_state *st, int B) {
         if (st->pooler) {
             const int Dp = mi->pooler_output_size;
             linear_forward_strided(st->pooler, Dp, st->seq, T * D, m->w.pooler_w, m->w.pooler_b, B, D, Dp);
-            for (size_t i = 0; i < (size_t)B * Dp; i++) st->pooler[i] = tanhf(st->pooler[i]);
+            /* reference: ViTPooler: ACT2FN[config.pooler_act], tanh unless the config says otherwise */
+            st->kn->gelu(st->pooler, (size_t)B * Dp, mi->pooler_act);
         }
         break;
     case DEIT_ARCH_DEIT_MIM:

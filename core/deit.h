@@ -261,6 +261,7 @@ struct deit_model_info {
     size_t weight_bytes;               /* bytes of float32 weights the forward pass reads */
     size_t weight_bytes_copied;        /* of those, bytes converted/copied at load (F16, BF16, unaligned, use_mmap false) */
     enum deit_problem_type problem_type; /* config.json problem_type */
+    enum deit_act pooler_act;          /* config.json pooler_act (default tanh) */
 };
 
 struct deit_model_params {

@@ -269,6 +269,8 @@ static void print_info(const struct deit_model *model) {
     printf("qkv_bias           %s\n", mi->qkv_bias ? "true" : "false");
     printf("layer_norm_eps     %g\n", (double)mi->layer_norm_eps);
     printf("hidden_act         %s\n", act_name(mi->hidden_act));
+    if (deit_arch_is_base(mi->arch) && mi->pooler_output_size > 0)
+        printf("pooler_act         %s\n", deit_act_to_string(mi->pooler_act));
     static const char *problem_types[] = { "(unset)", "single_label_classification", "multi_label_classification",
                                            "regression" };
     printf("problem_type       %s\n", problem_types[mi->problem_type]);

@@ -1057,6 +1057,8 @@ static void test_errors_config(void) {
         { "DeiTModel", "\"hidden_act\": \"prelu\"", DEIT_STATUS_ERROR_UNSUPPORTED_ACT, "prelu", "hidden_act" },
         { "DeiTModel", "\"hidden_act\": \"xielu\"", DEIT_STATUS_ERROR_UNSUPPORTED_ACT, "xielu", "quick_gelu" },
         { "DeiTModel", "\"hidden_act\": \"ReLU\"", DEIT_STATUS_ERROR_UNSUPPORTED_ACT, "ReLU", "relu" },
+        { "DeiTModel", "\"pooler_act\": \"prelu\"", DEIT_STATUS_ERROR_UNSUPPORTED_ACT, "pooler_act", "prelu" },
+        { "DeiTModel", "\"pooler_act\": 1", DEIT_STATUS_ERROR_BAD_CONFIG, "pooler_act", "string" },
         { "DeiTModel", "\"num_attention_heads\": 3", DEIT_STATUS_ERROR_BAD_CONFIG, "num_attention_heads", "hidden_size 8" },
         { "DeiTModel", "\"image_size\": 8", DEIT_STATUS_ERROR_BAD_CONFIG, "image_size 8x8", "smaller than patch_size" },
         { "DeiTModel", "\"patch_size\": [16, 8]", DEIT_STATUS_ERROR_BAD_CONFIG, "patch_size", "square" },

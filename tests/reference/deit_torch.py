@@ -348,11 +348,11 @@ class Pooler(nn.Module):
         d = _cfg(config, "hidden_size")
         out = config.get("pooler_output_size") or d
         self.dense = nn.Linear(d, out)
-        if config.get("pooler_act", "tanh") != "tanh":
-            raise ValueError("pooler_act %r not supported by the reference" % config["pooler_act"])
+        # ViTPooler / DeiTPooler: ACT2FN[config.pooler_act], "tanh" by default
+        self.activation = _Act(config.get("pooler_act", "tanh"))
 
     def forward(self, seq):
-        return torch.tanh(self.dense(seq[:, 0]))
+        return self.activation(self.dense(seq[:, 0]))
 
 
 class BaseModel(nn.Module):

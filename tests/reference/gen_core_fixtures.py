@@ -122,6 +122,9 @@ FIXTURES = {
                  "hidden_act mish (x * tanh(softplus(x)))"),
     "deit-pooler-size": (DEIT_BASE, _small(pooler_output_size=24, image_size=32), 2, "F32", "safetensors", None,
                          "DeiTModel with pooler_output_size 24 != hidden_size (v5 config key)"),
+    "vit-model-pooler-relu": (VIT_BASE, _small(pooler_act="relu", image_size=32), 2, "F32", "safetensors", None,
+                              "ViTModel with pooler_act relu (ViTPooler: ACT2FN[config.pooler_act], not always "
+                              "tanh)"),
     "vit-model-nopooler": (VIT_BASE, _small(add_pooling_layer=False), 1, "F32", "safetensors", None,
                            "ViTModel saved without pooler weights (add_pooling_layer=False): "
                            "last_hidden_state only"),

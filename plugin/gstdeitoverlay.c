@@ -231,6 +231,21 @@ gst_deit_overlay_transform_frame_ip (GstVideoFilter * filter,
   return GST_FLOW_OK;
 }
 
+/* Control bindings (the properties are GST_PARAM_CONTROLLABLE): bring the properties
+ * to their values at the buffer's stream time, as videobalance and textoverlay do;
+ * GstBaseTransform does not do it by itself. A changed value bumps settings.cookie
+ * in set_property, so the next frame is redrawn. */
+static void
+gst_deit_overlay_before_transform (GstBaseTransform * trans, GstBuffer * buf)
+{
+  GstClockTime stream_time;
+
+  stream_time = gst_segment_to_stream_time (&trans->segment, GST_FORMAT_TIME,
+      GST_BUFFER_TIMESTAMP (buf));
+  if (GST_CLOCK_TIME_IS_VALID (stream_time))
+    gst_object_sync_values (GST_OBJECT (trans), stream_time);
+}
+
 /* New caps: the cached patches were converted for the old format and size. */
 static gboolean
 gst_deit_overlay_set_info (GstVideoFilter * filter, GstCaps * incaps,
@@ -390,7 +405,9 @@ gst_deit_overlay_class_init (GstDeitOverlayClass * klass)
       g_param_spec_string ("font-desc", "Font description",
           "Pango font description, e.g. \"Sans Bold\" or \"Serif 24\"; without a "
           "size, the size follows the frame height (height/20, min 10 px); a "
-          "size is in pixels", DEFAULT_PROP_FONT_DESC, flags));
+          "size is in pixels", DEFAULT_PROP_FONT_DESC,
+          /* no control binding takes a string */
+          flags & ~GST_PARAM_CONTROLLABLE));
   /**
    * GstDeitOverlay:max-results:
    *
@@ -471,6 +488,8 @@ gst_deit_overlay_class_init (GstDeitOverlayClass * klass)
       "gst-deit developers");
 
   trans_class->stop = GST_DEBUG_FUNCPTR (gst_deit_overlay_stop);
+  trans_class->before_transform =
+      GST_DEBUG_FUNCPTR (gst_deit_overlay_before_transform);
   filter_class->set_info = GST_DEBUG_FUNCPTR (gst_deit_overlay_set_info);
   filter_class->transform_frame_ip =
       GST_DEBUG_FUNCPTR (gst_deit_overlay_transform_frame_ip);

@@ -12,6 +12,8 @@
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
 #include <gst/video/video.h>
+#include <gst/controller/gstdirectcontrolbinding.h>
+#include <gst/controller/gstinterpolationcontrolsource.h>
 
 #include "gstdeitclassifymeta.h"
 
@@ -306,6 +308,51 @@ GST_START_TEST (test_max_results)
   fail_unless (five.y1 - five.y0 > one.y1 - one.y0 + 3 * 10,
       "5 rows (%d px) not taller than 1 row (%d px) by 4 rows of >= 10 px",
       five.y1 - five.y0, one.y1 - one.y0);
+}
+
+GST_END_TEST;
+
+/* gst-inspect-1.0 lists the properties as controllable: a control binding drives
+ * them by the buffers' stream time. max-results stepping from 1 (at 0 s) to 5 (at
+ * 1 s) gives a taller panel on the frame at 1 s than on the frame at 0 s. The
+ * font description, a string, is not controllable: no control binding takes one. */
+GST_START_TEST (test_controlled)
+{
+  GstHarness *h = start_harness ("deitoverlay background-color=0xff000000",
+      GST_VIDEO_FORMAT_RGB);
+  GstControlSource *cs = gst_interpolation_control_source_new ();
+  GstTimedValueControlSource *tvcs = (GstTimedValueControlSource *) cs;
+  GstElement *overlay = gst_harness_find_element (h, "deitoverlay");
+  GstBuffer *in, *copy, *out;
+  Diff d[2];
+  guint i, max_results;
+
+  g_object_set (cs, "mode", GST_INTERPOLATION_MODE_NONE, NULL);
+  fail_unless (gst_timed_value_control_source_set (tvcs, 0, 1.0));
+  fail_unless (gst_timed_value_control_source_set (tvcs, GST_SECOND, 5.0));
+  fail_unless (gst_object_add_control_binding (GST_OBJECT (overlay),
+          gst_direct_control_binding_new_absolute (GST_OBJECT (overlay),
+              "max-results", cs)));
+  for (i = 0; i < 2; i++) {
+    in = make_frame (GST_VIDEO_FORMAT_RGB);
+    GST_BUFFER_PTS (in) = i * GST_SECOND;
+    add_full_frame_meta (in, G_N_ELEMENTS (test_results), TRUE);
+    out = run_frame (h, in, &copy);
+    d[i] = diff_plane (GST_VIDEO_FORMAT_RGB, copy, out, 0, NULL);
+    fail_unless (d[i].n_changed > 0, "frame %u: no panel", i);
+    gst_buffer_unref (copy);
+    gst_buffer_unref (out);
+  }
+  g_object_get (overlay, "max-results", &max_results, NULL);
+  fail_unless_equals_int (max_results, 5);
+  fail_unless (d[1].y1 - d[1].y0 > d[0].y1 - d[0].y0 + 3 * 10,
+      "max-results 5 at 1 s (%d px) not taller than 1 at 0 s (%d px) by 4 rows",
+      d[1].y1 - d[1].y0, d[0].y1 - d[0].y0);
+  fail_if (g_object_class_find_property (G_OBJECT_GET_CLASS (overlay),
+          "font-desc")->flags & GST_PARAM_CONTROLLABLE);
+  gst_object_unref (cs);
+  gst_object_unref (overlay);
+  gst_harness_teardown (h);
 }
 
 GST_END_TEST;
@@ -911,6 +958,7 @@ deitoverlay_suite (void)
   tcase_add_test (tc, test_panel_corners_rgb);
   tcase_add_test (tc, test_panel_has_text_rgb);
   tcase_add_test (tc, test_max_results);
+  tcase_add_test (tc, test_controlled);
   tcase_add_test (tc, test_two_models);
   tcase_add_test (tc, test_huge_font);
   tcase_add_test (tc, test_rows_that_do_not_fit);

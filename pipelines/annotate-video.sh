@@ -27,8 +27,8 @@
 # frame was decoded, see below)
 set -euo pipefail
 
-usage() {   # -h: the header on stdout, exit 0; a usage error: on stderr
-  if [ "${1:-2}" = 0 ]; then sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; else sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' >&2; fi
+usage() {   # -h: the whole header on stdout (with the launch line), exit 0; a usage error: its usage part on stderr
+  if [ "${1:-2}" = 0 ]; then sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; else sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' >&2; fi
   exit "${1:-2}"
 }
 

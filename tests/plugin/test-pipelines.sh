@@ -31,6 +31,12 @@ for s in "$pipelines"/*.sh "$pipelines"/*.py; do
   help=$("$s" -h 2>/dev/null); rc=$?
   if [ $rc = 0 ] && printf '%s\n' "$help" | grep -q "Usage: $name"; then ok "$name -h"
   else fail "$name -h: exit $rc, stdout without 'Usage: $name'"; fi
+  # the scripts that run a gst-launch-1.0 line of their own show it (README, "Pipelines")
+  case $name in classify-*.sh|tag-video.sh|annotate-video.sh)
+    if printf '%s\n' "$help" | grep -q '^ *gst-launch-1.0 '; then
+      ok "$name -h: launch line"
+    else fail "$name -h: no gst-launch-1.0 launch line"; fi ;;
+  esac
 done
 
 # make-sample-clip.sh: 3 photos x 10 frames

@@ -382,8 +382,9 @@ gst_deit_classify_install_properties (GObjectClass * gobject_class)
    */
   g_object_class_install_property (gobject_class, PROP_SCORE_FUNCTION,
       g_param_spec_enum ("score-function", "Score function",
-          "How logits become scores: auto (from the checkpoint's problem_type), "
-          "softmax or sigmoid", GST_TYPE_DEIT_CLASSIFY_SCORE_FUNCTION,
+          "How logits become scores: auto (sigmoid for multi-label checkpoints "
+          "and one-output heads, else softmax), softmax or sigmoid",
+          GST_TYPE_DEIT_CLASSIFY_SCORE_FUNCTION,
           DEFAULT_PROP_SCORE_FUNCTION, G_PARAM_READWRITE |
           G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING));
   /**

@@ -87,7 +87,7 @@ static void usage(FILE *out) {
 "Exit status: 0 on success, 1 on error (message on stderr), 2 on bad usage.\n"
 "\n"
 "Example: classify a photo with a checkpoint downloaded from the Hub, e.g.\n"
-"  huggingface-cli download facebook/deit-tiny-distilled-patch16-224 --local-dir deit-tiny\n"
+"  hf download facebook/deit-tiny-distilled-patch16-224 --local-dir deit-tiny\n"
 "\n"
 "  python3 - <<'EOF'\n"
 "  import numpy as np\n"

@@ -86,7 +86,9 @@ def main():
 
         # usage errors: exit 2
         help_text = expect("--help", exe, ["--help"], 0, "--model", "--input", "--output", "--mask", "--attention",
-                           "--threads", "--top-k", "pixel_values.npy", "np.save", stream="stdout")
+                           "--threads", "--top-k", "pixel_values.npy", "np.save",
+                           # huggingface_hub 1.0 has only `hf`, the README's command
+                           "hf download facebook/", stream="stdout")
         expect("no arguments", exe, [], 2, "--model DIR is required")
         expect("no --input", exe, ["--model", teacher], 2, "--input")
         expect("nothing to do", exe, ["--model", teacher, "--input", good], 2, "nothing to do")

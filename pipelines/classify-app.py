@@ -9,8 +9,9 @@
 # Runs  filesrc location=FILE ! decodebin ! videoconvert ! deitclassify model=MODEL ... !
 #       appsink
 # and prints one line per frame: its time in seconds, "new" (classified on this frame)
-# or "old" (carried over, interval > 1), then the top-k as class id, probability, label:
-#   1.000 s new  8 0.9755 tabby, tabby cat | 2 0.0136 tiger cat
+# or "old" (carried over, interval > 1), then the top-k as class id, probability, label
+# ("-" for a frame without a result):
+#   1.000 s new 8 0.9755 tabby, tabby cat | 2 0.0136 tiger cat
 # The results come from the GstVideoRegionOfInterestMeta deitclassify attaches to every
 # classified frame (roi_type "classification", a parameter structure
 # "deit-classification" with the fields of docs/elements.md), which GStreamer's own

@@ -424,6 +424,12 @@ static enum deit_status model_bind_blob(struct deit_model *m, bool arch_explicit
                             "with torch.save(torch.load(path), path) from torch >= 1.6, or convert it to "
                             "model.safetensors",
                             source);
+    } else if (g_str_has_suffix(source, ".bin")) {
+        /* neither format: name the one the file name promises, not safetensors' header */
+        st = deit_set_error(err, DEIT_STATUS_ERROR_BAD_HEADER,
+                            "%s is not a torch.save checkpoint (%zu bytes; torch.save writes a zip archive, which "
+                            "starts with \"PK\"): the file is cut short or is something else; download it again",
+                            source, blob->size);
     } else {
         st = deit_safetensors_parse(&tf, d, blob->size, source, err);   /* reports the header problem */
     }

@@ -984,6 +984,8 @@ static void test_errors_files(void) {
           "Git LFS pointer", "git lfs pull", DEIT_STATUS_ERROR_BAD_HEADER },
         { "model.safetensors", "\n<!DOCTYPE html>\n<html><body>Access denied</body></html>\n", "HTML",
           "download the file again", DEIT_STATUS_ERROR_BAD_HEADER },
+        /* the first byte of a torch.save zip: named as the .bin it should be, not as safetensors */
+        { "pytorch_model.bin", "P", "not a torch.save checkpoint", "download it again", DEIT_STATUS_ERROR_BAD_HEADER },
     };
     for (size_t i = 0; i < G_N_ELEMENTS(leftovers); i++) {
         GByteArray *b = g_byte_array_new();

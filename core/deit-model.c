@@ -161,6 +161,7 @@ static enum deit_status missing_error(const struct deit_model *m, const struct d
     bool           timm = false;
     bool           ok   = guess_arch(tf, &g, &gp, &timm);
     const char    *cfg  = deit_arch_to_string(m->info.arch);
+    const char    *fam  = deit_arch_is_vit(m->info.arch) ? "vit." : "deit.";
     char           hint[512];
     if (timm && !ok)
         snprintf(hint, sizeof hint,
@@ -173,6 +174,15 @@ static enum deit_status missing_error(const struct deit_model *m, const struct d
                  deit_arch_to_string(g), cfg);
     else if (!ok)
         snprintf(hint, sizeof hint, "the file holds no DeiT/ViT embeddings; is it the right file for this config.json?");
+    else if (*gp == '\0' && !deit_arch_is_base(m->info.arch))
+        /* transformers' from_pretrained refuses this too ("The state dictionary of the model
+         * you are trying to load is corrupted"): a head class's backbone keys carry the
+         * base_model_prefix */
+        snprintf(hint, sizeof hint,
+                 "the backbone's keys have no '%s' prefix (as a bare %s saves them) although the file holds a "
+                 "head too, which transformers refuses as well: add '%s' to the backbone's keys, or save the "
+                 "model again with save_pretrained() on the %s",
+                 fam, deit_arch_is_vit(m->info.arch) ? "ViTModel" : "DeiTModel", fam, cfg);
     else
         snprintf(hint, sizeof hint,
                  "check that config.json (num_hidden_layers %d, qkv_bias %s) and the weights come from the same "

@@ -1399,6 +1399,18 @@ static void test_errors_safetensors(void) {
     g_byte_array_unref(st);
     ckpt_clear(&c);
 
+    /* a head checkpoint whose backbone keys lost their "deit." prefix: the hint names the
+     * prefix, not a config mismatch */
+    ckpt_tiny(&c, arch);
+    for (int i = 0; i < c.n; i++)
+        if (g_str_has_prefix(c.t[i].name, "deit.")) memmove(c.t[i].name, c.t[i].name + 5, strlen(c.t[i].name + 5) + 1);
+    st = ckpt_serialize(&c);
+    m  = load_mem(cfg, st, st->len, &err);
+    EXPECT_ERROR(m, &err, DEIT_STATUS_ERROR_MISSING_TENSOR, "deit.embeddings.cls_token", "no 'deit.' prefix",
+                 "add 'deit.' to the backbone's keys");
+    g_byte_array_unref(st);
+    ckpt_clear(&c);
+
     g_free(cfg);
 }
 

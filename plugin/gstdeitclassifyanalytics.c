@@ -165,6 +165,9 @@ gst_deit_analytics_collect (GstBuffer * buf, gint frame_width,
     g_array_append_val (regions, r);
     n++;
   }
+  /* two detections related to one tracking id (or to ids equal in their low 32
+   * bits) are not one object: classified on their own, as ROI boxes are */
+  gst_deit_regions_untrack_duplicates (regions, n_roi);
   return n;
 }
 

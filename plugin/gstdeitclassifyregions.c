@@ -158,10 +158,8 @@ gst_deit_object_key_equal (gconstpointer a, gconstpointer b)
   return x->source == y->source && x->id == y->id && x->type == y->type;
 }
 
-/* Boxes of one frame that name the same object (the same tracker id, or the same
- * meta id and type) cannot all be it: none of them is tracked, each is classified on
- * its own. Quadratic, but only over the boxes of one frame. */
-static void
+/* Quadratic, but only over the boxes of one frame. */
+void
 gst_deit_regions_untrack_duplicates (GArray * regions, guint first)
 {
   guint i, j;

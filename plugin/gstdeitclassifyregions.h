@@ -83,6 +83,12 @@ G_GNUC_INTERNAL
 guint gst_deit_regions_collect (GstBuffer * buf, gint frame_width,
     gint frame_height, const GstDeitRegionFilter * filter, GArray * out);
 
+/* Boxes of one frame (from index @first of @regions on) that name the same object
+ * (the same tracker id, the same meta id and type, the same GstAnalyticsTrackingMtd
+ * id) cannot all be it: none of them is tracked, each is classified on its own. */
+G_GNUC_INTERNAL
+void gst_deit_regions_untrack_duplicates (GArray * regions, guint first);
+
 /* The identity of a box: the tracker's "object_id" parameter (field "id", as Intel DL
  * Streamer's gvatrack writes it) wins over a non-zero meta id, which applications may
  * set; without either the box has no identity. */

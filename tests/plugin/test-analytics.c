@@ -9,7 +9,7 @@
  *    filtered by object-class (the OD type) and object-min-width/height;
  *  - a box described by an ROI meta and an OD mtd is classified once;
  *  - a GstAnalyticsTrackingMtd related to the detection is the object's identity for
- *    reclassify-interval;
+ *    reclassify-interval; detections of a frame sharing one are classified each;
  *  - deitoverlay and deitjsonenc read ClsMtds on frames without our meta, and upstream's
  *    objectdetectionoverlay draws deitclassify's regions.
  */
@@ -384,6 +384,62 @@ GST_START_TEST (test_od_tracking_reclassify)
 
 GST_END_TEST;
 
+/* Two detections of one frame related to the same tracking id (here 5 and 2^32 + 5,
+ * equal in the low 32 bits that are the identity) are not one object: with
+ * reclassify-interval=3 each is classified on every frame with its own result, as ROI
+ * boxes sharing an id are; before, the second box got the first one's result, carried
+ * over (fresh false, no message). */
+GST_START_TEST (test_od_same_track_id)
+{
+  GstHarness *h = harness_new ("model", ROI_PROPS " reclassify-interval=3");
+  GstBus *bus = harness_bus (h);
+  GstVideoInfo info;
+  guint frame, n_msgs = 0;
+
+  info_from_string (&info, SMALL_CAPS);
+  gst_harness_set_src_caps_str (h, SMALL_CAPS);
+  for (frame = 0; frame < 2; frame++) {
+    GstBuffer *in = random_frame (&info, 600 + frame), *out;
+    GstAnalyticsRelationMeta *rmeta;
+    GstAnalyticsTrackingMtd trk;
+    GstAnalyticsClsMtd cls;
+    guint od[2], i;
+    struct deit_rect rects[2] = { {2, 2, 30, 30}, {35, 5, 20, 30} };
+    const guint64 track_ids[2] = { 5, G_GUINT64_CONSTANT (0x100000005) };
+    Result r[2];
+
+    GST_BUFFER_PTS (in) = frame * GST_SECOND / 30;
+    for (i = 0; i < 2; i++) {
+      od[i] = add_od (in, "face", rects[i].x, rects[i].y, rects[i].width,
+          rects[i].height);
+      rmeta = gst_buffer_get_analytics_relation_meta (in);
+      fail_unless (gst_analytics_relation_meta_add_tracking_mtd (rmeta,
+              track_ids[i], GST_BUFFER_PTS (in), &trk));
+      fail_unless (gst_analytics_relation_meta_set_relation (rmeta,
+              GST_ANALYTICS_REL_TYPE_RELATE_TO, od[i], trk.id));
+      core_classify_roi ("model", in, &info, 0, FALSE, &rects[i], 5, 0.0f,
+          &r[i]);
+    }
+    out = gst_harness_push_and_pull (h, in);
+    n_msgs += count_messages (bus);
+    for (i = 0; i < 2; i++) {
+      GstDeitClassifyMeta *m =
+          meta_at (out, (gint) od[i], rects[i].x, rects[i].y);
+
+      fail_unless (cls_of_od (out, od[i], &cls));
+      check_cls_equals_result (&cls, &r[i]);
+      fail_unless (m != NULL);
+      check_meta_equals (m, &r[i]);
+      fail_unless (m->fresh, "frame %u box %u carried", frame, i);
+    }
+    gst_buffer_unref (out);
+  }
+  fail_unless_equals_int (n_msgs, 2 * 2);
+  teardown (h, bus);
+}
+
+GST_END_TEST;
+
 /* ------------------------------------------------------------------------------------
  * deitoverlay and deitjsonenc on frames with GstAnalytics results only (another
  * classifier's, or ours past an element that dropped GstDeitClassifyMeta)
@@ -684,6 +740,7 @@ deitclassify_analytics_suite (void)
   tcase_add_test (tc, test_od_filter_and_values);
   tcase_add_test (tc, test_box_described_twice);
   tcase_add_test (tc, test_od_tracking_reclassify);
+  tcase_add_test (tc, test_od_same_track_id);
   tcase_add_test (tc, test_jsonenc_reads_analytics);
   tcase_add_test (tc, test_overlay_reads_analytics);
   tcase_add_test (tc, test_objectdetectionoverlay_on_regions);

@@ -67,11 +67,22 @@ gst_deit_analytics_add_region (GstBuffer * buf, GstDeitRegion * r,
     return;
   if (!r->has_od) {
     GstAnalyticsODMtd od;
+    gint x = r->x, y = r->y, w = r->width, h = r->height;
 
     /* an ROI meta's box: described as a detection too, so OD consumers
-     * (objectdetectionoverlay) show the region's class */
-    if (!gst_analytics_relation_meta_add_od_mtd (rmeta, r->roi_type, r->x, r->y,
-            r->width, r->height, 1.0f, &od))
+     * (objectdetectionoverlay) show the region's class. The ROI meta's own
+     * rectangle, not the clipped one: a scaler moves both alike, so that a
+     * deitclassify further down finds them equal (after its clipping) and
+     * classifies the box once; a clipped box scaled is not the scaled box
+     * clipped (rounding) */
+    if (r->meta) {
+      x = (gint) MIN (r->meta->x, (guint) G_MAXINT);
+      y = (gint) MIN (r->meta->y, (guint) G_MAXINT);
+      w = (gint) MIN (r->meta->w, (guint) G_MAXINT);
+      h = (gint) MIN (r->meta->h, (guint) G_MAXINT);
+    }
+    if (!gst_analytics_relation_meta_add_od_mtd (rmeta, r->roi_type, x, y, w,
+            h, 1.0f, &od))
       return;
     r->has_od = TRUE;
     r->od_id = od.id;

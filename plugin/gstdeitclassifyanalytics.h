@@ -8,7 +8,8 @@
  *    an ROI meta already describes is classified once;
  *  - a region's ClsMtd is related to its ODMtd as upstream's consumers read it
  *    (objectdetectionoverlay: od -RELATE_TO-> cls), and cls -IS_PART_OF-> od; a region
- *    from an ROI meta only gets an ODMtd of its box (type: the ROI type) first.
+ *    from an ROI meta only gets an ODMtd of the ROI meta's rectangle (unclipped; type:
+ *    the ROI type) first.
  */
 #ifndef __GST_DEIT_CLASSIFY_ANALYTICS_H__
 #define __GST_DEIT_CLASSIFY_ANALYTICS_H__

@@ -7,7 +7,8 @@
  *    each ClsMtd related to its detection (od -RELATE_TO-> cls, cls -IS_PART_OF-> od),
  *    each GstDeitClassifyMeta with roi_id = the ODMtd's id and the clipped box,
  *    filtered by object-class (the OD type) and object-min-width/height;
- *  - a box described by an ROI meta and an OD mtd is classified once;
+ *  - a box described by an ROI meta and an OD mtd is classified once, also by a second
+ *    deitclassify behind a scaler;
  *  - a GstAnalyticsTrackingMtd related to the detection is the object's identity for
  *    reclassify-interval; detections of a frame sharing one are classified each;
  *  - deitoverlay and deitjsonenc read ClsMtds on frames without our meta, and upstream's
@@ -329,6 +330,68 @@ GST_START_TEST (test_box_described_twice)
   gst_buffer_unref (in);
   gst_buffer_unref (out);
   teardown (h, bus);
+}
+
+GST_END_TEST;
+
+/* Two deitclassify in a chain with a scaler between them, on an ROI box that reaches
+ * past the frame's right edge (50,10 30x20 in 60x40, clipped to 10x20): the ODMtd the
+ * first adds for the box is scaled like the ROI meta, so the second finds them equal
+ * and classifies the box once, relating its ClsMtd to that one detection. With the
+ * clipped box as the ODMtd (scaled: 83,17 16x35, while the ROI clipped after scaling
+ * is 83,17 17x35) the second classified the box twice and added a second ODMtd, which
+ * objectdetectionoverlay drew as a second box. */
+GST_START_TEST (test_chain_through_scaler)
+{
+  gchar *model = data_path ("model");
+  gchar *desc = g_strdup_printf ("deitclassify model=\"%s\" threads=1 "
+      ROI_PROPS " ! videoscale ! video/x-raw,width=100,height=70 ! "
+      "deitclassify model=\"%s\" threads=1 top-k=1 " ROI_PROPS, model, model);
+  GstHarness *h = gst_harness_new_parse (desc);
+  GstBus *bus = harness_bus (h);
+  GstVideoInfo info;
+  GstBuffer *in, *out;
+  GstVideoRegionOfInterestMeta *roi;
+  GstAnalyticsRelationMeta *rmeta;
+  GstAnalyticsMtd od, cls;
+  gpointer state = NULL;
+  guint n_cls = 0;
+  gint x, y, w, h_;
+
+  info_from_string (&info, SMALL_CAPS);
+  gst_harness_set_src_caps_str (h, SMALL_CAPS);
+  in = random_frame (&info, 123);
+  roi = gst_buffer_add_video_region_of_interest_meta (in, "face", 50, 10, 30,
+      20);
+  roi->id = 1;
+  out = gst_harness_push_and_pull (h, in);
+  fail_unless (out != NULL);
+  fail_unless_equals_int (count_messages (bus), 2);
+  fail_unless_equals_int (count_metas (out, GST_DEIT_CLASSIFY_META_API_TYPE),
+      2);
+  fail_unless (meta_rect (out, 1, 83, 17, 17, 35) != NULL);
+  fail_unless_equals_int (count_mtds (out,
+          gst_analytics_od_mtd_get_mtd_type ()), 1);
+  fail_unless_equals_int (count_mtds (out,
+          gst_analytics_cls_mtd_get_mtd_type ()), 2);
+  rmeta = gst_buffer_get_analytics_relation_meta (out);
+  fail_unless (gst_analytics_relation_meta_iterate (rmeta, &state,
+          gst_analytics_od_mtd_get_mtd_type (), &od));
+  /* the ROI meta's rectangle, scaled (60x40 -> 100x70) */
+  fail_unless (gst_analytics_od_mtd_get_location ((GstAnalyticsODMtd *) & od,
+          &x, &y, &w, &h_, NULL));
+  fail_unless (x == 83 && y == 17 && w == 50 && h_ == 35, "OD %d,%d %dx%d", x,
+      y, w, h_);
+  state = NULL;
+  while (gst_analytics_relation_meta_get_direct_related (rmeta, od.id,
+          GST_ANALYTICS_REL_TYPE_RELATE_TO,
+          gst_analytics_cls_mtd_get_mtd_type (), &state, &cls))
+    n_cls++;
+  fail_unless_equals_int (n_cls, 2);
+  gst_buffer_unref (out);
+  teardown (h, bus);
+  g_free (desc);
+  g_free (model);
 }
 
 GST_END_TEST;
@@ -739,6 +802,7 @@ deitclassify_analytics_suite (void)
   tcase_add_loop_test (tc, test_full_frame_cls, 0, 3);
   tcase_add_test (tc, test_od_filter_and_values);
   tcase_add_test (tc, test_box_described_twice);
+  tcase_add_test (tc, test_chain_through_scaler);
   tcase_add_test (tc, test_od_tracking_reclassify);
   tcase_add_test (tc, test_od_same_track_id);
   tcase_add_test (tc, test_jsonenc_reads_analytics);

@@ -363,7 +363,9 @@ gst_deit_json_enc_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
 
     GST_BUFFER_PTS (results) = GST_BUFFER_PTS (buf);
     GST_BUFFER_DURATION (results) = GST_BUFFER_DURATION (buf);
-    gst_deit_analytics_to_metas (buf, results, 0, 0, self->n_frames);
+    /* boxes clipped to the frame, as our own regions and deitoverlay's are */
+    gst_deit_analytics_to_metas (buf, results, self->width, self->height,
+        self->n_frames);
     line = build_line (self, results, add_empty, fresh_only);
     gst_buffer_unref (results);
   } else

@@ -582,6 +582,50 @@ GST_START_TEST (test_jsonenc_reads_analytics)
 
 GST_END_TEST;
 
+/* A detection reaching past the frame's corner (140,100 40x30 in 160x120) is written
+ * clipped to the frame (140,100 20x20), as deitclassify's own regions and deitoverlay's
+ * boxes are; before, deitjsonenc wrote the box as it was, 40x30. */
+GST_START_TEST (test_jsonenc_clips_analytics_box)
+{
+  GstHarness *h = gst_harness_new_parse ("deitjsonenc");
+  JsonParser *parser;
+  GstVideoInfo info;
+  GstBuffer *in, *out;
+  GstAnalyticsRelationMeta *rmeta;
+  GstAnalyticsClsMtd cls;
+  GstAnalyticsODMtd od;
+  JsonObject *roi;
+  JsonArray *rois;
+  gfloat level = 0.5f;
+  GQuark quark = g_quark_from_string ("sedan");
+
+  info_from_string (&info, OVERLAY_CAPS);
+  gst_harness_set_src_caps_str (h, OVERLAY_CAPS);
+  in = random_frame (&info, 8);
+  rmeta = gst_buffer_add_analytics_relation_meta (in);
+  fail_unless (gst_analytics_relation_meta_add_od_mtd (rmeta,
+          g_quark_from_string ("car"), 140, 100, 40, 30, 0.9f, &od));
+  fail_unless (gst_analytics_relation_meta_add_cls_mtd (rmeta, 1, &level,
+          &quark, &cls));
+  fail_unless (gst_analytics_relation_meta_set_relation (rmeta,
+          GST_ANALYTICS_REL_TYPE_RELATE_TO, od.id, cls.id));
+  GST_BUFFER_PTS (in) = 0;
+  fail_unless_equals_int (gst_harness_push (h, in), GST_FLOW_OK);
+  out = gst_harness_pull (h);
+  rois = json_object_get_array_member (json_line_object (out, &parser), "rois");
+  fail_unless_equals_int (json_array_get_length (rois), 1);
+  roi = json_array_get_object_element (rois, 0);
+  fail_unless_equals_int (json_object_get_int_member (roi, "x"), 140);
+  fail_unless_equals_int (json_object_get_int_member (roi, "y"), 100);
+  fail_unless_equals_int (json_object_get_int_member (roi, "width"), 20);
+  fail_unless_equals_int (json_object_get_int_member (roi, "height"), 20);
+  gst_buffer_unref (out);
+  g_object_unref (parser);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 /* Pixels deitoverlay changed in the rectangle x0,y0 - x1,y1 (exclusive). */
 static guint
 changed_pixels (GstBuffer * a, GstBuffer * b, const GstVideoInfo * info,
@@ -806,6 +850,7 @@ deitclassify_analytics_suite (void)
   tcase_add_test (tc, test_od_tracking_reclassify);
   tcase_add_test (tc, test_od_same_track_id);
   tcase_add_test (tc, test_jsonenc_reads_analytics);
+  tcase_add_test (tc, test_jsonenc_clips_analytics_box);
   tcase_add_test (tc, test_overlay_reads_analytics);
   tcase_add_test (tc, test_objectdetectionoverlay_on_regions);
 #if HAVE_TEST_IMAGES

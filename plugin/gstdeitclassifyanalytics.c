@@ -93,6 +93,25 @@ gst_deit_analytics_add_region (GstBuffer * buf, GstDeitRegion * r,
       GST_ANALYTICS_REL_TYPE_IS_PART_OF, (guint) cls_id, r->od_id);
 }
 
+/* A tracker's identity for the box of detection @od_id (e.g. upstream's ioutracker:
+ * od -RELATE_TO-> tracking), if it has one. */
+static void
+gst_deit_analytics_track (GstAnalyticsRelationMeta * rmeta, guint od_id,
+    GstDeitRegion * r)
+{
+  GstAnalyticsTrackingMtd trk;
+  guint64 tid = 0;
+
+  if (!gst_analytics_relation_meta_get_direct_related (rmeta, od_id,
+          GST_ANALYTICS_REL_TYPE_RELATE_TO,
+          gst_analytics_tracking_mtd_get_mtd_type (), NULL,
+          (GstAnalyticsMtd *) & trk))
+    return;
+  gst_analytics_tracking_mtd_get_info (&trk, &tid, NULL, NULL, NULL);
+  r->id_source = GST_DEIT_OBJECT_ID_ANALYTICS_TRACK;
+  r->object_id = (gint) (guint32) tid;
+}
+
 guint
 gst_deit_analytics_collect (GstBuffer * buf, gint frame_width,
     gint frame_height, const GstDeitRegionFilter * filter, GArray * regions)
@@ -109,7 +128,6 @@ gst_deit_analytics_collect (GstBuffer * buf, gint frame_width,
   while (gst_analytics_relation_meta_iterate (rmeta, &state,
           gst_analytics_od_mtd_get_mtd_type (), &mtd)) {
     GstAnalyticsODMtd *od = (GstAnalyticsODMtd *) & mtd;
-    GstAnalyticsTrackingMtd trk;
     GQuark type = gst_analytics_od_mtd_get_obj_type (od);
     gint x, y, w, h;
     gint64 x0, y0, x1, y1;
@@ -146,6 +164,9 @@ gst_deit_analytics_collect (GstBuffer * buf, gint frame_width,
           && o->height == y1 - y0) {
         o->has_od = TRUE;
         o->od_id = od->id;
+        /* the ROI meta names no object: the detection's tracker may */
+        if (o->id_source == GST_DEIT_OBJECT_ID_NONE)
+          gst_deit_analytics_track (rmeta, od->id, o);
         dup = TRUE;
         GST_LOG ("OD %u is ROI %d's box", od->id, o->roi_id);
         break;
@@ -162,23 +183,14 @@ gst_deit_analytics_collect (GstBuffer * buf, gint frame_width,
     r.height = (gint) (y1 - y0);
     r.has_od = TRUE;
     r.od_id = od->id;
-    /* a tracker's identity (e.g. upstream's ioutracker: od -RELATE_TO-> tracking) */
-    if (gst_analytics_relation_meta_get_direct_related (rmeta, od->id,
-            GST_ANALYTICS_REL_TYPE_RELATE_TO,
-            gst_analytics_tracking_mtd_get_mtd_type (), NULL,
-            (GstAnalyticsMtd *) & trk)) {
-      guint64 tid = 0;
-
-      gst_analytics_tracking_mtd_get_info (&trk, &tid, NULL, NULL, NULL);
-      r.id_source = GST_DEIT_OBJECT_ID_ANALYTICS_TRACK;
-      r.object_id = (gint) (guint32) tid;
-    }
+    gst_deit_analytics_track (rmeta, od->id, &r);
     g_array_append_val (regions, r);
     n++;
   }
   /* two detections related to one tracking id (or to ids equal in their low 32
-   * bits) are not one object: classified on their own, as ROI boxes are */
-  gst_deit_regions_untrack_duplicates (regions, n_roi);
+   * bits) are not one object: classified on their own, as ROI boxes are (ROI
+   * boxes too, that took a detection's tracking id above) */
+  gst_deit_regions_untrack_duplicates (regions, 0);
   return n;
 }
 

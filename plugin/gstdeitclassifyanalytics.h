@@ -33,8 +33,9 @@ void gst_deit_analytics_add_region (GstBuffer * buf, GstDeitRegion * r,
 
 /* Appends to @regions the ODMtd boxes of @buf that pass @filter, clipped like ROI
  * metas; a box equal (after clipping) to one already in @regions is not appended, the
- * existing region is linked to the ODMtd instead; appended boxes sharing a tracking
- * identity are untracked. Returns how many were appended. */
+ * existing region is linked to the ODMtd instead (and takes the detection's tracking
+ * identity when its ROI meta gives none); boxes sharing a tracking identity are
+ * untracked. Returns how many were appended. */
 G_GNUC_INTERNAL
 guint gst_deit_analytics_collect (GstBuffer * buf, gint frame_width,
     gint frame_height, const GstDeitRegionFilter * filter, GArray * regions);

@@ -10,7 +10,8 @@
  *  - a box described by an ROI meta and an OD mtd is classified once, also by a second
  *    deitclassify behind a scaler;
  *  - a GstAnalyticsTrackingMtd related to the detection is the object's identity for
- *    reclassify-interval; detections of a frame sharing one are classified each;
+ *    reclassify-interval, also of an ROI box without one that the detection describes;
+ *    detections of a frame sharing one are classified each;
  *  - deitoverlay and deitjsonenc read ClsMtds on frames without our meta, and upstream's
  *    objectdetectionoverlay draws deitclassify's regions.
  */
@@ -447,6 +448,62 @@ GST_START_TEST (test_od_tracking_reclassify)
 
 GST_END_TEST;
 
+/* A box described by an ROI meta that names no object (id 0, no object_id, as
+ * facedetect writes it) and by an ODMtd related to a tracking id: classified once, as
+ * the ROI's region, and tracked by the detection's tracker: with reclassify-interval=3
+ * on frames 0 and 3 only, its result carried in between (a ClsMtd related to the
+ * detection). Before, the tracker's identity was dropped with the detection and the
+ * box was classified on every frame. */
+GST_START_TEST (test_roi_box_tracked_by_od)
+{
+  GstHarness *h = harness_new ("model", ROI_PROPS " reclassify-interval=3");
+  GstBus *bus = harness_bus (h);
+  GstVideoInfo info;
+  guint frame, n_msgs = 0;
+  Result r0;
+
+  info_from_string (&info, SMALL_CAPS);
+  gst_harness_set_src_caps_str (h, SMALL_CAPS);
+  for (frame = 0; frame < 5; frame++) {
+    GstBuffer *in = random_frame (&info, 700 + frame), *out;
+    GstAnalyticsRelationMeta *rmeta;
+    GstAnalyticsTrackingMtd trk;
+    GstAnalyticsClsMtd cls;
+    GstDeitClassifyMeta *m;
+    guint od;
+    struct deit_rect rc = { 4, 3, 30, 25 };
+
+    GST_BUFFER_PTS (in) = frame * GST_SECOND / 30;
+    gst_buffer_add_video_region_of_interest_meta (in, "face", 4, 3, 30, 25);
+    od = add_od (in, "face", 4, 3, 30, 25);
+    rmeta = gst_buffer_get_analytics_relation_meta (in);
+    fail_unless (gst_analytics_relation_meta_add_tracking_mtd (rmeta, 9,
+            GST_BUFFER_PTS (in), &trk));
+    fail_unless (gst_analytics_relation_meta_set_relation (rmeta,
+            GST_ANALYTICS_REL_TYPE_RELATE_TO, od, trk.id));
+    if (frame % 3 == 0)
+      core_classify_roi ("model", in, &info, 0, FALSE, &rc, 5, 0.0f, &r0);
+    out = gst_harness_push_and_pull (h, in);
+    n_msgs += count_messages (bus);
+    fail_unless_equals_int (count_metas (out, GST_DEIT_CLASSIFY_META_API_TYPE),
+        1);
+    fail_unless_equals_int (count_mtds (out,
+            gst_analytics_od_mtd_get_mtd_type ()), 1);
+    fail_unless (cls_of_od (out, od, &cls));
+    check_cls_equals_result (&cls, &r0);
+    m = meta_at (out, 0, 4, 3);
+    fail_unless (m != NULL);
+    check_meta_equals (m, &r0);
+    fail_unless_equals_int (m->fresh, frame % 3 == 0);
+    gst_buffer_unref (out);
+  }
+  /* frames 0 and 3 */
+  fail_unless_equals_int (n_msgs, 2);
+  teardown (h, bus);
+}
+
+GST_END_TEST;
+
 /* Two detections of one frame related to the same tracking id (here 5 and 2^32 + 5,
  * equal in the low 32 bits that are the identity) are not one object: with
  * reclassify-interval=3 each is classified on every frame with its own result, as ROI
@@ -849,6 +906,7 @@ deitclassify_analytics_suite (void)
   tcase_add_test (tc, test_chain_through_scaler);
   tcase_add_test (tc, test_od_tracking_reclassify);
   tcase_add_test (tc, test_od_same_track_id);
+  tcase_add_test (tc, test_roi_box_tracked_by_od);
   tcase_add_test (tc, test_jsonenc_reads_analytics);
   tcase_add_test (tc, test_jsonenc_clips_analytics_box);
   tcase_add_test (tc, test_overlay_reads_analytics);

@@ -44,10 +44,10 @@ guint gst_deit_analytics_collect (GstBuffer * buf, gint frame_width,
  * @dest one GstDeitClassifyMeta per GstAnalyticsClsMtd of @src (another classifier's
  * results, or ours past an element that dropped our meta): a ClsMtd related to an
  * ODMtd (od -RELATE_TO-> cls) is a region (roi_id: the ODMtd id, its box clipped to
- * @frame_w x @frame_h; 0 x 0: not clipped), any other one the full-frame result (roi_id -1). Class ids are
- * -1 (a ClsMtd has labels only), the model name "analytics", fresh TRUE, the
- * inference PTS @dest's PTS. Returns how
- * many metas were added. */
+ * @frame_w x @frame_h; 0 x 0: not clipped), any other one the full-frame result
+ * (roi_id -1). Class ids are -1 (a ClsMtd has labels only), the model name
+ * "analytics", fresh TRUE, the inference PTS @dest's PTS. Returns how many metas were
+ * added. */
 G_GNUC_INTERNAL
 guint gst_deit_analytics_to_metas (GstBuffer * src, GstBuffer * dest,
     gint frame_w, gint frame_h, guint64 frame_number);

@@ -34,12 +34,16 @@ if "$pipelines/classify-objects.sh" "$images/astronaut.png" "$model" \
 else
   fail "classify-objects.sh astronaut.png exited non-zero:"; cat "$log"
 fi
-if /usr/bin/python3 "$here/check_roi_messages.py" "$model" "$images/astronaut.png" \
-     --expect-regions 1 --roi-type face --log "$log"; then
-  ok "one face, classified as PyTorch classifies Pillow's crop"
-else
-  fail "the face's result differs from the reference"
-fi
+# the reference needs PyTorch, which a machine with facedetect may lack (check_roi_messages.py
+# exits 77 then): the other checks still run, and the test is a skip if they all pass
+no_reference=
+/usr/bin/python3 "$here/check_roi_messages.py" "$model" "$images/astronaut.png" \
+  --expect-regions 1 --roi-type face --log "$log" && rc=0 || rc=$?
+case $rc in
+  0) ok "one face, classified as PyTorch classifies Pillow's crop" ;;
+  77) echo "skip: no PyTorch/Pillow for the reference of the face's result"; no_reference=1 ;;
+  *) fail "the face's result differs from the reference" ;;
+esac
 [ -s "$work/astronaut-faces.png" ] && ok "annotated PNG written" || fail "no annotated PNG"
 
 for p in chelsea coffee; do
@@ -63,4 +67,5 @@ n=$("$pipelines/classify-objects.sh" "$work/$w/$w.png" "$work/$w/model" --output
   fail "names with a backslash and a quote: $n results, PNG $(ls "$work/$w" | tr '\n' ' ')"
 
 echo "$fails failure(s)"
-[ "$fails" = 0 ]
+[ "$fails" = 0 ] || exit 1
+[ -z "$no_reference" ] || exit 77

@@ -97,6 +97,36 @@ static void shortest_edge_size(int w, int h, int s, int *rw, int *rh) {
     }
 }
 
+/* The size config's resize gives a W x H image; INVALID_ARG beyond DEIT_MAX_IMAGE_DIM. */
+static enum deit_status resized_size(const struct deit_preprocess_config *c, int W, int H, int *rw, int *rh,
+                                     struct deit_error *err) {
+    *rw = W;
+    *rh = H;
+    if (c->do_resize && c->shortest_edge > 0) {
+        shortest_edge_size(W, H, c->shortest_edge, rw, rh);
+    } else if (c->do_resize) {
+        *rw = c->resize_width;
+        *rh = c->resize_height;
+    }
+    if (*rw > DEIT_MAX_IMAGE_DIM || *rh > DEIT_MAX_IMAGE_DIM)
+        return deit_set_error(err, DEIT_STATUS_ERROR_INVALID_ARG,
+                              "a %dx%d input would be resized to %dx%d, larger than %d: crop it to a less extreme "
+                              "aspect ratio first (videocrop, or a region)",
+                              W, H, *rw, *rh, DEIT_MAX_IMAGE_DIM);
+    return DEIT_STATUS_OK;
+}
+
+enum deit_status deit_preprocess_config_check_input(const struct deit_preprocess_config *config, int width,
+                                                    int height, struct deit_error *err) {
+    int rw, rh;
+    if (!config || width < 1 || height < 1)
+        return deit_set_error(err, DEIT_STATUS_ERROR_INVALID_ARG, "no config, or an empty %dx%d input", width,
+                              height);
+    enum deit_status st = resized_size(config, width, height, &rw, &rh, err);
+    if (st == DEIT_STATUS_OK) deit_error_clear(err);
+    return st;
+}
+
 /* Horizontal taps of the needed output columns, split into int16 halves, padded to kpad. */
 static enum deit_status plan_columns(struct pp_plan *p, int W, int left, enum deit_resample filter) {
     struct deit_axis hax;
@@ -162,18 +192,9 @@ static enum deit_status plan_build(struct deit_preprocessor *pp, int W, int H, s
     struct pp_plan *p = &pp->plan;
     const struct deit_preprocess_config *c = &pp->cfg;
     plan_free(p);
-    int rw = W, rh = H;
-    if (c->do_resize && c->shortest_edge > 0) {
-        shortest_edge_size(W, H, c->shortest_edge, &rw, &rh);
-    } else if (c->do_resize) {
-        rw = c->resize_width;
-        rh = c->resize_height;
-    }
-    if (rw > DEIT_MAX_IMAGE_DIM || rh > DEIT_MAX_IMAGE_DIM)
-        return deit_set_error(err, DEIT_STATUS_ERROR_INVALID_ARG,
-                              "a %dx%d input would be resized to %dx%d, larger than %d: crop it to a less extreme "
-                              "aspect ratio first (videocrop, or a region)",
-                              W, H, rw, rh, DEIT_MAX_IMAGE_DIM);
+    int rw, rh;
+    enum deit_status cst = resized_size(c, W, H, &rw, &rh, err);
+    if (cst != DEIT_STATUS_OK) return cst;
     int oh = pp->out_h, ow = pp->out_w;
     int top  = c->do_center_crop ? floor_div2(rh - oh) : 0;   /* (h - crop_h) // 2; < 0: zero padding */
     int left = c->do_center_crop ? floor_div2(rw - ow) : 0;

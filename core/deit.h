@@ -373,6 +373,13 @@ DEIT_API struct deit_preprocessor *deit_preprocessor_new(const struct deit_prepr
                                                          int n_threads, struct deit_error *err);
 DEIT_API void deit_preprocessor_free(struct deit_preprocessor *pp);
 
+/* Whether an image (or region) of width x height can go through config's resize: with
+ * size {shortest_edge} the long side grows with the aspect ratio, and a resize beyond
+ * DEIT_MAX_IMAGE_DIM is INVALID_ARG (the error deit_preprocess() would return for it).
+ * Lets a caller skip such a region before preprocessing a batch that holds it. */
+DEIT_API enum deit_status deit_preprocess_config_check_input(const struct deit_preprocess_config *config,
+                                                             int width, int height, struct deit_error *err);
+
 /* Output tensor geometry: channels-first float [3, out_height, out_width]. */
 DEIT_API void deit_preprocessor_output_size(const struct deit_preprocessor *pp,
                                             int *out_height, int *out_width);

@@ -483,6 +483,10 @@ gst_deit_classify_start (GstBaseTransform * trans)
   if (!gst_deit_classify_model_open (self, location, labels_location))
     goto fail;
   mi = deit_model_get_info (self->model);
+  GST_OBJECT_LOCK (self);
+  self->settings.region_filter.preprocess =
+      *deit_model_get_preprocess_config (self->model);
+  GST_OBJECT_UNLOCK (self);
 
   /* roi-list: the regions of a frame (or of a batch of frames) go through forward
    * passes of up to roi_chunk images; batch-size counts frames */

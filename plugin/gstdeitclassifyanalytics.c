@@ -131,6 +131,7 @@ gst_deit_analytics_collect (GstBuffer * buf, gint frame_width,
     GQuark type = gst_analytics_od_mtd_get_obj_type (od);
     gint x, y, w, h;
     gint64 x0, y0, x1, y1;
+    struct deit_error err;
     GstDeitRegion r;
     gboolean dup = FALSE;
 
@@ -154,6 +155,12 @@ gst_deit_analytics_collect (GstBuffer * buf, gint frame_width,
     if (x1 - x0 < filter->min_width || y1 - y0 < filter->min_height) {
       GST_DEBUG ("OD %u (%s) skipped: smaller than object-min-width/height",
           od->id, g_quark_to_string (type));
+      continue;
+    }
+    if (deit_preprocess_config_check_input (&filter->preprocess,
+            (gint) (x1 - x0), (gint) (y1 - y0), &err) != DEIT_STATUS_OK) {
+      GST_WARNING ("OD %u (%s) skipped: %s", od->id, g_quark_to_string (type),
+          err.message);
       continue;
     }
     /* the same box as an ROI meta of the frame: classified once, as that region */

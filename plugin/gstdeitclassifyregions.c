@@ -3,8 +3,10 @@
  * classifications. See gstdeitclassifyregions.h.
  *
  * A region is the ROI rectangle clipped to the frame. Boxes partly outside are clipped;
- * boxes entirely outside, of zero area, of a type the filter does not name, or smaller
- * than the minimum size after clipping are skipped with a debug line, never an error.
+ * boxes entirely outside, of zero area, of a type the filter does not name, smaller
+ * than the minimum size after clipping, or so thin that the model's shortest_edge resize
+ * would make them wider or taller than 16384 pixels are skipped with a debug line (a
+ * warning for the last), never an error.
  * deitclassify's own full-frame ROI (type "classification" with our parameter
  * structure) is never a region: a second deitclassify after a full-frame one classifies
  * the detector's boxes, not the first one's result.
@@ -201,6 +203,7 @@ gst_deit_regions_collect (GstBuffer * buf, gint frame_width, gint frame_height,
     /* in 64 bits: x + w of a guint box can exceed G_MAXINT */
     gint64 x0 = roi->x, y0 = roi->y;
     gint64 x1 = x0 + roi->w, y1 = y0 + roi->h;
+    struct deit_error err;
     GstDeitRegion r;
 
     if (gst_deit_region_is_ours (roi))
@@ -223,6 +226,14 @@ gst_deit_regions_collect (GstBuffer * buf, gint frame_width, gint frame_height,
           " in the frame, smaller than object-min-width/height %ux%u", roi->id,
           g_quark_to_string (roi->roi_type), x1 - x0, y1 - y0,
           filter->min_width, filter->min_height);
+      continue;
+    }
+    /* a shortest_edge resize keeps the aspect ratio: a thin box would be stretched
+     * beyond what the preprocessing takes, and fail the whole frame's pass */
+    if (deit_preprocess_config_check_input (&filter->preprocess, (gint) (x1 - x0),
+            (gint) (y1 - y0), &err) != DEIT_STATUS_OK) {
+      GST_WARNING ("ROI %d (%s) skipped: %s", roi->id,
+          g_quark_to_string (roi->roi_type), err.message);
       continue;
     }
     memset (&r, 0, sizeof (r));

@@ -10,6 +10,7 @@
 #include <gst/gst.h>
 #include <gst/video/video.h>
 
+#include "deit.h"
 #include "gstdeitclassifymeta.h"
 
 G_BEGIN_DECLS
@@ -23,6 +24,9 @@ typedef struct
   GQuark classes[GST_DEIT_REGIONS_MAX_CLASSES]; /* roi_type quarks; none: every box */
   guint n_classes;
   guint min_width, min_height;  /* after clipping; 0: no limit */
+  /* the model's preprocessing (all zero: none): boxes its resize cannot take (a
+   * shortest_edge resize stretched beyond DEIT_MAX_IMAGE_DIM) are skipped */
+  struct deit_preprocess_config preprocess;
 } GstDeitRegionFilter;
 
 /* How the object a box shows was identified. */
@@ -78,7 +82,8 @@ gboolean gst_deit_region_filter_accepts (const GstDeitRegionFilter * f,
 /* Appends to @out (of GstDeitRegion) the boxes of @buf to classify, in the order of
  * their metas: every GstVideoRegionOfInterestMeta but deitclassify's own full-frame
  * one, whose type passes the filter, clipped to the frame, not empty after clipping,
- * at least the filter's minimum size. Returns how many were appended. */
+ * at least the filter's minimum size, that the filter's preprocessing can resize.
+ * Returns how many were appended. */
 G_GNUC_INTERNAL
 guint gst_deit_regions_collect (GstBuffer * buf, gint frame_width,
     gint frame_height, const GstDeitRegionFilter * filter, GArray * out);

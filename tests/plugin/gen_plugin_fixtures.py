@@ -14,6 +14,8 @@ Writes into OUTDIR:
   model-truncated/  model/ with model.safetensors cut in half
   model-badjson/    model/ with a config.json that is not JSON
   model-badcrop/    model/ with a preprocessor crop_size (48) that is not image_size (32)
+  model-shortest/   model/ with a preprocessor size {"shortest_edge": 36} (aspect ratio
+                    kept: a thin region is stretched to a very long side)
   model-1ch/        a DeiT classifier with num_channels 1 (frames are RGB)
   model-multilabel/ model/ with "problem_type": "multi_label_classification" (sigmoid
                     scores in expected.json)
@@ -188,6 +190,16 @@ def main():
         ppc = json.load(f)
     ppc["crop_size"] = {"height": 48, "width": 48}
     with open(os.path.join(badcrop, "preprocessor_config.json"), "w") as f:
+        json.dump(ppc, f, indent=2)
+
+    # preprocessor_config.json resizing the shortest edge to 36 (then the crop to 32)
+    shortest = os.path.join(outdir, "model-shortest")
+    shutil.rmtree(shortest, ignore_errors=True)
+    shutil.copytree(os.path.join(outdir, "model"), shortest)
+    with open(os.path.join(shortest, "preprocessor_config.json")) as f:
+        ppc = json.load(f)
+    ppc["size"] = {"shortest_edge": 36}
+    with open(os.path.join(shortest, "preprocessor_config.json"), "w") as f:
         json.dump(ppc, f, indent=2)
 
     # a one-channel (grey) model: loads and runs on tensors, but frames are RGB

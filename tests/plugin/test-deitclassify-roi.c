@@ -433,6 +433,47 @@ GST_START_TEST (test_roi_zero_and_many)
 
 GST_END_TEST;
 
+/* A checkpoint whose preprocessor resizes the shortest edge (to 36, aspect ratio kept):
+ * a 1000x2 box would become 18000x36, beyond what the preprocessing takes. That box is
+ * skipped, like an empty one; the frame's other box is still classified and the
+ * stream goes on (it used to fail the whole frame with a STREAM error). */
+GST_START_TEST (test_roi_too_thin_for_shortest_edge)
+{
+  const gchar *caps =
+      "video/x-raw,format=RGB,width=1000,height=40,framerate=30/1";
+  GstHarness *h = harness_new ("model-shortest", ROI_PROPS);
+  GstBus *bus = harness_bus (h);
+  Box thin = { "face", 0, 10, 1000, 2, 1, 0 };
+  Box fine = { "face", 100, 5, 50, 30, 2, 0 };
+  struct deit_rect c = clip_box (&fine, 1000, 40);
+  GstVideoInfo info;
+  GstBuffer *in, *out;
+  GList *msgs;
+  Result r;
+
+  info_from_string (&info, caps);
+  gst_harness_set_src_caps_str (h, caps);
+  in = random_frame (&info, 21);
+  add_box (in, &thin);
+  add_box (in, &fine);
+  /* without the skip the frame fails with a STREAM error: no buffer comes out */
+  out = gst_harness_push_and_pull (h, gst_buffer_ref (in));
+  fail_unless (out != NULL);
+  msgs = pop_all_messages (bus);
+  fail_unless_equals_int (g_list_length (msgs), 1);
+  fail_unless (region_meta (out, 1) == NULL);
+  core_classify_roi ("model-shortest", in, &info, 0, FALSE, &c, 5, 0.0f, &r);
+  check_region (out, msgs, &fine, 1000, 40, &r, TRUE);
+  g_list_free_full (msgs, (GDestroyNotify) gst_structure_free);
+  gst_buffer_unref (in);
+  gst_buffer_unref (out);
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 /* ------------------------------------------------------------------------------------
  * tracked objects
  */
@@ -900,6 +941,7 @@ deitclassify_roi_suite (void)
   tcase_add_test (tc, test_roi_filter);
   tcase_add_test (tc, test_roi_after_videoscale);
   tcase_add_test (tc, test_roi_zero_and_many);
+  tcase_add_test (tc, test_roi_too_thin_for_shortest_edge);
   tcase_add_test (tc, test_roi_reclassify_interval);
   tcase_add_test (tc, test_roi_batch_matches_sync);
   tcase_add_test (tc, test_roi_batch_reclassify_matches_sync);

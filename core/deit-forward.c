@@ -352,7 +352,8 @@ static enum deit_status preprocess_check(const struct deit_model *model, struct 
     if (mi->num_channels != 3)
         return deit_set_error(err, DEIT_STATUS_ERROR_BAD_CONFIG,
                               "config.json num_channels is %d but frames are preprocessed to RGB (3 channels): "
-                              "fill deit_state_input() yourself for this model",
+                              "this model runs on tensors only (fill deit_state_input(), or deit-infer), "
+                              "not on images or video frames; use a 3-channel checkpoint",
                               mi->num_channels);
     int oh = 0, ow = 0;
     enum deit_status st = deit_preprocess_config_output_size(&model->preprocess, &oh, &ow, err);

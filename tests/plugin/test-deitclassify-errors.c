@@ -63,8 +63,13 @@ static const ErrorCase error_cases[] = {
   {"model-badcrop", NULL, gst_resource_error_quark,
         GST_RESOURCE_ERROR_SETTINGS,
       "produces 48x48 images but the model takes 32x32"},
+  /* the fix an element user can apply, not an API call */
   {"model-1ch", NULL, gst_resource_error_quark,
-      GST_RESOURCE_ERROR_SETTINGS, "num_channels is 1"},
+        GST_RESOURCE_ERROR_SETTINGS,
+      "num_channels is 1 but frames are preprocessed to RGB (3 channels): "
+        "this model runs on tensors only (fill deit_state_input(), or "
+        "deit-infer), not on images or video frames; use a 3-channel "
+        "checkpoint"},
 };
 
 /* Each bad configuration fails READY -> PAUSED with the right error; never a crash. */

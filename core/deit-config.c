@@ -724,7 +724,8 @@ enum deit_status deit_preprocess_config_output_size(const struct deit_preprocess
     } else {
         return deit_set_error(err, DEIT_STATUS_ERROR_BAD_CONFIG,
                               "the output size would depend on each input image (%s without center crop): set "
-                              "do_center_crop with crop_size, or size {\"height\", \"width\"}",
+                              "do_resize true with size {\"height\", \"width\"}, or, with DeiTImageProcessor "
+                              "(ViTImageProcessor has no center crop), do_center_crop with crop_size",
                               c->do_resize ? "size.shortest_edge" : "do_resize false");
     }
     return DEIT_STATUS_OK;

@@ -150,6 +150,14 @@ harness_bus (GstHarness * h)
   return bus;
 }
 
+void
+harness_teardown_with_bus (GstHarness * h, GstBus * bus)
+{
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+}
+
 GstStructure *
 pop_deit_message (GstBus * bus)
 {

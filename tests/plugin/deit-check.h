@@ -48,6 +48,8 @@ JsonObject *json_line_object (GstBuffer * buf, JsonParser ** parser);
 
 GstHarness *harness_new (const gchar * model, const gchar * props);
 GstBus *harness_bus (GstHarness * h);
+/* Unsets @h's element's bus made by harness_bus(), drops @bus and tears @h down. */
+void harness_teardown_with_bus (GstHarness * h, GstBus * bus);
 GstStructure *pop_deit_message (GstBus * bus);
 
 void check_meta_equals (GstDeitClassifyMeta * meta, const Result * r);

@@ -156,12 +156,19 @@ add_od (GstBuffer * buf, const gchar * type, gint x, gint y, gint w, gint h)
   return od.id;
 }
 
+/* Relates detection @od_id to a new tracking id @track_id (od -RELATE_TO-> tracking),
+ * as upstream's ioutracker does. */
 static void
-teardown (GstHarness * h, GstBus * bus)
+track_od (GstBuffer * buf, guint od_id, guint64 track_id)
 {
-  gst_element_set_bus (h->element, NULL);
-  gst_object_unref (bus);
-  gst_harness_teardown (h);
+  GstAnalyticsRelationMeta *rmeta =
+      gst_buffer_get_analytics_relation_meta (buf);
+  GstAnalyticsTrackingMtd trk;
+
+  fail_unless (gst_analytics_relation_meta_add_tracking_mtd (rmeta, track_id,
+          GST_BUFFER_PTS (buf), &trk));
+  fail_unless (gst_analytics_relation_meta_set_relation (rmeta,
+          GST_ANALYTICS_REL_TYPE_RELATE_TO, od_id, trk.id));
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -197,7 +204,7 @@ GST_START_TEST (test_full_frame_cls)
   GST_INFO ("%s: %u classes, top-1 %s %.6f", props[__i__], m->n_results,
       m->results[0].label, m->results[0].score);
   gst_buffer_unref (out);
-  teardown (h, bus);
+  harness_teardown_with_bus (h, bus);
 }
 
 GST_END_TEST;
@@ -260,7 +267,7 @@ GST_START_TEST (test_od_filter_and_values)
 
   gst_buffer_unref (in);
   gst_buffer_unref (out);
-  teardown (h, bus);
+  harness_teardown_with_bus (h, bus);
 }
 
 GST_END_TEST;
@@ -330,7 +337,7 @@ GST_START_TEST (test_box_described_twice)
   fail_unless_equals_int (n_od, 3);
   gst_buffer_unref (in);
   gst_buffer_unref (out);
-  teardown (h, bus);
+  harness_teardown_with_bus (h, bus);
 }
 
 GST_END_TEST;
@@ -390,7 +397,7 @@ GST_START_TEST (test_chain_through_scaler)
     n_cls++;
   fail_unless_equals_int (n_cls, 2);
   gst_buffer_unref (out);
-  teardown (h, bus);
+  harness_teardown_with_bus (h, bus);
   g_free (desc);
   g_free (model);
 }
@@ -413,8 +420,6 @@ GST_START_TEST (test_od_tracking_reclassify)
   gst_harness_set_src_caps_str (h, SMALL_CAPS);
   for (frame = 0; frame < 5; frame++) {
     GstBuffer *in = random_frame (&info, 500 + frame), *out;
-    GstAnalyticsRelationMeta *rmeta;
-    GstAnalyticsTrackingMtd trk;
     GstAnalyticsClsMtd cls;
     guint od_tracked, od_free;
     struct deit_rect rc = { 2, 2, 30, 30 };
@@ -422,11 +427,7 @@ GST_START_TEST (test_od_tracking_reclassify)
     GST_BUFFER_PTS (in) = frame * GST_SECOND / 30;
     od_tracked = add_od (in, "face", 2, 2, 30, 30);
     od_free = add_od (in, "face", 35, 5, 20, 30);
-    rmeta = gst_buffer_get_analytics_relation_meta (in);
-    fail_unless (gst_analytics_relation_meta_add_tracking_mtd (rmeta, 5,
-            GST_BUFFER_PTS (in), &trk));
-    fail_unless (gst_analytics_relation_meta_set_relation (rmeta,
-            GST_ANALYTICS_REL_TYPE_RELATE_TO, od_tracked, trk.id));
+    track_od (in, od_tracked, 5);
     if (frame % 3 == 0)
       core_classify_roi ("model", in, &info, 0, FALSE, &rc, 5, 0.0f, &r0);
     out = gst_harness_push_and_pull (h, in);
@@ -443,7 +444,7 @@ GST_START_TEST (test_od_tracking_reclassify)
   }
   /* tracked: frames 0 and 3; untracked: all 5 */
   fail_unless_equals_int (n_msgs, 2 + 5);
-  teardown (h, bus);
+  harness_teardown_with_bus (h, bus);
 }
 
 GST_END_TEST;
@@ -466,8 +467,6 @@ GST_START_TEST (test_roi_box_tracked_by_od)
   gst_harness_set_src_caps_str (h, SMALL_CAPS);
   for (frame = 0; frame < 5; frame++) {
     GstBuffer *in = random_frame (&info, 700 + frame), *out;
-    GstAnalyticsRelationMeta *rmeta;
-    GstAnalyticsTrackingMtd trk;
     GstAnalyticsClsMtd cls;
     GstDeitClassifyMeta *m;
     guint od;
@@ -476,11 +475,7 @@ GST_START_TEST (test_roi_box_tracked_by_od)
     GST_BUFFER_PTS (in) = frame * GST_SECOND / 30;
     gst_buffer_add_video_region_of_interest_meta (in, "face", 4, 3, 30, 25);
     od = add_od (in, "face", 4, 3, 30, 25);
-    rmeta = gst_buffer_get_analytics_relation_meta (in);
-    fail_unless (gst_analytics_relation_meta_add_tracking_mtd (rmeta, 9,
-            GST_BUFFER_PTS (in), &trk));
-    fail_unless (gst_analytics_relation_meta_set_relation (rmeta,
-            GST_ANALYTICS_REL_TYPE_RELATE_TO, od, trk.id));
+    track_od (in, od, 9);
     if (frame % 3 == 0)
       core_classify_roi ("model", in, &info, 0, FALSE, &rc, 5, 0.0f, &r0);
     out = gst_harness_push_and_pull (h, in);
@@ -499,7 +494,7 @@ GST_START_TEST (test_roi_box_tracked_by_od)
   }
   /* frames 0 and 3 */
   fail_unless_equals_int (n_msgs, 2);
-  teardown (h, bus);
+  harness_teardown_with_bus (h, bus);
 }
 
 GST_END_TEST;
@@ -520,8 +515,6 @@ GST_START_TEST (test_od_same_track_id)
   gst_harness_set_src_caps_str (h, SMALL_CAPS);
   for (frame = 0; frame < 2; frame++) {
     GstBuffer *in = random_frame (&info, 600 + frame), *out;
-    GstAnalyticsRelationMeta *rmeta;
-    GstAnalyticsTrackingMtd trk;
     GstAnalyticsClsMtd cls;
     guint od[2], i;
     struct deit_rect rects[2] = { {2, 2, 30, 30}, {35, 5, 20, 30} };
@@ -532,11 +525,7 @@ GST_START_TEST (test_od_same_track_id)
     for (i = 0; i < 2; i++) {
       od[i] = add_od (in, "face", rects[i].x, rects[i].y, rects[i].width,
           rects[i].height);
-      rmeta = gst_buffer_get_analytics_relation_meta (in);
-      fail_unless (gst_analytics_relation_meta_add_tracking_mtd (rmeta,
-              track_ids[i], GST_BUFFER_PTS (in), &trk));
-      fail_unless (gst_analytics_relation_meta_set_relation (rmeta,
-              GST_ANALYTICS_REL_TYPE_RELATE_TO, od[i], trk.id));
+      track_od (in, od[i], track_ids[i]);
       core_classify_roi ("model", in, &info, 0, FALSE, &rects[i], 5, 0.0f,
           &r[i]);
     }
@@ -555,7 +544,7 @@ GST_START_TEST (test_od_same_track_id)
     gst_buffer_unref (out);
   }
   fail_unless_equals_int (n_msgs, 2 * 2);
-  teardown (h, bus);
+  harness_teardown_with_bus (h, bus);
 }
 
 GST_END_TEST;
@@ -884,7 +873,7 @@ GST_START_TEST (test_od_photos_reference)
   }
   g_free (od_ids);
   gst_buffer_unref (out);
-  teardown (h, bus);
+  harness_teardown_with_bus (h, bus);
   g_object_unref (parser);
   g_free (ref_path);
 }

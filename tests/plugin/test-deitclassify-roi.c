@@ -243,9 +243,7 @@ GST_START_TEST (test_roi_values_match_core)
   g_list_free_full (msgs, (GDestroyNotify) gst_structure_free);
   gst_buffer_unref (in);
   gst_buffer_unref (out);
-  gst_element_set_bus (h->element, NULL);
-  gst_object_unref (bus);
-  gst_harness_teardown (h);
+  harness_teardown_with_bus (h, bus);
   g_free (caps_str);
 }
 
@@ -371,9 +369,7 @@ GST_START_TEST (test_roi_filter)
   g_list_free_full (msgs, (GDestroyNotify) gst_structure_free);
   gst_buffer_unref (in);
   gst_buffer_unref (out);
-  gst_element_set_bus (h->element, NULL);
-  gst_object_unref (bus);
-  gst_harness_teardown (h);
+  harness_teardown_with_bus (h, bus);
 }
 
 GST_END_TEST;
@@ -426,9 +422,7 @@ GST_START_TEST (test_roi_zero_and_many)
   g_list_free_full (msgs, (GDestroyNotify) gst_structure_free);
   gst_buffer_unref (in);
   gst_buffer_unref (out);
-  gst_element_set_bus (h->element, NULL);
-  gst_object_unref (bus);
-  gst_harness_teardown (h);
+  harness_teardown_with_bus (h, bus);
 }
 
 GST_END_TEST;
@@ -467,9 +461,7 @@ GST_START_TEST (test_roi_too_thin_for_shortest_edge)
   g_list_free_full (msgs, (GDestroyNotify) gst_structure_free);
   gst_buffer_unref (in);
   gst_buffer_unref (out);
-  gst_element_set_bus (h->element, NULL);
-  gst_object_unref (bus);
-  gst_harness_teardown (h);
+  harness_teardown_with_bus (h, bus);
 }
 
 GST_END_TEST;
@@ -538,9 +530,7 @@ GST_START_TEST (test_roi_reclassify_interval)
   }
   /* A: frames 0 3 6 7, B: 0 3 6, C: all 8 */
   fail_unless_equals_int (n_msgs, 4 + 3 + 8);
-  gst_element_set_bus (h->element, NULL);
-  gst_object_unref (bus);
-  gst_harness_teardown (h);
+  harness_teardown_with_bus (h, bus);
 }
 
 GST_END_TEST;
@@ -840,9 +830,7 @@ GST_START_TEST (test_roi_async)
   g_list_free_full (msgs, (GDestroyNotify) gst_structure_free);
   for (i = 0; i < 6; i++)
     gst_buffer_unref (frames[i]);
-  gst_element_set_bus (h->element, NULL);
-  gst_object_unref (bus);
-  gst_harness_teardown (h);
+  harness_teardown_with_bus (h, bus);
 }
 
 GST_END_TEST;
@@ -918,9 +906,7 @@ GST_START_TEST (test_roi_photos_reference)
   }
   g_list_free_full (msgs, (GDestroyNotify) gst_structure_free);
   gst_buffer_unref (out);
-  gst_element_set_bus (h->element, NULL);
-  gst_object_unref (bus);
-  gst_harness_teardown (h);
+  harness_teardown_with_bus (h, bus);
   g_object_unref (parser);
   g_free (ref_path);
 }

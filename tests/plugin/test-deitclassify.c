@@ -123,9 +123,7 @@ GST_START_TEST (test_values_match_core)
   }
 
   gst_buffer_unref (out);
-  gst_element_set_bus (h->element, NULL);
-  gst_object_unref (bus);
-  gst_harness_teardown (h);
+  harness_teardown_with_bus (h, bus);
 }
 
 GST_END_TEST;
@@ -296,9 +294,7 @@ GST_START_TEST (test_threshold)
     check_message_equals (s, &r);
     gst_structure_free (s);
     gst_buffer_unref (out);
-    gst_element_set_bus (h->element, NULL);
-    gst_object_unref (bus);
-    gst_harness_teardown (h);
+    harness_teardown_with_bus (h, bus);
     g_free (props);
   }
   gst_buffer_unref (in);
@@ -352,9 +348,7 @@ GST_START_TEST (test_interval)
     n_msgs++;
   }
   fail_unless_equals_int (n_msgs, 3);
-  gst_element_set_bus (h->element, NULL);
-  gst_object_unref (bus);
-  gst_harness_teardown (h);
+  harness_teardown_with_bus (h, bus);
 }
 
 GST_END_TEST;
@@ -421,9 +415,7 @@ GST_START_TEST (test_passthrough)
 
   gst_buffer_unref (in);
   gst_buffer_unref (out);
-  gst_element_set_bus (h->element, NULL);
-  gst_object_unref (bus);
-  gst_harness_teardown (h);
+  harness_teardown_with_bus (h, bus);
 }
 
 GST_END_TEST;
@@ -448,9 +440,7 @@ GST_START_TEST (test_switches)
   s = pop_deit_message (bus);
   fail_unless (s == NULL);
   gst_buffer_unref (out);
-  gst_element_set_bus (h->element, NULL);
-  gst_object_unref (bus);
-  gst_harness_teardown (h);
+  harness_teardown_with_bus (h, bus);
 }
 
 GST_END_TEST;
@@ -1007,9 +997,7 @@ GST_START_TEST (test_threshold_equal_is_kept)
   check_message_equals (s, &r);
   gst_structure_free (s);
   gst_buffer_unref (out);
-  gst_element_set_bus (h->element, NULL);
-  gst_object_unref (bus);
-  gst_harness_teardown (h);
+  harness_teardown_with_bus (h, bus);
   g_free (props);
   gst_buffer_unref (in);
 }

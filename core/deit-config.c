@@ -151,12 +151,12 @@ static const struct {
     { "silu", DEIT_ACT_SILU },           { "swish", DEIT_ACT_SILU },             { "gelu_10", DEIT_ACT_GELU_10 },
     { "relu6", DEIT_ACT_RELU6 },         { "relu2", DEIT_ACT_RELU2 },            { "leaky_relu", DEIT_ACT_LEAKY_RELU },
     { "sigmoid", DEIT_ACT_SIGMOID },     { "tanh", DEIT_ACT_TANH },              { "linear", DEIT_ACT_LINEAR },
-    { "mish", DEIT_ACT_MISH },
+    { "mish", DEIT_ACT_MISH },           { "laplace", DEIT_ACT_LAPLACE },
 };
 #define ACT_NAMES                                                                                                    \
     "\"gelu\", \"gelu_python\", \"gelu_new\", \"gelu_pytorch_tanh\", \"gelu_fast\", \"gelu_accurate\", "         \
     "\"quick_gelu\", \"relu\", \"silu\", \"swish\", \"gelu_10\", \"relu6\", \"relu2\", \"leaky_relu\", "           \
-    "\"sigmoid\", \"tanh\", \"linear\", \"mish\""
+    "\"sigmoid\", \"tanh\", \"linear\", \"mish\", \"laplace\""
 
 static bool act_from_name(const char *name, enum deit_act *out) {
     for (size_t i = 0; i < G_N_ELEMENTS(act_names); i++)
@@ -177,15 +177,23 @@ static enum deit_status cfg_act(JsonObject *o, struct deit_parsed_config *pc, st
         return deit_set_error(err, DEIT_STATUS_ERROR_UNSUPPORTED_ACT,
                               "config.json: hidden_act \"%s\" is not supported; supported: %s", a, ACT_NAMES);
     /* reference: ViTPooler / DeiTPooler: activation = ACT2FN[config.pooler_act], "tanh"
-     * by default (ViTConfig / DeiTConfig) */
+     * by default (ViTConfig / DeiTConfig). Only the bare models have a pooler (the heads
+     * build their backbone with add_pooling_layer=False and never look the name up), so
+     * a head's config with a name we do not run still loads, as in transformers. */
     pc->info.pooler_act = DEIT_ACT_TANH;
     if ((n = deit_json_member(o, "pooler_act"))) {
         if (JSON_NODE_TYPE(n) != JSON_NODE_VALUE || json_node_get_value_type(n) != G_TYPE_STRING)
             return deit_set_error(err, DEIT_STATUS_ERROR_BAD_CONFIG, "config.json: \"pooler_act\" must be a string");
         a = json_node_get_string(n);
-        if (!act_from_name(a, &pc->info.pooler_act))
-            return deit_set_error(err, DEIT_STATUS_ERROR_UNSUPPORTED_ACT,
-                                  "config.json: pooler_act \"%s\" is not supported; supported: %s", a, ACT_NAMES);
+        if (!act_from_name(a, &pc->info.pooler_act)) {
+            if (pc->arch_explicit && !deit_arch_is_base(pc->info.arch))
+                DEIT_LOG_INFO("config.json: pooler_act \"%s\" ignored: %s has no pooler", a,
+                              deit_arch_to_string(pc->info.arch));
+            else
+                return deit_set_error(err, DEIT_STATUS_ERROR_UNSUPPORTED_ACT,
+                                      "config.json: pooler_act \"%s\" is not supported; supported: %s", a,
+                                      ACT_NAMES);
+        }
     }
     return DEIT_STATUS_OK;
 }

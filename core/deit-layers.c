@@ -141,6 +141,7 @@ static void act_other(float *x, size_t n, enum deit_act act) {
         case DEIT_ACT_SIGMOID:    y = 1.0f / (1.0f + expf(-v)); break;
         case DEIT_ACT_TANH:       y = tanhf(v); break;
         case DEIT_ACT_MISH:       y = v * tanhf(v > 20.0f ? v : log1pf(expf(v))); break;
+        case DEIT_ACT_LAPLACE:    y = 0.5f * (1.0f + erff((v - 0.707107f) / (float)(0.282095 * M_SQRT2))); break;
         default:                  y = v; break; /* DEIT_ACT_LINEAR */
         }
         x[i] = isnan(v) ? v : y;
@@ -399,6 +400,7 @@ void gelu_forward_ref(float *x, size_t n, enum deit_act act) {
         case DEIT_ACT_SIGMOID:    y = 1.0 / (1.0 + exp(-v)); break;
         case DEIT_ACT_TANH:       y = tanh(v); break;
         case DEIT_ACT_MISH:       y = v * tanh(log1p(exp(v))); break;
+        case DEIT_ACT_LAPLACE:    y = 0.5 * (1.0 + erf((v - 0.707107) / (0.282095 * M_SQRT2))); break;
         default:                  y = v; break;
         }
         x[i] = (float)y;

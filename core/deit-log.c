@@ -108,6 +108,7 @@ const char *deit_act_to_string(enum deit_act act) {
     case DEIT_ACT_TANH:       return "tanh";
     case DEIT_ACT_LINEAR:     return "linear";
     case DEIT_ACT_MISH:       return "mish";
+    case DEIT_ACT_LAPLACE:    return "laplace";
     }
     return "unknown";
 }

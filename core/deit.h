@@ -169,6 +169,7 @@ enum deit_act {
     DEIT_ACT_TANH,        /* "tanh" */
     DEIT_ACT_LINEAR,      /* "linear": identity */
     DEIT_ACT_MISH,        /* "mish": x * tanh(softplus(x)) */
+    DEIT_ACT_LAPLACE,     /* "laplace": 0.5 * (1 + erf((x - 0.707107) / (0.282095 * sqrt(2)))) */
 };
 /* the transformers name of an activation ("gelu", "gelu_new", "relu", ...) */
 DEIT_API const char *deit_act_to_string(enum deit_act act);
@@ -495,7 +496,10 @@ DEIT_API float *deit_state_input(struct deit_state *state, int b);
 /* bool_masked_pos of image b for masked image modeling: uint8 [num_patches], 1 = masked.
  * NULL for other architectures. Zeroed at state creation. A model whose encoder_stride is
  * not its patch_size takes no masked patch (deit_state_run returns INVALID_ARG), as
- * transformers refuses bool_masked_pos for it. */
+ * transformers refuses bool_masked_pos for it. With an image size that is not a multiple
+ * of patch_size, masks are taken and the reconstruction is smaller than the input (see
+ * DEIT_OUTPUT_RECONSTRUCTION); transformers' forward then fails in its loss, which
+ * compares the two (we compute no loss). */
 DEIT_API uint8_t *deit_state_mask(struct deit_state *state, int b);
 
 /* Preprocess a frame straight into input slot b, with the model's preprocessor config
@@ -538,9 +542,11 @@ enum deit_output {
     DEIT_OUTPUT_LAST_HIDDEN_STATE,   /* [num_tokens, D] after the final LayerNorm (classification
                                         models: only with deit_state_params.full_hidden_state) */
     DEIT_OUTPUT_POOLER,              /* [pooler_output_size] (base models with a pooler) */
-    DEIT_OUTPUT_RECONSTRUCTION,      /* [C, G*encoder_stride, G*encoder_stride] (MIM), G the
-                                        patch grid side: [C, image_height, image_width] when
-                                        encoder_stride == patch_size, as in every checkpoint */
+    DEIT_OUTPUT_RECONSTRUCTION,      /* [C, (image_height / P) * encoder_stride,
+                                        (image_width / P) * encoder_stride] (MIM), the patch
+                                        grid rounded down: [C, image_height, image_width] when
+                                        encoder_stride == P, as in every released checkpoint,
+                                        and the image size is a multiple of P */
 };
 
 /* Output of image b from the last run; NULL if the architecture has no such output.

@@ -183,6 +183,8 @@ ACT2FN = {
     "tanh": torch.tanh,
     "linear": lambda x: x,  # LinearActivation
     "mish": nn.functional.mish,
+    # LaplaceActivation (mu 0.707107, sigma 0.282095)
+    "laplace": lambda x: 0.5 * (1.0 + torch.erf((x - 0.707107).div(0.282095 * math.sqrt(2.0)))),
 }
 
 

@@ -120,6 +120,8 @@ FIXTURES = {
                   "hidden_act silu"),
     "vit-mish": (VIT_CLS, _small(hidden_act="mish", image_size=32), 1, "F32", "safetensors", LABELS_10,
                  "hidden_act mish (x * tanh(softplus(x)))"),
+    "deit-laplace": (DEIT_CLS, _small(hidden_act="laplace", image_size=32), 1, "F32", "safetensors", LABELS_10,
+                     "hidden_act laplace (MEGA's erf-based activation)"),
     "deit-pooler-size": (DEIT_BASE, _small(pooler_output_size=24, image_size=32), 2, "F32", "safetensors", None,
                          "DeiTModel with pooler_output_size 24 != hidden_size (v5 config key)"),
     "vit-model-pooler-relu": (VIT_BASE, _small(pooler_act="relu", image_size=32), 2, "F32", "safetensors", None,

@@ -249,21 +249,31 @@ gst_deit_analytics_to_metas (GstBuffer * src, GstBuffer * dest, gint frame_w,
   while (gst_analytics_relation_meta_iterate (rmeta, &state,
           gst_analytics_od_mtd_get_mtd_type (), &mtd)) {
     gpointer cstate = NULL;
-    gint x, y, w, h, x1, y1;
+    gint x, y, w, h;
+    gint64 x1, y1;
 
     if (!gst_analytics_od_mtd_get_location ((GstAnalyticsODMtd *) & mtd, &x,
             &y, &w, &h, NULL))
       continue;
-    x1 = frame_w > 0 ? MIN (x + w, frame_w) : x + w;
-    y1 = frame_h > 0 ? MIN (y + h, frame_h) : y + h;
+    /* in 64 bits: our own ODMtds hold a detector's unclipped rectangle, whose
+     * x + w can pass G_MAXINT; the width is then at most G_MAXINT, at least 0 */
+    x1 = (gint64) x + w;
+    y1 = (gint64) y + h;
+    if (frame_w > 0)
+      x1 = MIN (x1, frame_w);
+    if (frame_h > 0)
+      y1 = MIN (y1, frame_h);
     x = MAX (x, 0);
     y = MAX (y, 0);
+    x1 = CLAMP (x1, x, G_MAXINT);
+    y1 = CLAMP (y1, y, G_MAXINT);
     while (gst_analytics_relation_meta_get_direct_related (rmeta, mtd.id,
             GST_ANALYTICS_REL_TYPE_RELATE_TO,
             gst_analytics_cls_mtd_get_mtd_type (), &cstate, &cls)) {
       g_hash_table_add (in_region, GUINT_TO_POINTER (cls.id + 1));
       gst_deit_analytics_add_meta (dest, (GstAnalyticsClsMtd *) & cls,
-          (gint) mtd.id, x, y, x1 - x, y1 - y, frame_w, frame_h, frame_number);
+          (gint) mtd.id, x, y, (gint) (x1 - x), (gint) (y1 - y), frame_w,
+          frame_h, frame_number);
       n++;
     }
   }

@@ -149,8 +149,8 @@ draw_panel (PangoContext * ctx, const GstDeitClassifyMeta * meta,
   /* rows that would not fit in the frame with the corner margins are left out, so
    * the panel does not end with a row cut in half; one row is drawn (clipped) even
    * on a frame too small for it */
-  while (n_rows > 1 && pad + header_h + row_gap + n_rows * (text_h + bar_h +
-          row_gap) + pad - row_gap > frame_h - 2 * margin)
+  while (n_rows > 1 && pad + header_h + row_gap + (gint) n_rows * (text_h +
+          bar_h + row_gap) + pad - row_gap > frame_h - 2 * margin)
     n_rows--;
   for (i = 0; i < n_rows; i++)
     label_w = MAX (label_w, layout_width (rows[i].label));
